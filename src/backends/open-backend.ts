@@ -1,0 +1,36 @@
+import { resolveIndexMode } from '../config/load-config.ts';
+import type { Config } from '../config/settings.ts';
+import { ensureDemoCollection } from '../data/demo-collection.ts';
+import type { Logger } from '../observability/logger.ts';
+import { EmbeddedBackend } from './embedded/embedded-backend.ts';
+import type { SearchBackend } from './search-backend.ts';
+
+/**
+ * Opens the configured backend, warm: the index mapped (embedded) and the demo
+ * collection present when one is configured. Returns once it can serve.
+ */
+export async function openBackend(config: Config, logger: Logger): Promise<SearchBackend> {
+  const demo = async (b: SearchBackend) => {
+    if (!config.demoCollection) return;
+    await ensureDemoCollection(b, {
+      name: config.demoCollection,
+      size: config.demoSize,
+      dimension: config.demoDimension,
+      logger,
+    });
+  };
+  switch (config.backend) {
+    case 'embedded': {
+      const options = { dataDir: config.dataDir, bruteForceLimit: config.bruteForceLimit };
+      const mode = resolveIndexMode(config);
+      if (mode === 'shared') return EmbeddedBackend.openShared(options, demo);
+      const backend = new EmbeddedBackend({ ...options, mode });
+      await backend.init();
+      await demo(backend);
+      return backend;
+    }
+    case 'milvus':
+      // Tracked by issue 3 (Milvus backend); refused loudly until it lands.
+      throw new Error('BACKEND=milvus is not built yet; use BACKEND=embedded');
+  }
+}

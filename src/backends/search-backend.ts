@@ -1,0 +1,54 @@
+import type { Filter } from '../core/filter.ts';
+import type { CollectionInfo, CollectionSpec, Hit, Row } from '../core/types.ts';
+
+export interface CallOptions {
+  /** Aborted when the request's deadline passes or its client goes away. */
+  signal?: AbortSignal;
+}
+
+export interface SearchOptions extends CallOptions {
+  topK: number;
+  filter: Filter;
+  /** Scalar fields to return with each hit; none when empty. */
+  outputFields: string[];
+  /** HNSW search breadth; the backend uses max(ef, topK). */
+  ef?: number;
+}
+
+export interface WriteOptions extends CallOptions {
+  /** `insert` refuses ids that exist; `upsert` replaces them. */
+  mode: 'insert' | 'upsert';
+}
+
+export interface WriteResult {
+  ids: string[];
+  /** What the backend guarantees once this call returns (see README, "Writes"). */
+  durability: 'fsynced' | 'flushed';
+}
+
+export interface Health {
+  ok: boolean;
+  /** Why the backend is not ready, when ok is false. */
+  reason?: string;
+}
+
+/**
+ * What the HTTP layer needs from a vector store. Implementations: the embedded
+ * in-process index (src/backends/embedded) and Milvus (src/backends/milvus).
+ * Errors are ServiceErrors (NotFound, Unavailable, ReadOnly, ...).
+ */
+export interface SearchBackend {
+  readonly kind: string;
+  listCollections(opts?: CallOptions): Promise<string[]>;
+  describe(name: string, opts?: CallOptions): Promise<CollectionInfo>;
+  createCollection(spec: CollectionSpec, opts?: CallOptions): Promise<CollectionInfo>;
+  dropCollection(name: string, opts?: CallOptions): Promise<void>;
+  /** One result list per query vector, best first. Several vectors are one backend call. */
+  search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]>;
+  write(name: string, rows: Row[], opts: WriteOptions): Promise<WriteResult>;
+  delete(name: string, ids: string[], opts?: CallOptions): Promise<{ deleted: number }>;
+  /** Makes acknowledged writes part of the persisted, indexed state (snapshot / Milvus flush). */
+  flush(name: string, opts?: CallOptions): Promise<void>;
+  health(opts?: CallOptions): Promise<Health>;
+  close(): Promise<void>;
+}

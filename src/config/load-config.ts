@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import { type Config, Expected, SETTINGS } from './settings.ts';
+
+/** A bad setting, named with where it came from and the value given. */
+export class ConfigError extends Error {
+  readonly setting: string;
+  constructor(setting: string, message: string) {
+    super(message);
+    this.name = 'ConfigError';
+    this.setting = setting;
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** A JSON file of settings keyed by their file names; defaults to $CONFIG_FILE. */
+  file?: string;
+  /** Values that win over everything (tests, CLIs). */
+  overrides?: Partial<Config>;
+}
+
+/**
+ * Builds the configuration: defaults, then the config file, then environment
+ * variables, then overrides. `BIND=host:port` (Gunicorn's spelling) sets both.
+ * @throws ConfigError naming the setting, its source and the value given.
+ * @example const config = loadConfig({ env: process.env });
+ */
+export function loadConfig(opts: LoadConfigOptions = {}): Config {
+  const env = opts.env ?? process.env;
+  const config = {} as Record<keyof Config, unknown>;
+  for (const s of SETTINGS) config[s.key] = s.default();
+
+  const file = opts.file ?? env.CONFIG_FILE;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(
+        'CONFIG_FILE',
+        `Cannot read config file ${file}: ${(err as Error).message}`,
+      );
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError('CONFIG_FILE', `Config file ${file} must hold a JSON object`);
+    }
+    for (const [key, value] of Object.entries(parsed)) {
+      if (key === 'bind') {
+        applyBind(config, value, `"bind" in ${file}`);
+        continue;
+      }
+      const s = SETTINGS.find((d) => d.file === key);
+      if (!s) {
+        throw new ConfigError(
+          key,
+          `Unknown setting "${key}" in config file ${file} (known: bind, ${SETTINGS.map((d) => d.file).join(', ')})`,
+        );
+      }
+      config[s.key] = parse(s.file, s.parse, value, `in ${file}`);
+    }
+  }
+
+  if (env.BIND !== undefined) applyBind(config, env.BIND, 'BIND');
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    if (raw !== undefined) config[s.key] = parse(s.env, s.parse, raw, 'from the environment');
+  }
+  Object.assign(config, opts.overrides);
+  return config as Config;
+}
+
+function parse(name: string, parser: (raw: unknown) => unknown, raw: unknown, where: string) {
+  try {
+    return parser(raw);
+  } catch (err) {
+    if (!(err instanceof Expected)) throw err;
+    throw new ConfigError(
+      name,
+      `Invalid setting ${name} (${where}): expected ${err.message}, got ${JSON.stringify(raw)}`,
+    );
+  }
+}
+
+function applyBind(config: Record<string, unknown>, raw: unknown, where: string): void {
+  const m = typeof raw === 'string' ? /^(.+):(\d{1,5})$/.exec(raw) : null;
+  const port = m ? Number(m[2]) : Number.NaN;
+  if (!m || port > 65_535) {
+    throw new ConfigError(
+      'BIND',
+      `Invalid setting ${where}: expected host:port such as 127.0.0.1:8000, got ${JSON.stringify(raw)}`,
+    );
+  }
+  config.host = m[1]!.replace(/^\[(.*)\]$/, '$1');
+  config.port = port;
+}
+
+/** The embedded index mode this process should use. */
+export function resolveIndexMode(
+  config: Config,
+  env: NodeJS.ProcessEnv = process.env,
+): 'writable' | 'shared' {
+  if (config.indexMode !== 'auto') return config.indexMode;
+  // PM2 cluster mode sets NODE_APP_INSTANCE in every worker.
+  const clustered = env.NODE_APP_INSTANCE !== undefined && config.workers > 1;
+  return clustered ? 'shared' : 'writable';
+}

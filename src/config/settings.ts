@@ -1,0 +1,277 @@
+import { availableParallelism } from 'node:os';
+
+/**
+ * Every setting of the server, in one table: its environment variable (the
+ * setting's name in upper case; a contract for scripts and docs), its key in
+ * the optional JSON config file, its default, its parser and what it maps to.
+ * README's configuration table is printed from this list (`npm run config:docs`).
+ */
+export interface Config {
+  host: string;
+  port: number;
+  workers: number;
+  workerConnections: number;
+  backlog: number;
+  keepaliveSeconds: number;
+  timeoutSeconds: number;
+  gracefulTimeoutSeconds: number;
+  maxRequests: number;
+  maxRequestsJitter: number;
+  backend: 'embedded' | 'milvus';
+  milvusAddress: string;
+  dataDir: string;
+  indexMode: 'auto' | 'writable' | 'shared';
+  demoCollection: string;
+  demoSize: number;
+  demoDimension: number;
+  maxBodyBytes: number;
+  maxTopK: number;
+  maxBatch: number;
+  maxWriteRows: number;
+  bruteForceLimit: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  accessLog: boolean;
+}
+
+export interface SettingDef {
+  key: keyof Config;
+  /** Environment variable name. */
+  env: string;
+  /** Key in the JSON config file (Gunicorn's spelling where one exists). */
+  file: string;
+  default: () => Config[keyof Config];
+  /** Returns the parsed value or throws a message saying what was expected. */
+  parse: (raw: unknown) => Config[keyof Config];
+  doc: string;
+  /** The Gunicorn setting this mirrors, if any. */
+  gunicorn?: string;
+}
+
+class Expected extends Error {}
+
+function integer(min: number, max: number) {
+  return (raw: unknown): number => {
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      throw new Expected(`an integer from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function seconds(min: number, max: number) {
+  return (raw: unknown): number => {
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof n !== 'number' || !Number.isFinite(n) || n < min || n > max) {
+      throw new Expected(`a number of seconds from ${min} to ${max}`);
+    }
+    return n;
+  };
+}
+
+function oneOf<T extends string>(...values: T[]) {
+  return (raw: unknown): T => {
+    if (typeof raw !== 'string' || !values.includes(raw as T)) {
+      throw new Expected(`one of ${values.join(', ')}`);
+    }
+    return raw as T;
+  };
+}
+
+function text(pattern: RegExp, what: string) {
+  return (raw: unknown): string => {
+    if (typeof raw !== 'string' || !pattern.test(raw)) throw new Expected(what);
+    return raw;
+  };
+}
+
+function boolean(raw: unknown): boolean {
+  if (typeof raw === 'boolean') return raw;
+  if (typeof raw === 'string' && /^(1|true|yes|on)$/i.test(raw)) return true;
+  if (typeof raw === 'string' && /^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Expected('a boolean (true/false, 1/0, yes/no, on/off)');
+}
+
+function def(
+  key: keyof Config,
+  file: string,
+  fallback: () => Config[keyof Config],
+  parse: SettingDef['parse'],
+  doc: string,
+  gunicorn?: string,
+): SettingDef {
+  return { key, env: file.toUpperCase(), file, default: fallback, parse, doc, gunicorn };
+}
+
+export const SETTINGS: readonly SettingDef[] = [
+  def(
+    'host',
+    'host',
+    () => '127.0.0.1',
+    text(/^[\w.:-]+$/, 'a host name or IP address'),
+    'Address to listen on.',
+    'bind',
+  ),
+  def('port', 'port', () => 8000, integer(0, 65_535), 'TCP port (0 picks a free one).', 'bind'),
+  def(
+    'workers',
+    'workers',
+    () => availableParallelism(),
+    integer(1, 1024),
+    'Worker processes under PM2 cluster mode (default: CPU count).',
+    'workers',
+  ),
+  def(
+    'workerConnections',
+    'worker_connections',
+    () => 1000,
+    integer(1, 1_000_000),
+    'Open connections per worker before new ones are refused (server.maxConnections).',
+    'worker_connections',
+  ),
+  def(
+    'backlog',
+    'backlog',
+    () => 2048,
+    integer(1, 65_535),
+    'Listen backlog: connections waiting to be accepted.',
+    'backlog',
+  ),
+  def(
+    'keepaliveSeconds',
+    'keepalive',
+    () => 65,
+    seconds(0, 3600),
+    'Idle keep-alive timeout (server.keepAliveTimeout); keep it above nginx upstream keepalive_timeout (60 s).',
+    'keepalive',
+  ),
+  def(
+    'timeoutSeconds',
+    'timeout',
+    () => 10,
+    seconds(0.001, 3600),
+    'Deadline of one request; the backend call is aborted past it (504).',
+    'timeout',
+  ),
+  def(
+    'gracefulTimeoutSeconds',
+    'graceful_timeout',
+    () => 10,
+    seconds(0, 3600),
+    'On SIGTERM/SIGINT, how long in-flight requests may take to finish.',
+    'graceful_timeout',
+  ),
+  def(
+    'maxRequests',
+    'max_requests',
+    () => 0,
+    integer(0, 1e12),
+    'Retire a worker after this many requests (0: never).',
+    'max_requests',
+  ),
+  def(
+    'maxRequestsJitter',
+    'max_requests_jitter',
+    () => 0,
+    integer(0, 1e12),
+    'Random 0..N added to max_requests per worker, so workers do not retire together.',
+    'max_requests_jitter',
+  ),
+  def(
+    'backend',
+    'backend',
+    () => 'embedded',
+    oneOf('embedded', 'milvus'),
+    'Vector store: the in-process index, or a Milvus server.',
+  ),
+  def(
+    'milvusAddress',
+    'milvus_address',
+    () => '127.0.0.1:19530',
+    text(/^[\w.-]+:\d{1,5}$/, 'host:port'),
+    'Milvus proxy address (BACKEND=milvus).',
+  ),
+  def(
+    'dataDir',
+    'data_dir',
+    () => '.data',
+    text(/^.+$/, 'a directory path'),
+    'Where the embedded backend keeps its collections.',
+  ),
+  def(
+    'indexMode',
+    'index_mode',
+    () => 'auto',
+    oneOf('auto', 'writable', 'shared'),
+    'Embedded index: writable (one process), shared (read-only, memory-mapped by every worker), auto (shared under PM2 with several workers).',
+  ),
+  def(
+    'demoCollection',
+    'demo_collection',
+    () => 'products',
+    text(/^([A-Za-z_][A-Za-z0-9_]{0,254})?$/, 'a collection name, or empty to disable'),
+    'Demo collection created on first start (empty: none).',
+  ),
+  def(
+    'demoSize',
+    'demo_size',
+    () => 10_000,
+    integer(1, 10_000_000),
+    'Vectors in the demo collection.',
+  ),
+  def(
+    'demoDimension',
+    'demo_dimension',
+    () => 512,
+    integer(1, 32_768),
+    'Dimension of the demo collection.',
+  ),
+  def(
+    'maxBodyBytes',
+    'max_body_bytes',
+    () => 10 * 1024 * 1024,
+    integer(1024, 1024 * 1024 * 1024),
+    'Largest request body accepted (413 above).',
+    'limit_request_line',
+  ),
+  def('maxTopK', 'max_top_k', () => 1024, integer(1, 16_384), 'Largest topK a search may ask for.'),
+  def(
+    'maxBatch',
+    'max_batch',
+    () => 100,
+    integer(1, 10_000),
+    'Most query vectors in one batch search.',
+  ),
+  def(
+    'maxWriteRows',
+    'max_write_rows',
+    () => 1000,
+    integer(1, 100_000),
+    'Most rows (or ids) in one write or delete.',
+  ),
+  def(
+    'bruteForceLimit',
+    'brute_force_limit',
+    () => 2048,
+    integer(0, 10_000_000),
+    'Embedded: filtered searches matching at most this many rows are answered exactly.',
+  ),
+  def(
+    'logLevel',
+    'log_level',
+    () => 'info',
+    oneOf('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'),
+    'Structured (JSON) log level.',
+    'loglevel',
+  ),
+  def(
+    'accessLog',
+    'access_log',
+    () => false,
+    boolean,
+    'Log one JSON line per request.',
+    'accesslog',
+  ),
+];
+
+export { Expected };

@@ -1,0 +1,86 @@
+/**
+ * Errors raised below the HTTP layer. Each has a stable `code`; only the HTTP
+ * layer (src/server/problem.ts) maps codes to status codes and problem+json.
+ */
+export type ErrorCode =
+  | 'invalid_request'
+  | 'malformed_json'
+  | 'payload_too_large'
+  | 'not_found'
+  | 'conflict'
+  | 'read_only'
+  | 'unavailable'
+  | 'deadline_exceeded'
+  | 'internal';
+
+export class ServiceError extends Error {
+  readonly code: ErrorCode;
+  /** Extra machine-readable detail, copied into the problem+json body. */
+  readonly detail?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, detail?: Record<string, unknown>) {
+    super(message);
+    this.name = new.target.name;
+    this.code = code;
+    this.detail = detail;
+  }
+}
+
+/** The request is well-formed JSON but its content is wrong (400). */
+export class InvalidRequestError extends ServiceError {
+  constructor(message: string, detail?: Record<string, unknown>) {
+    super('invalid_request', message, detail);
+  }
+}
+
+export class MalformedJsonError extends ServiceError {
+  constructor(message: string) {
+    super('malformed_json', message);
+  }
+}
+
+export class PayloadTooLargeError extends ServiceError {
+  constructor(limitBytes: number) {
+    super('payload_too_large', `request body is larger than the limit of ${limitBytes} bytes`, {
+      limitBytes,
+    });
+  }
+}
+
+export class NotFoundError extends ServiceError {
+  constructor(message: string) {
+    super('not_found', message);
+  }
+}
+
+export class ConflictError extends ServiceError {
+  constructor(message: string) {
+    super('conflict', message);
+  }
+}
+
+/** A write reached a collection that this process serves read-only. */
+export class ReadOnlyError extends ServiceError {
+  constructor(message: string) {
+    super('read_only', message);
+  }
+}
+
+/** The backend cannot answer now (down, closing, not ready); worth retrying later. */
+export class UnavailableError extends ServiceError {
+  constructor(message: string, detail?: Record<string, unknown>) {
+    super('unavailable', message, detail);
+  }
+}
+
+export class DeadlineExceededError extends ServiceError {
+  constructor(timeoutMs: number) {
+    super('deadline_exceeded', `request did not finish within its deadline of ${timeoutMs} ms`, {
+      timeoutMs,
+    });
+  }
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof ServiceError;
+}

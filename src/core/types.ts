@@ -1,0 +1,57 @@
+/** Shapes shared by the HTTP layer and every SearchBackend. */
+
+export type Metric = 'L2' | 'IP' | 'COSINE';
+export const METRICS: readonly Metric[] = ['L2', 'IP', 'COSINE'];
+
+/** Scalar field types, named after Milvus's (VarChar, Int64, Double, Bool). */
+export type FieldType = 'string' | 'int' | 'float' | 'bool';
+export const FIELD_TYPES: readonly FieldType[] = ['string', 'int', 'float', 'bool'];
+
+export type ScalarValue = string | number | boolean;
+export type Fields = Record<string, ScalarValue>;
+
+export interface FieldSchema {
+  name: string;
+  type: FieldType;
+  /** Longest string accepted (string fields only). */
+  maxLength?: number;
+}
+
+export interface IndexParams {
+  /** HNSW graph degree. */
+  M: number;
+  efConstruction: number;
+  /** `ef` used when a search gives none. */
+  efSearch: number;
+}
+
+export interface CollectionSpec {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  fields: FieldSchema[];
+  index?: Partial<IndexParams>;
+}
+
+export interface CollectionInfo {
+  name: string;
+  dimension: number;
+  metric: Metric;
+  count: number;
+  fields: FieldSchema[];
+  index: { type: string } & Partial<IndexParams>;
+  /** False when this process serves the collection read-only (e.g. a shared index file). */
+  writable: boolean;
+}
+
+export interface Hit {
+  id: string;
+  distance: number;
+  fields?: Fields;
+}
+
+export interface Row {
+  id?: string;
+  vector: number[];
+  fields: Fields;
+}

@@ -1,0 +1,96 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdaptorServer } from '@hono/node-server';
+import { openBackend } from '../backends/open-backend.ts';
+import type { SearchBackend } from '../backends/search-backend.ts';
+import type { Config } from '../config/settings.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createApp } from './app.ts';
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  backend: SearchBackend;
+  app: ReturnType<typeof createApp>;
+  /** Graceful shutdown: see `shutdown` below. Resolves once everything is closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the backend (warm), then listens. Gunicorn-style settings map onto
+ * Node's server: worker_connections -> maxConnections, backlog -> listen
+ * backlog, keepalive -> keepAliveTimeout (headersTimeout just above it, as
+ * Node requires), timeout -> the per-request deadline middleware.
+ */
+export async function startServer(
+  config: Config,
+  logger: Logger,
+  backend?: SearchBackend,
+): Promise<RunningServer> {
+  const store = backend ?? (await openBackend(config, logger));
+  const built = createApp({ backend: store, config, logger });
+  const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
+  server.maxConnections = config.workerConnections;
+  server.keepAliveTimeout = config.keepaliveSeconds * 1000;
+  server.headersTimeout = config.keepaliveSeconds * 1000 + 1000;
+  server.requestTimeout = Math.max(config.timeoutSeconds * 1000 * 2, 30_000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: config.host, port: config.port, backlog: config.backlog }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}`,
+    port,
+    server,
+    backend: store,
+    app: built,
+    close: () => {
+      closing ??= shutdown(
+        server,
+        built.lifecycle,
+        store,
+        config.gracefulTimeoutSeconds * 1000,
+        logger,
+      );
+      return closing;
+    },
+  };
+}
+
+/**
+ * Stop accepting, fail readiness, close idle keep-alive sockets, let in-flight
+ * requests finish (their responses carry `Connection: close`) for up to
+ * `graceMs`, then cut what is left, and close the backend (which persists).
+ */
+async function shutdown(
+  server: Server,
+  lifecycle: { draining: boolean },
+  backend: SearchBackend,
+  graceMs: number,
+  logger: Logger,
+): Promise<void> {
+  lifecycle.draining = true;
+  logger.info({ graceMs }, 'shutting down: draining in-flight requests');
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<'expired'>((resolve) => {
+    timer = setTimeout(() => resolve('expired'), graceMs);
+  });
+  const outcome = await Promise.race([closed.then(() => 'drained' as const), expired]);
+  clearTimeout(timer);
+  if (outcome === 'expired') {
+    logger.warn('graceful timeout passed: closing remaining connections');
+    server.closeAllConnections();
+    await closed;
+  }
+  await backend.close();
+  logger.info('shutdown complete');
+}

@@ -1,0 +1,46 @@
+import type { MiddlewareHandler } from 'hono';
+import { DeadlineExceededError, ServiceError } from '../../core/errors.ts';
+import type { AppEnv } from '../app-env.ts';
+
+/** The client went away; nobody will read the answer. */
+export class ClientClosedError extends ServiceError {
+  constructor() {
+    super('unavailable', 'client closed the connection before the response');
+  }
+}
+
+/**
+ * Gives every request a deadline as an AbortSignal (`c.get('signal')`) that
+ * routes pass into the backend. The signal also fires when the client
+ * disconnects, so abandoned work is cancelled. Past the deadline the client
+ * gets a 504 at once, whether or not the backend has noticed the abort.
+ *
+ * @example app.use('/v1/*', deadline({ timeoutMs: 10_000 }))
+ */
+export function deadline(opts: { timeoutMs: number }): MiddlewareHandler<AppEnv> {
+  const { timeoutMs } = opts;
+  return async function deadline(c, next) {
+    const controller = new AbortController();
+    const timer = setTimeout(
+      () => controller.abort(new DeadlineExceededError(timeoutMs)),
+      timeoutMs,
+    );
+    const clientSignal = c.req.raw.signal;
+    const onClientGone = () => controller.abort(new ClientClosedError());
+    clientSignal.addEventListener('abort', onClientGone, { once: true });
+    c.set('signal', controller.signal);
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(controller.signal.reason);
+      controller.signal.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined); // the race below observes it
+    try {
+      await Promise.race([next(), aborted]);
+    } finally {
+      clearTimeout(timer);
+      clientSignal.removeEventListener('abort', onClientGone);
+      if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+    }
+  };
+}

@@ -1,0 +1,50 @@
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import type { HttpMetrics } from '../../observability/http-metrics.ts';
+import type { Logger } from '../../observability/logger.ts';
+import type { RequestStats } from '../../observability/request-stats.ts';
+
+export interface ObserveOptions {
+  metrics: HttpMetrics;
+  stats: RequestStats;
+  logger: Logger;
+  accessLog: boolean;
+  /** Only API requests count in /v1/stats (probes and scrapes would skew it). */
+  statsPrefix?: string;
+}
+
+/**
+ * Times every request into the Prometheus histogram (labelled by route
+ * template, not raw path, to keep label cardinality bounded), tracks in-flight
+ * requests, feeds /v1/stats, and optionally writes an access log line.
+ */
+export function observe(opts: ObserveOptions): MiddlewareHandler {
+  const prefix = opts.statsPrefix ?? '/v1/collections';
+  return async function observe(c, next) {
+    const start = performance.now();
+    const counted = c.req.path.startsWith(prefix);
+    opts.metrics.inFlight.inc();
+    if (counted) opts.stats.started();
+    try {
+      await next();
+    } finally {
+      const ms = performance.now() - start;
+      const status = c.res.status;
+      // The last matched route is the handler's template; only middleware matched means no route did.
+      const template = routePath(c, -1);
+      const route = template === '' || template.includes('*') ? 'unmatched' : template;
+      opts.metrics.inFlight.dec();
+      opts.metrics.duration.observe(
+        { method: c.req.method, route, status: String(status) },
+        ms / 1000,
+      );
+      if (counted) opts.stats.finished(status, ms);
+      if (opts.accessLog) {
+        opts.logger.info(
+          { method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 100) / 100 },
+          'request',
+        );
+      }
+    }
+  };
+}

@@ -1,0 +1,66 @@
+import type { Context } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { ErrorCode, ServiceError } from '../core/errors.ts';
+
+/** The one place where error codes become HTTP statuses. */
+export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
+  invalid_request: 400,
+  malformed_json: 400,
+  payload_too_large: 413,
+  not_found: 404,
+  conflict: 409,
+  read_only: 409,
+  unavailable: 503,
+  deadline_exceeded: 504,
+  internal: 500,
+};
+
+const TITLES: Record<string, string> = {
+  invalid_request: 'Invalid request',
+  malformed_json: 'Malformed JSON',
+  payload_too_large: 'Payload too large',
+  not_found: 'Not found',
+  conflict: 'Conflict',
+  read_only: 'Collection is read-only here',
+  unavailable: 'Service unavailable',
+  deadline_exceeded: 'Deadline exceeded',
+  unsupported_media_type: 'Unsupported media type',
+  internal: 'Internal server error',
+};
+
+export interface ProblemInit {
+  code: string;
+  status: ContentfulStatusCode;
+  detail: string;
+  extra?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/** An RFC 9457 application/problem+json response. */
+export function problem(c: Context, p: ProblemInit): Response {
+  const body = {
+    type: `urn:vecserve:problem:${p.code}`,
+    title: TITLES[p.code] ?? p.code,
+    status: p.status,
+    code: p.code,
+    detail: p.detail,
+    instance: c.req.path,
+    ...p.extra,
+  };
+  return c.body(JSON.stringify(body), p.status, {
+    'content-type': 'application/problem+json',
+    ...p.headers,
+  });
+}
+
+export function problemFromError(c: Context, err: ServiceError): Response {
+  const headers: Record<string, string> = {};
+  if (err.code === 'unavailable') headers['retry-after'] = '1';
+  return problem(c, {
+    code: err.code,
+    status: STATUS_BY_CODE[err.code],
+    detail: err.message,
+    extra: err.detail,
+    headers,
+  });
+}

@@ -1,0 +1,258 @@
+import type { SearchOptions } from '../backends/search-backend.ts';
+import { InvalidRequestError } from '../core/errors.ts';
+import { type Filter, parseFilter } from '../core/filter.ts';
+import type { CollectionInfo, CollectionSpec, FieldSchema, Fields, Row } from '../core/types.ts';
+
+/**
+ * Turns parsed JSON bodies into typed requests, strictly: unknown properties,
+ * wrong types, wrong dimensions, non-finite numbers and out-of-range sizes are
+ * rejected with a message naming the property.
+ */
+export interface BodyLimits {
+  maxTopK: number;
+  maxBatch: number;
+  maxWriteRows: number;
+}
+
+type Obj = Record<string, unknown>;
+const MAX_ID_LENGTH = 256;
+const MAX_EF = 65_536;
+
+function object(raw: unknown, what: string): Obj {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InvalidRequestError(`${what} must be a JSON object`);
+  }
+  return raw as Obj;
+}
+
+function onlyKeys(o: Obj, allowed: readonly string[], what: string): void {
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) {
+      throw new InvalidRequestError(
+        `${what}: unknown property "${k}" (allowed: ${allowed.join(', ')})`,
+      );
+    }
+  }
+}
+
+/** A float32 vector of exactly `dim` finite values. */
+export function parseVector(raw: unknown, dim: number, where: string): Float32Array {
+  if (!Array.isArray(raw)) throw new InvalidRequestError(`${where} must be an array of numbers`);
+  if (raw.length === 0) throw new InvalidRequestError(`${where} is empty`);
+  if (raw.length !== dim) {
+    throw new InvalidRequestError(
+      `${where} has ${raw.length} dimensions; the collection has ${dim}`,
+      {
+        expected: dim,
+        got: raw.length,
+      },
+    );
+  }
+  const v = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    const x = raw[i];
+    if (typeof x !== 'number') {
+      throw new InvalidRequestError(
+        `${where}[${i}] is ${JSON.stringify(x) ?? typeof x}, not a number`,
+      );
+    }
+    v[i] = x;
+    // JSON cannot spell NaN, but 1e999 parses as Infinity and 1e39 overflows float32.
+    if (!Number.isFinite(v[i]!)) {
+      throw new InvalidRequestError(`${where}[${i}] = ${x} is not a finite 32-bit float`);
+    }
+  }
+  return v;
+}
+
+function parseTopK(raw: unknown, limits: BodyLimits): number {
+  if (raw === undefined) return 10;
+  if (!Number.isInteger(raw) || (raw as number) < 1 || (raw as number) > limits.maxTopK) {
+    throw new InvalidRequestError(
+      `topK must be an integer from 1 to ${limits.maxTopK}, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw as number;
+}
+
+function parseOutputFields(raw: unknown, fields: readonly FieldSchema[]): string[] {
+  if (raw === undefined) return [];
+  if (!Array.isArray(raw))
+    throw new InvalidRequestError('outputFields must be an array of field names');
+  const known = fields.map((f) => f.name);
+  if (raw.length === 1 && raw[0] === '*') return known;
+  for (const f of raw) {
+    if (typeof f !== 'string' || !known.includes(f)) {
+      throw new InvalidRequestError(
+        `outputFields: unknown field ${JSON.stringify(f)} (fields: ${known.join(', ') || 'none'}; "*" for all)`,
+      );
+    }
+  }
+  return [...new Set(raw as string[])];
+}
+
+function parseParams(raw: unknown): { ef?: number } {
+  if (raw === undefined) return {};
+  const o = object(raw, 'params');
+  onlyKeys(o, ['ef'], 'params');
+  if (o.ef === undefined) return {};
+  if (!Number.isInteger(o.ef) || (o.ef as number) < 1 || (o.ef as number) > MAX_EF) {
+    throw new InvalidRequestError(
+      `params.ef must be an integer from 1 to ${MAX_EF}, got ${JSON.stringify(o.ef)}`,
+    );
+  }
+  return { ef: o.ef as number };
+}
+
+function searchOptions(o: Obj, info: CollectionInfo, limits: BodyLimits): SearchOptions {
+  const filter: Filter = parseFilter(o.filter, info.fields);
+  return {
+    topK: parseTopK(o.topK, limits),
+    filter,
+    outputFields: parseOutputFields(o.outputFields, info.fields),
+    ...parseParams(o.params),
+  };
+}
+
+const OPTION_KEYS = ['topK', 'filter', 'outputFields', 'params'];
+
+export function parseSearchBody(raw: unknown, info: CollectionInfo, limits: BodyLimits) {
+  const o = object(raw, 'request body');
+  onlyKeys(o, ['vector', ...OPTION_KEYS], 'search');
+  if (o.vector === undefined) throw new InvalidRequestError('vector is required');
+  return {
+    vector: parseVector(o.vector, info.dimension, 'vector'),
+    options: searchOptions(o, info, limits),
+  };
+}
+
+export function parseBatchBody(raw: unknown, info: CollectionInfo, limits: BodyLimits) {
+  const o = object(raw, 'request body');
+  onlyKeys(o, ['vectors', ...OPTION_KEYS], 'batch search');
+  if (!Array.isArray(o.vectors))
+    throw new InvalidRequestError('vectors must be an array of vectors');
+  if (o.vectors.length === 0) throw new InvalidRequestError('vectors is empty');
+  if (o.vectors.length > limits.maxBatch) {
+    throw new InvalidRequestError(
+      `vectors holds ${o.vectors.length} queries; the limit is ${limits.maxBatch}`,
+      {
+        limit: limits.maxBatch,
+      },
+    );
+  }
+  const vectors = o.vectors.map((v, i) => parseVector(v, info.dimension, `vectors[${i}]`));
+  return { vectors, options: searchOptions(o, info, limits) };
+}
+
+function checkField(schema: FieldSchema, value: unknown, where: string): void {
+  const ok =
+    schema.type === 'string'
+      ? typeof value === 'string' && value.length <= (schema.maxLength ?? 256)
+      : schema.type === 'bool'
+        ? typeof value === 'boolean'
+        : schema.type === 'int'
+          ? Number.isSafeInteger(value)
+          : typeof value === 'number' && Number.isFinite(value);
+  if (!ok) {
+    const limit =
+      schema.type === 'string' ? ` of at most ${schema.maxLength ?? 256} characters` : '';
+    throw new InvalidRequestError(
+      `${where} must be ${schema.type}${limit}, got ${JSON.stringify(value)}`,
+    );
+  }
+}
+
+export function parseWriteBody(raw: unknown, info: CollectionInfo, limits: BodyLimits) {
+  const o = object(raw, 'request body');
+  onlyKeys(o, ['rows', 'mode'], 'write');
+  const mode = o.mode ?? 'upsert';
+  if (mode !== 'insert' && mode !== 'upsert') {
+    throw new InvalidRequestError(`mode must be "insert" or "upsert", got ${JSON.stringify(mode)}`);
+  }
+  if (!Array.isArray(o.rows) || o.rows.length === 0) {
+    throw new InvalidRequestError('rows must be a non-empty array of {"id"?, "vector", ...fields}');
+  }
+  if (o.rows.length > limits.maxWriteRows) {
+    throw new InvalidRequestError(
+      `rows holds ${o.rows.length} rows; the limit is ${limits.maxWriteRows}`,
+    );
+  }
+  const seen = new Set<string>();
+  const rows: Row[] = o.rows.map((r, i) => {
+    const row = object(r, `rows[${i}]`);
+    const where = `rows[${i}]`;
+    let id: string | undefined;
+    if (row.id !== undefined) {
+      if (typeof row.id !== 'string' || row.id.length === 0 || row.id.length > MAX_ID_LENGTH) {
+        throw new InvalidRequestError(
+          `${where}.id must be a string of 1 to ${MAX_ID_LENGTH} characters`,
+        );
+      }
+      if (seen.has(row.id))
+        throw new InvalidRequestError(`${where}.id "${row.id}" appears twice in this request`);
+      seen.add(row.id);
+      id = row.id;
+    }
+    if (row.vector === undefined) throw new InvalidRequestError(`${where}.vector is required`);
+    const vector = Array.from(parseVector(row.vector, info.dimension, `${where}.vector`));
+    const fields: Fields = {};
+    for (const [k, v] of Object.entries(row)) {
+      if (k === 'id' || k === 'vector') continue;
+      const schema = info.fields.find((f) => f.name === k);
+      if (!schema) {
+        throw new InvalidRequestError(
+          `${where}: unknown field "${k}" (fields: ${info.fields.map((f) => f.name).join(', ') || 'none'})`,
+        );
+      }
+      checkField(schema, v, `${where}.${k}`);
+      fields[k] = v as Fields[string];
+    }
+    for (const f of info.fields) {
+      if (!(f.name in fields))
+        throw new InvalidRequestError(`${where}: field "${f.name}" is required`);
+    }
+    return id === undefined ? { vector, fields } : { id, vector, fields };
+  });
+  return { rows, mode: mode as 'insert' | 'upsert' };
+}
+
+export function parseDeleteBody(raw: unknown, limits: BodyLimits): string[] {
+  const o = object(raw, 'request body');
+  onlyKeys(o, ['ids'], 'delete');
+  if (!Array.isArray(o.ids) || o.ids.length === 0) {
+    throw new InvalidRequestError('ids must be a non-empty array of strings');
+  }
+  if (o.ids.length > limits.maxWriteRows) {
+    throw new InvalidRequestError(
+      `ids holds ${o.ids.length} ids; the limit is ${limits.maxWriteRows}`,
+    );
+  }
+  for (const [i, id] of o.ids.entries()) {
+    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
+      throw new InvalidRequestError(
+        `ids[${i}] must be a string of 1 to ${MAX_ID_LENGTH} characters`,
+      );
+    }
+  }
+  return [...new Set(o.ids as string[])];
+}
+
+export function parseCreateCollectionBody(raw: unknown): CollectionSpec {
+  const o = object(raw, 'request body');
+  onlyKeys(o, ['name', 'dimension', 'metric', 'fields', 'index'], 'create collection');
+  const fields = o.fields ?? [];
+  if (!Array.isArray(fields))
+    throw new InvalidRequestError('fields must be an array of {"name", "type"}');
+  return {
+    name: o.name as string,
+    dimension: o.dimension as number,
+    metric: (o.metric ?? 'L2') as CollectionSpec['metric'],
+    fields: fields.map((f, i) => {
+      const fo = object(f, `fields[${i}]`);
+      onlyKeys(fo, ['name', 'type', 'maxLength'], `fields[${i}]`);
+      return fo as unknown as FieldSchema;
+    }),
+    index:
+      o.index === undefined ? undefined : (object(o.index, 'index') as CollectionSpec['index']),
+  };
+}

@@ -1,0 +1,90 @@
+import { Hono } from 'hono';
+import type { SearchBackend } from '../../backends/search-backend.ts';
+import type { HttpMetrics } from '../../observability/http-metrics.ts';
+import type { AppEnv } from '../app-env.ts';
+import { readJson } from '../read-json.ts';
+import {
+  type BodyLimits,
+  parseBatchBody,
+  parseCreateCollectionBody,
+  parseDeleteBody,
+  parseSearchBody,
+  parseWriteBody,
+} from '../request-bodies.ts';
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The /v1/collections API: search, batch search, writes, describe. */
+export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, metrics: HttpMetrics) {
+  const api = new Hono<AppEnv>();
+
+  api.get('/', async (c) =>
+    c.json({ collections: await backend.listCollections({ signal: c.get('signal') }) }),
+  );
+
+  api.post('/', async (c) => {
+    const spec = parseCreateCollectionBody(await readJson(c));
+    return c.json(await backend.createCollection(spec, { signal: c.get('signal') }), 201);
+  });
+
+  api.get('/:name', async (c) =>
+    c.json(await backend.describe(c.req.param('name'), { signal: c.get('signal') })),
+  );
+
+  api.delete('/:name', async (c) => {
+    await backend.dropCollection(c.req.param('name'), { signal: c.get('signal') });
+    return c.body(null, 204);
+  });
+
+  api.post('/:name/search', async (c) => {
+    const start = performance.now();
+    const name = c.req.param('name');
+    const signal = c.get('signal');
+    const body = await readJson(c);
+    const info = await backend.describe(name, { signal });
+    const { vector, options } = parseSearchBody(body, info, limits);
+    const [hits] = await backend.search(name, [vector], { ...options, signal });
+    metrics.searchVectors.inc({ route: 'search' });
+    return c.json({ hits: hits ?? [], tookMs: round(performance.now() - start) });
+  });
+
+  api.post('/:name/search/batch', async (c) => {
+    const start = performance.now();
+    const name = c.req.param('name');
+    const signal = c.get('signal');
+    const body = await readJson(c);
+    const info = await backend.describe(name, { signal });
+    const { vectors, options } = parseBatchBody(body, info, limits);
+    const results = await backend.search(name, vectors, { ...options, signal });
+    metrics.searchVectors.inc({ route: 'batch' }, vectors.length);
+    return c.json({ results, tookMs: round(performance.now() - start) });
+  });
+
+  api.post('/:name/vectors', async (c) => {
+    const start = performance.now();
+    const name = c.req.param('name');
+    const signal = c.get('signal');
+    const body = await readJson(c);
+    const info = await backend.describe(name, { signal });
+    const { rows, mode } = parseWriteBody(body, info, limits);
+    const result = await backend.write(name, rows, { mode, signal });
+    return c.json({
+      ...result,
+      count: result.ids.length,
+      tookMs: round(performance.now() - start),
+    });
+  });
+
+  api.delete('/:name/vectors', async (c) => {
+    const start = performance.now();
+    const name = c.req.param('name');
+    const signal = c.get('signal');
+    const body = await readJson(c);
+    await backend.describe(name, { signal }); // 404 before parsing ids
+    const ids = parseDeleteBody(body, limits);
+    const { deleted } = await backend.delete(name, ids, { signal });
+    return c.json({ deleted, tookMs: round(performance.now() - start) });
+  });
+
+  return api;
+}

@@ -1,0 +1,64 @@
+import { Hono } from 'hono';
+import type { SearchBackend } from '../../backends/search-backend.ts';
+import type { HttpMetrics } from '../../observability/http-metrics.ts';
+import type { RequestStats } from '../../observability/request-stats.ts';
+import { problem } from '../problem.ts';
+
+export interface Lifecycle {
+  /** True once shutdown began: readiness fails so balancers stop sending. */
+  draining: boolean;
+}
+
+/** Probes and observability: /healthz, /readyz, /v1/stats, /metrics. */
+export function operationRoutes(deps: {
+  backend: SearchBackend;
+  metrics: HttpMetrics;
+  stats: RequestStats;
+  lifecycle: Lifecycle;
+  readinessTimeoutMs?: number;
+}) {
+  const ops = new Hono();
+  const timeoutMs = deps.readinessTimeoutMs ?? 2000;
+
+  ops.get('/healthz', (c) => c.json({ status: 'ok' }));
+
+  ops.get('/readyz', async (c) => {
+    if (deps.lifecycle.draining) {
+      return problem(c, {
+        code: 'unavailable',
+        status: 503,
+        detail: 'server is shutting down',
+        extra: { reason: 'draining' },
+      });
+    }
+    const signal = AbortSignal.timeout(timeoutMs);
+    const health = await Promise.race([
+      deps.backend.health({ signal }).catch((err: Error) => ({ ok: false, reason: err.message })),
+      new Promise<{ ok: false; reason: string }>((resolve) =>
+        signal.addEventListener('abort', () =>
+          resolve({ ok: false, reason: `backend did not answer within ${timeoutMs} ms` }),
+        ),
+      ),
+    ]);
+    if (!health.ok) {
+      return problem(c, {
+        code: 'unavailable',
+        status: 503,
+        detail: `backend ${deps.backend.kind} is not ready: ${health.reason}`,
+        extra: { reason: health.reason, backend: deps.backend.kind },
+        headers: { 'retry-after': '1' },
+      });
+    }
+    return c.json({ status: 'ready', backend: deps.backend.kind });
+  });
+
+  ops.get('/v1/stats', (c) => c.json({ backend: deps.backend.kind, ...deps.stats.snapshot() }));
+
+  ops.get('/metrics', async (c) =>
+    c.body(await deps.metrics.registry.metrics(), 200, {
+      'content-type': deps.metrics.registry.contentType,
+    }),
+  );
+
+  return ops;
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Socket and process tests bind ports and spawn servers: keep files in
+    // separate forks but not too many at once on a 2-core machine.
+    pool: 'forks',
+    maxWorkers: 2,
+  },
+});
