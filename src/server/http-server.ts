@@ -6,6 +6,7 @@ import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createApp } from './app.ts';
+import { ConnectionTracker } from './connection-tracker.ts';
 
 export interface RunningServer {
   url: string;
@@ -31,6 +32,7 @@ export async function startServer(
   const store = backend ?? (await openBackend(config, logger));
   const built = createApp({ backend: store, config, logger });
   const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
+  const connections = new ConnectionTracker(server);
   server.maxConnections = config.workerConnections;
   server.keepAliveTimeout = config.keepaliveSeconds * 1000;
   server.headersTimeout = config.keepaliveSeconds * 1000 + 1000;
@@ -54,6 +56,7 @@ export async function startServer(
     close: () => {
       closing ??= shutdown(
         server,
+        connections,
         built.lifecycle,
         store,
         config.gracefulTimeoutSeconds * 1000,
@@ -71,6 +74,7 @@ export async function startServer(
  */
 async function shutdown(
   server: Server,
+  connections: ConnectionTracker,
   lifecycle: { draining: boolean },
   backend: SearchBackend,
   graceMs: number,
@@ -79,13 +83,17 @@ async function shutdown(
   lifecycle.draining = true;
   logger.info({ graceMs }, 'shutting down: draining in-flight requests');
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  server.closeIdleConnections();
+  connections.closeIdle();
+  // Sockets that finish a response keep-alive-less close themselves; sweep for
+  // any that went idle without doing so (e.g. a request that was answered early).
+  const sweep = setInterval(() => connections.closeIdle(), 100);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), graceMs);
   });
   const outcome = await Promise.race([closed.then(() => 'drained' as const), expired]);
   clearTimeout(timer);
+  clearInterval(sweep);
   if (outcome === 'expired') {
     logger.warn('graceful timeout passed: closing remaining connections');
     server.closeAllConnections();

@@ -1,0 +1,69 @@
+import type {
+  CallOptions,
+  Health,
+  SearchBackend,
+  SearchOptions,
+  WriteOptions,
+  WriteResult,
+} from '../../src/backends/search-backend.ts';
+import { NotFoundError } from '../../src/core/errors.ts';
+import type { CollectionInfo, CollectionSpec, Hit, Row } from '../../src/core/types.ts';
+
+/**
+ * A scripted backend for tests of the HTTP layer only (deadlines, shutdown,
+ * readiness): never a stand-in for a real store in an integration test.
+ */
+export class FakeBackend implements SearchBackend {
+  readonly kind = 'fake';
+  searchDelayMs = 0;
+  healthy: Health = { ok: true };
+  closed = false;
+  readonly seenSignals: AbortSignal[] = [];
+  readonly info: CollectionInfo = {
+    name: 'items',
+    dimension: 2,
+    metric: 'L2',
+    count: 1,
+    fields: [],
+    index: { type: 'FAKE' },
+    writable: true,
+  };
+
+  async listCollections() {
+    return ['items'];
+  }
+  async describe(name: string) {
+    if (name !== 'items') throw new NotFoundError(`collection "${name}" does not exist`);
+    return this.info;
+  }
+  async createCollection(_spec: CollectionSpec): Promise<CollectionInfo> {
+    return this.info;
+  }
+  async dropCollection() {}
+  async search(_name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
+    if (opts.signal) this.seenSignals.push(opts.signal);
+    if (this.searchDelayMs > 0) {
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(resolve, this.searchDelayMs);
+        opts.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          reject(opts.signal!.reason);
+        });
+      });
+    }
+    return vectors.map(() => [{ id: 'a', distance: 0 }]);
+  }
+  async write(_name: string, rows: Row[], _opts: WriteOptions): Promise<WriteResult> {
+    return { ids: rows.map((r, i) => r.id ?? String(i)), durability: 'fsynced' };
+  }
+  async delete(_name: string, ids: string[], _opts?: CallOptions) {
+    return { deleted: ids.length };
+  }
+  async flush() {}
+  async health() {
+    return this.healthy;
+  }
+  async close() {
+    this.closed = true;
+  }
+}
