@@ -1,5 +1,4 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
 import { isServiceError } from '../core/errors.ts';
@@ -49,19 +48,6 @@ export function createApp(deps: AppDeps) {
     await next();
     if (lifecycle.draining) c.header('connection', 'close');
   });
-  app.use(
-    '/v1/*',
-    bodyLimit({
-      maxSize: config.maxBodyBytes,
-      onError: (c) =>
-        problem(c, {
-          code: 'payload_too_large',
-          status: 413,
-          detail: `request body is larger than the limit of ${config.maxBodyBytes} bytes`,
-          extra: { limitBytes: config.maxBodyBytes },
-        }),
-    }),
-  );
   app.use('/v1/collections/*', deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
   app.use('/v1/collections', deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
 

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { DeadlineExceededError, ServiceError } from '../../core/errors.ts';
 import type { AppEnv } from '../app-env.ts';
+import { nodeBindings } from '../node-bindings.ts';
 
 /** The client went away; nobody will read the answer. */
 export class ClientClosedError extends ServiceError {
@@ -25,9 +26,8 @@ export function deadline(opts: { timeoutMs: number }): MiddlewareHandler<AppEnv>
       () => controller.abort(new DeadlineExceededError(timeoutMs)),
       timeoutMs,
     );
-    const clientSignal = c.req.raw.signal;
     const onClientGone = () => controller.abort(new ClientClosedError());
-    clientSignal.addEventListener('abort', onClientGone, { once: true });
+    const stopWatching = watchClient(c, onClientGone);
     c.set('signal', controller.signal);
     let onAbort: (() => void) | undefined;
     const aborted = new Promise<never>((_, reject) => {
@@ -39,8 +39,24 @@ export function deadline(opts: { timeoutMs: number }): MiddlewareHandler<AppEnv>
       await Promise.race([next(), aborted]);
     } finally {
       clearTimeout(timer);
-      clientSignal.removeEventListener('abort', onClientGone);
+      stopWatching();
       if (onAbort) controller.signal.removeEventListener('abort', onAbort);
     }
   };
+}
+
+/** Calls `onGone` if the client disconnects before the response is complete. */
+function watchClient(c: Parameters<MiddlewareHandler>[0], onGone: () => void): () => void {
+  const node = nodeBindings(c);
+  if (node) {
+    const { outgoing } = node;
+    const onClose = () => {
+      if (!outgoing.writableFinished) onGone();
+    };
+    outgoing.once('close', onClose);
+    return () => outgoing.off('close', onClose);
+  }
+  const signal = c.req.raw.signal;
+  signal.addEventListener('abort', onGone, { once: true });
+  return () => signal.removeEventListener('abort', onGone);
 }

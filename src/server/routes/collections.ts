@@ -15,7 +15,11 @@ import {
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
 /** The /v1/collections API: search, batch search, writes, describe. */
-export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, metrics: HttpMetrics) {
+export function collectionRoutes(
+  backend: SearchBackend,
+  limits: BodyLimits & { maxBodyBytes: number },
+  metrics: HttpMetrics,
+) {
   const api = new Hono<AppEnv>();
 
   api.get('/', async (c) =>
@@ -23,7 +27,7 @@ export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, met
   );
 
   api.post('/', async (c) => {
-    const spec = parseCreateCollectionBody(await readJson(c));
+    const spec = parseCreateCollectionBody(await readJson(c, limits.maxBodyBytes));
     return c.json(await backend.createCollection(spec, { signal: c.get('signal') }), 201);
   });
 
@@ -40,7 +44,7 @@ export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, met
     const start = performance.now();
     const name = c.req.param('name');
     const signal = c.get('signal');
-    const body = await readJson(c);
+    const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.describe(name, { signal });
     const { vector, options } = parseSearchBody(body, info, limits);
     const [hits] = await backend.search(name, [vector], { ...options, signal });
@@ -52,7 +56,7 @@ export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, met
     const start = performance.now();
     const name = c.req.param('name');
     const signal = c.get('signal');
-    const body = await readJson(c);
+    const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.describe(name, { signal });
     const { vectors, options } = parseBatchBody(body, info, limits);
     const results = await backend.search(name, vectors, { ...options, signal });
@@ -64,7 +68,7 @@ export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, met
     const start = performance.now();
     const name = c.req.param('name');
     const signal = c.get('signal');
-    const body = await readJson(c);
+    const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.describe(name, { signal });
     const { rows, mode } = parseWriteBody(body, info, limits);
     const result = await backend.write(name, rows, { mode, signal });
@@ -79,7 +83,7 @@ export function collectionRoutes(backend: SearchBackend, limits: BodyLimits, met
     const start = performance.now();
     const name = c.req.param('name');
     const signal = c.get('signal');
-    const body = await readJson(c);
+    const body = await readJson(c, limits.maxBodyBytes);
     await backend.describe(name, { signal }); // 404 before parsing ids
     const ids = parseDeleteBody(body, limits);
     const { deleted } = await backend.delete(name, ids, { signal });

@@ -1,0 +1,69 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.ts';
+
+/** Starts the real entry point (what `npm start` runs) and collects its output. */
+function startMain(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+    env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const printed = async (pattern: RegExp, timeoutMs = 60_000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(out)) {
+      if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}: ${err}`);
+      if (Date.now() > deadline)
+        throw new Error(`timed out waiting for ${pattern}; stdout: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return pattern.exec(out)!;
+  };
+  return { child, printed, exited, output: () => ({ out, err }) };
+}
+
+describe('the server process (npm start)', () => {
+  const { dir, cleanup } = tempDir();
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) c.kill('SIGKILL');
+    cleanup();
+  });
+
+  it('builds the demo collection, prints a curl that returns 10 hits, and exits 0 on SIGTERM', async () => {
+    const env = { DATA_DIR: dir, DEMO_SIZE: '2000' };
+    const first = startMain(env);
+    children.push(first.child);
+    const [line] = await first.printed(/curl -s \S+ .*\n/);
+    const result = JSON.parse(execFileSync('bash', ['-c', line], { encoding: 'utf8' }));
+    expect(result.hits).toHaveLength(10);
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    // Second start: the cached index is loaded, not rebuilt.
+    const t0 = performance.now();
+    const second = startMain(env);
+    children.push(second.child);
+    const [again] = await second.printed(/curl -s \S+ .*\n/);
+    const warmMs = performance.now() - t0;
+    expect(JSON.parse(execFileSync('bash', ['-c', again], { encoding: 'utf8' })).hits).toHaveLength(
+      10,
+    );
+    expect(warmMs).toBeLessThan(15_000); // generous: CI machines are shared; see bench for figures
+    second.child.kill('SIGINT');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('refuses a bad setting at start-up with exit code 2 and a message naming it', async () => {
+    const bad = startMain({ DATA_DIR: dir, WORKER_CONNECTIONS: 'lots' });
+    children.push(bad.child);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output().err).toContain(
+      'Invalid setting WORKER_CONNECTIONS (from the environment): expected an integer from 1 to 1000000, got "lots"',
+    );
+  });
+});
