@@ -9,5 +9,9 @@ export default defineConfig({
     // separate forks but not too many at once on a 2-core machine.
     pool: 'forks',
     maxWorkers: 2,
+    // CI also writes a JSON report, from which .ci/run prints a plain summary line.
+    reporters: process.env.CI
+      ? ['default', ['json', { outputFile: '.data/test-results.json' }]]
+      : ['default'],
   },
 });

@@ -76,6 +76,15 @@ describe('every route through a real socket (embedded backend)', () => {
     expect(del.deleted).toBe(1);
   });
 
+  it('lists, creates and drops collections', async () => {
+    const base = `${running.url}/v1/collections`;
+    const created = await fetch(base, json({ name: 'scratch', dimension: 4, metric: 'COSINE' }));
+    expect(created.status).toBe(201);
+    expect((await body(fetch(base))).collections).toEqual(['products', 'scratch']);
+    expect((await fetch(`${base}/scratch`, { method: 'DELETE' })).status).toBe(204);
+    expect((await body(fetch(base))).collections).toEqual(['products']);
+  });
+
   it('answers malformed JSON and oversized bodies with 400 and 413 problem+json', async () => {
     const bad = await fetch(`${running.url}/v1/collections/products/search`, {
       method: 'POST',
