@@ -1,15 +1,21 @@
+import type { Registry } from 'prom-client';
 import { resolveIndexMode } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { ensureDemoCollection } from '../data/demo-collection.ts';
 import type { Logger } from '../observability/logger.ts';
 import { EmbeddedBackend } from './embedded/embedded-backend.ts';
+import { openMilvusBackend } from './milvus/open-milvus-backend.ts';
 import type { SearchBackend } from './search-backend.ts';
 
 /**
  * Opens the configured backend, warm: the index mapped (embedded) and the demo
  * collection present when one is configured. Returns once it can serve.
  */
-export async function openBackend(config: Config, logger: Logger): Promise<SearchBackend> {
+export async function openBackend(
+  config: Config,
+  logger: Logger,
+  registry?: Registry,
+): Promise<SearchBackend> {
   const demo = async (b: SearchBackend) => {
     if (!config.demoCollection) return;
     await ensureDemoCollection(b, {
@@ -29,8 +35,10 @@ export async function openBackend(config: Config, logger: Logger): Promise<Searc
       await demo(backend);
       return backend;
     }
-    case 'milvus':
-      // Tracked by issue 3 (Milvus backend); refused loudly until it lands.
-      throw new Error('BACKEND=milvus is not built yet; use BACKEND=embedded');
+    case 'milvus': {
+      const backend = await openMilvusBackend(config, logger, registry);
+      await demo(backend);
+      return backend;
+    }
   }
 }

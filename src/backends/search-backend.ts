@@ -1,5 +1,5 @@
 import type { Filter } from '../core/filter.ts';
-import type { CollectionInfo, CollectionSpec, Hit, Row } from '../core/types.ts';
+import type { CollectionInfo, CollectionSchema, CollectionSpec, Hit, Row } from '../core/types.ts';
 
 export interface CallOptions {
   /** Aborted when the request's deadline passes or its client goes away. */
@@ -23,7 +23,7 @@ export interface WriteOptions extends CallOptions {
 export interface WriteResult {
   ids: string[];
   /** What the backend guarantees once this call returns (see README, "Writes"). */
-  durability: 'fsynced' | 'flushed';
+  durability: 'fsynced' | 'logged' | 'flushed';
 }
 
 export interface Health {
@@ -41,6 +41,8 @@ export interface SearchBackend {
   readonly kind: string;
   listCollections(opts?: CallOptions): Promise<string[]>;
   describe(name: string, opts?: CallOptions): Promise<CollectionInfo>;
+  /** Dimension, metric and fields, for validating requests; may be cached briefly. */
+  schema(name: string, opts?: CallOptions): Promise<CollectionSchema>;
   createCollection(spec: CollectionSpec, opts?: CallOptions): Promise<CollectionInfo>;
   dropCollection(name: string, opts?: CallOptions): Promise<void>;
   /** One result list per query vector, best first. Several vectors are one backend call. */

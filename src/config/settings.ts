@@ -19,6 +19,14 @@ export interface Config {
   maxRequestsJitter: number;
   backend: 'embedded' | 'milvus';
   milvusAddress: string;
+  milvusPoolMin: number;
+  milvusPoolMax: number;
+  milvusPoolAcquireTimeoutSeconds: number;
+  milvusPoolMaxWaiting: number;
+  milvusPoolIdleTimeoutSeconds: number;
+  milvusPoolMaxLifetimeSeconds: number;
+  milvusSeparateConnections: boolean;
+  milvusStartupWaitSeconds: number;
   dataDir: string;
   indexMode: 'auto' | 'writable' | 'shared';
   demoCollection: string;
@@ -190,6 +198,62 @@ export const SETTINGS: readonly SettingDef[] = [
     () => '127.0.0.1:19530',
     text(/^[\w.-]+:\d{1,5}$/, 'host:port'),
     'Milvus proxy address (BACKEND=milvus).',
+  ),
+  def(
+    'milvusPoolMin',
+    'milvus_pool_min',
+    () => 1,
+    integer(0, 1024),
+    'Milvus clients kept open when idle.',
+  ),
+  def(
+    'milvusPoolMax',
+    'milvus_pool_max',
+    () => 16,
+    integer(1, 1024),
+    'Milvus clients per worker, i.e. RPCs in flight at most.',
+  ),
+  def(
+    'milvusPoolAcquireTimeoutSeconds',
+    'milvus_pool_acquire_timeout',
+    () => 1,
+    seconds(0.001, 600),
+    'How long a request may wait for a free Milvus client before 503.',
+  ),
+  def(
+    'milvusPoolMaxWaiting',
+    'milvus_pool_max_waiting',
+    () => 256,
+    integer(0, 1_000_000),
+    'Requests allowed to wait for a Milvus client; beyond, 503 at once.',
+  ),
+  def(
+    'milvusPoolIdleTimeoutSeconds',
+    'milvus_pool_idle_timeout',
+    () => 30,
+    seconds(1, 86_400),
+    'Close Milvus clients idle this long (above the minimum).',
+  ),
+  def(
+    'milvusPoolMaxLifetimeSeconds',
+    'milvus_pool_max_lifetime',
+    () => 600,
+    seconds(1, 864_000),
+    'Replace a Milvus client this old on its next borrow (max_age).',
+  ),
+  def(
+    'milvusSeparateConnections',
+    'milvus_separate_connections',
+    () => false,
+    boolean,
+    'One HTTP/2 connection per pooled Milvus client instead of one shared.',
+  ),
+  def(
+    'milvusStartupWaitSeconds',
+    'milvus_startup_wait',
+    () => 30,
+    seconds(0, 3600),
+    'At start, how long to wait for Milvus to answer before giving up.',
   ),
   def(
     'dataDir',

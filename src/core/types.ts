@@ -33,12 +33,16 @@ export interface CollectionSpec {
   index?: Partial<IndexParams>;
 }
 
-export interface CollectionInfo {
+/** What request validation needs: cheap, and cached by remote backends. */
+export interface CollectionSchema {
   name: string;
   dimension: number;
   metric: Metric;
-  count: number;
   fields: FieldSchema[];
+}
+
+export interface CollectionInfo extends CollectionSchema {
+  count: number;
   index: { type: string } & Partial<IndexParams>;
   /** False when this process serves the collection read-only (e.g. a shared index file). */
   writable: boolean;

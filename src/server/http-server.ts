@@ -4,6 +4,7 @@ import { createAdaptorServer } from '@hono/node-server';
 import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
+import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createApp } from './app.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
@@ -29,8 +30,9 @@ export async function startServer(
   logger: Logger,
   backend?: SearchBackend,
 ): Promise<RunningServer> {
-  const store = backend ?? (await openBackend(config, logger));
-  const built = createApp({ backend: store, config, logger });
+  const metrics = new HttpMetrics();
+  const store = backend ?? (await openBackend(config, logger, metrics.registry));
+  const built = createApp({ backend: store, config, logger, metrics });
   const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
   const connections = new ConnectionTracker(server);
   server.maxConnections = config.workerConnections;

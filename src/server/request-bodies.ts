@@ -1,7 +1,7 @@
 import type { SearchOptions } from '../backends/search-backend.ts';
 import { InvalidRequestError } from '../core/errors.ts';
 import { type Filter, parseFilter } from '../core/filter.ts';
-import type { CollectionInfo, CollectionSpec, FieldSchema, Fields, Row } from '../core/types.ts';
+import type { CollectionSchema, CollectionSpec, FieldSchema, Fields, Row } from '../core/types.ts';
 
 /**
  * Turns parsed JSON bodies into typed requests, strictly: unknown properties,
@@ -104,7 +104,7 @@ function parseParams(raw: unknown): { ef?: number } {
   return { ef: o.ef as number };
 }
 
-function searchOptions(o: Obj, info: CollectionInfo, limits: BodyLimits): SearchOptions {
+function searchOptions(o: Obj, info: CollectionSchema, limits: BodyLimits): SearchOptions {
   const filter: Filter = parseFilter(o.filter, info.fields);
   return {
     topK: parseTopK(o.topK, limits),
@@ -116,7 +116,7 @@ function searchOptions(o: Obj, info: CollectionInfo, limits: BodyLimits): Search
 
 const OPTION_KEYS = ['topK', 'filter', 'outputFields', 'params'];
 
-export function parseSearchBody(raw: unknown, info: CollectionInfo, limits: BodyLimits) {
+export function parseSearchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
   const o = object(raw, 'request body');
   onlyKeys(o, ['vector', ...OPTION_KEYS], 'search');
   if (o.vector === undefined) throw new InvalidRequestError('vector is required');
@@ -126,7 +126,7 @@ export function parseSearchBody(raw: unknown, info: CollectionInfo, limits: Body
   };
 }
 
-export function parseBatchBody(raw: unknown, info: CollectionInfo, limits: BodyLimits) {
+export function parseBatchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
   const o = object(raw, 'request body');
   onlyKeys(o, ['vectors', ...OPTION_KEYS], 'batch search');
   if (!Array.isArray(o.vectors))
@@ -162,7 +162,7 @@ function checkField(schema: FieldSchema, value: unknown, where: string): void {
   }
 }
 
-export function parseWriteBody(raw: unknown, info: CollectionInfo, limits: BodyLimits) {
+export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
   const o = object(raw, 'request body');
   onlyKeys(o, ['rows', 'mode'], 'write');
   const mode = o.mode ?? 'upsert';

@@ -36,6 +36,9 @@ export class FakeBackend implements SearchBackend {
     if (name !== 'items') throw new NotFoundError(`collection "${name}" does not exist`);
     return this.info;
   }
+  async schema(name: string) {
+    return this.describe(name);
+  }
   async createCollection(_spec: CollectionSpec): Promise<CollectionInfo> {
     return this.info;
   }

@@ -9,7 +9,14 @@ import {
   ReadOnlyError,
   UnavailableError,
 } from '../../core/errors.ts';
-import type { CollectionInfo, CollectionSpec, Fields, Hit, Row } from '../../core/types.ts';
+import type {
+  CollectionInfo,
+  CollectionSchema,
+  CollectionSpec,
+  Fields,
+  Hit,
+  Row,
+} from '../../core/types.ts';
 import type {
   CallOptions,
   Health,
@@ -195,6 +202,10 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async describe(name: string): Promise<CollectionInfo> {
+    return this.#entry(name).collection.info();
+  }
+
+  async schema(name: string): Promise<CollectionSchema> {
     return this.#entry(name).collection.info();
   }
 

@@ -45,7 +45,7 @@ export function collectionRoutes(
     const name = c.req.param('name');
     const signal = c.get('signal');
     const body = await readJson(c, limits.maxBodyBytes);
-    const info = await backend.describe(name, { signal });
+    const info = await backend.schema(name, { signal });
     const { vector, options } = parseSearchBody(body, info, limits);
     const [hits] = await backend.search(name, [vector], { ...options, signal });
     metrics.searchVectors.inc({ route: 'search' });
@@ -57,7 +57,7 @@ export function collectionRoutes(
     const name = c.req.param('name');
     const signal = c.get('signal');
     const body = await readJson(c, limits.maxBodyBytes);
-    const info = await backend.describe(name, { signal });
+    const info = await backend.schema(name, { signal });
     const { vectors, options } = parseBatchBody(body, info, limits);
     const results = await backend.search(name, vectors, { ...options, signal });
     metrics.searchVectors.inc({ route: 'batch' }, vectors.length);
@@ -69,7 +69,7 @@ export function collectionRoutes(
     const name = c.req.param('name');
     const signal = c.get('signal');
     const body = await readJson(c, limits.maxBodyBytes);
-    const info = await backend.describe(name, { signal });
+    const info = await backend.schema(name, { signal });
     const { rows, mode } = parseWriteBody(body, info, limits);
     const result = await backend.write(name, rows, { mode, signal });
     return c.json({
@@ -84,7 +84,7 @@ export function collectionRoutes(
     const name = c.req.param('name');
     const signal = c.get('signal');
     const body = await readJson(c, limits.maxBodyBytes);
-    await backend.describe(name, { signal }); // 404 before parsing ids
+    await backend.schema(name, { signal }); // 404 before parsing ids
     const ids = parseDeleteBody(body, limits);
     const { deleted } = await backend.delete(name, ids, { signal });
     return c.json({ deleted, tookMs: round(performance.now() - start) });

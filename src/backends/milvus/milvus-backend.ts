@@ -1,0 +1,492 @@
+import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { validateCollectionSpec } from '../../core/collection-spec.ts';
+import {
+  ConflictError,
+  InvalidRequestError,
+  NotFoundError,
+  ServiceError,
+  UnavailableError,
+} from '../../core/errors.ts';
+import type {
+  CollectionInfo,
+  CollectionSchema,
+  CollectionSpec,
+  FieldSchema,
+  FieldType,
+  Hit,
+  IndexParams,
+  Metric,
+  Row,
+} from '../../core/types.ts';
+import type { MilvusPool } from '../../pool/milvus-pool.ts';
+import { createMilvusClient } from '../../pool/milvus-pool.ts';
+import type {
+  CallOptions,
+  Health,
+  SearchBackend,
+  SearchOptions,
+  WriteOptions,
+  WriteResult,
+} from '../search-backend.ts';
+import { toMilvusExpression } from './milvus-expression.ts';
+
+export interface MilvusBackendOptions {
+  pool: MilvusPool;
+  /** How long a collection's schema is cached for request validation. @default 10000 */
+  schemaTtlMs?: number;
+  /** gRPC deadline of one call, also used for /readyz probes. @default 10000 */
+  callTimeoutMs?: number;
+  /**
+   * When a filtered search returns fewer than topK hits, retry with 4x the ef
+   * this many times. Milvus 2.x filters inside the graph walk and needs none;
+   * Milvus Lite post-filters `ef` candidates and does (docs/milvus-compat.md).
+   * @default 2
+   */
+  filteredEfRetries?: number;
+  clock?: () => number;
+}
+
+const PK = 'id';
+const VECTOR = 'embedding';
+const MAX_EF = 16_384;
+const DEFAULT_INDEX: IndexParams = { M: 16, efConstruction: 200, efSearch: 64 };
+
+const TO_MILVUS: Record<FieldType, DataType> = {
+  string: DataType.VarChar,
+  int: DataType.Int64,
+  float: DataType.Double,
+  bool: DataType.Bool,
+};
+const FROM_MILVUS: Record<string, FieldType> = {
+  VarChar: 'string',
+  Int64: 'int',
+  Int32: 'int',
+  Int16: 'int',
+  Int8: 'int',
+  Double: 'float',
+  Float: 'float',
+  Bool: 'bool',
+};
+
+interface CachedSchema {
+  schema: CollectionSchema;
+  pk: string;
+  vectorField: string;
+  index: { type: string } & Partial<IndexParams>;
+  fetchedAt: number;
+}
+
+interface MilvusStatus {
+  error_code?: string | number;
+  code?: number;
+  reason?: string;
+}
+
+/** gRPC status 14 (UNAVAILABLE) and 4 (DEADLINE_EXCEEDED): the server is not answering. */
+export function isConnectionError(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return code === 14 || code === 4;
+}
+
+/**
+ * SearchBackend on a Milvus server, through a pool of clients. Requests
+ * validate against a briefly cached schema; every call carries the pool's
+ * gRPC deadline and is abandoned (not waited for) when the request's signal
+ * fires. Collections it creates have a VarChar primary key `id`, a
+ * FloatVector `embedding` and one scalar field per declared field; it also
+ * serves other collections whose primary key and vector field it can find.
+ */
+export class MilvusBackend implements SearchBackend {
+  readonly kind = 'milvus';
+  readonly #pool: MilvusPool;
+  readonly #schemas = new Map<string, CachedSchema>();
+  readonly #ttl: number;
+  readonly #callTimeout: number;
+  readonly #retries: number;
+  readonly #clock: () => number;
+  #healthClient: MilvusClient | null = null;
+  #closed = false;
+
+  constructor(opts: MilvusBackendOptions) {
+    this.#pool = opts.pool;
+    this.#ttl = opts.schemaTtlMs ?? 10_000;
+    this.#callTimeout = opts.callTimeoutMs ?? 10_000;
+    this.#retries = opts.filteredEfRetries ?? 2;
+    this.#clock = opts.clock ?? Date.now;
+  }
+
+  /** Runs a call on a pooled client; maps transport failures to 503, aborts to the signal's reason. */
+  async #call<T>(opts: CallOptions | undefined, fn: (c: MilvusClient) => Promise<T>): Promise<T> {
+    if (this.#closed) throw new UnavailableError('Milvus backend is closed');
+    const work = this.#pool
+      .use(fn, { signal: opts?.signal, isConnectionError })
+      .catch((err: unknown) => {
+        if (err instanceof ServiceError) throw err;
+        if (isConnectionError(err)) {
+          throw new UnavailableError(
+            `Milvus at ${this.#pool.address} is unreachable: ${firstLine(err)}`,
+            {
+              reason: 'milvus_unavailable',
+            },
+          );
+        }
+        throw err;
+      });
+    const signal = opts?.signal;
+    if (!signal) return work;
+    // The SDK cannot cancel an RPC; stop waiting for it (its own gRPC deadline ends it).
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => reject(signal.reason);
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async listCollections(opts?: CallOptions): Promise<string[]> {
+    const res = await this.#call(opts, (c) => c.showCollections({ timeout: this.#callTimeout }));
+    check(res.status, 'showCollections');
+    return res.data.map((d) => d.name).sort();
+  }
+
+  async #cached(name: string, opts?: CallOptions): Promise<CachedSchema> {
+    const hit = this.#schemas.get(name);
+    if (hit && this.#clock() - hit.fetchedAt < this.#ttl) return hit;
+    const fresh = await this.#fetchSchema(name, opts);
+    this.#schemas.set(name, fresh);
+    return fresh;
+  }
+
+  async #fetchSchema(name: string, opts?: CallOptions): Promise<CachedSchema> {
+    const [desc, index] = await this.#call(opts, (c) =>
+      Promise.all([
+        c.describeCollection({ collection_name: name, timeout: this.#callTimeout }),
+        c.describeIndex({ collection_name: name, timeout: this.#callTimeout }),
+      ]),
+    );
+    if (isNotFound(desc.status)) throw new NotFoundError(`collection "${name}" does not exist`);
+    check(desc.status, 'describeCollection');
+    const fields = desc.schema.fields as unknown as {
+      name: string;
+      data_type: string;
+      is_primary_key?: boolean;
+      type_params?: { key: string; value: string }[];
+    }[];
+    const param = (f: (typeof fields)[number], key: string) =>
+      f.type_params?.find((p) => p.key === key)?.value;
+    const pk = fields.find((f) => f.is_primary_key);
+    const vector = fields.find((f) => f.data_type === 'FloatVector');
+    if (!pk || !vector) {
+      throw new InvalidRequestError(
+        `collection "${name}" has no primary key or float vector field this API can serve`,
+      );
+    }
+    const scalars: FieldSchema[] = fields
+      .filter((f) => f !== pk && f !== vector && FROM_MILVUS[f.data_type])
+      .map((f) => {
+        const type = FROM_MILVUS[f.data_type]!;
+        const maxLength = param(f, 'max_length');
+        return type === 'string' && maxLength
+          ? { name: f.name, type, maxLength: Number(maxLength) }
+          : { name: f.name, type };
+      });
+    const desc0 = index.index_descriptions?.find((d) => d.field_name === vector.name);
+    const params: Record<string, string> = Object.fromEntries(
+      (desc0?.params ?? []).map((p) => [p.key, String(p.value)]),
+    );
+    const nested = params.params ? (JSON.parse(params.params) as Record<string, unknown>) : {};
+    const metric = (params.metric_type ?? 'L2') as Metric;
+    return {
+      pk: pk.name,
+      vectorField: vector.name,
+      schema: { name, dimension: Number(param(vector, 'dim')), metric, fields: scalars },
+      index: {
+        type: params.index_type ?? 'none',
+        ...(nested.M !== undefined ? { M: Number(nested.M) } : {}),
+        ...(nested.efConstruction !== undefined
+          ? { efConstruction: Number(nested.efConstruction) }
+          : {}),
+        efSearch: DEFAULT_INDEX.efSearch,
+      },
+      fetchedAt: this.#clock(),
+    };
+  }
+
+  async schema(name: string, opts?: CallOptions): Promise<CollectionSchema> {
+    return (await this.#cached(name, opts)).schema;
+  }
+
+  async describe(name: string, opts?: CallOptions): Promise<CollectionInfo> {
+    this.#schemas.delete(name); // describe is the explicit, fresh look
+    const s = await this.#cached(name, opts);
+    const count = await this.#call(opts, async (c) => {
+      // count(*) needs a loaded collection (and the SDK throws a TypeError on
+      // an empty answer); fall back to the segment statistics.
+      try {
+        const r = await c.count({ collection_name: name, timeout: this.#callTimeout });
+        if (Number.isFinite(r.data)) return r.data;
+      } catch (err) {
+        if (isConnectionError(err)) throw err;
+      }
+      const stats = await c.getCollectionStatistics({
+        collection_name: name,
+        timeout: this.#callTimeout,
+      });
+      return Number(stats.data?.row_count ?? 0);
+    });
+    return { ...s.schema, count, index: s.index, writable: true };
+  }
+
+  async createCollection(spec: CollectionSpec, opts?: CallOptions): Promise<CollectionInfo> {
+    const valid = validateCollectionSpec(spec);
+    const index = { ...DEFAULT_INDEX, ...valid.index };
+    const name = valid.name;
+    await this.#call(opts, async (c) => {
+      const exists = await c.hasCollection({ collection_name: name, timeout: this.#callTimeout });
+      if (exists.value) throw new ConflictError(`collection "${name}" already exists`);
+      check(
+        await c.createCollection({
+          collection_name: name,
+          timeout: this.#callTimeout,
+          fields: [
+            { name: PK, data_type: DataType.VarChar, is_primary_key: true, max_length: 256 },
+            { name: VECTOR, data_type: DataType.FloatVector, dim: valid.dimension },
+            ...valid.fields.map((f) => ({
+              name: f.name,
+              data_type: TO_MILVUS[f.type],
+              ...(f.type === 'string' ? { max_length: f.maxLength ?? 256 } : {}),
+            })),
+          ],
+        }),
+        'createCollection',
+      );
+      check(
+        await c.createIndex({
+          collection_name: name,
+          field_name: VECTOR,
+          index_type: 'HNSW',
+          metric_type: valid.metric,
+          params: { M: index.M, efConstruction: index.efConstruction },
+          timeout: this.#callTimeout,
+        }),
+        'createIndex',
+      );
+      check(
+        await c.loadCollectionSync({ collection_name: name, timeout: 120_000 }),
+        'loadCollection',
+      );
+    });
+    this.#schemas.delete(name);
+    return this.describe(name, opts);
+  }
+
+  async dropCollection(name: string, opts?: CallOptions): Promise<void> {
+    await this.#cached(name, opts); // 404 for an unknown collection
+    await this.#call(opts, async (c) =>
+      check(
+        await c.dropCollection({ collection_name: name, timeout: this.#callTimeout }),
+        'dropCollection',
+      ),
+    );
+    this.#schemas.delete(name);
+  }
+
+  /**
+   * One Milvus call for all query vectors (nq = vectors.length), with
+   * ef = max(ef, topK). The primary key is named in output_fields explicitly:
+   * Milvus returns it only then, and returns every field (vectors included)
+   * when output_fields is empty.
+   */
+  async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
+    const s = await this.#cached(name, opts);
+    for (const v of vectors) {
+      if (v.length !== s.schema.dimension) {
+        throw new InvalidRequestError(
+          `vector has ${v.length} dimensions; collection "${name}" has ${s.schema.dimension}`,
+        );
+      }
+    }
+    const filter = toMilvusExpression(opts.filter);
+    const data = vectors.map((v) => Array.from(v));
+    let ef = Math.min(
+      MAX_EF,
+      Math.max(opts.topK, opts.ef ?? s.index.efSearch ?? DEFAULT_INDEX.efSearch),
+    );
+    let hits = await this.#searchOnce(name, s, data, filter, ef, opts);
+    for (let retry = 0; filter && retry < this.#retries && ef < MAX_EF; retry++) {
+      if (hits.every((h) => h.length >= opts.topK)) break;
+      ef = Math.min(MAX_EF, ef * 4);
+      const wider = await this.#searchOnce(name, s, data, filter, ef, opts);
+      const grew = wider.some((h, i) => h.length > hits[i]!.length);
+      hits = wider;
+      if (!grew) break;
+    }
+    return hits;
+  }
+
+  async #searchOnce(
+    name: string,
+    s: CachedSchema,
+    data: number[][],
+    filter: string,
+    ef: number,
+    opts: SearchOptions,
+  ): Promise<Hit[][]> {
+    const res = await this.#call(opts, (c) =>
+      c.search({
+        collection_name: name,
+        data,
+        anns_field: s.vectorField,
+        limit: opts.topK,
+        metric_type: s.schema.metric,
+        params: { ef },
+        ...(filter ? { filter } : {}),
+        output_fields: [s.pk, ...opts.outputFields],
+        timeout: this.#callTimeout,
+      }),
+    );
+    check(res.status, 'search');
+    const lists = (data.length === 1 ? [res.results] : res.results) as unknown as Record<
+      string,
+      unknown
+    >[][];
+    return lists.map((list) =>
+      list.map((r) => {
+        const hit: Hit = { id: String(r[s.pk]), distance: Number(r.score) };
+        if (opts.outputFields.length > 0) {
+          hit.fields = Object.fromEntries(
+            opts.outputFields.filter((f) => r[f] !== undefined).map((f) => [f, r[f] as string]),
+          );
+        }
+        return hit;
+      }),
+    );
+  }
+
+  /**
+   * Inserts or upserts. Success means Milvus accepted the rows into its log
+   * (durable in its message storage, visible to searches within the
+   * collection's consistency bound): `durability: 'logged'`. Call flush for
+   * sealed, indexed segments.
+   */
+  async write(name: string, rows: Row[], opts: WriteOptions): Promise<WriteResult> {
+    const s = await this.#cached(name, opts);
+    const ids = rows.map((r) => r.id ?? crypto.randomUUID());
+    if (opts.mode === 'insert') {
+      const taken = await this.#existing(name, s, ids, opts);
+      if (taken.length > 0) {
+        throw new ConflictError(
+          `ids already exist: ${taken
+            .slice(0, 5)
+            .map((i) => JSON.stringify(i))
+            .join(', ')}; use mode "upsert" to replace rows`,
+        );
+      }
+    }
+    const data = rows.map((r, i) => ({ [s.pk]: ids[i], [s.vectorField]: r.vector, ...r.fields }));
+    await this.#call(opts, async (c) => {
+      const res =
+        opts.mode === 'insert'
+          ? await c.insert({ collection_name: name, data, timeout: this.#callTimeout })
+          : await c.upsert({ collection_name: name, data, timeout: this.#callTimeout });
+      check(res.status, opts.mode);
+    });
+    return { ids, durability: 'logged' };
+  }
+
+  async #existing(
+    name: string,
+    s: CachedSchema,
+    ids: string[],
+    opts?: CallOptions,
+  ): Promise<string[]> {
+    const res = await this.#call(opts, (c) =>
+      c.query({
+        collection_name: name,
+        filter: `${s.pk} in [${ids.map((i) => JSON.stringify(i)).join(', ')}]`,
+        output_fields: [s.pk],
+        consistency_level: 'Strong' as never,
+        timeout: this.#callTimeout,
+      }),
+    );
+    check(res.status, 'query');
+    return res.data.map((d) => String(d[s.pk]));
+  }
+
+  /** Deletes the ids that exist and reports how many did (Milvus itself counts the ids sent). */
+  async delete(name: string, ids: string[], opts?: CallOptions): Promise<{ deleted: number }> {
+    const s = await this.#cached(name, opts);
+    const existing = await this.#existing(name, s, ids, opts);
+    if (existing.length === 0) return { deleted: 0 };
+    await this.#call(opts, async (c) => {
+      check(
+        (await c.delete({ collection_name: name, ids: existing, timeout: this.#callTimeout }))
+          .status,
+        'delete',
+      );
+    });
+    return { deleted: existing.length };
+  }
+
+  async flush(name: string, opts?: CallOptions): Promise<void> {
+    await this.#call(opts, async (c) =>
+      check(await c.flushSync({ collection_names: [name], timeout: 120_000 }), 'flush'),
+    );
+  }
+
+  /**
+   * A dedicated client, outside the pool (a saturated pool must not look like
+   * a dead server), replaced after each failure so that it dials afresh.
+   */
+  async health(opts?: CallOptions): Promise<Health> {
+    if (this.#closed) return { ok: false, reason: 'backend is closed' };
+    this.#healthClient ??= createMilvusClient(this.#pool.address, {
+      separateConnection: true,
+      sdkPoolMax: 1,
+      timeoutMs: Math.min(this.#callTimeout, 2000),
+    });
+    const client = this.#healthClient;
+    try {
+      opts?.signal?.throwIfAborted();
+      const res = await client.checkHealth();
+      if (res.isHealthy) return { ok: true };
+      return {
+        ok: false,
+        reason: `Milvus reports unhealthy: ${(res.reasons ?? []).join('; ') || 'no reason given'}`,
+      };
+    } catch (err) {
+      this.#healthClient = null;
+      await client.closeConnection().catch(() => undefined);
+      return {
+        ok: false,
+        reason: `Milvus at ${this.#pool.address} unreachable: ${firstLine(err)}`,
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.drain();
+    await this.#healthClient?.closeConnection().catch(() => undefined);
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err)
+    .split('\n')[0]!
+    .slice(0, 200);
+}
+
+function isNotFound(status: MilvusStatus | undefined): boolean {
+  return /collection not found|can't find collection/i.test(status?.reason ?? '');
+}
+
+/** Milvus answers most errors in a status field rather than by throwing. */
+function check(status: MilvusStatus | { status?: MilvusStatus } | undefined, what: string): void {
+  const s = (status && 'status' in status ? status.status : status) as MilvusStatus | undefined;
+  const code = s?.error_code;
+  if (code === undefined || code === 'Success' || code === 0) return;
+  if (isNotFound(s)) throw new NotFoundError(s?.reason ?? 'collection not found');
+  throw new ServiceError('internal', `Milvus ${what} failed: ${code}: ${s?.reason ?? ''}`.trim());
+}

@@ -1,0 +1,60 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../config/settings.ts';
+import { UnavailableError } from '../../core/errors.ts';
+import type { Logger } from '../../observability/logger.ts';
+import { MilvusPool } from '../../pool/milvus-pool.ts';
+import { MilvusBackend } from './milvus-backend.ts';
+
+/** The pool settings of a Config, shared by the server and the CLIs. */
+export function milvusPoolFromConfig(
+  config: Config,
+  registry?: Registry,
+  address = config.milvusAddress,
+) {
+  return new MilvusPool({
+    address,
+    min: config.milvusPoolMin,
+    max: config.milvusPoolMax,
+    acquireTimeoutMs: Math.round(config.milvusPoolAcquireTimeoutSeconds * 1000),
+    maxWaiting: config.milvusPoolMaxWaiting,
+    idleTimeoutMs: Math.round(config.milvusPoolIdleTimeoutSeconds * 1000),
+    maxLifetimeMs: Math.round(config.milvusPoolMaxLifetimeSeconds * 1000),
+    separateConnections: config.milvusSeparateConnections,
+    callTimeoutMs: Math.round(config.timeoutSeconds * 1000),
+    registry,
+  });
+}
+
+/**
+ * Connects to Milvus and waits (up to MILVUS_STARTUP_WAIT) until it answers, so
+ * a worker reports ready only with a validated connection.
+ */
+export async function openMilvusBackend(
+  config: Config,
+  logger: Logger,
+  registry?: Registry,
+): Promise<MilvusBackend> {
+  const backend = new MilvusBackend({
+    pool: milvusPoolFromConfig(config, registry),
+    callTimeoutMs: Math.round(config.timeoutSeconds * 1000),
+  });
+  const deadline = Date.now() + config.milvusStartupWaitSeconds * 1000;
+  for (let attempt = 1; ; attempt++) {
+    const health = await backend.health();
+    if (health.ok) break;
+    if (Date.now() >= deadline) {
+      await backend.close();
+      throw new UnavailableError(
+        `Milvus at ${config.milvusAddress} did not answer within ${config.milvusStartupWaitSeconds} s (${health.reason}); ` +
+          'start one with `npm run milvus:up` or set MILVUS_ADDRESS',
+      );
+    }
+    if (attempt === 1)
+      logger.warn({ address: config.milvusAddress, reason: health.reason }, 'waiting for Milvus');
+    await sleep(500);
+  }
+  // Validate the pool itself: one real call through a pooled client.
+  await backend.listCollections();
+  return backend;
+}
