@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/milvus.ts'],
+    // The Milvus SDK logs every RPC at debug level when NODE_ENV is 'test'.
+    env: { NODE_ENV: 'production' },
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Socket and process tests bind ports and spawn servers: keep files in

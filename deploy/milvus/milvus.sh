@@ -19,6 +19,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 SERVER="${MILVUS_SERVER:-standalone}"
 PORT="${MILVUS_PORT:-19530}"
 HOME_DIR="${MILVUS_HOME:-$ROOT/.data/milvus}"
+# Absolute: the server changes directory before it reads the paths we give it.
+[[ "$HOME_DIR" = /* ]] || HOME_DIR="$ROOT/$HOME_DIR"
 INSTANCE="$HOME_DIR/$SERVER-$PORT"
 VENV="$ROOT/.venv/milvus-$SERVER"
 REQS="$ROOT/deploy/milvus/requirements-$SERVER.txt"
@@ -60,8 +62,16 @@ start() {
   local offset=$(( PORT - 19530 ))
   local cmd
   if [[ "$SERVER" == standalone ]]; then
+    # The embedded etcd's peer port is not a flag: give it a config file (Milvus maps the
+    # etcd.config.path setting to $ETCD_CONFIG_PATH), bound to loopback.
+    cat > "$INSTANCE/etcd.yaml" <<ETCD
+listen-peer-urls: http://127.0.0.1:$(( 2380 + offset ))
+listen-client-urls: http://127.0.0.1:$(( 2379 + offset ))
+advertise-client-urls: http://127.0.0.1:$(( 2379 + offset ))
+ETCD
+    export ETCD_CONFIG_PATH="$INSTANCE/etcd.yaml"
     # Every internal port moves with the client port, so instances do not collide.
-    cmd=("$VENV/bin/milvus-server" --data "$INSTANCE/data"
+    cmd=("$VENV/bin/python" "$ROOT/deploy/milvus/run_standalone.py" --data "$INSTANCE/data"
       --proxy-port "$PORT"
       --etcd-port $(( 2379 + offset ))
       --root-coord-port $(( 53100 + offset ))

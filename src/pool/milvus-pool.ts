@@ -65,19 +65,49 @@ export function grpcChannelOptions(separateConnection: boolean): Record<string, 
   };
 }
 
+/**
+ * A MilvusClient that cannot crash the process. Its constructor (and every
+ * reconnect) starts a connect RPC whose promise nobody awaits: with the server
+ * down, that is an unhandled rejection, fatal in Node. Every later call
+ * re-awaits the same failed promise, so such a client stays broken: the pool
+ * replaces clients whose calls fail with connection errors.
+ */
 export function createMilvusClient(
   address: string,
   opts: { separateConnection: boolean; sdkPoolMax: number; timeoutMs: number },
-) {
-  return new MilvusClient({
+): MilvusClient {
+  const client = new MilvusClient({
     address,
     timeout: opts.timeoutMs,
     pool: { min: 1, max: opts.sdkPoolMax },
     channelOptions: grpcChannelOptions(opts.separateConnection),
   });
+  observeConnectPromises(client);
+  return client;
 }
 
 const POOLS_BY_REGISTRY = new WeakMap<Registry, Set<MilvusPool>>();
+
+/**
+ * The SDK reassigns `connectPromise` on every reconnect (its failover handler
+ * runs after any UNAVAILABLE error), so observing the first one is not enough:
+ * every promise ever stored there gets a handler. Calls still see rejections,
+ * because they await the promise itself.
+ */
+function observeConnectPromises(client: MilvusClient): void {
+  const target = client as unknown as { connectPromise?: Promise<unknown> };
+  let current = target.connectPromise;
+  current?.catch(() => undefined);
+  Object.defineProperty(target, 'connectPromise', {
+    configurable: true,
+    enumerable: true,
+    get: () => current,
+    set: (p: Promise<unknown> | undefined) => {
+      current = p;
+      p?.catch(() => undefined);
+    },
+  });
+}
 
 export class MilvusPool {
   readonly address: string;

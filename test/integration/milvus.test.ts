@@ -1,0 +1,290 @@
+/**
+ * Integration tests against a real Milvus server (started by test/setup/milvus.ts
+ * through deploy/milvus/milvus.sh). One file, run in order: the last test stops
+ * and restarts the server under a running API.
+ */
+import { execFileSync } from 'node:child_process';
+import { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
+import type { SearchOptions } from '../../src/backends/search-backend.ts';
+import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
+import { parseFilter } from '../../src/core/filter.ts';
+import type { CollectionSpec, Row } from '../../src/core/types.ts';
+import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
+import { MilvusPool } from '../../src/pool/milvus-pool.ts';
+import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
+import { TEST_MILVUS_PORT } from '../setup/milvus.ts';
+
+const address = inject('milvusAddress');
+const DIM = 16;
+const name = `it_${process.pid}`;
+const spec: CollectionSpec = {
+  name,
+  dimension: DIM,
+  metric: 'L2',
+  fields: [
+    { name: 'category', type: 'string', maxLength: 64 },
+    { name: 'price', type: 'float' },
+  ],
+};
+const gen = new SyntheticVectors({ dimension: DIM, seed: 11, clusters: 6 });
+const rows: Row[] = Array.from({ length: 400 }, (_, i) => ({
+  id: `m${i}`,
+  vector: Array.from(gen.next()),
+  fields: { category: 'ABCD'[i % 4]!, price: i % 100 },
+}));
+const queries = Array.from({ length: 5 }, () =>
+  new SyntheticVectors({ dimension: DIM, seed: 77, clusters: 6 }).next(),
+);
+const opts = (o: Partial<SearchOptions> = {}): SearchOptions => ({
+  topK: 10,
+  filter: [],
+  outputFields: [],
+  ...o,
+});
+
+async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe.skipIf(address === null)('Milvus backend against a real Milvus server', () => {
+  let pool: MilvusPool;
+  let backend: MilvusBackend;
+  let direct: MilvusClient;
+  let rpcs = 0;
+
+  beforeAll(async () => {
+    pool = new MilvusPool({ address: address!, max: 4 });
+    const use = pool.use.bind(pool);
+    pool.use = ((fn, o) => {
+      rpcs++;
+      return use(fn, o);
+    }) as typeof pool.use;
+    backend = new MilvusBackend({ pool });
+    direct = new MilvusClient({
+      address: address!,
+      channelOptions: { 'grpc.keepalive_time_ms': 300_000 },
+    });
+  }, 120_000);
+
+  afterAll(async () => {
+    await direct.dropCollection({ collection_name: name }).catch(() => undefined);
+    await direct.closeConnection();
+    await backend.close();
+  });
+
+  it('creates, inserts, flushes, indexes, loads and describes a collection', async () => {
+    const created = await backend.createCollection(spec);
+    expect(created).toMatchObject({
+      name,
+      dimension: DIM,
+      metric: 'L2',
+      count: 0,
+      index: { type: 'HNSW', M: 16, efConstruction: 200 },
+    });
+    expect(created.fields).toEqual(spec.fields);
+    await expect(backend.createCollection(spec)).rejects.toThrow(ConflictError);
+    const written = await backend.write(name, rows, { mode: 'insert' });
+    expect(written.ids).toHaveLength(400);
+    expect(written.durability).toBe('logged');
+    await backend.flush(name);
+    const info = await eventually(
+      () => backend.describe(name),
+      (i) => i.count === 400,
+    );
+    expect(info.count).toBe(400);
+    expect(await backend.listCollections()).toContain(name);
+  });
+
+  it('answers a search exactly like a direct SDK search on the same data', async () => {
+    for (const q of queries) {
+      const [hits] = await backend.search(name, [q], opts({ outputFields: ['category'] }));
+      const res = await direct.search({
+        collection_name: name,
+        data: [Array.from(q)],
+        limit: 10,
+        metric_type: 'L2',
+        params: { ef: 64 },
+        output_fields: ['id', 'category'],
+      });
+      expect(hits!.map((h) => h.id)).toEqual(res.results.map((r) => r.id));
+      expect(hits!.map((h) => h.fields?.category)).toEqual(res.results.map((r) => r.category));
+      for (const [i, h] of hits!.entries())
+        expect(h.distance).toBeCloseTo(Number(res.results[i]!.score), 4);
+    }
+  });
+
+  it('applies filters of several shapes, every hit matching', async () => {
+    const cases: [Record<string, unknown>, (f: Row['fields']) => boolean][] = [
+      [{ category: 'A' }, (f) => f.category === 'A'],
+      [{ category: { in: ['B', 'C'] } }, (f) => f.category === 'B' || f.category === 'C'],
+      [
+        { price: { gte: 10, lt: 20 } },
+        (f) => (f.price as number) >= 10 && (f.price as number) < 20,
+      ],
+      [
+        { category: { nin: ['A'] }, price: { lte: 5 } },
+        (f) => f.category !== 'A' && (f.price as number) <= 5,
+      ],
+    ];
+    for (const [raw, keep] of cases) {
+      const filter = parseFilter(raw, spec.fields);
+      const matching = rows.filter((r) => keep(r.fields)).length;
+      const [hits] = await backend.search(
+        name,
+        [queries[0]!],
+        opts({ topK: 100, filter, outputFields: ['category', 'price'] }),
+      );
+      expect(hits!.length).toBe(Math.min(100, matching));
+      for (const h of hits!) expect(keep(h.fields!)).toBe(true);
+    }
+  });
+
+  it('cannot be widened by a value that tries to close its quote', async () => {
+    const evil = parseFilter({ category: "A' or category != '" }, spec.fields);
+    const [hits] = await backend.search(name, [queries[0]!], opts({ filter: evil }));
+    expect(hits).toEqual([]);
+    const evil2 = parseFilter({ category: 'A" or category != "' }, spec.fields);
+    expect((await backend.search(name, [queries[0]!], opts({ filter: evil2 })))[0]).toEqual([]);
+  });
+
+  it('runs a batch search as one Milvus call with nq > 1', async () => {
+    const before = rpcs;
+    const batch = await backend.search(name, queries, opts({ topK: 5 }));
+    expect(rpcs - before).toBe(1); // the schema is cached, so the batch is the only call
+    expect(batch).toHaveLength(queries.length);
+    for (const [i, q] of queries.entries()) {
+      expect(batch[i]!.map((h) => h.id)).toEqual(
+        (await backend.search(name, [q], opts({ topK: 5 })))[0]!.map((h) => h.id),
+      );
+    }
+  });
+
+  it('upserts, refuses inserting an existing id, and deletes', async () => {
+    const moved = Array.from(new SyntheticVectors({ dimension: DIM, seed: 5 }).next());
+    await backend.write(name, [{ id: 'm1', vector: moved, fields: { category: 'Z', price: 1 } }], {
+      mode: 'upsert',
+    });
+    const [top] = await eventually(
+      () =>
+        backend.search(
+          name,
+          [Float32Array.from(moved)],
+          opts({ topK: 1, outputFields: ['category'] }),
+        ),
+      (r) => r[0]?.[0]?.fields?.category === 'Z',
+    );
+    expect(top![0]).toMatchObject({ id: 'm1', fields: { category: 'Z' } });
+    await expect(backend.write(name, [rows[2]!], { mode: 'insert' })).rejects.toThrow(
+      ConflictError,
+    );
+    expect(await backend.delete(name, ['m1', 'm3', 'never'])).toEqual({ deleted: 2 });
+    const [after] = await eventually(
+      () => backend.search(name, [Float32Array.from(moved)], opts({ topK: 3 })),
+      (r) => !r[0]!.some((h) => h.id === 'm1'),
+    );
+    expect(after!.map((h) => h.id)).not.toContain('m1');
+  });
+
+  it('reports an unknown collection as not found', async () => {
+    await expect(backend.schema('no_such_collection')).rejects.toThrow(NotFoundError);
+    await expect(backend.search('no_such_collection', queries, opts())).rejects.toThrow(
+      NotFoundError,
+    );
+  });
+
+  describe('through the API on a real socket', () => {
+    const { dir, cleanup } = tempDir();
+    let running: RunningServer;
+
+    beforeAll(async () => {
+      running = await startServer(
+        testConfig({
+          backend: 'milvus',
+          milvusAddress: address!,
+          dataDir: dir,
+          demoCollection: '',
+          timeoutSeconds: 3,
+          milvusPoolAcquireTimeoutSeconds: 1,
+        }),
+        silentLogger,
+      );
+    }, 60_000);
+    afterAll(async () => {
+      await running?.close();
+      cleanup();
+    });
+
+    const search = (vector: number[], extra: Record<string, unknown> = {}) =>
+      fetch(`${running.url}/v1/collections/${name}/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ vector, topK: 10, ...extra }),
+      });
+
+    it('returns what a direct SDK search returns', async () => {
+      const q = Array.from(queries[1]!);
+      const api = await body(search(q, { filter: { category: { in: ['A', 'B'] } } }));
+      const res = await direct.search({
+        collection_name: name,
+        data: [q],
+        limit: 10,
+        metric_type: 'L2',
+        params: { ef: 64 },
+        filter: 'category in ["A", "B"]',
+        output_fields: ['id'],
+      });
+      expect(api.hits.map((h: { id: string }) => h.id)).toEqual(res.results.map((r) => r.id));
+      const info = await body(fetch(`${running.url}/v1/collections/${name}`));
+      expect(info).toMatchObject({ name, dimension: DIM, count: expect.any(Number) });
+      const metrics = await (await fetch(`${running.url}/metrics`)).text();
+      expect(metrics).toMatch(/vecserve_milvus_pool_size\{endpoint="127.0.0.1:\d+"\} \d/);
+      expect(metrics).toMatch(/vecserve_milvus_pool_acquire_wait_seconds_count\{endpoint=/);
+    });
+
+    it('fails cleanly with 503 while Milvus is down, and recovers without a restart', async () => {
+      const env = {
+        ...process.env,
+        MILVUS_PORT: String(TEST_MILVUS_PORT),
+        MILVUS_HOME: '.data/milvus-test',
+      };
+      const q = Array.from(queries[2]!);
+      expect((await search(q)).status).toBe(200);
+      execFileSync('bash', ['deploy/milvus/milvus.sh', 'down'], { env, stdio: 'ignore' });
+
+      const t0 = performance.now();
+      const down = await search(q);
+      expect(down.status).toBe(503);
+      expect(performance.now() - t0).toBeLessThan(3000); // fails fast, well inside the deadline
+      expect((await body(down)).code).toBe('unavailable');
+      const ready = await fetch(`${running.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect((await body(ready)).reason).toMatch(/unreachable/);
+
+      execFileSync('bash', ['deploy/milvus/milvus.sh', 'up'], { env, stdio: 'ignore' });
+      const readyAgain = await eventually(
+        () => fetch(`${running.url}/readyz`).then((r) => r.status),
+        (s) => s === 200,
+        30_000,
+      );
+      expect(readyAgain).toBe(200);
+      const back = await eventually(
+        () => search(q).then((r) => r.status),
+        (s) => s === 200,
+        30_000,
+      );
+      expect(back).toBe(200);
+    }, 180_000);
+  });
+});
