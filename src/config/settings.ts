@@ -244,7 +244,7 @@ export const SETTINGS: readonly SettingDef[] = [
   def(
     'milvusSeparateConnections',
     'milvus_separate_connections',
-    () => false,
+    () => true,
     boolean,
     'One HTTP/2 connection per pooled Milvus client instead of one shared.',
   ),

@@ -1,0 +1,272 @@
+/**
+ * bench:milvus-pool — how to talk to Milvus from Node, measured side by side in one run
+ * against the same server and data (a running Milvus; `npm run milvus:up`):
+ *
+ *   sdk-default         one MilvusClient, SDK defaults (inner pool min 2 / max 10)
+ *   sdk-one-client-N    one MilvusClient whose inner pool allows N RPCs (one HTTP/2 connection)
+ *   pool-shared-conn    our MilvusPool: N clients, inner pool 1, grpc-js shares one connection
+ *   pool-separate-conn  our MilvusPool: N clients, each on its own HTTP/2 connection
+ *   api                 the HTTP API end to end (BACKEND=milvus, chosen pool), via autocannon
+ *
+ * Closed loop: `c` callers each send the next search as soon as the last one returns.
+ *   npm run bench:milvus-pool -- [--address 127.0.0.1:19530] [--size 20000] [--duration 4]
+ *                                [--concurrency 1,10,50,100] [--pool 16] [--out FILE]
+ */
+
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
+import autocannon from 'autocannon';
+import { createMilvusClient, MilvusPool } from '../src/pool/milvus-pool.ts';
+import { environment } from './lib/environment.ts';
+import { heldOutVectors, searchBodies } from './lib/query-bodies.ts';
+import { startServerProcess } from './lib/server-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    address: { type: 'string', default: '127.0.0.1:19530' },
+    size: { type: 'string', default: '20000' },
+    dimension: { type: 'string', default: '512' },
+    duration: { type: 'string', default: '4' },
+    concurrency: { type: 'string', default: '1,10,50,100' },
+    pool: { type: 'string', default: '16' },
+    out: { type: 'string', default: 'bench/results/milvus-pool.json' },
+  },
+});
+const address = values.address!;
+const DIM = Number(values.dimension);
+const N = Number(values.pool);
+const seconds = Number(values.duration);
+const levels = values.concurrency!.split(',').map(Number);
+const collection = `bench_pool_${DIM}`;
+const queries = heldOutVectors(500, DIM).map((v) => Array.from(v));
+
+type Search = (vector: number[]) => Promise<void>;
+
+function searchWith(client: MilvusClient): Search {
+  return async (vector) => {
+    const r = await client.search({
+      collection_name: collection,
+      data: [vector],
+      limit: 10,
+      metric_type: 'L2',
+      params: { ef: 64 },
+      output_fields: ['id'],
+    });
+    if (r.status.error_code !== 'Success') throw new Error(r.status.reason);
+  };
+}
+
+const pct = (sorted: number[], q: number) =>
+  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+/** `c` callers in a closed loop for `seconds`; latencies in ms. */
+async function closedLoop(search: Search, c: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = Math.floor(Math.random() * queries.length);
+  const end = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: c }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        try {
+          await search(queries[next++ % queries.length]!);
+          latencies.push(performance.now() - t);
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const mean = latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length);
+  return {
+    qps: r2(latencies.length / elapsed),
+    meanMs: r2(mean),
+    p50Ms: r2(pct(latencies, 0.5)),
+    p99Ms: r2(pct(latencies, 0.99)),
+    errors,
+  };
+}
+
+async function main() {
+  process.stderr.write(`preparing ${collection} (${values.size} x ${DIM}) on ${address}...\n`);
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      'src/cli/prepare-data.ts',
+      'create',
+      '--collection',
+      collection,
+      '--size',
+      values.size!,
+      '--dimension',
+      String(DIM),
+    ],
+    {
+      env: { ...process.env, BACKEND: 'milvus', MILVUS_ADDRESS: address },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
+
+  const variants: {
+    name: string;
+    open: () => Promise<{ search: Search; close: () => Promise<void> }>;
+  }[] = [
+    {
+      name: 'sdk-default',
+      open: async () => {
+        const client = new SdkClient({
+          address,
+          channelOptions: { 'grpc.keepalive_time_ms': 300_000 },
+        });
+        return {
+          search: searchWith(client),
+          close: () => client.closeConnection().then(() => undefined),
+        };
+      },
+    },
+    {
+      name: `sdk-one-client-${N}`,
+      open: async () => {
+        const client = createMilvusClient(address, {
+          separateConnection: false,
+          sdkPoolMax: N,
+          timeoutMs: 10_000,
+        });
+        return {
+          search: searchWith(client),
+          close: () => client.closeConnection().then(() => undefined),
+        };
+      },
+    },
+    ...[false, true].map((separate) => ({
+      name: separate ? 'pool-separate-conn' : 'pool-shared-conn',
+      open: async () => {
+        const pool = new MilvusPool({
+          address,
+          min: N,
+          max: N,
+          separateConnections: separate,
+          maxWaiting: 10_000,
+          acquireTimeoutMs: 10_000,
+        });
+        return {
+          search: (v: number[]) => pool.use((c) => searchWith(c)(v)),
+          close: () => pool.drain(),
+        };
+      },
+    })),
+  ];
+
+  const rows: Record<string, unknown>[] = [];
+  for (const variant of variants) {
+    const { search, close } = await variant.open();
+    await closedLoop(search, 4); // warm-up: connections, JIT
+    for (const c of levels) {
+      process.stderr.write(`  ${variant.name} c=${c}\n`);
+      rows.push({ variant: variant.name, concurrency: c, ...(await closedLoop(search, c)) });
+    }
+    await close();
+  }
+
+  process.stderr.write('  api: starting the server (BACKEND=milvus)...\n');
+  const port = 8250;
+  const api = await startServerProcess({
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/server/main.ts'],
+    env: {
+      PORT: String(port),
+      BACKEND: 'milvus',
+      MILVUS_ADDRESS: address,
+      DEMO_COLLECTION: '',
+      LOG_LEVEL: 'warn',
+      MILVUS_POOL_MAX: String(N),
+      MILVUS_POOL_MIN: String(N),
+    },
+    url: `http://127.0.0.1:${port}`,
+    readyPath: '/readyz',
+  });
+  try {
+    const bodies = searchBodies(500, DIM);
+    let i = 0;
+    const url = `${api.url}/v1/collections/${collection}/search`;
+    await autocannon({
+      url,
+      method: 'POST',
+      connections: 4,
+      duration: 1,
+      headers: { 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+    });
+    for (const c of levels) {
+      process.stderr.write(`  api c=${c}\n`);
+      const r = await autocannon({
+        url,
+        method: 'POST',
+        connections: c,
+        duration: seconds,
+        headers: { 'content-type': 'application/json' },
+        requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+      });
+      rows.push({
+        variant: 'api',
+        concurrency: c,
+        qps: r2(r.requests.average),
+        meanMs: r2(r.latency.average),
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        errors: r.errors + r.non2xx,
+      });
+    }
+  } finally {
+    await api.stop();
+  }
+
+  const byLevel = levels.map((c) => {
+    const at = (v: string) =>
+      rows.find((r) => r.variant === v && r.concurrency === c) as { qps: number } | undefined;
+    const chosen = at('pool-shared-conn');
+    const apiRow = at('api');
+    return {
+      concurrency: c,
+      apiOverPoolQps: chosen && apiRow ? r2(apiRow.qps / chosen.qps) : null,
+    };
+  });
+  const report = {
+    benchmark: 'milvus-pool',
+    environment: environment(),
+    milvus: {
+      address,
+      collection,
+      size: Number(values.size),
+      dimension: DIM,
+      index: 'HNSW M=16 efConstruction=200, ef=64, topK=10',
+    },
+    poolSize: N,
+    durationSeconds: seconds,
+    notes:
+      'Milvus, the load generator and (for api) the API server share 2 cores. Closed loop. Latency in ms; api rows from autocannon (1 ms resolution).',
+    results: rows,
+    apiOverDirect: byLevel,
+  };
+  mkdirSync(dirname(values.out!), { recursive: true });
+  writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+  console.table(rows);
+  console.table(byLevel);
+  console.log(`written to ${values.out}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
