@@ -1,9 +1,9 @@
 /**
  * Integration tests against a real Milvus server (started by test/setup/milvus.ts
- * through deploy/milvus/milvus.sh). One file, run in order: the last test stops
- * and restarts the server under a running API.
+ * through deploy/milvus/milvus.sh). Every test that uses that server lives in
+ * this one file, run in order, because the last test stops and restarts it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
@@ -203,6 +203,29 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       NotFoundError,
     );
   });
+
+  it('prepares a collection with the prepare-data CLI', () => {
+    const cliName = `cli_${process.pid}`;
+    const run = (args: string[]) => {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/prepare-data.ts', ...args],
+        {
+          env: { ...process.env, BACKEND: 'milvus', MILVUS_ADDRESS: address! },
+          encoding: 'utf8',
+          timeout: 120_000,
+        },
+      );
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    const created = run(['create', '--collection', cliName, '--size', '1200', '--dimension', '16']);
+    expect(created.code, created.err).toBe(0);
+    expect(created.out).toContain(`${cliName}: 1200 rows`);
+    expect(
+      run(['create', '--collection', cliName, '--size', '1200', '--dimension', '16']).out,
+    ).toContain('nothing to do');
+    expect(run(['drop', '--collection', cliName]).out).toContain(`dropped ${cliName}`);
+  }, 120_000);
 
   describe('through the API on a real socket', () => {
     const { dir, cleanup } = tempDir();
