@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'read_only'
   | 'unavailable'
   | 'deadline_exceeded'
+  | 'rate_limited'
+  | 'overloaded'
   | 'internal';
 
 export class ServiceError extends Error {

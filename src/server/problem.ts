@@ -12,6 +12,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   read_only: 409,
   unavailable: 503,
   deadline_exceeded: 504,
+  rate_limited: 429,
+  overloaded: 503,
   internal: 500,
 };
 
@@ -24,6 +26,8 @@ const TITLES: Record<string, string> = {
   read_only: 'Collection is read-only here',
   unavailable: 'Service unavailable',
   deadline_exceeded: 'Deadline exceeded',
+  rate_limited: 'Too many requests',
+  overloaded: 'Server overloaded',
   unsupported_media_type: 'Unsupported media type',
   internal: 'Internal server error',
 };
@@ -55,7 +59,10 @@ export function problem(c: Context, p: ProblemInit): Response {
 
 export function problemFromError(c: Context, err: ServiceError): Response {
   const headers: Record<string, string> = {};
-  if (err.code === 'unavailable') headers['retry-after'] = '1';
+  const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
+  if (retryAfterMs !== undefined)
+    headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
+  else if (err.code === 'unavailable') headers['retry-after'] = '1';
   return problem(c, {
     code: err.code,
     status: STATUS_BY_CODE[err.code],

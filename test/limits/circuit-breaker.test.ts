@@ -1,0 +1,123 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidRequestError, UnavailableError } from '../../src/core/errors.ts';
+import { type BreakerState, CircuitBreaker } from '../../src/limits/circuit-breaker.ts';
+import { fakeClock } from './fake-clock.ts';
+
+const fail = () => Promise.reject(new UnavailableError('down'));
+const ok = () => Promise.resolve('ok');
+
+describe('CircuitBreaker', () => {
+  it('opens after N consecutive failures and fails fast, naming the reason', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'consecutive', threshold: 3 },
+      openMs: 1000,
+      clock,
+    });
+    const changes: string[] = [];
+    b.onStateChange((s: BreakerState, prev: BreakerState) =>
+      changes.push(`${prev.kind}->${s.kind}`),
+    );
+    await expect(b.execute(fail)).rejects.toThrow('down');
+    await expect(b.execute(fail)).rejects.toThrow('down');
+    await b.execute(ok); // a success resets the count
+    for (let i = 0; i < 3; i++) await expect(b.execute(fail)).rejects.toThrow('down');
+    expect(b.state.kind).toBe('open');
+    let called = false;
+    const err = await b
+      .execute(async () => {
+        called = true;
+      })
+      .catch((e) => e);
+    expect(called).toBe(false);
+    expect(err).toMatchObject({ reason: 'breaker_open', retryAfterMs: 1000 });
+    expect(changes).toEqual(['closed->open']);
+  });
+
+  it('does not count client errors (4xx) as failures', async () => {
+    const b = new CircuitBreaker({
+      mode: { kind: 'consecutive', threshold: 2 },
+      clock: fakeClock(),
+    });
+    for (let i = 0; i < 5; i++)
+      await expect(b.execute(() => Promise.reject(new InvalidRequestError('bad')))).rejects.toThrow(
+        'bad',
+      );
+    expect(b.state.kind).toBe('closed');
+  });
+
+  it('half-open lets N trials through; all succeeding closes it', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'consecutive', threshold: 1 },
+      openMs: 1000,
+      halfOpenTrials: 2,
+      clock,
+    });
+    await expect(b.execute(fail)).rejects.toThrow();
+    clock.advance(1000);
+    expect(b.state.kind).toBe('half-open');
+    let release!: () => void;
+    const slow = b.execute(() => new Promise<string>((r) => (release = () => r('ok'))));
+    const second = b.execute(ok);
+    await expect(b.execute(ok)).rejects.toMatchObject({ reason: 'breaker_open' }); // only 2 trials
+    await second;
+    release();
+    await slow;
+    expect(b.state.kind).toBe('closed');
+  });
+
+  it('re-opens for longer after a failed trial (backoff), capped', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'consecutive', threshold: 1 },
+      openMs: 1000,
+      backoffMultiplier: 2,
+      maxOpenMs: 3000,
+      halfOpenTrials: 1,
+      clock,
+    });
+    await expect(b.execute(fail)).rejects.toThrow();
+    const periods: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const s = b.state as Extract<BreakerState, { kind: 'open' }>;
+      periods.push(s.until - s.openedAt);
+      clock.advance(s.until - s.openedAt);
+      await expect(b.execute(fail)).rejects.toThrow('down'); // the trial fails
+    }
+    expect(periods).toEqual([1000, 2000, 3000, 3000]);
+    clock.advance(3000);
+    await b.execute(ok);
+    expect(b.state.kind).toBe('closed');
+    await expect(b.execute(fail)).rejects.toThrow();
+    const s = b.state as Extract<BreakerState, { kind: 'open' }>;
+    expect(s.until - s.openedAt).toBe(1000); // closing reset the backoff
+  });
+
+  it('in rate mode opens at the failure ratio once the minimum volume is reached', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'rate', threshold: 0.5, minVolume: 10, windowMs: 1000 },
+      clock,
+    });
+    for (let i = 0; i < 4; i++) await expect(b.execute(fail)).rejects.toThrow();
+    expect(b.state.kind).toBe('closed'); // 4 calls < minVolume
+    for (let i = 0; i < 5; i++) await b.execute(ok);
+    expect(b.state.kind).toBe('closed'); // 4/9
+    await expect(b.execute(fail)).rejects.toThrow(); // 5/10 = 0.5
+    expect(b.state.kind).toBe('open');
+  });
+
+  it('in rate mode forgets outcomes older than the window', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'rate', threshold: 0.5, minVolume: 4, windowMs: 1000 },
+      clock,
+    });
+    for (let i = 0; i < 3; i++) await expect(b.execute(fail)).rejects.toThrow();
+    clock.advance(1500);
+    for (let i = 0; i < 3; i++) await b.execute(ok);
+    await expect(b.execute(fail)).rejects.toThrow(); // 1/4 in the window
+    expect(b.state.kind).toBe('closed');
+  });
+});

@@ -1,0 +1,73 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OverloadedError } from '../../src/limits/admission-errors.ts';
+import { ConcurrencyLimiter } from '../../src/limits/concurrency-limiter.ts';
+
+describe('ConcurrencyLimiter', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+  const clock = () => Date.now();
+
+  it('serves `limit` at once, queues FIFO up to maxQueue, refuses the rest synchronously', async () => {
+    const waits: number[] = [];
+    const l = new ConcurrencyLimiter({
+      limit: 2,
+      maxQueue: 2,
+      queueTimeoutMs: 1000,
+      clock,
+      onQueueWait: (ms) => waits.push(ms),
+    });
+    const a = await l.acquire();
+    const b = await l.acquire();
+    const order: string[] = [];
+    const c = l.acquire().then((p) => (order.push('c'), p));
+    const d = l.acquire().then((p) => (order.push('d'), p));
+    expect(l.queued).toBe(2);
+    await expect(l.acquire()).rejects.toMatchObject({ reason: 'queue_full' });
+    expect(l.rejections.queue_full).toBe(1);
+    await vi.advanceTimersByTimeAsync(30);
+    b.release();
+    a.release();
+    const [pc, pd] = await Promise.all([c, d]);
+    expect(order).toEqual(['c', 'd']);
+    expect(waits).toEqual([30, 30]);
+    expect(l.inFlight).toBe(2);
+    pc.release();
+    pd.release();
+    pd.release(); // a second release is ignored
+    expect(l.inFlight).toBe(0);
+  });
+
+  it('refuses a request that waited past queueTimeoutMs, and forgets it', async () => {
+    const l = new ConcurrencyLimiter({ limit: 1, maxQueue: 5, queueTimeoutMs: 200, clock });
+    const held = await l.acquire();
+    const waiting = l.acquire();
+    const check = expect(waiting).rejects.toMatchObject({ reason: 'queue_timeout' });
+    await vi.advanceTimersByTimeAsync(201);
+    await check;
+    expect(l.queued).toBe(0);
+    expect(l.rejections.queue_timeout).toBe(1);
+    held.release();
+    expect(l.inFlight).toBe(0);
+  });
+
+  it('drops a waiter whose signal aborts', async () => {
+    const l = new ConcurrencyLimiter({ limit: 1, maxQueue: 5, clock });
+    const held = await l.acquire();
+    const ac = new AbortController();
+    const waiting = l.acquire(ac.signal);
+    ac.abort(new Error('client gone'));
+    await expect(waiting).rejects.toThrow('client gone');
+    expect(l.queued).toBe(0);
+    held.release();
+    expect(l.inFlight).toBe(0);
+  });
+
+  it('without a queue, says which limit refused', async () => {
+    const l = new ConcurrencyLimiter({ limit: 1, clock });
+    await l.acquire();
+    const err = await l.acquire().catch((e) => e);
+    expect(err).toBeInstanceOf(OverloadedError);
+    expect(err.reason).toBe('concurrency_limit');
+    expect(err.message).toMatch(/1 requests in flight \(limit 1\)/);
+  });
+});
