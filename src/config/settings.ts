@@ -37,6 +37,24 @@ export interface Config {
   maxBatch: number;
   maxWriteRows: number;
   bruteForceLimit: number;
+  rateLimit: number;
+  rateLimitBurst: number;
+  rateLimitAlgorithm: 'token-bucket' | 'leaky-bucket' | 'sliding-window' | 'sliding-log';
+  rateLimitKey: 'ip' | 'api-key' | 'global';
+  rateLimitMaxKeys: number;
+  trustProxy: boolean;
+  concurrencyLimit: number;
+  adaptiveConcurrency: boolean;
+  adaptiveMaxLimit: number;
+  queueLimit: number;
+  queueTimeoutSeconds: number;
+  breaker: 'off' | 'consecutive' | 'rate';
+  breakerThreshold: number;
+  breakerMinVolume: number;
+  breakerWindowSeconds: number;
+  breakerOpenSeconds: number;
+  breakerMaxOpenSeconds: number;
+  breakerTrials: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   accessLog: boolean;
 }
@@ -319,6 +337,133 @@ export const SETTINGS: readonly SettingDef[] = [
     () => 2048,
     integer(0, 10_000_000),
     'Embedded: filtered searches matching at most this many rows are answered exactly.',
+  ),
+  def(
+    'rateLimit',
+    'rate_limit',
+    () => 0,
+    seconds(0, 1e9),
+    'Requests per second per key, for the whole deployment (divided by WORKERS under PM2); 0: off.',
+  ),
+  def(
+    'rateLimitBurst',
+    'rate_limit_burst',
+    () => 0,
+    seconds(0, 1e9),
+    'Burst allowance per key (token/leaky bucket capacity); 0: same as RATE_LIMIT.',
+  ),
+  def(
+    'rateLimitAlgorithm',
+    'rate_limit_algorithm',
+    () => 'token-bucket',
+    oneOf('token-bucket', 'leaky-bucket', 'sliding-window', 'sliding-log'),
+    'Rate limiter: token-bucket, leaky-bucket (meter), sliding-window (two counters) or sliding-log (exact).',
+  ),
+  def(
+    'rateLimitKey',
+    'rate_limit_key',
+    () => 'ip',
+    oneOf('ip', 'api-key', 'global'),
+    'What a quota belongs to: client IP, the X-API-Key header (IP when absent), or one global quota.',
+  ),
+  def(
+    'rateLimitMaxKeys',
+    'rate_limit_max_keys',
+    () => 10_000,
+    integer(1, 10_000_000),
+    'Keys remembered per worker (least recently used forgotten first).',
+  ),
+  def(
+    'trustProxy',
+    'trust_proxy',
+    () => false,
+    boolean,
+    'Take the client IP from X-Forwarded-For (only behind a proxy that sets it, e.g. our nginx).',
+    'forwarded_allow_ips',
+  ),
+  def(
+    'concurrencyLimit',
+    'concurrency_limit',
+    () => 256,
+    integer(0, 1_000_000),
+    'API requests served at once per worker; 0: off (with ADAPTIVE_CONCURRENCY: the starting limit).',
+  ),
+  def(
+    'adaptiveConcurrency',
+    'adaptive_concurrency',
+    () => false,
+    boolean,
+    'Learn the concurrency limit from latency (Vegas) instead of a fixed one.',
+  ),
+  def(
+    'adaptiveMaxLimit',
+    'adaptive_max_limit',
+    () => 1000,
+    integer(1, 1_000_000),
+    'Upper bound of the adaptive limit.',
+  ),
+  def(
+    'queueLimit',
+    'queue_limit',
+    () => 512,
+    integer(0, 1_000_000),
+    'Requests that may wait for a slot per worker; beyond, 503 at once.',
+  ),
+  def(
+    'queueTimeoutSeconds',
+    'queue_timeout',
+    () => 1,
+    seconds(0.001, 3600),
+    'Longest wait for a slot before 503.',
+  ),
+  def(
+    'breaker',
+    'breaker',
+    () => 'consecutive',
+    oneOf('off', 'consecutive', 'rate'),
+    'Circuit breaker on backend failures: consecutive, rate (failure ratio in a window), or off.',
+  ),
+  def(
+    'breakerThreshold',
+    'breaker_threshold',
+    () => 5,
+    seconds(0.01, 1e6),
+    'consecutive: failures in a row; rate: failure ratio (0-1] that opens the breaker.',
+  ),
+  def(
+    'breakerMinVolume',
+    'breaker_min_volume',
+    () => 20,
+    integer(1, 1e9),
+    'rate mode: calls in the window before the ratio counts.',
+  ),
+  def(
+    'breakerWindowSeconds',
+    'breaker_window',
+    () => 10,
+    seconds(0.1, 3600),
+    'rate mode: the rolling window.',
+  ),
+  def(
+    'breakerOpenSeconds',
+    'breaker_open',
+    () => 5,
+    seconds(0.01, 3600),
+    'First open period; doubles after each failed half-open trial.',
+  ),
+  def(
+    'breakerMaxOpenSeconds',
+    'breaker_max_open',
+    () => 60,
+    seconds(0.01, 86_400),
+    'Longest open period.',
+  ),
+  def(
+    'breakerTrials',
+    'breaker_trials',
+    () => 3,
+    integer(1, 1000),
+    'Calls let through while half-open; all must succeed to close.',
   ),
   def(
     'logLevel',

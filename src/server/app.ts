@@ -1,11 +1,15 @@
-import { Hono } from 'hono';
+import { Hono, type MiddlewareHandler } from 'hono';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
 import { isServiceError } from '../core/errors.ts';
+import type { Admission } from '../limits/admission.ts';
+import { isOverloadedError, isRateLimitedError } from '../limits/admission-errors.ts';
+import { AdmissionMetrics } from '../observability/admission-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RequestStats } from '../observability/request-stats.ts';
 import type { AppEnv } from './app-env.ts';
+import { circuitBreaker, concurrencyLimit, rateLimit, requestKey } from './middleware/admission.ts';
 import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { problem, problemFromError } from './problem.ts';
@@ -15,7 +19,14 @@ import { type Lifecycle, operationRoutes } from './routes/operations.ts';
 
 export type AppConfig = Pick<
   Config,
-  'maxBodyBytes' | 'maxTopK' | 'maxBatch' | 'maxWriteRows' | 'timeoutSeconds' | 'accessLog'
+  | 'maxBodyBytes'
+  | 'maxTopK'
+  | 'maxBatch'
+  | 'maxWriteRows'
+  | 'timeoutSeconds'
+  | 'accessLog'
+  | 'rateLimitKey'
+  | 'trustProxy'
 >;
 
 export interface AppDeps {
@@ -25,6 +36,9 @@ export interface AppDeps {
   metrics?: HttpMetrics;
   stats?: RequestStats;
   lifecycle?: Lifecycle;
+  /** Admission control for the API routes (none: every request is admitted). */
+  admission?: Admission;
+  admissionMetrics?: AdmissionMetrics;
 }
 
 /**
@@ -48,10 +62,25 @@ export function createApp(deps: AppDeps) {
     await next();
     if (lifecycle.draining) c.header('connection', 'close');
   });
-  app.use('/v1/collections/*', deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
-  app.use('/v1/collections', deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
+  // Admission, in order: rate limit -> concurrency/adaptive limit -> breaker -> deadline -> route.
+  const admission = deps.admission;
+  const admissionMetrics =
+    deps.admissionMetrics ?? new AdmissionMetrics(metrics.registry, () => admission ?? null);
+  const guards: MiddlewareHandler[] = [];
+  if (admission?.rateLimiter) {
+    guards.push(
+      rateLimit({
+        limiter: admission.rateLimiter,
+        keyOf: requestKey(config.rateLimitKey ?? 'ip', config.trustProxy ?? false),
+      }),
+    );
+  }
+  if (admission?.concurrency) guards.push(concurrencyLimit({ limiter: admission.concurrency }));
+  if (admission?.breaker) guards.push(circuitBreaker({ breaker: admission.breaker }));
+  guards.push(deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
+  for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, ...guards);
 
-  app.route('/', operationRoutes({ backend: deps.backend, metrics, stats, lifecycle }));
+  app.route('/', operationRoutes({ backend: deps.backend, metrics, stats, lifecycle, admission }));
   app.route('/v1/collections', collectionRoutes(deps.backend, config, metrics));
 
   app.notFound((c) =>
@@ -65,6 +94,8 @@ export function createApp(deps: AppDeps) {
     if (err instanceof UnsupportedMediaTypeError) {
       return problem(c, { code: 'unsupported_media_type', status: 415, detail: err.message });
     }
+    if (isRateLimitedError(err)) admissionMetrics.rejections.inc({ reason: 'rate_limited' });
+    else if (isOverloadedError(err)) admissionMetrics.rejections.inc({ reason: err.reason });
     if (isServiceError(err)) return problemFromError(c, err);
     logger.error({ err, path: c.req.path }, 'unhandled error');
     return problem(c, { code: 'internal', status: 500, detail: 'internal server error' });

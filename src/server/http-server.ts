@@ -4,6 +4,8 @@ import { createAdaptorServer } from '@hono/node-server';
 import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
+import { type Admission, createAdmission } from '../limits/admission.ts';
+import { AdmissionMetrics } from '../observability/admission-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createApp } from './app.ts';
@@ -32,7 +34,15 @@ export async function startServer(
 ): Promise<RunningServer> {
   const metrics = new HttpMetrics();
   const store = backend ?? (await openBackend(config, logger, metrics.registry));
-  const built = createApp({ backend: store, config, logger, metrics });
+  let admission: Admission | null = null;
+  const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
+  admission = createAdmission(config, {
+    onQueueWait: (ms) => admissionMetrics.queueWait.observe(ms / 1000),
+  });
+  admission.breaker?.onStateChange((s, previous) =>
+    logger.warn({ breaker: s.kind, previous: previous.kind }, 'circuit breaker changed state'),
+  );
+  const built = createApp({ backend: store, config, logger, metrics, admission, admissionMetrics });
   const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
   const connections = new ConnectionTracker(server);
   server.maxConnections = config.workerConnections;

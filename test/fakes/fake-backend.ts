@@ -16,6 +16,9 @@ import type { CollectionInfo, CollectionSpec, Hit, Row } from '../../src/core/ty
 export class FakeBackend implements SearchBackend {
   readonly kind = 'fake';
   searchDelayMs = 0;
+  /** When set, searches fail with this error (as a down backend would). */
+  searchError: Error | null = null;
+  searchCalls = 0;
   healthy: Health = { ok: true };
   closed = false;
   readonly seenSignals: AbortSignal[] = [];
@@ -44,7 +47,9 @@ export class FakeBackend implements SearchBackend {
   }
   async dropCollection() {}
   async search(_name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
+    this.searchCalls++;
     if (opts.signal) this.seenSignals.push(opts.signal);
+    if (this.searchError) throw this.searchError;
     if (this.searchDelayMs > 0) {
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(resolve, this.searchDelayMs);

@@ -46,7 +46,7 @@ export function deadline(opts: { timeoutMs: number }): MiddlewareHandler<AppEnv>
 }
 
 /** Calls `onGone` if the client disconnects before the response is complete. */
-function watchClient(c: Parameters<MiddlewareHandler>[0], onGone: () => void): () => void {
+export function watchClient(c: Parameters<MiddlewareHandler>[0], onGone: () => void): () => void {
   const node = nodeBindings(c);
   if (node) {
     const { outgoing } = node;

@@ -1,8 +1,36 @@
 import { Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
+import type { Admission } from '../../limits/admission.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
 import { problem } from '../problem.ts';
+
+/** Admission state for /v1/stats: limits, what is queued, and refusals by reason. */
+export function describeAdmission(a: Admission | undefined) {
+  if (!a) return null;
+  return {
+    rateLimit:
+      a.rateLimiter && a.rate
+        ? {
+            algorithm: a.rateLimiter.name,
+            ...a.rate,
+            policy: a.rateLimiter.policy,
+            trackedKeys: a.rateLimiter.size,
+          }
+        : null,
+    concurrency: a.concurrency
+      ? {
+          limit: a.concurrency.limit,
+          adaptive: a.concurrency.adaptive,
+          inFlight: a.concurrency.inFlight,
+          queued: a.concurrency.queued,
+          maxQueue: a.concurrency.maxQueue,
+          rejections: a.concurrency.rejections,
+        }
+      : null,
+    breaker: a.breaker ? { state: a.breaker.state.kind } : null,
+  };
+}
 
 export interface Lifecycle {
   /** True once shutdown began: readiness fails so balancers stop sending. */
@@ -15,6 +43,7 @@ export function operationRoutes(deps: {
   metrics: HttpMetrics;
   stats: RequestStats;
   lifecycle: Lifecycle;
+  admission?: Admission;
   readinessTimeoutMs?: number;
 }) {
   const ops = new Hono();
@@ -52,7 +81,13 @@ export function operationRoutes(deps: {
     return c.json({ status: 'ready', backend: deps.backend.kind });
   });
 
-  ops.get('/v1/stats', (c) => c.json({ backend: deps.backend.kind, ...deps.stats.snapshot() }));
+  ops.get('/v1/stats', (c) =>
+    c.json({
+      backend: deps.backend.kind,
+      ...deps.stats.snapshot(),
+      admission: describeAdmission(deps.admission),
+    }),
+  );
 
   ops.get('/metrics', async (c) =>
     c.body(await deps.metrics.registry.metrics(), 200, {

@@ -1,0 +1,108 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context, MiddlewareHandler } from 'hono';
+import { RateLimitedError } from '../../limits/admission-errors.ts';
+import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
+import type { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
+import type { RateLimiter } from '../../limits/rate-limiter.ts';
+import { watchClient } from './deadline.ts';
+
+export type KeyOf = (c: Context) => string;
+
+/** The quota key of a request: client IP (X-Forwarded-For only when trusted), API key, or one global key. */
+export function requestKey(kind: 'ip' | 'api-key' | 'global', trustProxy: boolean): KeyOf {
+  const ip = (c: Context): string => {
+    if (trustProxy) {
+      const forwarded = c.req.header('x-forwarded-for');
+      if (forwarded) return forwarded.split(',')[0]!.trim();
+    }
+    try {
+      return getConnInfo(c).remote.address ?? 'unknown';
+    } catch {
+      return 'unknown'; // app.request() in tests has no socket
+    }
+  };
+  if (kind === 'global') return () => 'global';
+  if (kind === 'api-key')
+    return (c) => {
+      const k = c.req.header('x-api-key');
+      return k ? `key:${k}` : `ip:${ip(c)}`;
+    };
+  return ip;
+}
+
+/**
+ * Per-key quota. Every response carries the IETF RateLimit-Policy and
+ * RateLimit headers (draft-ietf-httpapi-ratelimit-headers); a request over
+ * quota gets 429 with Retry-After, decided synchronously.
+ */
+export function rateLimit(opts: {
+  limiter: RateLimiter;
+  keyOf: KeyOf;
+  onReject?: () => void;
+}): MiddlewareHandler {
+  const { limiter, keyOf } = opts;
+  const policy = `"${limiter.name}";q=${limiter.policy.quota};w=${limiter.policy.windowSeconds}`;
+  return async function rateLimit(c, next) {
+    const d = limiter.take(keyOf(c));
+    c.header('RateLimit-Policy', policy);
+    c.header('RateLimit', `"${limiter.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`);
+    if (!d.allowed) {
+      opts.onReject?.();
+      throw new RateLimitedError(
+        `rate limit exceeded: ${limiter.policy.quota} requests per ${limiter.policy.windowSeconds} s`,
+        d.retryAfterMs,
+        {
+          limit: d.limit,
+        },
+      );
+    }
+    await next();
+  };
+}
+
+/**
+ * Holds a concurrency slot for the rest of the request (waiting in the
+ * bounded queue if need be). A request that ends in 503/504 is reported as a
+ * drop, which shrinks an adaptive limit.
+ */
+export function concurrencyLimit(opts: { limiter: ConcurrencyLimiter }): MiddlewareHandler {
+  const { limiter } = opts;
+  return async function concurrencyLimit(c, next) {
+    const gone = new AbortController();
+    const stop = watchClient(c, () =>
+      gone.abort(new Error('client closed the connection while queued')),
+    );
+    let permit: Awaited<ReturnType<ConcurrencyLimiter['acquire']>>;
+    try {
+      permit = await limiter.acquire(gone.signal);
+    } finally {
+      stop();
+    }
+    try {
+      await next();
+    } finally {
+      permit.release({ dropped: c.res.status === 503 || c.res.status === 504 });
+    }
+  };
+}
+
+class FailedResponse extends Error {}
+
+/**
+ * Passes requests through the breaker. Errors below this point have already
+ * become responses (Hono's error handler runs inside next()), so the outcome
+ * is read from the status: 5xx counts against the backend, 4xx does not.
+ */
+export function circuitBreaker(opts: { breaker: CircuitBreaker }): MiddlewareHandler {
+  const { breaker } = opts;
+  return async function circuitBreaker(c, next) {
+    try {
+      await breaker.execute(async () => {
+        await next();
+        if (c.res.status >= 500) throw new FailedResponse(String(c.res.status));
+      });
+    } catch (err) {
+      if (!(err instanceof FailedResponse)) throw err;
+    }
+  };
+}

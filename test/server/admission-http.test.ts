@@ -1,0 +1,137 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/settings.ts';
+import { UnavailableError } from '../../src/core/errors.ts';
+import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { FakeBackend } from '../fakes/fake-backend.ts';
+import { body, silentLogger, testConfig } from '../helpers.ts';
+
+const servers: RunningServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function start(fake: FakeBackend, overrides: Partial<Config>) {
+  const s = await startServer(
+    testConfig({ breaker: 'off', concurrencyLimit: 0, ...overrides }),
+    silentLogger,
+    fake,
+  );
+  servers.push(s);
+  return s;
+}
+const search = (url: string) =>
+  fetch(`${url}/v1/collections/items/search`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"vector":[0,0]}',
+  });
+
+describe('admission control over a real socket', () => {
+  it('answers a burst over quota with 429, Retry-After, RateLimit headers and a problem body', async () => {
+    const s = await start(new FakeBackend(), {
+      rateLimit: 5,
+      rateLimitBurst: 5,
+      rateLimitKey: 'global',
+    });
+    const responses = await Promise.all(Array.from({ length: 8 }, () => search(s.url)));
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429, 429, 429]);
+    const ok = responses.find((r) => r.status === 200)!;
+    expect(ok.headers.get('ratelimit-policy')).toBe('"token-bucket";q=5;w=1');
+    expect(ok.headers.get('ratelimit')).toMatch(/^"token-bucket";r=\d;t=\d$/);
+    const limited = responses.find((r) => r.status === 429)!;
+    expect(limited.headers.get('retry-after')).toBe('1');
+    expect(limited.headers.get('ratelimit')).toMatch(/^"token-bucket";r=0;t=1$/);
+    expect(limited.headers.get('content-type')).toBe('application/problem+json');
+    expect(await body(limited)).toMatchObject({
+      status: 429,
+      code: 'rate_limited',
+      reason: 'rate_limited',
+      limit: 5,
+    });
+    expect((await fetch(`${s.url}/healthz`)).status).toBe(200); // probes are not rate limited
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toContain('vecserve_admission_rejections_total{reason="rate_limited"} 3');
+  });
+
+  it('sheds a burst past concurrency + queue with an immediate 503, and serves the rest', async () => {
+    const fake = new FakeBackend();
+    fake.searchDelayMs = 300;
+    const s = await start(fake, { concurrencyLimit: 2, queueLimit: 2, queueTimeoutSeconds: 5 });
+    const t0 = performance.now();
+    const timed = Array.from({ length: 7 }, () =>
+      search(s.url).then((r) => ({ r, ms: performance.now() - t0 })),
+    );
+    const results = await Promise.all(timed);
+    const shed = results.filter((x) => x.r.status === 503);
+    expect(results.filter((x) => x.r.status === 200)).toHaveLength(4);
+    expect(shed).toHaveLength(3);
+    for (const x of shed) {
+      expect(x.ms).toBeLessThan(250); // refused before any backend call finished
+      expect(x.r.headers.get('retry-after')).toBe('1');
+      expect(await body(x.r)).toMatchObject({
+        status: 503,
+        code: 'overloaded',
+        reason: 'queue_full',
+      });
+    }
+    expect(fake.searchCalls).toBe(4);
+    const stats = await body(fetch(`${s.url}/v1/stats`));
+    expect(stats.admission.concurrency).toMatchObject({
+      limit: 2,
+      inFlight: 0,
+      queued: 0,
+      rejections: { queue_full: 3 },
+    });
+  });
+
+  it('refuses with 503 queue_timeout a request that waited too long', async () => {
+    const fake = new FakeBackend();
+    fake.searchDelayMs = 500;
+    const s = await start(fake, { concurrencyLimit: 1, queueLimit: 5, queueTimeoutSeconds: 0.1 });
+    const [first, second] = await Promise.all([search(s.url), search(s.url)]);
+    expect(first.status).toBe(200);
+    expect(await body(second)).toMatchObject({ status: 503, reason: 'queue_timeout' });
+  });
+
+  it('opens the breaker on backend failures, fails fast without calling it, and closes after recovery', async () => {
+    const fake = new FakeBackend();
+    fake.searchError = new UnavailableError('backend down');
+    const s = await start(fake, {
+      breaker: 'consecutive',
+      breakerThreshold: 3,
+      breakerOpenSeconds: 0.3,
+      breakerTrials: 2,
+    });
+    for (let i = 0; i < 3; i++)
+      expect(await body(search(s.url))).toMatchObject({ status: 503, code: 'unavailable' });
+    expect(fake.searchCalls).toBe(3);
+    const fast = performance.now();
+    const open = await search(s.url);
+    expect(performance.now() - fast).toBeLessThan(100);
+    expect(open.status).toBe(503);
+    expect(await body(open)).toMatchObject({ code: 'overloaded', reason: 'breaker_open' });
+    expect(fake.searchCalls).toBe(3); // not called while open
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toContain('vecserve_breaker_state 2');
+
+    fake.searchError = null; // the backend recovers
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await search(s.url)).status).toBe(200); // half-open trial 1
+    expect((await search(s.url)).status).toBe(200); // trial 2: closes
+    expect((await body(fetch(`${s.url}/v1/stats`))).admission.breaker.state).toBe('closed');
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toContain('vecserve_breaker_state 0');
+  });
+
+  it('does not count client errors against the backend', async () => {
+    const s = await start(new FakeBackend(), { breaker: 'consecutive', breakerThreshold: 2 });
+    for (let i = 0; i < 5; i++) {
+      const bad = await fetch(`${s.url}/v1/collections/items/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"vector": "x"}',
+      });
+      expect(bad.status).toBe(400);
+    }
+    expect((await search(s.url)).status).toBe(200);
+  });
+});
