@@ -31,3 +31,18 @@ export class OverloadedError extends ServiceError {
 export const isRateLimitedError = (e: unknown): e is RateLimitedError =>
   e instanceof RateLimitedError;
 export const isOverloadedError = (e: unknown): e is OverloadedError => e instanceof OverloadedError;
+
+/**
+ * Builds a refusal without capturing a stack trace: refusals are expected
+ * control flow on the hot path under overload, and the capture costs more
+ * than the admission decision itself (see bench/admission-micro.ts).
+ */
+export function refusal<E extends Error>(make: () => E): E {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

@@ -1,5 +1,5 @@
 import { isServiceError } from '../core/errors.ts';
-import { OverloadedError } from './admission-errors.ts';
+import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 
 export type BreakerState =
@@ -117,10 +117,13 @@ export class CircuitBreaker {
       return true;
     }
     const retryAfterMs = s.kind === 'open' ? Math.max(0, s.until - this.#clock()) : 1000;
-    throw new OverloadedError(
-      'breaker_open',
-      `backend circuit is ${s.kind}: failing fast while the backend recovers`,
-      retryAfterMs,
+    throw refusal(
+      () =>
+        new OverloadedError(
+          'breaker_open',
+          `backend circuit is ${s.kind}: failing fast while the backend recovers`,
+          retryAfterMs,
+        ),
     );
   }
 

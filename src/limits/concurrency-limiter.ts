@@ -1,5 +1,5 @@
 import type { AdaptiveLimit } from './adaptive-limit.ts';
-import { OverloadedError, type ShedReason } from './admission-errors.ts';
+import { OverloadedError, refusal, type ShedReason } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 
 export interface ConcurrencyLimiterOptions {
@@ -90,6 +90,19 @@ export class ConcurrencyLimiter {
     return typeof this.#limit !== 'number';
   }
 
+  /**
+   * The synchronous fast path: a permit if a slot is free and nobody is
+   * waiting (FIFO), else null. No promise, no allocation beyond the permit.
+   */
+  tryAcquire(): Permit | null {
+    return this.#inFlight < this.limit && this.queued === 0 ? this.#grant() : null;
+  }
+
+  /** True when a request that finds no free slot would be refused rather than queued. */
+  get wouldRefuse(): boolean {
+    return this.queued >= this.maxQueue;
+  }
+
   /** A permit now, a place in the queue, or an OverloadedError. */
   acquire(signal?: AbortSignal): Promise<Permit> {
     if (signal?.aborted) {
@@ -102,9 +115,12 @@ export class ConcurrencyLimiter {
         this.maxQueue > 0 ? 'queue_full' : this.adaptive ? 'adaptive_limit' : 'concurrency_limit';
       this.rejections[reason]++;
       return Promise.reject(
-        new OverloadedError(
-          reason,
-          `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.queued} queued (max ${this.maxQueue})`,
+        refusal(
+          () =>
+            new OverloadedError(
+              reason,
+              `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.queued} queued (max ${this.maxQueue})`,
+            ),
         ),
       );
     }
@@ -120,9 +136,12 @@ export class ConcurrencyLimiter {
           this.#finish(w);
           this.rejections.queue_timeout++;
           reject(
-            new OverloadedError(
-              'queue_timeout',
-              `waited ${this.queueTimeoutMs} ms for a free slot`,
+            refusal(
+              () =>
+                new OverloadedError(
+                  'queue_timeout',
+                  `waited ${this.queueTimeoutMs} ms for a free slot`,
+                ),
             ),
           );
         }, this.queueTimeoutMs),

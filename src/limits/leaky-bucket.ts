@@ -1,4 +1,4 @@
-import { OverloadedError } from './admission-errors.ts';
+import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 import { LruMap } from './lru-map.ts';
 
@@ -126,7 +126,14 @@ export class LeakyQueue {
     }
     if (this.#waiting >= this.capacity) {
       return Promise.reject(
-        new OverloadedError('queue_full', `shaping queue is full (${this.capacity} waiting)`, wait),
+        refusal(
+          () =>
+            new OverloadedError(
+              'queue_full',
+              `shaping queue is full (${this.capacity} waiting)`,
+              wait,
+            ),
+        ),
       );
     }
     this.#nextDeparture = departure;

@@ -1,6 +1,6 @@
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context, MiddlewareHandler } from 'hono';
-import { RateLimitedError } from '../../limits/admission-errors.ts';
+import { RateLimitedError, refusal } from '../../limits/admission-errors.ts';
 import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import type { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
 import type { RateLimiter } from '../../limits/rate-limiter.ts';
@@ -48,12 +48,15 @@ export function rateLimit(opts: {
     c.header('RateLimit', `"${limiter.name}";r=${d.remaining};t=${Math.ceil(d.resetMs / 1000)}`);
     if (!d.allowed) {
       opts.onReject?.();
-      throw new RateLimitedError(
-        `rate limit exceeded: ${limiter.policy.quota} requests per ${limiter.policy.windowSeconds} s`,
-        d.retryAfterMs,
-        {
-          limit: d.limit,
-        },
+      throw refusal(
+        () =>
+          new RateLimitedError(
+            `rate limit exceeded: ${limiter.policy.quota} requests per ${limiter.policy.windowSeconds} s`,
+            d.retryAfterMs,
+            {
+              limit: d.limit,
+            },
+          ),
       );
     }
     await next();
@@ -72,10 +75,14 @@ export function concurrencyLimit(opts: { limiter: ConcurrencyLimiter }): Middlew
     const stop = watchClient(c, () =>
       gone.abort(new Error('client closed the connection while queued')),
     );
-    let permit: Awaited<ReturnType<ConcurrencyLimiter['acquire']>>;
-    try {
-      permit = await limiter.acquire(gone.signal);
-    } finally {
+    let permit = limiter.tryAcquire(); // the common case: no promise, no queue
+    if (!permit) {
+      try {
+        permit = await limiter.acquire(gone.signal); // queues, or refuses at once when full
+      } finally {
+        stop();
+      }
+    } else {
       stop();
     }
     try {
