@@ -14,7 +14,11 @@ export function tempDir(prefix = 'vecserve-test-'): { dir: string; cleanup: () =
 }
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
-  return loadConfig({ env: {}, overrides: { port: 0, logLevel: 'silent', ...overrides } });
+  // No event-loop guard by default: a busy test runner would make it refuse at random.
+  return loadConfig({
+    env: {},
+    overrides: { port: 0, logLevel: 'silent', maxEventLoopLagSeconds: 0, ...overrides },
+  });
 }
 
 /** Parses a response's JSON body for assertions. */

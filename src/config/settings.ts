@@ -43,6 +43,7 @@ export interface Config {
   rateLimitKey: 'ip' | 'api-key' | 'global';
   rateLimitMaxKeys: number;
   trustProxy: boolean;
+  maxEventLoopLagSeconds: number;
   concurrencyLimit: number;
   adaptiveConcurrency: boolean;
   adaptiveMaxLimit: number;
@@ -380,6 +381,13 @@ export const SETTINGS: readonly SettingDef[] = [
     boolean,
     'Take the client IP from X-Forwarded-For (only behind a proxy that sets it, e.g. our nginx).',
     'forwarded_allow_ips',
+  ),
+  def(
+    'maxEventLoopLagSeconds',
+    'max_event_loop_lag',
+    () => 0.05,
+    seconds(0, 60),
+    'Refuse API requests with 503 while the event loop is this far behind (0: off); the guard that sees a CPU-bound backend saturate.',
   ),
   def(
     'concurrencyLimit',

@@ -6,7 +6,8 @@ export type ShedReason =
   | 'queue_timeout'
   | 'concurrency_limit'
   | 'adaptive_limit'
-  | 'breaker_open';
+  | 'breaker_open'
+  | 'event_loop_lag';
 
 /** A client over its quota: 429. */
 export class RateLimitedError extends ServiceError {

@@ -2,6 +2,7 @@ import type { Config } from '../config/settings.ts';
 import { VegasLimit } from './adaptive-limit.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { ConcurrencyLimiter } from './concurrency-limiter.ts';
+import { EventLoopGuard } from './event-loop-guard.ts';
 import { LeakyBucket } from './leaky-bucket.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { SlidingWindowCounter, SlidingWindowLog } from './sliding-window.ts';
@@ -12,6 +13,7 @@ export interface Admission {
   rateLimiter: RateLimiter | null;
   /** The configured deployment-wide rate and this worker's share of it. */
   rate: { configured: number; perWorker: number; workers: number } | null;
+  eventLoop: EventLoopGuard | null;
   concurrency: ConcurrencyLimiter | null;
   breaker: CircuitBreaker | null;
 }
@@ -73,6 +75,10 @@ export function createAdmission(
         break;
     }
   }
+  const eventLoop =
+    config.maxEventLoopLagSeconds > 0
+      ? new EventLoopGuard({ maxLagMs: config.maxEventLoopLagSeconds * 1000 }).start()
+      : null;
   let concurrency: ConcurrencyLimiter | null = null;
   if (config.concurrencyLimit > 0 || config.adaptiveConcurrency) {
     const limit = config.adaptiveConcurrency
@@ -114,5 +120,5 @@ export function createAdmission(
             },
           });
   }
-  return { rateLimiter, rate, concurrency, breaker };
+  return { rateLimiter, rate, eventLoop, concurrency, breaker };
 }

@@ -49,6 +49,7 @@ export class ConcurrencyLimiter {
     concurrency_limit: 0,
     adaptive_limit: 0,
     breaker_open: 0,
+    event_loop_lag: 0,
     aborted: 0,
   };
   readonly #limit: number | AdaptiveLimit;

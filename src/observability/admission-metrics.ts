@@ -47,6 +47,11 @@ export class AdmissionMetrics {
       'Current concurrency limit (adaptive or fixed)',
       (a) => a.concurrency?.limit ?? null,
     );
+    gauge(
+      'vecserve_event_loop_lag_seconds',
+      'Event-loop delay measured by the admission guard',
+      (a) => (a.eventLoop ? a.eventLoop.lagMs / 1000 : null),
+    );
     gauge('vecserve_breaker_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', (a) =>
       a.breaker ? BREAKER_STATE[a.breaker.state.kind] : null,
     );

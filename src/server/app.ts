@@ -9,7 +9,13 @@ import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RequestStats } from '../observability/request-stats.ts';
 import type { AppEnv } from './app-env.ts';
-import { circuitBreaker, concurrencyLimit, rateLimit, requestKey } from './middleware/admission.ts';
+import {
+  circuitBreaker,
+  concurrencyLimit,
+  eventLoopGuard,
+  rateLimit,
+  requestKey,
+} from './middleware/admission.ts';
 import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { problem, problemFromError } from './problem.ts';
@@ -75,6 +81,7 @@ export function createApp(deps: AppDeps) {
       }),
     );
   }
+  if (admission?.eventLoop) guards.push(eventLoopGuard({ guard: admission.eventLoop }));
   if (admission?.concurrency) guards.push(concurrencyLimit({ limiter: admission.concurrency }));
   if (admission?.breaker) guards.push(circuitBreaker({ breaker: admission.breaker }));
   guards.push(deadline({ timeoutMs: config.timeoutSeconds * 1000 }));

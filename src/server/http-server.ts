@@ -17,6 +17,7 @@ export interface RunningServer {
   server: Server;
   backend: SearchBackend;
   app: ReturnType<typeof createApp>;
+  admission: Admission;
   /** Graceful shutdown: see `shutdown` below. Resolves once everything is closed. */
   close(): Promise<void>;
 }
@@ -43,6 +44,7 @@ export async function startServer(
     logger.warn({ breaker: s.kind, previous: previous.kind }, 'circuit breaker changed state'),
   );
   const built = createApp({ backend: store, config, logger, metrics, admission, admissionMetrics });
+  const stopAdmission = () => admission?.eventLoop?.stop();
   const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
   const connections = new ConnectionTracker(server);
   server.maxConnections = config.workerConnections;
@@ -65,6 +67,7 @@ export async function startServer(
     server,
     backend: store,
     app: built,
+    admission,
     close: () => {
       closing ??= shutdown(
         server,
@@ -73,7 +76,7 @@ export async function startServer(
         store,
         config.gracefulTimeoutSeconds * 1000,
         logger,
-      );
+      ).finally(stopAdmission);
       return closing;
     },
   };

@@ -122,6 +122,27 @@ describe('admission control over a real socket', () => {
     expect(await (await fetch(`${s.url}/metrics`)).text()).toContain('vecserve_breaker_state 0');
   });
 
+  it('refuses with 503 event_loop_lag, before reading the body, while the event loop is behind', async () => {
+    const fake = new FakeBackend();
+    const s = await start(fake, { maxEventLoopLagSeconds: 0.02 });
+    const guard = s.admission.eventLoop!;
+    guard.stop(); // drive the samples by hand
+    guard.sample();
+    const until = performance.now() + 60;
+    while (performance.now() < until); // block the loop for 60 ms
+    guard.sample();
+    const refused = await search(s.url);
+    expect(refused.status).toBe(503);
+    expect(await body(refused)).toMatchObject({ code: 'overloaded', reason: 'event_loop_lag' });
+    expect(fake.searchCalls).toBe(0);
+    guard.sample(); // the loop caught up
+    expect((await search(s.url)).status).toBe(200);
+    expect((await body(fetch(`${s.url}/v1/stats`))).admission.eventLoop).toMatchObject({
+      maxLagMs: 20,
+      refusals: 1,
+    });
+  });
+
   it('does not count client errors against the backend', async () => {
     const s = await start(new FakeBackend(), { breaker: 'consecutive', breakerThreshold: 2 });
     for (let i = 0; i < 5; i++) {

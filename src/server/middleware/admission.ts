@@ -3,6 +3,7 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { RateLimitedError, refusal } from '../../limits/admission-errors.ts';
 import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import type { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
+import type { EventLoopGuard } from '../../limits/event-loop-guard.ts';
 import type { RateLimiter } from '../../limits/rate-limiter.ts';
 import { watchClient } from './deadline.ts';
 
@@ -111,5 +112,17 @@ export function circuitBreaker(opts: { breaker: CircuitBreaker }): MiddlewareHan
     } catch (err) {
       if (!(err instanceof FailedResponse)) throw err;
     }
+  };
+}
+
+/**
+ * Refuses with 503 while the event loop is behind, before the request body is
+ * read or parsed (Node drains an unread body after the response by itself).
+ */
+export function eventLoopGuard(opts: { guard: EventLoopGuard }): MiddlewareHandler {
+  const { guard } = opts;
+  return async function eventLoopGuard(_c, next) {
+    guard.check();
+    await next();
   };
 }

@@ -29,6 +29,13 @@ export function describeAdmission(a: Admission | undefined) {
         }
       : null,
     breaker: a.breaker ? { state: a.breaker.state.kind } : null,
+    eventLoop: a.eventLoop
+      ? {
+          lagMs: Math.round(a.eventLoop.lagMs * 100) / 100,
+          maxLagMs: a.eventLoop.maxLagMs,
+          refusals: a.eventLoop.refusals,
+        }
+      : null,
   };
 }
 

@@ -1,0 +1,237 @@
+/**
+ * bench:overload — does admission control keep admitted requests fast when
+ * offered 5x what the server can do, and reject the excess fast?
+ *
+ * 1. capacity: the API's closed-loop maximum (autocannon, no admission control);
+ * 2. for each configuration (none, fixed concurrency limit + queue, adaptive):
+ *    open-loop at 0.25x capacity (the "unloaded" p99), then at 5x capacity;
+ *    latency from each request's intended send time, admitted (200) and
+ *    rejected (429/503) apart.
+ * Writes bench/results/overload.json.
+ *
+ *   npm run bench:overload -- [--seconds 5] [--out FILE]
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { environment } from './lib/environment.ts';
+import { openLoop, percentile } from './lib/open-loop.ts';
+import { searchBodies } from './lib/query-bodies.ts';
+import { startServerProcess } from './lib/server-process.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    size: { type: 'string', default: '10000' },
+    out: { type: 'string', default: 'bench/results/overload.json' },
+    backend: { type: 'string', default: 'embedded' },
+    'milvus-address': { type: 'string', default: '127.0.0.1:19530' },
+  },
+});
+const milvus = values.backend === 'milvus';
+// Milvus: search the collection bench:milvus-pool prepares; the API holds real async waits.
+const backendEnv: Record<string, string> = milvus
+  ? {
+      BACKEND: 'milvus',
+      MILVUS_ADDRESS: values['milvus-address']!,
+      DEMO_COLLECTION: '',
+      MILVUS_POOL_MAX: '16',
+      MILVUS_POOL_MIN: '16',
+    }
+  : {};
+const seconds = Number(values.seconds);
+const DIM = 512;
+const PORT = 8260;
+const dataDir = `.data/bench-overload-${process.pid}`;
+const bodies = searchBodies(1000, DIM);
+const path = milvus ? '/v1/collections/bench_pool_512/search' : '/v1/collections/products/search';
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+const configurations: { name: string; env: Record<string, string> }[] = milvus
+  ? [
+      {
+        name: 'no admission control',
+        env: {
+          MAX_EVENT_LOOP_LAG: '0',
+          CONCURRENCY_LIMIT: '0',
+          BREAKER: 'off',
+          MILVUS_POOL_MAX_WAITING: '100000',
+          MILVUS_POOL_ACQUIRE_TIMEOUT: '30',
+        },
+      },
+      {
+        name: 'concurrency 16 + queue 16 (20 ms)',
+        env: { CONCURRENCY_LIMIT: '16', QUEUE_LIMIT: '16', QUEUE_TIMEOUT: '0.02', BREAKER: 'off' },
+      },
+      {
+        name: 'adaptive (Vegas) + queue 16 (20 ms)',
+        env: {
+          ADAPTIVE_CONCURRENCY: 'true',
+          CONCURRENCY_LIMIT: '8',
+          ADAPTIVE_MAX_LIMIT: '64',
+          QUEUE_LIMIT: '16',
+          QUEUE_TIMEOUT: '0.02',
+          BREAKER: 'off',
+        },
+      },
+    ]
+  : [
+      {
+        name: 'no admission control',
+        env: { MAX_EVENT_LOOP_LAG: '0', CONCURRENCY_LIMIT: '0', BREAKER: 'off' },
+      },
+      {
+        name: 'concurrency 4 + queue 8 only',
+        env: {
+          MAX_EVENT_LOOP_LAG: '0',
+          CONCURRENCY_LIMIT: '4',
+          QUEUE_LIMIT: '8',
+          QUEUE_TIMEOUT: '0.05',
+          BREAKER: 'off',
+        },
+      },
+      {
+        name: 'event-loop guard 20 ms',
+        env: { MAX_EVENT_LOOP_LAG: '0.02', CONCURRENCY_LIMIT: '0', BREAKER: 'off' },
+      },
+      { name: 'defaults (guard 50 ms, concurrency 256/512)', env: {} },
+    ];
+
+function summarize(r: Awaited<ReturnType<typeof openLoop>>) {
+  const ok = r.latencies['200'] ?? [];
+  const rejected = [...(r.latencies['503'] ?? []), ...(r.latencies['429'] ?? [])];
+  const other = Object.entries(r.latencies).filter(([k]) => !['200', '503', '429'].includes(k));
+  return {
+    offered: r.intended,
+    achievedSendRate: r.achievedRate,
+    lateSends: r.lateSends,
+    admitted: ok.length,
+    admittedPerSecond: Math.round(ok.length / seconds),
+    admittedMs: {
+      p50: r2(percentile(ok, 0.5)),
+      p99: r2(percentile(ok, 0.99)),
+      max: r2(percentile(ok, 1)),
+    },
+    rejected: rejected.length,
+    rejectedMs: {
+      p50: r2(percentile(rejected, 0.5)),
+      p99: r2(percentile(rejected, 0.99)),
+      max: r2(percentile(rejected, 1)),
+    },
+    otherOutcomes: Object.fromEntries(other.map(([k, v]) => [k, v.length])),
+    generator: r.generator,
+  };
+}
+
+async function main() {
+  rmSync(dataDir, { recursive: true, force: true });
+  const start = (env: Record<string, string>) =>
+    startServerProcess({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/server/main.ts'],
+      env: {
+        PORT: String(PORT),
+        DATA_DIR: dataDir,
+        DEMO_SIZE: values.size!,
+        LOG_LEVEL: 'warn',
+        ...backendEnv,
+        ...env,
+      },
+      url: `http://127.0.0.1:${PORT}`,
+      readyPath: '/readyz',
+    });
+
+  process.stderr.write('capacity: closed loop, no admission control...\n');
+  let server = await start(configurations[0]!.env);
+  let i = 0;
+  const capacityRun = await autocannon({
+    url: `${server.url}${path}`,
+    method: 'POST',
+    connections: 16,
+    duration: 4,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+  });
+  await server.stop();
+  const capacity = Math.round(capacityRun.requests.average);
+  process.stderr.write(`capacity ~ ${capacity} req/s\n`);
+
+  const rows: Record<string, unknown>[] = [];
+  for (const conf of configurations) {
+    server = await start(conf.env);
+    try {
+      process.stderr.write(`${conf.name}: unloaded (${Math.round(capacity / 4)}/s)...\n`);
+      const unloaded = summarize(
+        await openLoop({
+          origin: server.url,
+          path,
+          rate: capacity / 4,
+          durationSeconds: seconds,
+          bodies,
+        }),
+      );
+      process.stderr.write(`${conf.name}: overload (${capacity * 5}/s)...\n`);
+      const overload = summarize(
+        await openLoop({
+          origin: server.url,
+          path,
+          rate: capacity * 5,
+          durationSeconds: seconds,
+          bodies,
+        }),
+      );
+      rows.push({
+        configuration: conf.name,
+        unloaded,
+        overload,
+        admittedP99OverUnloadedP99: r2(
+          overload.admittedMs.p99 / Math.max(0.01, unloaded.admittedMs.p99),
+        ),
+      });
+    } finally {
+      await server.stop();
+    }
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+
+  const report = {
+    benchmark: 'overload',
+    environment: environment(),
+    notes:
+      'Server (1 Node process) and open-loop generator share 2 cores. Latency from intended send time (ms).',
+    backend: milvus ? `milvus at ${values['milvus-address']}` : 'embedded',
+    dataset: milvus
+      ? { collection: 'bench_pool_512', size: 20000, dimension: DIM }
+      : { collection: 'products', size: Number(values.size), dimension: DIM },
+    capacityPerSecond: capacity,
+    secondsPerRun: seconds,
+    targets: { admittedP99WithinUnloadedTimes: 2, rejectedP99UnderMs: 5 },
+    results: rows,
+  };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`capacity ${capacity}/s; overload offered ${capacity * 5}/s`);
+  console.table(
+    rows.map((r) => {
+      const u = r.unloaded as ReturnType<typeof summarize>;
+      const o = r.overload as ReturnType<typeof summarize>;
+      return {
+        configuration: r.configuration,
+        'unloaded p99': u.admittedMs.p99,
+        'overload admitted/s': o.admittedPerSecond,
+        'admitted p99': o.admittedMs.p99,
+        'x unloaded': r.admittedP99OverUnloadedP99,
+        rejected: o.rejected,
+        'rejected p99': o.rejectedMs.p99,
+        errors: JSON.stringify(o.otherOutcomes),
+        late: o.lateSends,
+      };
+    }),
+  );
+  console.log(`written to ${values.out}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
