@@ -35,7 +35,8 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const pool = new Pool(opts.origin, { connections: opts.connections ?? 256, pipelining: 1 });
   const latencies: Record<string, number[]> = {};
   const record = (key: string, ms: number): void => {
-    (latencies[key] ??= []).push(ms);
+    latencies[key] ??= [];
+    latencies[key].push(ms);
   };
   const intended = Math.round(opts.rate * opts.durationSeconds);
   const interval = 1000 / opts.rate;

@@ -135,7 +135,10 @@ export class CircuitBreaker {
     const s = this.#state;
     if (s.kind === 'half-open' && trial) {
       s.trialsInFlight--;
-      if (!ok) return this.#open(s.attempt + 1);
+      if (!ok) {
+        this.#open(s.attempt + 1);
+        return;
+      }
       s.successes++;
       if (s.successes >= this.#trials) this.#transition({ kind: 'closed' });
       return;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OverloadedError } from '../../src/limits/admission-errors.ts';
-import { ConcurrencyLimiter } from '../../src/limits/concurrency-limiter.ts';
+import { ConcurrencyLimiter, type Permit } from '../../src/limits/concurrency-limiter.ts';
 
 describe('ConcurrencyLimiter', () => {
   beforeEach(() => vi.useFakeTimers());
@@ -19,8 +19,12 @@ describe('ConcurrencyLimiter', () => {
     const a = await l.acquire();
     const b = await l.acquire();
     const order: string[] = [];
-    const c = l.acquire().then((p) => (order.push('c'), p));
-    const d = l.acquire().then((p) => (order.push('d'), p));
+    const inOrder = (name: string) => (p: Permit) => {
+      order.push(name);
+      return p;
+    };
+    const c = l.acquire().then(inOrder('c'));
+    const d = l.acquire().then(inOrder('d'));
     expect(l.queued).toBe(2);
     await expect(l.acquire()).rejects.toMatchObject({ reason: 'queue_full' });
     expect(l.rejections.queue_full).toBe(1);
