@@ -51,6 +51,7 @@ export interface Config {
   queueTimeoutSeconds: number;
   breaker: 'off' | 'consecutive' | 'rate';
   breakerThreshold: number;
+  breakerFailureRate: number;
   breakerMinVolume: number;
   breakerWindowSeconds: number;
   breakerOpenSeconds: number;
@@ -435,8 +436,15 @@ export const SETTINGS: readonly SettingDef[] = [
     'breakerThreshold',
     'breaker_threshold',
     () => 5,
-    seconds(0.01, 1e6),
-    'consecutive: failures in a row; rate: failure ratio (0-1] that opens the breaker.',
+    integer(1, 1_000_000),
+    'consecutive mode: failures in a row that open the breaker.',
+  ),
+  def(
+    'breakerFailureRate',
+    'breaker_failure_rate',
+    () => 0.5,
+    seconds(0.01, 1),
+    'rate mode: failure ratio (0.01-1) over the window that opens the breaker.',
   ),
   def(
     'breakerMinVolume',

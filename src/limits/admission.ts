@@ -107,14 +107,14 @@ export function createAdmission(
             ...common,
             mode: {
               kind: 'consecutive',
-              threshold: Math.max(1, Math.round(config.breakerThreshold)),
+              threshold: config.breakerThreshold,
             },
           })
         : new CircuitBreaker({
             ...common,
             mode: {
               kind: 'rate',
-              threshold: Math.min(1, config.breakerThreshold),
+              threshold: config.breakerFailureRate,
               minVolume: config.breakerMinVolume,
               windowMs: config.breakerWindowSeconds * 1000,
             },

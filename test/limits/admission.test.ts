@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { createAdmission, workersSharingRate } from '../../src/limits/admission.ts';
+import { testConfig } from '../helpers.ts';
+
+describe('createAdmission', () => {
+  it('divides a deployment-wide rate by the worker count under PM2, not when running alone', () => {
+    const config = testConfig({ rateLimit: 1000, rateLimitBurst: 2000, workers: 4 });
+    expect(workersSharingRate(config, {})).toBe(1);
+    expect(workersSharingRate(config, { NODE_APP_INSTANCE: '2' })).toBe(4);
+    const clustered = createAdmission(config, { env: { NODE_APP_INSTANCE: '2' } });
+    expect(clustered.rate).toEqual({ configured: 1000, perWorker: 250, workers: 4 });
+    expect(clustered.rateLimiter?.policy).toEqual({ quota: 500, windowSeconds: 2 });
+    const alone = createAdmission(config, { env: {} });
+    expect(alone.rate).toEqual({ configured: 1000, perWorker: 1000, workers: 1 });
+  });
+
+  it('builds each configured control and leaves out the disabled ones', () => {
+    const all = createAdmission(
+      testConfig({
+        rateLimit: 10,
+        rateLimitAlgorithm: 'sliding-log',
+        concurrencyLimit: 8,
+        adaptiveConcurrency: true,
+        breaker: 'rate',
+        maxEventLoopLagSeconds: 0.1,
+      }),
+      { env: {} },
+    );
+    expect(all.rateLimiter?.name).toBe('sliding-log');
+    expect(all.concurrency).toMatchObject({ adaptive: true, limit: 8 });
+    expect(all.breaker?.mode).toMatchObject({ kind: 'rate', threshold: 0.5, minVolume: 20 });
+    expect(all.eventLoop?.maxLagMs).toBe(100);
+    all.eventLoop?.stop();
+    const none = createAdmission(
+      testConfig({ rateLimit: 0, concurrencyLimit: 0, breaker: 'off' }),
+      { env: {} },
+    );
+    expect(none).toMatchObject({
+      rateLimiter: null,
+      concurrency: null,
+      breaker: null,
+      eventLoop: null,
+    });
+  });
+});
