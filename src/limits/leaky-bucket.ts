@@ -1,15 +1,9 @@
 import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
-import { LruMap } from './lru-map.ts';
+import { KeyedLimiter } from './keyed-limiter.ts';
+import { checkPositive, type KeyedOptions, type RateDecision } from './rate-limiter.ts';
 
 const EPSILON = 1e-9;
-
-import {
-  checkPositive,
-  type KeyedOptions,
-  type RateDecision,
-  type RateLimiter,
-} from './rate-limiter.ts';
 
 export interface LeakyBucketOptions extends KeyedOptions {
   /** Requests drained per second. */
@@ -30,39 +24,29 @@ interface Level {
  * `capacity` is denied. Unlike the token bucket it has no stored burst credit
  * beyond `capacity`; nginx's `limit_req` without `burst` behaves like this.
  */
-export class LeakyBucket implements RateLimiter {
+export class LeakyBucket extends KeyedLimiter<Level> {
   readonly name = 'leaky-bucket';
   readonly rate: number;
   readonly capacity: number;
-  readonly policy: { quota: number; windowSeconds: number };
-  readonly #levels: LruMap<Level>;
-  readonly #clock: Clock;
 
   constructor(opts: LeakyBucketOptions) {
-    this.rate = checkPositive('LeakyBucket', 'ratePerSecond', opts.ratePerSecond);
-    this.capacity = checkPositive('LeakyBucket', 'capacity', opts.capacity ?? opts.ratePerSecond);
-    this.#levels = new LruMap(opts.maxKeys ?? 10_000);
-    this.#clock = opts.clock ?? monotonicClock;
-    this.policy = {
-      quota: Math.floor(this.capacity),
-      windowSeconds: Math.max(1, Math.ceil(this.capacity / this.rate)),
-    };
+    const rate = checkPositive('LeakyBucket', 'ratePerSecond', opts.ratePerSecond);
+    const capacity = checkPositive('LeakyBucket', 'capacity', opts.capacity ?? opts.ratePerSecond);
+    super(opts, {
+      quota: Math.floor(capacity),
+      windowSeconds: Math.max(1, Math.ceil(capacity / rate)),
+    });
+    this.rate = rate;
+    this.capacity = capacity;
   }
 
-  get size(): number {
-    return this.#levels.size;
+  protected initial(now: number): Level {
+    return { level: 0, at: now };
   }
 
-  take(key: string): RateDecision {
-    const now = this.#clock();
-    let l = this.#levels.get(key);
-    if (!l) {
-      l = { level: 0, at: now };
-      this.#levels.set(key, l);
-    } else {
-      l.level = Math.max(0, l.level - ((now - l.at) * this.rate) / 1000);
-      l.at = now;
-    }
+  protected decide(l: Level, now: number): RateDecision {
+    l.level = Math.max(0, l.level - ((now - l.at) * this.rate) / 1000);
+    l.at = now;
     const allowed = l.level + 1 <= this.capacity + EPSILON;
     if (allowed) l.level += 1;
     return {

@@ -1,11 +1,6 @@
-import { type Clock, monotonicClock } from './clock.ts';
-import { LruMap } from './lru-map.ts';
-import {
-  checkPositive,
-  type KeyedOptions,
-  type RateDecision,
-  type RateLimiter,
-} from './rate-limiter.ts';
+import type { Clock } from './clock.ts';
+import { KeyedLimiter } from './keyed-limiter.ts';
+import { checkPositive, type KeyedOptions, type RateDecision } from './rate-limiter.ts';
 
 export interface SlidingWindowOptions extends KeyedOptions {
   /** Requests allowed per window. */
@@ -15,41 +10,44 @@ export interface SlidingWindowOptions extends KeyedOptions {
   clock?: Clock;
 }
 
+function windowPolicy(owner: string, opts: SlidingWindowOptions) {
+  const limit = checkPositive(owner, 'limit', opts.limit, true);
+  const windowMs = checkPositive(owner, 'windowMs', opts.windowMs ?? 1000);
+  return {
+    limit,
+    windowMs,
+    policy: { quota: limit, windowSeconds: Math.max(1, Math.ceil(windowMs / 1000)) },
+  };
+}
+
+interface Log {
+  times: Float64Array;
+  head: number;
+  count: number;
+}
+
 /**
  * Sliding window, exact: remembers the time of each allowed request in the
  * last window (a ring of `limit` timestamps per key), so no window edge lets
  * 2x the limit through. Memory: `limit` numbers per key.
  */
-export class SlidingWindowLog implements RateLimiter {
+export class SlidingWindowLog extends KeyedLimiter<Log> {
   readonly name = 'sliding-log';
   readonly limit: number;
   readonly windowMs: number;
-  readonly policy: { quota: number; windowSeconds: number };
-  readonly #logs: LruMap<{ times: Float64Array; head: number; count: number }>;
-  readonly #clock: Clock;
 
   constructor(opts: SlidingWindowOptions) {
-    this.limit = checkPositive('SlidingWindowLog', 'limit', opts.limit, true);
-    this.windowMs = checkPositive('SlidingWindowLog', 'windowMs', opts.windowMs ?? 1000);
-    this.#logs = new LruMap(opts.maxKeys ?? 10_000);
-    this.#clock = opts.clock ?? monotonicClock;
-    this.policy = {
-      quota: this.limit,
-      windowSeconds: Math.max(1, Math.ceil(this.windowMs / 1000)),
-    };
+    const w = windowPolicy('SlidingWindowLog', opts);
+    super(opts, w.policy);
+    this.limit = w.limit;
+    this.windowMs = w.windowMs;
   }
 
-  get size(): number {
-    return this.#logs.size;
+  protected initial(): Log {
+    return { times: new Float64Array(this.limit), head: 0, count: 0 };
   }
 
-  take(key: string): RateDecision {
-    const now = this.#clock();
-    let log = this.#logs.get(key);
-    if (!log) {
-      log = { times: new Float64Array(this.limit), head: 0, count: 0 };
-      this.#logs.set(key, log);
-    }
+  protected decide(log: Log, now: number): RateDecision {
     // Drop timestamps that left the window (oldest first, at `head`).
     while (log.count > 0 && log.times[log.head]! <= now - this.windowMs) {
       log.head = (log.head + 1) % this.limit;
@@ -61,18 +59,21 @@ export class SlidingWindowLog implements RateLimiter {
       log.times[(log.head + log.count) % this.limit] = now;
       log.count++;
     }
+    const newest = log.times[(log.head + log.count - 1) % this.limit]!;
     return {
       allowed,
       limit: this.limit,
       remaining: this.limit - log.count,
-      resetMs: Math.ceil(
-        log.count === 0
-          ? 0
-          : log.times[(log.head + log.count - 1) % this.limit]! + this.windowMs - now,
-      ),
+      resetMs: Math.ceil(log.count === 0 ? 0 : newest + this.windowMs - now),
       retryAfterMs: allowed ? 0 : Math.ceil(oldest + this.windowMs - now),
     };
   }
+}
+
+interface Counters {
+  window: number;
+  current: number;
+  previous: number;
 }
 
 /**
@@ -81,37 +82,25 @@ export class SlidingWindowLog implements RateLimiter {
  * the current window's count. Two numbers per key; assumes requests in the
  * previous window were evenly spread (Cloudflare's measured error: 0.003%).
  */
-export class SlidingWindowCounter implements RateLimiter {
+export class SlidingWindowCounter extends KeyedLimiter<Counters> {
   readonly name = 'sliding-window';
   readonly limit: number;
   readonly windowMs: number;
-  readonly policy: { quota: number; windowSeconds: number };
-  readonly #counters: LruMap<{ window: number; current: number; previous: number }>;
-  readonly #clock: Clock;
 
   constructor(opts: SlidingWindowOptions) {
-    this.limit = checkPositive('SlidingWindowCounter', 'limit', opts.limit, true);
-    this.windowMs = checkPositive('SlidingWindowCounter', 'windowMs', opts.windowMs ?? 1000);
-    this.#counters = new LruMap(opts.maxKeys ?? 10_000);
-    this.#clock = opts.clock ?? monotonicClock;
-    this.policy = {
-      quota: this.limit,
-      windowSeconds: Math.max(1, Math.ceil(this.windowMs / 1000)),
-    };
+    const w = windowPolicy('SlidingWindowCounter', opts);
+    super(opts, w.policy);
+    this.limit = w.limit;
+    this.windowMs = w.windowMs;
   }
 
-  get size(): number {
-    return this.#counters.size;
+  protected initial(now: number): Counters {
+    return { window: Math.floor(now / this.windowMs), current: 0, previous: 0 };
   }
 
-  take(key: string): RateDecision {
-    const now = this.#clock();
+  protected decide(c: Counters, now: number): RateDecision {
     const window = Math.floor(now / this.windowMs);
-    let c = this.#counters.get(key);
-    if (!c) {
-      c = { window, current: 0, previous: 0 };
-      this.#counters.set(key, c);
-    } else if (c.window !== window) {
+    if (c.window !== window) {
       c.previous = c.window === window - 1 ? c.current : 0;
       c.current = 0;
       c.window = window;

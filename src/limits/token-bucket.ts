@@ -1,14 +1,8 @@
-import { type Clock, monotonicClock } from './clock.ts';
-import { LruMap } from './lru-map.ts';
+import type { Clock } from './clock.ts';
+import { KeyedLimiter } from './keyed-limiter.ts';
+import { checkPositive, type KeyedOptions, type RateDecision } from './rate-limiter.ts';
 
 const EPSILON = 1e-9;
-
-import {
-  checkPositive,
-  type KeyedOptions,
-  type RateDecision,
-  type RateLimiter,
-} from './rate-limiter.ts';
 
 export interface TokenBucketOptions extends KeyedOptions {
   /** Tokens added per second: the sustained rate. */
@@ -29,39 +23,26 @@ interface Bucket {
  *
  * @example const limiter = new TokenBucket({ ratePerSecond: 100, burst: 200 });
  */
-export class TokenBucket implements RateLimiter {
+export class TokenBucket extends KeyedLimiter<Bucket> {
   readonly name = 'token-bucket';
   readonly rate: number;
   readonly burst: number;
-  readonly policy: { quota: number; windowSeconds: number };
-  readonly #buckets: LruMap<Bucket>;
-  readonly #clock: Clock;
 
   constructor(opts: TokenBucketOptions) {
-    this.rate = checkPositive('TokenBucket', 'ratePerSecond', opts.ratePerSecond);
-    this.burst = checkPositive('TokenBucket', 'burst', opts.burst ?? opts.ratePerSecond);
-    this.#buckets = new LruMap(opts.maxKeys ?? 10_000);
-    this.#clock = opts.clock ?? monotonicClock;
-    this.policy = {
-      quota: Math.floor(this.burst),
-      windowSeconds: Math.max(1, Math.ceil(this.burst / this.rate)),
-    };
+    const rate = checkPositive('TokenBucket', 'ratePerSecond', opts.ratePerSecond);
+    const burst = checkPositive('TokenBucket', 'burst', opts.burst ?? opts.ratePerSecond);
+    super(opts, { quota: Math.floor(burst), windowSeconds: Math.max(1, Math.ceil(burst / rate)) });
+    this.rate = rate;
+    this.burst = burst;
   }
 
-  get size(): number {
-    return this.#buckets.size;
+  protected initial(now: number): Bucket {
+    return { tokens: this.burst, at: now };
   }
 
-  take(key: string): RateDecision {
-    const now = this.#clock();
-    let b = this.#buckets.get(key);
-    if (!b) {
-      b = { tokens: this.burst, at: now };
-      this.#buckets.set(key, b);
-    } else {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
-      b.at = now;
-    }
+  protected decide(b: Bucket, now: number): RateDecision {
+    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) * this.rate) / 1000);
+    b.at = now;
     const allowed = b.tokens >= 1 - EPSILON; // refills summed in floating point fall short of 1
     if (allowed) b.tokens = Math.max(0, b.tokens - 1);
     return {
