@@ -5,6 +5,7 @@
 export type ErrorCode =
   | 'invalid_request'
   | 'malformed_json'
+  | 'unsupported_media_type'
   | 'payload_too_large'
   | 'not_found'
   | 'conflict'

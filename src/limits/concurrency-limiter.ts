@@ -2,6 +2,12 @@ import type { AdaptiveLimit } from './adaptive-limit.ts';
 import { OverloadedError, refusal, type ShedReason } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 
+/** The refusals this limiter makes (breaker and event-loop refusals happen elsewhere). */
+type LimiterRefusal = Extract<
+  ShedReason,
+  'queue_full' | 'queue_timeout' | 'concurrency_limit' | 'adaptive_limit'
+>;
+
 export interface ConcurrencyLimiterOptions {
   /** Requests served at once: a number, or an adaptive limit that changes with latency. */
   limit: number | AdaptiveLimit;
@@ -43,13 +49,11 @@ interface Waiter {
 export class ConcurrencyLimiter {
   readonly maxQueue: number;
   readonly queueTimeoutMs: number;
-  readonly rejections: Record<ShedReason | 'aborted', number> = {
+  readonly rejections: Record<LimiterRefusal | 'aborted', number> = {
     queue_full: 0,
     queue_timeout: 0,
     concurrency_limit: 0,
     adaptive_limit: 0,
-    breaker_open: 0,
-    event_loop_lag: 0,
     aborted: 0,
   };
   readonly #limit: number | AdaptiveLimit;

@@ -7,7 +7,6 @@
 export class LruMap<V> {
   readonly max: number;
   readonly #map = new Map<string, V>();
-  evictions = 0;
 
   constructor(max: number) {
     if (!Number.isInteger(max) || max < 1)
@@ -33,7 +32,6 @@ export class LruMap<V> {
     this.#map.set(key, value);
     if (this.#map.size > this.max) {
       this.#map.delete(this.#map.keys().next().value!);
-      this.evictions++;
     }
   }
 

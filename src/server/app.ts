@@ -19,7 +19,6 @@ import {
 import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { problem, problemFromError } from './problem.ts';
-import { UnsupportedMediaTypeError } from './read-json.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { type Lifecycle, operationRoutes } from './routes/operations.ts';
 
@@ -77,7 +76,7 @@ export function createApp(deps: AppDeps) {
     guards.push(
       rateLimit({
         limiter: admission.rateLimiter,
-        keyOf: requestKey(config.rateLimitKey ?? 'ip', config.trustProxy ?? false),
+        keyOf: requestKey(config.rateLimitKey, config.trustProxy),
       }),
     );
   }
@@ -98,9 +97,6 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.onError((err, c) => {
-    if (err instanceof UnsupportedMediaTypeError) {
-      return problem(c, { code: 'unsupported_media_type', status: 415, detail: err.message });
-    }
     if (isRateLimitedError(err)) admissionMetrics.rejections.inc({ reason: 'rate_limited' });
     else if (isOverloadedError(err)) admissionMetrics.rejections.inc({ reason: err.reason });
     if (isServiceError(err)) return problemFromError(c, err);

@@ -6,6 +6,7 @@ import type { ErrorCode, ServiceError } from '../core/errors.ts';
 export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   invalid_request: 400,
   malformed_json: 400,
+  unsupported_media_type: 415,
   payload_too_large: 413,
   not_found: 404,
   conflict: 409,

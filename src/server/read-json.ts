@@ -4,7 +4,7 @@ import { nodeBindings } from './node-bindings.ts';
 
 export class UnsupportedMediaTypeError extends ServiceError {
   constructor(type: string) {
-    super('invalid_request', `Content-Type must be application/json, got "${type}"`);
+    super('unsupported_media_type', `Content-Type must be application/json, got "${type}"`);
   }
 }
 

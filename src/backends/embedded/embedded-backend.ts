@@ -206,7 +206,7 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async schema(name: string): Promise<CollectionSchema> {
-    return this.#entry(name).collection.info();
+    return this.#entry(name).collection.schema;
   }
 
   async createCollection(spec: CollectionSpec): Promise<CollectionInfo> {

@@ -5,6 +5,7 @@ import { closerFirst, score } from '../../core/distance.ts';
 import { type Filter, matchesFilter } from '../../core/filter.ts';
 import type {
   CollectionInfo,
+  CollectionSchema,
   CollectionSpec,
   Fields,
   Hit,
@@ -67,6 +68,7 @@ export class EmbeddedCollection {
   #columns = new Map<string, (ScalarValue | null)[]>();
   #idToSlot = new Map<string, number>();
   readonly #order: (a: number, b: number) => number;
+  #schema: CollectionSchema | undefined;
 
   private constructor(
     spec: CollectionSpec,
@@ -128,6 +130,17 @@ export class EmbeddedCollection {
 
   has(id: string): boolean {
     return this.#idToSlot.has(id);
+  }
+
+  /** Name, dimension, metric and fields: fixed for the collection's life, read on every request. */
+  get schema(): CollectionSchema {
+    this.#schema ??= {
+      name: this.spec.name,
+      dimension: this.spec.dimension,
+      metric: this.spec.metric,
+      fields: this.spec.fields,
+    };
+    return this.#schema;
   }
 
   info(): CollectionInfo {

@@ -403,7 +403,7 @@ export class MilvusBackend implements SearchBackend {
     const res = await this.#call(opts, (c) =>
       c.query({
         collection_name: name,
-        filter: `${s.pk} in [${ids.map((i) => JSON.stringify(i)).join(', ')}]`,
+        filter: toMilvusExpression([{ field: s.pk, op: 'in', values: ids }]),
         output_fields: [s.pk],
         consistency_level: 'Strong' as never,
         timeout: this.#callTimeout,
