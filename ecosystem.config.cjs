@@ -1,28 +1,53 @@
 // PM2 process file: cluster mode, one worker per CPU (Gunicorn's workers = cpu_count()).
-// Issue 5 completes the worker lifecycle (max_requests, watchdog, metrics across workers).
-const os = require('node:os');
+// Every number comes from the server's settings table (env / CONFIG_FILE), so
+// PM2, the server and nginx agree. Used by `npm run stack:up`, or directly:
+//   npx pm2 start ecosystem.config.cjs
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
 
-const workers = Number(process.env.WORKERS) || os.availableParallelism();
-const gracefulMs = (Number(process.env.GRACEFUL_TIMEOUT) || 10) * 1000;
+const root = __dirname;
+let settings;
+let settingsEnv;
+try {
+  ({ config: settings, env: settingsEnv } = JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/deploy/print-settings.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  ));
+} catch {
+  throw new Error('vecserve: invalid settings (see the message above)');
+}
+const logDir = path.resolve(root, settings.dataDir, 'stack', 'logs');
 
 module.exports = {
   apps: [
     {
       name: 'vecserve',
-      script: 'src/server/main.ts',
-      interpreter: 'node',
+      cwd: root,
+      // A .mjs entry that imports the TypeScript server through tsx.
+      script: 'bin/vecserve-worker.mjs',
       node_args: '--import tsx',
       exec_mode: 'cluster',
-      instances: workers,
-      // A worker is routed to only after it has sent 'ready' (backend warm).
+      instances: settings.workers,
+      // Route to a new worker only after it sent 'ready' (backend warm:
+      // index mapped, or Milvus pool validated); a cold index build may be slow.
       wait_ready: true,
-      listen_timeout: 120_000,
-      // PM2 must wait longer than the server's own graceful drain.
-      kill_timeout: gracefulMs + 5000,
-      max_memory_restart: '2G',
-      exp_backoff_restart_delay: 200,
-      // INDEX_MODE=auto: several workers map one embedded index read-only.
-      env: { WORKERS: String(workers) },
+      listen_timeout: 300_000,
+      // SIGINT starts the drain; PM2 must wait longer than the drain may take.
+      kill_timeout: (settings.gracefulTimeoutSeconds + 5) * 1000,
+      max_memory_restart: `${settings.maxMemoryMb}M`,
+      // Crash loops back off (100 ms doubling up to 15 s) instead of spinning.
+      exp_backoff_restart_delay: 100,
+      min_uptime: 5000,
+      max_restarts: 50,
+      out_file: path.join(logDir, 'vecserve-out.log'),
+      error_file: path.join(logDir, 'vecserve-error.log'),
+      merge_logs: true,
+      // Every setting, resolved and validated above; WORKERS also tells each
+      // worker to divide per-process budgets (rate limits) by the worker count.
+      env: settingsEnv,
     },
   ],
 };

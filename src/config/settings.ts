@@ -17,6 +17,18 @@ export interface Config {
   gracefulTimeoutSeconds: number;
   maxRequests: number;
   maxRequestsJitter: number;
+  watchdog: boolean;
+  maxMemoryMb: number;
+  internalPort: number;
+  faultInjection: boolean;
+  nginxListen: string;
+  nginxStatusListen: string;
+  nginxWorkerConnections: number;
+  nginxRateLimit: number;
+  nginxRateBurst: number;
+  nginxGlobalRateLimit: number;
+  nginxGlobalRateBurst: number;
+  nginxConnLimit: number;
   backend: 'embedded' | 'milvus';
   milvusAddress: string;
   milvusPoolMin: number;
@@ -204,6 +216,91 @@ export const SETTINGS: readonly SettingDef[] = [
     integer(0, 1e12),
     'Random 0..N added to max_requests per worker, so workers do not retire together.',
     'max_requests_jitter',
+  ),
+  def(
+    'watchdog',
+    'watchdog',
+    () => true,
+    boolean,
+    'Hung-worker watchdog: a thread kills the worker when its event loop has not run for `timeout` (PM2 starts a new one).',
+    'timeout',
+  ),
+  def(
+    'maxMemoryMb',
+    'max_memory_mb',
+    () => 2048,
+    integer(64, 1_048_576),
+    'PM2 restarts a worker whose resident memory passes this (max_memory_restart), gracefully.',
+  ),
+  def(
+    'internalPort',
+    'internal_port',
+    () => 8100,
+    integer(0, 65_535),
+    'Loopback port of worker 0 for cluster-internal calls (worker i: +i): /metrics sums all workers through them (0: off).',
+  ),
+  def(
+    'faultInjection',
+    'fault_injection',
+    () => false,
+    boolean,
+    'Test only: the internal port accepts POST /internal/fault/busy-loop?ms=N to hang the worker.',
+  ),
+  def(
+    'nginxListen',
+    'nginx_listen',
+    () => '127.0.0.1:8080',
+    text(/^[\w.:[\]-]+:\d{1,5}$/, 'host:port'),
+    'nginx public listener (stack scripts).',
+  ),
+  def(
+    'nginxStatusListen',
+    'nginx_status_listen',
+    () => '127.0.0.1:8081',
+    text(/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5}$/, 'a loopback host:port'),
+    'nginx loopback-only listener serving /metrics, /v1/stats and probes.',
+  ),
+  def(
+    'nginxWorkerConnections',
+    'nginx_worker_connections',
+    () => 4096,
+    integer(64, 1_000_000),
+    'nginx worker_connections (each proxied request holds two).',
+  ),
+  def(
+    'nginxRateLimit',
+    'nginx_rate_limit',
+    () => 1000,
+    integer(0, 1e9),
+    'nginx limit_req per client IP, requests/s (0: off); excess answered 429.',
+  ),
+  def(
+    'nginxRateBurst',
+    'nginx_rate_burst',
+    () => 200,
+    integer(0, 1e9),
+    'nginx limit_req burst per client (served without delay, nodelay).',
+  ),
+  def(
+    'nginxGlobalRateLimit',
+    'nginx_global_rate_limit',
+    () => 0,
+    integer(0, 1e9),
+    'nginx limit_req for the whole host, requests/s (0: off): sheds above measured capacity before Node parses a byte.',
+  ),
+  def(
+    'nginxGlobalRateBurst',
+    'nginx_global_rate_burst',
+    () => 50,
+    integer(0, 1e9),
+    'Burst of the host-wide nginx limit.',
+  ),
+  def(
+    'nginxConnLimit',
+    'nginx_conn_limit',
+    () => 256,
+    integer(0, 1e9),
+    'nginx limit_conn: open connections per client IP (0: off); excess answered 429.',
   ),
   def(
     'backend',

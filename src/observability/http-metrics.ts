@@ -14,8 +14,10 @@ export class HttpMetrics {
   readonly duration: Histogram<'method' | 'route' | 'status'>;
   readonly inFlight: Gauge;
   readonly searchVectors: Counter<'route'>;
+  /** Requests served by this worker, labelled with its index, so a cluster-wide scrape shows the spread. */
+  readonly workerRequests: Counter.Internal;
 
-  constructor(opts: { defaultMetrics?: boolean; prefix?: string } = {}) {
+  constructor(opts: { defaultMetrics?: boolean; prefix?: string; worker?: number } = {}) {
     this.registry = new Registry();
     const prefix = opts.prefix ?? 'vecserve_';
     if (opts.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix });
@@ -37,5 +39,11 @@ export class HttpMetrics {
       labelNames: ['route'],
       registers: [this.registry],
     });
+    this.workerRequests = new Counter({
+      name: `${prefix}worker_requests_total`,
+      help: 'HTTP requests served, by worker index',
+      labelNames: ['worker'],
+      registers: [this.registry],
+    }).labels({ worker: String(opts.worker ?? 0) });
   }
 }

@@ -11,7 +11,9 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    // Synchronous writes: nothing is lost when the process exits right after a log line.
-    pino.destination({ dest: 1, sync: true }),
+    // Synchronous writes: nothing is lost when the process exits right after a
+    // log line. Under PM2 cluster mode fd 1 is not the log file: PM2 captures
+    // process.stdout.write, so write through it there.
+    process.env.pm_id === undefined ? pino.destination({ dest: 1, sync: true }) : process.stdout,
   );
 }

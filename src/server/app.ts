@@ -5,6 +5,7 @@ import { isServiceError } from '../core/errors.ts';
 import type { Admission } from '../limits/admission.ts';
 import { isOverloadedError, isRateLimitedError } from '../limits/admission-errors.ts';
 import { AdmissionMetrics } from '../observability/admission-metrics.ts';
+import type { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RequestStats } from '../observability/request-stats.ts';
@@ -44,6 +45,8 @@ export interface AppDeps {
   /** Admission control for the API routes (none: every request is admitted). */
   admission?: Admission;
   admissionMetrics?: AdmissionMetrics;
+  /** Cluster-wide /metrics under PM2. */
+  cluster?: ClusterMetrics;
 }
 
 /**
@@ -86,7 +89,17 @@ export function createApp(deps: AppDeps) {
   guards.push(deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
   for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, ...guards);
 
-  app.route('/', operationRoutes({ backend: deps.backend, metrics, stats, lifecycle, admission }));
+  app.route(
+    '/',
+    operationRoutes({
+      backend: deps.backend,
+      metrics,
+      stats,
+      lifecycle,
+      admission,
+      cluster: deps.cluster,
+    }),
+  );
   app.route('/v1/collections', collectionRoutes(deps.backend, config, metrics));
 
   app.notFound((c) =>

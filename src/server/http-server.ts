@@ -4,8 +4,11 @@ import { createAdaptorServer } from '@hono/node-server';
 import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
+import { startInternalServer } from '../lifecycle/internal-server.ts';
+import { workerIdentity } from '../lifecycle/worker-identity.ts';
 import { type Admission, createAdmission } from '../limits/admission.ts';
 import { AdmissionMetrics } from '../observability/admission-metrics.ts';
+import { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createApp } from './app.ts';
@@ -18,6 +21,8 @@ export interface RunningServer {
   backend: SearchBackend;
   app: ReturnType<typeof createApp>;
   admission: Admission;
+  /** This worker's loopback port for cluster-internal calls, when it listens on one. */
+  internalPort?: number;
   /** Graceful shutdown: see `shutdown` below. Resolves once everything is closed. */
   close(): Promise<void>;
 }
@@ -32,8 +37,10 @@ export async function startServer(
   config: Config,
   logger: Logger,
   backend?: SearchBackend,
+  beforeListen?: (backend: SearchBackend) => Promise<void>,
 ): Promise<RunningServer> {
-  const metrics = new HttpMetrics();
+  const identity = workerIdentity();
+  const metrics = new HttpMetrics({ worker: identity.index });
   const store = backend ?? (await openBackend(config, logger, metrics.registry));
   let admission: Admission | null = null;
   const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
@@ -43,7 +50,37 @@ export async function startServer(
   admission.breaker?.onStateChange((s, previous) =>
     logger.warn({ breaker: s.kind, previous: previous.kind }, 'circuit breaker changed state'),
   );
-  const built = createApp({ backend: store, config, logger, metrics, admission, admissionMetrics });
+  // Under PM2 each worker also listens on its own loopback port, so that any
+  // worker can answer /metrics for the whole cluster.
+  const lifecycle = { draining: false };
+  const underPm2 = process.env.NODE_APP_INSTANCE !== undefined;
+  const internal =
+    (underPm2 || config.faultInjection) && config.internalPort > 0
+      ? await startInternalServer({
+          registry: metrics.registry,
+          port: config.internalPort + identity.index,
+          faultInjection: config.faultInjection,
+          ready: () => server.listening && !lifecycle.draining,
+        })
+      : null;
+  const cluster = underPm2
+    ? new ClusterMetrics({
+        registry: metrics.registry,
+        workerIndex: identity.index,
+        workers: config.workers,
+        internalPort: config.internalPort,
+      })
+    : undefined;
+  const built = createApp({
+    lifecycle,
+    backend: store,
+    config,
+    logger,
+    metrics,
+    admission,
+    admissionMetrics,
+    cluster,
+  });
   const stopAdmission = () => admission?.eventLoop?.stop();
   const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
   const connections = new ConnectionTracker(server);
@@ -51,6 +88,7 @@ export async function startServer(
   server.keepAliveTimeout = config.keepaliveSeconds * 1000;
   server.headersTimeout = config.keepaliveSeconds * 1000 + 1000;
   server.requestTimeout = Math.max(config.timeoutSeconds * 1000 * 2, 30_000);
+  await beforeListen?.(store);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: config.host, port: config.port, backlog: config.backlog }, () => {
@@ -68,6 +106,7 @@ export async function startServer(
     backend: store,
     app: built,
     admission,
+    internalPort: internal ? config.internalPort + identity.index : undefined,
     close: () => {
       closing ??= shutdown(
         server,
@@ -76,7 +115,10 @@ export async function startServer(
         store,
         config.gracefulTimeoutSeconds * 1000,
         logger,
-      ).finally(stopAdmission);
+      ).finally(async () => {
+        stopAdmission();
+        await internal?.close();
+      });
       return closing;
     },
   };

@@ -2,9 +2,18 @@
  * Process entry: `npm start`. Loads the configuration, opens the backend,
  * listens, prints how to try it, and shuts down gracefully on SIGINT/SIGTERM.
  */
+import cluster from 'node:cluster';
+import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { retireAfterRequests } from '../lifecycle/max-requests.ts';
+import { retireWhenSafe } from '../lifecycle/retire-worker.ts';
+import { startWatchdog } from '../lifecycle/watchdog.ts';
+import { workerIdentity } from '../lifecycle/worker-identity.ts';
 import { createLogger } from '../observability/logger.ts';
 import { startServer } from './http-server.ts';
+import { warmUp } from './warm-up.ts';
+
+const CLUSTER_EXIT_LINGER_MS = 500;
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -19,7 +28,10 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.logLevel);
   const started = performance.now();
-  const running = await startServer(config, logger);
+  // Warm before listening: under PM2 the primary routes connections to a worker as soon as it listens.
+  const running = await startServer(config, logger, undefined, (backend) =>
+    warmUp(backend, logger),
+  );
   const collections = await running.backend.listCollections();
   logger.info(
     {
@@ -42,6 +54,15 @@ async function main(): Promise<void> {
   // PM2 (wait_ready) starts routing to this worker only after this message.
   process.send?.('ready');
 
+  const identity = workerIdentity();
+  // Armed only once warm: building an index at start-up may block for long.
+  const watchdog = config.watchdog
+    ? startWatchdog({
+        timeoutMs: config.timeoutSeconds * 1000,
+        context: { worker: identity.index },
+      })
+    : null;
+
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {
@@ -49,8 +70,14 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     logger.info({ signal }, 'signal received');
+    void watchdog?.stop();
     running.close().then(
-      () => process.exit(0),
+      // A cluster worker lingers before exiting: the primary may have handed
+      // it a connection just before it learnt the server closed; while alive
+      // the worker answers "not accepted" and the primary passes it on, but a
+      // hand-off to an exited worker is never answered and that connection
+      // hangs in the primary (Node's RoundRobinHandle has no timeout for it).
+      () => setTimeout(() => process.exit(0), cluster.isWorker ? CLUSTER_EXIT_LINGER_MS : 0),
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
@@ -59,6 +86,33 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+
+  const retirement = retireAfterRequests(running.server, {
+    limit: config.maxRequests,
+    jitter: config.maxRequestsJitter,
+    retire: () =>
+      void retireWhenSafe(
+        {
+          logger,
+          lockFile: join(config.dataDir, 'retire.lock'),
+          siblingPorts:
+            cluster.isWorker && config.internalPort > 0
+              ? Array.from({ length: config.workers }, (_, i) => config.internalPort + i).filter(
+                  (_, i) => i !== identity.index,
+                )
+              : [],
+          context: {
+            worker: identity.index,
+            requests: retirement.count,
+            threshold: retirement.threshold,
+          },
+        },
+        () => stop('max_requests'),
+      ),
+  });
+  if (config.maxRequests > 0) {
+    logger.info({ threshold: retirement.threshold }, 'max_requests: this worker retires after');
+  }
 }
 
 main().catch((err) => {

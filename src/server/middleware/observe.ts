@@ -24,6 +24,7 @@ export function observe(opts: ObserveOptions): MiddlewareHandler {
     const start = performance.now();
     const counted = c.req.path.startsWith(prefix);
     opts.metrics.inFlight.inc();
+    opts.metrics.workerRequests.inc();
     if (counted) opts.stats.started();
     try {
       await next();

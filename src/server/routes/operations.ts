@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import type { Admission } from '../../limits/admission.ts';
+import type { ClusterMetrics } from '../../observability/cluster-metrics.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
 import { problem } from '../problem.ts';
@@ -51,6 +52,8 @@ export function operationRoutes(deps: {
   stats: RequestStats;
   lifecycle: Lifecycle;
   admission?: Admission;
+  /** Set under PM2: /metrics then sums every worker. */
+  cluster?: ClusterMetrics;
   readinessTimeoutMs?: number;
 }) {
   const ops = new Hono();
@@ -97,9 +100,11 @@ export function operationRoutes(deps: {
   );
 
   ops.get('/metrics', async (c) =>
-    c.body(await deps.metrics.registry.metrics(), 200, {
-      'content-type': deps.metrics.registry.contentType,
-    }),
+    c.body(
+      deps.cluster ? await deps.cluster.scrape() : await deps.metrics.registry.metrics(),
+      200,
+      { 'content-type': deps.metrics.registry.contentType },
+    ),
   );
 
   return ops;

@@ -1,0 +1,199 @@
+import type { Config } from '../config/settings.ts';
+
+/**
+ * nginx in front of the PM2 workers, rendered from the same settings table as
+ * the server so the numbers agree (body limit, deadlines, keep-alive).
+ * `deploy/nginx/nginx.conf` is this function's output for the defaults
+ * (`npm run nginx:conf`; a test keeps the two identical). Relative paths
+ * (pid, logs, temp files) resolve under nginx's prefix: `nginx -p DIR -c FILE`.
+ */
+export type NginxSettings = Pick<
+  Config,
+  | 'port'
+  | 'maxBodyBytes'
+  | 'timeoutSeconds'
+  | 'keepaliveSeconds'
+  | 'nginxListen'
+  | 'nginxStatusListen'
+  | 'nginxWorkerConnections'
+  | 'nginxRateLimit'
+  | 'nginxRateBurst'
+  | 'nginxGlobalRateLimit'
+  | 'nginxGlobalRateBurst'
+  | 'nginxConnLimit'
+>;
+
+/** nginx's upstream keepalive_timeout: below the app's, or nginx reuses sockets Node closed (502). */
+export function upstreamKeepaliveSeconds(appKeepaliveSeconds: number): number {
+  return Math.max(1, Math.min(60, Math.floor(appKeepaliveSeconds) - 5));
+}
+
+function problem(status: number, title: string, detail: string): string {
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+  return `'${body.replaceAll("'", "\\'")}'`;
+}
+
+export function renderNginxConf(s: NginxSettings): string {
+  const appDeadline = Math.ceil(s.timeoutSeconds);
+  const limits = [
+    s.nginxRateLimit > 0 ? `limit_req zone=per_client burst=${s.nginxRateBurst} nodelay;` : '',
+    s.nginxGlobalRateLimit > 0
+      ? `limit_req zone=whole_host burst=${s.nginxGlobalRateBurst} nodelay;`
+      : '',
+    s.nginxConnLimit > 0 ? `limit_conn per_client_conn ${s.nginxConnLimit};` : '',
+  ].filter(Boolean);
+  const limitLines = limits.map((l) => `            ${l}`).join('\n');
+  const zones = [
+    s.nginxRateLimit > 0
+      ? `    limit_req_zone $binary_remote_addr zone=per_client:10m rate=${s.nginxRateLimit}r/s;`
+      : '',
+    s.nginxGlobalRateLimit > 0
+      ? `    limit_req_zone $vecserve_whole_host zone=whole_host:64k rate=${s.nginxGlobalRateLimit}r/s;`
+      : '',
+    s.nginxConnLimit > 0 ? '    limit_conn_zone $binary_remote_addr zone=per_client_conn:10m;' : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+  const proxy = (extra: string) => `            proxy_pass http://vecserve_workers;
+${extra}`;
+  return `# nginx in front of the vecserve workers (PM2 cluster on 127.0.0.1:${s.port}).
+# Generated from the settings table by \`npm run nginx:conf\` (src/deploy/nginx-config.ts):
+# edit the settings, not this file. Start: nginx -p <prefix dir> -c <this file>;
+# relative paths below (pid, logs, temp files) live under the prefix.
+worker_processes auto;
+worker_rlimit_nofile ${Math.max(8192, s.nginxWorkerConnections * 2)};
+pid nginx.pid;
+error_log error.log warn;
+
+events {
+    # Each proxied request holds two connections (client and upstream).
+    worker_connections ${s.nginxWorkerConnections};
+}
+
+http {
+    default_type application/json;
+    server_tokens off;
+    log_format json escape=json '{"time":"$time_iso8601","remote":"$remote_addr",'
+        '"request":"$request","status":$status,"bytes":$body_bytes_sent,'
+        '"request_time":$request_time,"upstream_time":"$upstream_response_time",'
+        '"upstream":"$upstream_addr","request_id":"$request_id"}';
+    access_log access.log json buffer=64k flush=1s;
+
+    client_body_temp_path client_body_temp;
+    proxy_temp_path proxy_temp;
+    fastcgi_temp_path fastcgi_temp;
+    uwsgi_temp_path uwsgi_temp;
+    scgi_temp_path scgi_temp;
+
+    # Same body limit as the app (MAX_BODY_BYTES); larger bodies get a JSON 413 here.
+    client_max_body_size ${s.maxBodyBytes};
+    client_body_buffer_size ${Math.min(s.maxBodyBytes, 1024 * 1024)};
+    client_header_timeout 10s;
+    client_body_timeout 10s;
+    send_timeout 10s;
+    keepalive_timeout 65s;
+    keepalive_requests 10000;
+
+    # Admission at the front door, in shared memory (exact across nginx workers).
+    # limit_req is a leaky bucket; without limit_req_status it would answer 503.
+${zones}
+    map "" $vecserve_whole_host { default all; }
+    limit_req_status 429;
+    limit_conn_status 429;
+    limit_req_log_level warn;
+
+    upstream vecserve_workers {
+        # The PM2 primary shares this port between the workers.
+        server 127.0.0.1:${s.port} max_fails=0;
+        keepalive 128;
+        # Below the app's KEEPALIVE (${s.keepaliveSeconds} s): nginx must close idle sockets first.
+        keepalive_timeout ${upstreamKeepaliveSeconds(s.keepaliveSeconds)}s;
+        keepalive_requests 10000;
+    }
+
+    # Errors nginx itself produces get problem+json bodies; the app's own
+    # 4xx/5xx pass through untouched (proxy_intercept_errors is off).
+    error_page 413 @too_large;
+    error_page 429 @too_many_requests;
+    error_page 502 @bad_gateway;
+    error_page 503 @unavailable;
+    error_page 504 @gateway_timeout;
+
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_set_header Host $host;
+    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    proxy_set_header X-Request-Id $request_id;
+    proxy_connect_timeout 2s;
+    proxy_send_timeout 10s;
+    # The app answers 504 itself at its deadline (TIMEOUT ${s.timeoutSeconds} s); wait a little longer for that answer.
+    proxy_read_timeout ${appDeadline + 5}s;
+    proxy_next_upstream error timeout;
+    proxy_next_upstream_tries 2;
+
+    server {
+        listen ${s.nginxListen} backlog=4096;
+
+        # Operations endpoints are on the loopback status listener only.
+        location = /metrics {
+            default_type application/problem+json;
+            return 404 ${problem(404, 'Not Found', `/metrics is served on the status listener (${s.nginxStatusListen}) only`)};
+        }
+        location /internal/ {
+            default_type application/problem+json;
+            return 404 ${problem(404, 'Not Found', 'not served here')};
+        }
+
+        # Searches are reads: when a keep-alive socket to a worker that is
+        # restarting breaks under a request, resend it on a fresh connection.
+        location ~ ^/v1/collections/[^/]+/search(/batch)?$ {
+${limitLines}
+${proxy('            proxy_next_upstream error timeout non_idempotent;')}
+        }
+
+        location / {
+${limitLines}
+${proxy('')}
+        }
+
+${namedErrorLocations()}
+    }
+
+    # Loopback-only status listener: metrics (summed over all workers), stats, probes.
+    server {
+        listen ${s.nginxStatusListen};
+        allow 127.0.0.1;
+        allow ::1;
+        deny all;
+        access_log off;
+
+        location / {
+            proxy_pass http://vecserve_workers;
+        }
+
+${namedErrorLocations()}
+    }
+}
+`;
+}
+
+function namedErrorLocations(): string {
+  const loc = (name: string, status: number, title: string, detail: string, retry?: number) =>
+    `        location @${name} {
+            default_type application/problem+json;
+${retry ? `            add_header Retry-After ${retry} always;\n` : ''}            return ${status} ${problem(status, title, detail)};
+        }`;
+  return [
+    loc('too_large', 413, 'Payload Too Large', 'request body is larger than the server accepts'),
+    loc(
+      'too_many_requests',
+      429,
+      'Too Many Requests',
+      'request rate or connection limit exceeded at the front door',
+      1,
+    ),
+    loc('bad_gateway', 502, 'Bad Gateway', 'no API worker answered; it may be restarting', 1),
+    loc('unavailable', 503, 'Service Unavailable', 'the service is unavailable', 1),
+    loc('gateway_timeout', 504, 'Gateway Timeout', 'the API worker did not answer in time'),
+  ].join('\n');
+}
