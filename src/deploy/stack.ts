@@ -305,10 +305,15 @@ export async function reload(config: Config): Promise<void> {
   say('reloading workers one at a time (each new one must report ready first)');
   // Re-reads ecosystem.config.cjs and this shell's settings (--update-env).
   pm2(paths, ['reload', join(ROOT, 'ecosystem.config.cjs'), '--update-env'], { quiet: true });
-  if (nginxPid(paths)) {
-    writeFileSync(paths.nginxConf, renderNginxConf(config));
+  // nginx only when its config changed: a reload makes its old workers close
+  // their idle keep-alive client connections, which races with clients that
+  // are just sending on them.
+  const rendered = renderNginxConf(config);
+  const current = existsSync(paths.nginxConf) ? readFileSync(paths.nginxConf, 'utf8') : '';
+  if (nginxPid(paths) && rendered !== current) {
+    writeFileSync(paths.nginxConf, rendered);
     execFileSync(findNginx(), [...nginxArgs(paths), '-s', 'reload']);
-    say('nginx config reloaded');
+    say('nginx config changed: reloaded');
   }
   say('reloaded');
 }

@@ -1,0 +1,45 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { renderNginxConf } from '../../src/deploy/nginx-config.ts';
+import { tempDir } from '../helpers.ts';
+
+const SHIPPED = join(import.meta.dirname, '../../deploy/nginx/nginx.conf');
+
+describe('nginx config', () => {
+  it('the shipped deploy/nginx/nginx.conf is the rendering of the default settings', () => {
+    expect(readFileSync(SHIPPED, 'utf8')).toBe(renderNginxConf(loadConfig({ env: {} })));
+  });
+
+  it('passes `nginx -t` (nginx from the Debian package; .ci/run installs it)', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const out = spawnSync('nginx', ['-t', '-p', `${dir}/`, '-c', SHIPPED], { encoding: 'utf8' });
+      expect(out.error, 'nginx is not installed: apt-get install nginx').toBeUndefined();
+      expect(out.stderr).toMatch(/test is successful/);
+      expect(out.status).toBe(0);
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('follows the settings: limits off when 0, upstream keepalive below the app keepalive', () => {
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        nginxRateLimit: 0,
+        nginxConnLimit: 0,
+        nginxGlobalRateLimit: 500,
+        keepaliveSeconds: 30,
+      },
+    });
+    const text = renderNginxConf(config);
+    expect(text).not.toMatch(/zone=per_client\b/);
+    expect(text).not.toMatch(/limit_conn per_client_conn/);
+    expect(text).toMatch(/limit_req_zone \$vecserve_whole_host zone=whole_host:64k rate=500r\/s;/);
+    expect(text).toMatch(/keepalive_timeout 25s;/);
+    expect(text).toMatch(/proxy_read_timeout 15s;/);
+  });
+});

@@ -1,0 +1,212 @@
+/**
+ * End to end through the real parts: nginx (Debian package) -> PM2 cluster
+ * (npm) -> 2 workers -> embedded index, started by the stack scripts on
+ * loopback ports of its own, with real sockets and a steady load.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const base = 30_000 + Math.floor(Math.random() * 200) * 40;
+const ports = { app: base, internal: base + 10, nginx: base + 20, status: base + 21 };
+const data = tempDir('vecserve-stack-');
+const env: Record<string, string> = {
+  ...(process.env as Record<string, string>),
+  DATA_DIR: data.dir,
+  WORKERS: '2',
+  PORT: String(ports.app),
+  INTERNAL_PORT: String(ports.internal),
+  NGINX_LISTEN: `127.0.0.1:${ports.nginx}`,
+  NGINX_STATUS_LISTEN: `127.0.0.1:${ports.status}`,
+  NGINX_RATE_LIMIT: '0',
+  DEMO_SIZE: '2000',
+  DEMO_DIMENSION: '64',
+  FAULT_INJECTION: 'true',
+  TIMEOUT: '2',
+  MAX_EVENT_LOOP_LAG: '0',
+  LOG_LEVEL: 'info',
+};
+const publicUrl = `http://127.0.0.1:${ports.nginx}`;
+const statusUrl = `http://127.0.0.1:${ports.status}`;
+const searchUrl = `${publicUrl}/v1/collections/products/search`;
+const body = JSON.stringify({ vector: Array.from({ length: 64 }, (_, i) => Math.sin(i)), topK: 5 });
+
+function stack(command: string, extraEnv: Record<string, string> = {}) {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/deploy/stack.ts', command], {
+    cwd: ROOT,
+    env: { ...env, ...extraEnv },
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  return { status: out.status, output: `${out.stdout}${out.stderr}` };
+}
+
+function workers(): { index: number; pid: number; restarts: number }[] {
+  const out = spawnSync(
+    process.execPath,
+    [createRequire(import.meta.url).resolve('pm2/bin/pm2'), 'jlist'],
+    {
+      env: { ...env, PM2_HOME: join(data.dir, 'stack/pm2') },
+      encoding: 'utf8',
+    },
+  );
+  const list = JSON.parse(out.stdout.slice(out.stdout.indexOf('[')));
+  // biome-ignore lint/suspicious/noExplicitAny: PM2's process description
+  return list.map((p: any) => ({
+    index: Number(p.pm2_env.NODE_APP_INSTANCE),
+    pid: p.pid,
+    restarts: p.pm2_env.restart_time,
+  }));
+}
+
+/** Closed-loop load through nginx until `stop()`; counts outcomes by status or error. */
+function steadyLoad(concurrency: number) {
+  const outcomes = new Map<string, number>();
+  const timeline: { at: number; ok: boolean }[] = [];
+  let running = true;
+  const loops = Array.from({ length: concurrency }, async () => {
+    while (running) {
+      let key: string;
+      try {
+        const res = await fetch(searchUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          signal: AbortSignal.timeout(15_000),
+        });
+        await res.arrayBuffer();
+        key = String(res.status);
+      } catch (err) {
+        const cause = (err as Error & { cause?: { code?: string } }).cause;
+        key = `${(err as Error).name}:${cause?.code ?? (err as Error).message}`;
+      }
+      outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+      timeline.push({ at: Date.now(), ok: key === '200' });
+    }
+  });
+  return {
+    timeline,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      const ok = outcomes.get('200') ?? 0;
+      let total = 0;
+      for (const n of outcomes.values()) total += n;
+      return { ok, failed: total - ok, outcomes: Object.fromEntries(outcomes) };
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('stack: nginx -> PM2 cluster -> workers', () => {
+  beforeAll(() => {
+    const up = stack('up');
+    expect(up.output).toMatch(/stack: up/);
+    expect(up.status).toBe(0);
+  }, 200_000);
+
+  afterAll(() => {
+    const down = stack('down');
+    if (down.status !== 0) process.stderr.write(down.output);
+    data.cleanup();
+  }, 60_000);
+
+  it('spreads searches over every worker; /metrics on the status port sums them; not public', async () => {
+    const load = steadyLoad(8);
+    await sleep(1500);
+    const result = await load.stop();
+    expect(result.failed).toBe(0);
+
+    const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
+    expect(metrics).toMatch(/^vecserve_cluster_workers_scraped 2$/m);
+    const searches = Number(
+      metrics.match(
+        /^vecserve_http_request_duration_seconds_count\{method="POST",route="\/v1\/collections\/:name\/search",status="200"\} (\d+)$/m,
+      )?.[1],
+    );
+    expect(searches).toBe(result.ok);
+    for (const worker of ['0', '1']) {
+      const served = Number(
+        metrics.match(
+          new RegExp(`^vecserve_worker_requests_total\\{worker="${worker}"\\} (\\d+)$`, 'm'),
+        )?.[1],
+      );
+      expect(served, `worker ${worker} served nothing`).toBeGreaterThan(0);
+    }
+
+    const refused = await fetch(`${publicUrl}/metrics`);
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/status listener/);
+
+    const status = stack('status');
+    expect(status.output).toMatch(/workers: 2\/2 online/);
+    expect(status.status).toBe(0);
+  }, 60_000);
+
+  it('`pm2 reload` of all workers under steady load fails no request', async () => {
+    const before = workers();
+    const load = steadyLoad(4);
+    await sleep(1000);
+    const reload = stack('reload');
+    expect(reload.status, reload.output).toBe(0);
+    await sleep(1000);
+    const result = await load.stop();
+    expect(result.outcomes).toEqual({ 200: result.ok });
+    expect(result.ok).toBeGreaterThan(100);
+    const after = workers();
+    for (const w of after) expect(before.map((b) => b.pid)).not.toContain(w.pid);
+  }, 120_000);
+
+  it('replaces a worker stuck in a busy loop; nginx keeps serving meanwhile', async () => {
+    const before = workers().find((w) => w.index === 0);
+    const load = steadyLoad(4);
+    await sleep(500);
+    const hungAt = Date.now();
+    const fault = await fetch(
+      `http://127.0.0.1:${ports.internal}/internal/fault/busy-loop?ms=120000`,
+      {
+        method: 'POST',
+      },
+    );
+    expect(fault.status).toBe(202);
+    // TIMEOUT is 2 s: the watchdog must have killed it well within 6 s, and PM2 restarted it.
+    let replaced: { pid: number } | undefined;
+    for (let i = 0; i < 40 && !replaced; i++) {
+      await sleep(250);
+      replaced = workers().find((w) => w.index === 0 && w.pid !== before?.pid);
+    }
+    expect(replaced, 'worker 0 was not replaced').toBeDefined();
+    await sleep(2000);
+    const result = await load.stop();
+    const duringHang = load.timeline.filter(
+      (t) => t.ok && t.at > hungAt + 200 && t.at < hungAt + 2000,
+    );
+    expect(duringHang.length, 'nothing was served while worker 0 hung').toBeGreaterThan(20);
+    // Only requests already on the hung worker's connections can fail: at most one per client connection.
+    expect(result.failed).toBeLessThanOrEqual(4);
+    const log = readFileSync(join(data.dir, 'stack/logs/vecserve-error.log'), 'utf8');
+    expect(log).toMatch(/watchdog: event loop blocked longer than timeout/);
+  }, 120_000);
+
+  it('max_requests retires workers during the load without failing a request', async () => {
+    const reload = stack('reload', { MAX_REQUESTS: '1500', MAX_REQUESTS_JITTER: '500' });
+    expect(reload.status, reload.output).toBe(0);
+    const before = workers();
+    const load = steadyLoad(4);
+    await sleep(12_000);
+    const result = await load.stop();
+    expect(result.outcomes).toEqual({ 200: result.ok });
+    const after = workers();
+    const restarts =
+      after.reduce((n, w) => n + w.restarts, 0) - before.reduce((n, w) => n + w.restarts, 0);
+    expect(restarts, `served ${result.ok} requests without a retirement`).toBeGreaterThanOrEqual(1);
+    const log = readFileSync(join(data.dir, 'stack/logs/vecserve-out.log'), 'utf8');
+    expect(log).toMatch(/max_requests reached: retiring this worker/);
+  }, 120_000);
+});

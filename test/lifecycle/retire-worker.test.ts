@@ -1,0 +1,68 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { retireWhenSafe, tryLock, unlock } from '../../src/lifecycle/retire-worker.ts';
+import { silentLogger, tempDir } from '../helpers.ts';
+
+describe('retire lock', () => {
+  it('is exclusive while its holder lives, and free once the holder has exited', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = join(dir, 'retire.lock');
+      expect(tryLock(file)).toBe(true);
+      expect(readFileSync(file, 'utf8')).toBe(String(process.pid));
+      // A living holder (the parent of this process) keeps it.
+      writeFileSync(file, String(process.ppid));
+      expect(tryLock(file)).toBe(false);
+      // An exited holder does not.
+      const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
+        encoding: 'utf8',
+      });
+      writeFileSync(file, gone.stdout.trim());
+      expect(tryLock(file)).toBe(true);
+      unlock(file);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('retireWhenSafe', () => {
+  it('waits while a sibling is not ready, then retires', async () => {
+    const { dir, cleanup } = tempDir();
+    let siblingReady = false;
+    const sibling = createServer((req, res) => {
+      res.statusCode = req.url === '/internal/ready' && siblingReady ? 200 : 503;
+      res.end();
+    });
+    await new Promise<void>((r) => sibling.listen(0, '127.0.0.1', r));
+    try {
+      let retired = false;
+      const done = retireWhenSafe(
+        {
+          logger: silentLogger,
+          lockFile: join(dir, 'retire.lock'),
+          siblingPorts: [(sibling.address() as AddressInfo).port],
+          retryMs: 50,
+        },
+        () => {
+          retired = true;
+        },
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      expect(retired).toBe(false);
+      // It does not hold the lock while it waits.
+      expect(existsSync(join(dir, 'retire.lock'))).toBe(false);
+      siblingReady = true;
+      await done;
+      expect(retired).toBe(true);
+    } finally {
+      sibling.close();
+      cleanup();
+    }
+  });
+});
