@@ -10,7 +10,13 @@
  * Writes bench/results/overload.json.
  *
  *   npm run bench:overload -- [--backend embedded|milvus] [--factor 5] [--seconds 5] [--out FILE]
+ *                             [--via nginx [--front-door-share 0.5]]
+ *
+ * --via nginx runs the whole stack (npm run stack:up: nginx -> PM2 workers) on
+ * ports of its own and compares nginx without and with a host-wide limit_req
+ * set to a share of the measured capacity: shedding before Node reads a byte.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
@@ -27,8 +33,13 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'embedded' },
     factor: { type: 'string', default: '5' },
     'milvus-address': { type: 'string', default: '127.0.0.1:19530' },
+    via: { type: 'string', default: 'direct' },
+    'front-door-share': { type: 'string', default: '0.5' },
+    // e.g. 1: run the stack (nginx, workers) on these CPUs (taskset), the generator elsewhere.
+    'server-cpus': { type: 'string' },
   },
 });
+const viaNginx = values.via === 'nginx';
 const milvus = values.backend === 'milvus';
 // Milvus: search the collection bench:milvus-pool prepares; the API holds real async waits.
 const backendEnv: Record<string, string> = milvus
@@ -125,26 +136,63 @@ function summarize(r: Awaited<ReturnType<typeof openLoop>>) {
   };
 }
 
+const STACK_PORTS = { app: 8270, internal: 8280, nginx: 8290, status: 8291 };
+
+/** The nginx + PM2 stack through the stack scripts, on ports of its own. */
+async function startStack(env: Record<string, string>) {
+  const stackEnv = {
+    ...(process.env as Record<string, string>),
+    DATA_DIR: dataDir,
+    PORT: String(STACK_PORTS.app),
+    INTERNAL_PORT: String(STACK_PORTS.internal),
+    NGINX_LISTEN: `127.0.0.1:${STACK_PORTS.nginx}`,
+    NGINX_STATUS_LISTEN: `127.0.0.1:${STACK_PORTS.status}`,
+    NGINX_RATE_LIMIT: '0', // one client IP here: only the host-wide limit applies
+    NGINX_CONN_LIMIT: '0',
+    DEMO_SIZE: values.size!,
+    LOG_LEVEL: 'warn',
+    ...backendEnv,
+    ...env,
+  };
+  const run = (command: string) => {
+    const argv = [process.execPath, '--import', 'tsx', 'src/deploy/stack.ts', command];
+    const cpus = values['server-cpus'];
+    const out = spawnSync(
+      cpus ? 'taskset' : argv[0]!,
+      cpus ? ['-c', cpus, ...argv] : argv.slice(1),
+      {
+        env: stackEnv,
+        encoding: 'utf8',
+      },
+    );
+    if (out.status !== 0) throw new Error(`stack ${command} failed:\n${out.stdout}${out.stderr}`);
+  };
+  run('up');
+  return { url: `http://127.0.0.1:${STACK_PORTS.nginx}`, stop: async () => run('down') };
+}
+
 async function main() {
   rmSync(dataDir, { recursive: true, force: true });
   const start = (env: Record<string, string>) =>
-    startServerProcess({
-      command: process.execPath,
-      args: ['--import', 'tsx', 'src/server/main.ts'],
-      env: {
-        PORT: String(PORT),
-        DATA_DIR: dataDir,
-        DEMO_SIZE: values.size!,
-        LOG_LEVEL: 'warn',
-        ...backendEnv,
-        ...env,
-      },
-      url: `http://127.0.0.1:${PORT}`,
-      readyPath: '/readyz',
-    });
+    viaNginx
+      ? startStack(env)
+      : startServerProcess({
+          command: process.execPath,
+          args: ['--import', 'tsx', 'src/server/main.ts'],
+          env: {
+            PORT: String(PORT),
+            DATA_DIR: dataDir,
+            DEMO_SIZE: values.size!,
+            LOG_LEVEL: 'warn',
+            ...backendEnv,
+            ...env,
+          },
+          url: `http://127.0.0.1:${PORT}`,
+          readyPath: '/readyz',
+        });
 
   process.stderr.write('capacity: closed loop, no admission control...\n');
-  let server = await start(configurations[0]!.env);
+  let server = await start(viaNginx ? {} : configurations[0]!.env);
   let i = 0;
   const capacityRun = await autocannon({
     url: `${server.url}${path}`,
@@ -158,8 +206,22 @@ async function main() {
   const capacity = Math.round(capacityRun.requests.average);
   process.stderr.write(`capacity ~ ${capacity} req/s\n`);
 
+  const share = Number(values['front-door-share']);
+  const frontDoorRate = Math.round(capacity * share);
+  const runs = viaNginx
+    ? [
+        { name: 'nginx, no front-door limit (app defaults)', env: {} },
+        {
+          name: `nginx limit_req whole host ${frontDoorRate}/s (${share} x capacity), app defaults`,
+          env: {
+            NGINX_GLOBAL_RATE_LIMIT: String(frontDoorRate),
+            NGINX_GLOBAL_RATE_BURST: String(Math.max(1, Math.round(frontDoorRate / 20))),
+          },
+        },
+      ]
+    : configurations;
   const rows: Record<string, unknown>[] = [];
-  for (const conf of configurations) {
+  for (const conf of runs) {
     server = await start(conf.env);
     try {
       // Warm-up, discarded: the first second after start pays for JIT, sockets and pooled clients.
@@ -201,8 +263,10 @@ async function main() {
   const report = {
     benchmark: 'overload',
     environment: environment(),
-    notes:
-      'Server (1 Node process) and open-loop generator share 2 cores. Latency from intended send time (ms).',
+    notes: viaNginx
+      ? 'nginx, PM2 workers and the open-loop generator share 2 cores. Latency from intended send time (ms).'
+      : 'Server (1 Node process) and open-loop generator share 2 cores. Latency from intended send time (ms).',
+    via: viaNginx ? 'nginx -> PM2 cluster' : 'direct to one server process',
     backend: milvus ? `milvus at ${values['milvus-address']}` : 'embedded',
     dataset: milvus
       ? { collection: 'bench_pool_512', size: 20000, dimension: DIM }
