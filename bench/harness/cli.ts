@@ -1,0 +1,490 @@
+/**
+ * The bench harness: `npm run bench -- <command> [options]`.
+ *
+ *   sweep   closed-loop concurrency sweep (autocannon), Little's law, knee, USL, recall
+ *   rate    open-loop run at a target arrival rate (constant, --stages, --ramp)
+ *   slo     the highest rate meeting a rule (p99<100ms,errors<0.1%); --require R gates CI
+ *   mix     weighted scenarios (search 10 : filtered 3 : batch 1), open loop
+ *   recall  recall@k vs QPS over ef
+ *   plan    machines for a target QPS from a measured slo/sweep result
+ *   report  HTML (self-contained, charts) + terminal tables of one or more result files
+ *
+ * Every command takes --target URL (default http://127.0.0.1:8000) and --out FILE
+ * (JSON; a CSV is written next to it).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { parseArgs } from 'node:util';
+import { environment } from '../lib/environment.ts';
+import { findKnee } from './analysis/knee.ts';
+import { plan } from './analysis/plan.ts';
+import { judge, parseSlo } from './analysis/slo-rule.ts';
+import { fitUsl } from './analysis/usl.ts';
+import { renderHtml } from './report/html.ts';
+import { printRun } from './report/terminal.ts';
+import { writeRun } from './report/write.ts';
+import type {
+  AnyRun,
+  MixRun,
+  PlanRun,
+  RateRun,
+  RecallRun,
+  RunEnvelope,
+  SloRun,
+  SweepRun,
+} from './result.ts';
+import { sloView } from './runners/latency.ts';
+import { type OpenLoopResult, openLoop, type Stage } from './runners/open-loop.ts';
+import { demoGroundTruth, measureRecall, recallQueries } from './runners/recall-run.ts';
+import { runLevel, sweep } from './runners/sweep.ts';
+import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
+
+export class UsageError extends Error {}
+
+const OPTIONS = {
+  target: { type: 'string', default: 'http://127.0.0.1:8000' },
+  collection: { type: 'string', default: 'products' },
+  out: { type: 'string' },
+  label: { type: 'string' },
+  levels: { type: 'string', default: '1,5,10,20,50,100' },
+  duration: { type: 'string' },
+  warmup: { type: 'string', default: '2' },
+  rate: { type: 'string' },
+  stages: { type: 'string' },
+  ramp: { type: 'string' },
+  scenario: { type: 'string', default: 'search' },
+  connections: { type: 'string', default: '256' },
+  rule: { type: 'string', default: 'p99<100ms,errors<0.1%' },
+  start: { type: 'string', default: '100' },
+  max: { type: 'string', default: '100000' },
+  iterations: { type: 'string', default: '8' },
+  require: { type: 'string' },
+  weights: { type: 'string', default: 'search=10,filtered=3,batch=1' },
+  'batch-size': { type: 'string', default: '10' },
+  ef: { type: 'string', default: '16,32,64,128,256' },
+  k: { type: 'string', default: '10' },
+  queries: { type: 'string', default: '100' },
+  concurrency: { type: 'string', default: '10' },
+  from: { type: 'string' },
+  'peak-qps': { type: 'string', default: '5000' },
+  'average-qps': { type: 'string', default: '1000' },
+  utilisation: { type: 'string', default: '0.8' },
+  in: { type: 'string', multiple: true },
+  'no-recall': { type: 'boolean', default: false },
+  quiet: { type: 'boolean', default: false },
+} as const;
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
+
+function num(values: Values, key: keyof Values, fallback?: number): number {
+  const raw = values[key];
+  const v = raw === undefined ? fallback : Number(raw);
+  if (v === undefined || !Number.isFinite(v))
+    throw new UsageError(`--${String(key)} must be a number, got ${String(raw)}`);
+  return v;
+}
+
+function list(raw: string, what: string): number[] {
+  const out = raw.split(',').map((s) => Number(s.trim()));
+  if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n <= 0)) {
+    throw new UsageError(
+      `${what} must be a comma-separated list of positive numbers, got "${raw}"`,
+    );
+  }
+  return out;
+}
+
+function versions(): Record<string, string> {
+  const require = createRequire(import.meta.url);
+  const out: Record<string, string> = {};
+  for (const name of [
+    'hono',
+    '@hono/node-server',
+    'usearch',
+    '@zilliz/milvus2-sdk-node',
+    'autocannon',
+    'undici',
+    'hdr-histogram-js',
+  ]) {
+    try {
+      out[name] = require(`${name}/package.json`).version;
+    } catch {
+      out[name] = 'unknown';
+    }
+  }
+  return out;
+}
+
+function envelope<K extends AnyRun['kind']>(
+  kind: K,
+  values: Values,
+  target: TargetInfo | null,
+): RunEnvelope & { kind: K } {
+  return {
+    schema: 'vecserve-bench/1',
+    kind,
+    label: values.label ?? `${kind} ${new Date().toISOString().slice(0, 16)}`,
+    createdAt: new Date().toISOString(),
+    environment: { ...environment(), versions: versions() },
+    target,
+    config: Object.fromEntries(Object.entries(values).filter(([k]) => k !== 'in')),
+    warnings: [],
+  };
+}
+
+const progress = (values: Values) => (m: string) => {
+  if (!values.quiet) process.stderr.write(`  ${m}\n`);
+};
+
+function stagesOf(values: Values, defaultSeconds: number): Stage[] {
+  if (values.stages) {
+    return values.stages.split(',').map((s) => {
+      const m = /^([\d.]+):([\d.]+)s?$/.exec(s.trim());
+      if (!m)
+        throw new UsageError(
+          `--stages items look like RATE:SECONDS (e.g. 100:10,200:10), got "${s}"`,
+        );
+      return { rate: Number(m[1]), seconds: Number(m[2]) };
+    });
+  }
+  if (values.ramp) {
+    const m = /^([\d.]+)-([\d.]+):([\d.]+)s?$/.exec(values.ramp.trim());
+    if (!m)
+      throw new UsageError(
+        `--ramp looks like FROM-TO:SECONDS (e.g. 100-1000:30), got "${values.ramp}"`,
+      );
+    return [{ from: Number(m[1]), to: Number(m[2]), seconds: Number(m[3]) }];
+  }
+  if (!values.rate) throw new UsageError('give --rate N (with --duration S), --stages or --ramp');
+  return [{ rate: num(values, 'rate'), seconds: num(values, 'duration', defaultSeconds) }];
+}
+
+function openLoopWarnings(r: OpenLoopResult): string[] {
+  return r.generator.trustworthy ? [] : r.generator.reasons.map((x) => `load generator: ${x}`);
+}
+
+async function cmdSweep(values: Values): Promise<SweepRun> {
+  const target = await describeTarget(values.target!, values.collection!);
+  const queries = buildQueries(target);
+  const levels = await sweep({
+    url: target.url,
+    path: queries.path.search,
+    bodies: queries.bodies.search,
+    levels: list(values.levels!, '--levels'),
+    durationSeconds: num(values, 'duration', 10),
+    warmupSeconds: num(values, 'warmup'),
+    onProgress: progress(values),
+  });
+  const points = levels.map((l) => ({
+    concurrency: l.concurrency,
+    qps: l.qps,
+    p95Ms: l.latency.p95Ms,
+  }));
+  const knee = findKnee(points);
+  const run: SweepRun = {
+    ...envelope('sweep', values, target),
+    levels,
+    analysis: {
+      knee,
+      usl: fitUsl(points),
+      bestConcurrency: knee.bestByQpsOverP95,
+      peakMeasuredQps: Math.max(0, ...levels.map((l) => l.qps)),
+      untrustworthyLevels: levels.filter((l) => !l.generator.trustworthy).map((l) => l.concurrency),
+      littlesLawFlagged: levels.filter((l) => l.littlesLaw.flagged).map((l) => l.concurrency),
+    },
+    recall: null,
+  };
+  for (const l of levels) {
+    if (!l.generator.trustworthy)
+      run.warnings.push(`c=${l.concurrency}: ${l.generator.reasons.join('; ')}`);
+    if (l.littlesLaw.flagged)
+      run.warnings.push(
+        `c=${l.concurrency}: Little's law off by ${(l.littlesLaw.relativeDifference * 100).toFixed(1)}%: ${l.littlesLaw.explanation}`,
+      );
+  }
+  if (!values['no-recall']) run.recall = await recallProbe(target, values, run.warnings);
+  return run;
+}
+
+async function recallProbe(target: TargetInfo, values: Values, warnings: string[]) {
+  const k = num(values, 'k');
+  const count = num(values, 'queries');
+  try {
+    const qs = recallQueries(target, count);
+    const truth = demoGroundTruth(target, qs, k);
+    return { k, recall: await measureRecall(target, qs, truth, k), queries: count };
+  } catch (err) {
+    warnings.push(`recall not measured: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+async function cmdRate(values: Values): Promise<RateRun> {
+  const target = await describeTarget(values.target!, values.collection!);
+  const queries = buildQueries(target, { batchSize: num(values, 'batch-size') });
+  const scenario = values.scenario as Scenario;
+  if (!['search', 'filtered', 'batch'].includes(scenario))
+    throw new UsageError('--scenario is search, filtered or batch');
+  const stages = stagesOf(values, 10);
+  const bodies = queries.bodies[scenario];
+  const result = await openLoop({
+    url: target.url,
+    stages,
+    connections: num(values, 'connections'),
+    request: (i) => ({ path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario }),
+    onProgress: progress(values),
+  });
+  const run: RateRun = { ...envelope('rate', values, target), stages, result };
+  run.warnings.push(...openLoopWarnings(result));
+  return run;
+}
+
+async function cmdSlo(values: Values): Promise<SloRun> {
+  const target = await describeTarget(values.target!, values.collection!);
+  const rule = parseSlo(values.rule!);
+  const queries = buildQueries(target);
+  const seconds = num(values, 'duration', 5);
+  const bodies = queries.bodies.search;
+  const steps: SloRun['steps'] = [];
+  const tryRate = async (rate: number) => {
+    const rounded = Math.max(1, Math.round(rate));
+    const known = steps.find((s) => s.rate === rounded);
+    if (known) return known.pass;
+    progress(values)(`rate ${rounded}/s for ${seconds} s...`);
+    const result = await openLoop({
+      url: target.url,
+      stages: [{ rate: rounded, seconds }],
+      connections: num(values, 'connections'),
+      request: (i) => ({
+        path: queries.path.search,
+        body: bodies[i % bodies.length]!,
+        scenario: 'search',
+      }),
+    });
+    const verdict = judge(rule, sloView(result.latency, result.errorRate));
+    const pass = verdict.pass && result.generator.trustworthy;
+    steps.push({ rate: rounded, pass, verdict, result });
+    progress(values)(
+      `rate ${rounded}/s: ${pass ? 'pass' : 'fail'} (p99 ${result.latency.p99Ms} ms, errors ${(result.errorRate * 100).toFixed(3)}%${result.generator.trustworthy ? '' : ', generator saturated'})`,
+    );
+    return pass;
+  };
+  // Double until a rate fails, then bisect between the last pass and the first failure.
+  let lo = 0;
+  let hi = 0;
+  let rate = num(values, 'start');
+  const max = num(values, 'max');
+  const iterations = num(values, 'iterations');
+  let i = 0;
+  while (i++ < iterations && rate <= max) {
+    if (await tryRate(rate)) {
+      lo = rate;
+      rate *= 2;
+    } else {
+      hi = rate;
+      break;
+    }
+  }
+  while (hi > 0 && i++ < iterations && hi - lo > Math.max(1, lo * 0.05)) {
+    const mid = (lo + hi) / 2;
+    if (await tryRate(mid)) lo = mid;
+    else hi = mid;
+  }
+  const passing = steps.filter((s) => s.pass).map((s) => s.rate);
+  const run: SloRun = {
+    ...envelope('slo', values, target),
+    rule: values.rule!,
+    steps,
+    maxPassingRate: passing.length ? Math.max(...passing) : null,
+    required: null,
+  };
+  if (values.require) {
+    const required = num(values, 'require');
+    run.required = { rate: required, pass: await tryRate(required) };
+  }
+  for (const s of steps)
+    run.warnings.push(...openLoopWarnings(s.result).map((w) => `rate ${s.rate}: ${w}`));
+  return run;
+}
+
+async function cmdMix(values: Values): Promise<MixRun> {
+  const target = await describeTarget(values.target!, values.collection!);
+  const batchSize = num(values, 'batch-size');
+  const queries = buildQueries(target, { batchSize });
+  const weights: Record<string, number> = {};
+  for (const part of values.weights!.split(',')) {
+    const [name, w] = part.split('=');
+    if (!name || !['search', 'filtered', 'batch'].includes(name.trim()) || !(Number(w) >= 0)) {
+      throw new UsageError(
+        `--weights looks like search=10,filtered=3,batch=1, got "${values.weights}"`,
+      );
+    }
+    weights[name.trim()] = Number(w);
+  }
+  // A deterministic weighted sequence: scenario of request i cycles through the weights.
+  const cycle: Scenario[] = [];
+  for (const [name, w] of Object.entries(weights))
+    for (let j = 0; j < w; j++) cycle.push(name as Scenario);
+  if (cycle.length === 0) throw new UsageError('--weights are all zero');
+  const stages =
+    values.rate || values.stages || values.ramp
+      ? stagesOf(values, 10)
+      : [{ rate: 200, seconds: num(values, 'duration', 10) }];
+  const result = await openLoop({
+    url: target.url,
+    stages,
+    connections: num(values, 'connections'),
+    request: (i) => {
+      const scenario = cycle[(i * 7919) % cycle.length]!; // spread each kind over the run
+      const bodies = queries.bodies[scenario];
+      return { path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario };
+    },
+    onProgress: progress(values),
+  });
+  const seconds = result.durationSeconds;
+  const vectors =
+    (result.scenarios.search?.ok ?? 0) +
+    (result.scenarios.filtered?.ok ?? 0) +
+    (result.scenarios.batch?.ok ?? 0) * batchSize;
+  const run: MixRun = {
+    ...envelope('mix', values, target),
+    weights,
+    result,
+    vectorsPerSecond: vectors / seconds,
+  };
+  run.warnings.push(...openLoopWarnings(result));
+  return run;
+}
+
+async function cmdRecall(values: Values): Promise<RecallRun> {
+  const target = await describeTarget(values.target!, values.collection!);
+  const k = num(values, 'k');
+  const count = num(values, 'queries');
+  const concurrency = num(values, 'concurrency');
+  const seconds = num(values, 'duration', 3);
+  const qs = recallQueries(target, count);
+  progress(values)(
+    `ground truth: exact ${k}-NN of ${count} queries over ${target.count} vectors...`,
+  );
+  const truth = demoGroundTruth(target, qs, k);
+  const run: RecallRun = { ...envelope('recall', values, target), k, queries: count, points: [] };
+  for (const ef of list(values.ef!, '--ef')) {
+    const recall = await measureRecall(target, qs, truth, k, ef);
+    const queries = buildQueries(target, { ef, topK: k });
+    const level = await runLevel(
+      {
+        url: target.url,
+        path: queries.path.search,
+        bodies: queries.bodies.search,
+        levels: [],
+        durationSeconds: seconds,
+        warmupSeconds: 0,
+      },
+      concurrency,
+      seconds,
+    );
+    progress(values)(
+      `ef ${ef}: recall@${k} ${recall.toFixed(4)}, ${Math.round(level.qps)} QPS at c=${concurrency}`,
+    );
+    run.points.push({ ef, recall, qps: level.qps, p99Ms: level.latency.p99Ms, concurrency });
+    if (!level.generator.trustworthy)
+      run.warnings.push(`ef ${ef}: ${level.generator.reasons.join('; ')}`);
+  }
+  return run;
+}
+
+function cmdPlan(values: Values): PlanRun {
+  if (!values.from) throw new UsageError('plan needs --from FILE: a result of `slo` (or `sweep`)');
+  const source = JSON.parse(readFileSync(values.from, 'utf8')) as AnyRun;
+  let input: PlanRun['input'];
+  if (source.kind === 'slo') {
+    const best = source.steps.filter((s) => s.pass).sort((a, b) => b.rate - a.rate)[0];
+    if (!best) throw new UsageError(`${values.from}: no rate passed the SLO (${source.rule})`);
+    input = {
+      source: `slo ${values.from} (${source.rule})`,
+      sloQpsPerMachine: best.result.okPerSecond,
+      meanLatencyMsAtSlo: best.result.latency.meanMs,
+      p99MsAtSlo: best.result.latency.p99Ms,
+      peakQps: num(values, 'peak-qps'),
+      averageQps: num(values, 'average-qps'),
+      utilisation: num(values, 'utilisation'),
+    };
+  } else if (source.kind === 'sweep') {
+    const rule = parseSlo(values.rule!);
+    const ok = source.levels
+      .filter((l) => judge(rule, sloView(l.latency, l.failureRate)).pass)
+      .sort((a, b) => b.qps - a.qps)[0];
+    if (!ok) throw new UsageError(`${values.from}: no level met ${values.rule}`);
+    input = {
+      source: `sweep ${values.from}, best level within ${values.rule} (closed loop: optimistic)`,
+      sloQpsPerMachine: ok.qps,
+      meanLatencyMsAtSlo: ok.latency.meanMs,
+      p99MsAtSlo: ok.latency.p99Ms,
+      peakQps: num(values, 'peak-qps'),
+      averageQps: num(values, 'average-qps'),
+      utilisation: num(values, 'utilisation'),
+    };
+  } else {
+    throw new UsageError(
+      `${values.from} is a ${source.kind} result; plan reads slo or sweep results`,
+    );
+  }
+  const run: PlanRun = { ...envelope('plan', values, source.target), input, plan: plan(input) };
+  run.warnings.push(...source.warnings.map((w) => `source: ${w}`));
+  return run;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: OPTIONS,
+    allowPositionals: true,
+  });
+  const command = positionals[0];
+  if (command === 'report') {
+    const files = [...(values.in ?? []), ...positionals.slice(1)];
+    if (files.length === 0)
+      throw new UsageError('report needs result files: --in a.json --in b.json (or positional)');
+    const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as AnyRun);
+    for (const r of runs) printRun(r);
+    const out = values.out ?? 'bench/results/report.html';
+    writeFileSync(out, renderHtml(runs));
+    console.log(`report written to ${out}`);
+    return 0;
+  }
+  const commands: Record<string, (v: Values) => Promise<AnyRun> | AnyRun> = {
+    sweep: cmdSweep,
+    rate: cmdRate,
+    slo: cmdSlo,
+    mix: cmdMix,
+    recall: cmdRecall,
+    plan: cmdPlan,
+  };
+  const run = command ? commands[command] : undefined;
+  if (!run)
+    throw new UsageError(
+      `usage: npm run bench -- <${Object.keys(commands).join('|')}|report> [options]`,
+    );
+  const result = await run(values);
+  const out =
+    values.out ?? `bench/results/${command}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  const files = writeRun(result, out);
+  printRun(result);
+  console.log(`written to ${files.json} and ${files.csv}`);
+  if (result.kind === 'slo' && result.required && !result.required.pass) return 1;
+  return 0;
+}
+
+if (process.argv[1]?.endsWith('cli.ts')) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(
+        `bench: ${err instanceof UsageError ? err.message : (err as Error).stack}\n`,
+      );
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );
+}

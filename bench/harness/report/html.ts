@@ -1,0 +1,217 @@
+import { uslThroughput } from '../analysis/usl.ts';
+import type { AnyRun, SweepRun } from '../result.ts';
+import { lineChart, type Series } from './svg-chart.ts';
+
+const esc = (s: unknown) =>
+  String(s).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+const r1 = (v: number) => (Number.isFinite(v) ? Math.round(v * 10) / 10 : v);
+
+function table(header: string[], rows: unknown[][]): string {
+  return `<table><thead><tr>${header.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`;
+}
+
+/** The charts of one sweep: QPS (measured, Little's law, USL), p95/p99, latency vs throughput, failures. */
+export function sweepCharts(run: SweepRun): string[] {
+  const L = run.levels;
+  const qps: Series[] = [
+    { name: 'measured QPS', points: L.map((l) => ({ x: l.concurrency, y: l.qps })) },
+    {
+      name: "Little's law: concurrency / mean latency",
+      points: L.map((l) => ({ x: l.concurrency, y: l.littlesLaw.derivedQps })),
+      style: 'model',
+    },
+  ];
+  const usl = run.analysis.usl;
+  if (usl) {
+    const maxC = Math.max(...L.map((l) => l.concurrency));
+    const pts = [];
+    for (let c = 1; c <= maxC; c += Math.max(1, maxC / 60))
+      pts.push({ x: c, y: uslThroughput(c, usl) });
+    pts.push({ x: maxC, y: uslThroughput(maxC, usl) });
+    qps.push({
+      name: `USL fit (sigma ${usl.sigma.toFixed(3)}, kappa ${usl.kappa.toExponential(2)}, R2 ${usl.r2.toFixed(3)})`,
+      points: pts,
+      style: 'model',
+    });
+  }
+  return [
+    lineChart({
+      title: `${run.label}: throughput vs concurrency`,
+      xLabel: 'concurrency (log scale)',
+      logX: true,
+      yLabel: 'QPS',
+      series: qps,
+    }),
+    lineChart({
+      title: `${run.label}: latency vs concurrency`,
+      xLabel: 'concurrency (log scale)',
+      logX: true,
+      yLabel: 'ms',
+      series: [
+        { name: 'p50', points: L.map((l) => ({ x: l.concurrency, y: l.latency.p50Ms })) },
+        { name: 'p95', points: L.map((l) => ({ x: l.concurrency, y: l.latency.p95Ms })) },
+        { name: 'p99', points: L.map((l) => ({ x: l.concurrency, y: l.latency.p99Ms })) },
+      ],
+    }),
+    lineChart({
+      title: `${run.label}: latency vs throughput`,
+      xLabel: 'QPS',
+      yLabel: 'p99 ms',
+      series: [
+        { name: 'p99 at each level', points: L.map((l) => ({ x: l.qps, y: l.latency.p99Ms })) },
+      ],
+    }),
+    lineChart({
+      title: `${run.label}: failure rate`,
+      xLabel: 'concurrency (log scale)',
+      logX: true,
+      yLabel: '% failed',
+      series: [
+        { name: 'failures', points: L.map((l) => ({ x: l.concurrency, y: l.failureRate * 100 })) },
+      ],
+    }),
+  ];
+}
+
+function sweepSection(run: SweepRun): string {
+  const a = run.analysis;
+  const rows = run.levels.map((l) => [
+    l.concurrency,
+    r1(l.qps),
+    r1(l.littlesLaw.derivedQps),
+    `${(l.littlesLaw.relativeDifference * 100).toFixed(1)}%${l.littlesLaw.flagged ? ' !' : ''}`,
+    l.latency.meanMs,
+    l.latency.p50Ms,
+    l.latency.p95Ms,
+    l.latency.p99Ms,
+    l.latency.maxMs,
+    `${(l.failureRate * 100).toFixed(2)}%`,
+    `${l.generator.cpuPercent}%${l.generator.trustworthy ? '' : ' (saturated)'}`,
+  ]);
+  const usl = a.usl;
+  return `
+<p>Knee: seeds' rule ${esc(a.knee.seedsRule ?? 'none')}, Kneedle ${esc(a.knee.kneedle ?? 'none')};
+best concurrency by QPS/p95: <b>${esc(a.bestConcurrency ?? '-')}</b>; peak measured ${r1(a.peakMeasuredQps)} QPS.
+${usl ? `USL: sigma ${usl.sigma.toFixed(4)}, kappa ${usl.kappa.toExponential(3)}, N* ${usl.peakConcurrency ? r1(usl.peakConcurrency) : 'none'}, predicted peak ${usl.peakQps ? r1(usl.peakQps) : '-'} QPS, R&sup2; ${usl.r2.toFixed(3)}.` : ''}
+${run.recall ? `Recall@${run.recall.k}: <b>${run.recall.recall.toFixed(3)}</b> over ${run.recall.queries} held-out queries.` : ''}</p>
+${table(['concurrency', 'QPS', "Little's law QPS", 'diff', 'mean ms', 'p50', 'p95', 'p99', 'max', 'failed', 'generator CPU'], rows)}
+<div class="charts">${sweepCharts(run).join('\n')}</div>`;
+}
+
+function runSection(run: AnyRun): string {
+  switch (run.kind) {
+    case 'sweep':
+      return sweepSection(run);
+    case 'rate':
+    case 'mix': {
+      const r = run.result;
+      const rows = Object.entries(r.scenarios).map(([name, s]) => [
+        name,
+        s.ok,
+        s.failed,
+        s.latency.p50Ms,
+        s.latency.p95Ms,
+        s.latency.p99Ms,
+        s.latency.maxMs,
+      ]);
+      return `<p>Target ${r1(r.targetRate)}/s, sent ${r.sent} of ${r.intended} (late ${r.late}, dropped ${r.dropped}), ${r1(r.okPerSecond)} ok/s,
+errors ${(r.errorRate * 100).toFixed(3)}%${run.kind === 'mix' ? `, ${r1(run.vectorsPerSecond)} vectors/s` : ''}.</p>
+${table(['scenario', 'ok', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], rows)}`;
+    }
+    case 'slo':
+      return `<p>Rule <code>${esc(run.rule)}</code>: highest passing rate <b>${esc(run.maxPassingRate ?? 'none')}</b>/s${run.required ? `; required ${run.required.rate}/s: ${run.required.pass ? 'PASS' : 'FAIL'}` : ''}.</p>
+${table(
+  ['rate', 'verdict', 'ok/s', 'p50 ms', 'p99 ms', 'errors'],
+  run.steps.map((s) => [
+    s.rate,
+    s.pass ? 'pass' : 'fail',
+    r1(s.result.okPerSecond),
+    s.result.latency.p50Ms,
+    s.result.latency.p99Ms,
+    `${(s.result.errorRate * 100).toFixed(3)}%`,
+  ]),
+)}
+<div class="charts">${lineChart({ title: `${run.label}: p99 vs offered rate`, xLabel: 'offered rate (/s)', yLabel: 'p99 ms', series: [{ name: 'p99', points: run.steps.map((s) => ({ x: s.rate, y: s.result.latency.p99Ms })) }] })}</div>`;
+    case 'recall':
+      return `${table(
+        ['ef', `recall@${run.k}`, 'QPS', 'p99 ms'],
+        run.points.map((p) => [p.ef, p.recall.toFixed(4), r1(p.qps), p.p99Ms]),
+      )}
+<div class="charts">${lineChart({ title: `${run.label}: recall vs QPS`, xLabel: 'QPS', yLabel: `recall@${run.k}`, series: [{ name: 'ef sweep', points: run.points.map((p) => ({ x: p.qps, y: p.recall })) }] })}</div>`;
+    case 'plan':
+      return `${table(
+        ['', ''],
+        Object.entries(run.plan)
+          .filter(([, v]) => typeof v === 'number')
+          .map(([k, v]) => [k, r1(v as number)]),
+      )}<ul>${run.plan.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`;
+  }
+}
+
+function comparison(runs: AnyRun[]): string {
+  const sweeps = runs.filter((r): r is SweepRun => r.kind === 'sweep');
+  if (sweeps.length < 2) return '';
+  const rows = sweeps.map((s) => {
+    const best = s.levels.find((l) => l.concurrency === s.analysis.bestConcurrency);
+    return [
+      s.label,
+      r1(s.analysis.peakMeasuredQps),
+      s.analysis.bestConcurrency ?? '-',
+      best?.latency.p99Ms ?? '-',
+      s.environment.gitCommit ? String(s.environment.gitCommit).slice(0, 8) : '-',
+    ];
+  });
+  const base = sweeps[0]!.analysis.peakMeasuredQps;
+  return `<section><h2>Comparison</h2>
+${table(['run', 'peak QPS', 'best concurrency', 'p99 there (ms)', 'commit'], rows)}
+<p>Peak QPS relative to the first run: ${sweeps.map((s) => `${esc(s.label)} ${base > 0 ? (s.analysis.peakMeasuredQps / base).toFixed(2) : '-'}x`).join(', ')}.</p>
+<div class="charts">
+${lineChart({
+  title: 'QPS vs concurrency, all runs',
+  xLabel: 'concurrency (log scale)',
+  logX: true,
+  yLabel: 'QPS',
+  series: sweeps.map((s) => ({
+    name: s.label,
+    points: s.levels.map((l) => ({ x: l.concurrency, y: l.qps })),
+  })),
+})}
+${lineChart({
+  title: 'p99 vs concurrency, all runs',
+  xLabel: 'concurrency (log scale)',
+  logX: true,
+  yLabel: 'p99 ms',
+  series: sweeps.map((s) => ({
+    name: s.label,
+    points: s.levels.map((l) => ({ x: l.concurrency, y: l.latency.p99Ms })),
+  })),
+})}
+</div></section>`;
+}
+
+export function renderHtml(runs: AnyRun[], title = 'vecserve benchmark report'): string {
+  const sections = runs
+    .map((run) => {
+      const env = run.environment as Record<string, unknown>;
+      return `<section><h2>${esc(run.label)} <small>(${esc(run.kind)}, ${esc(run.createdAt)})</small></h2>
+<p class="meta">target ${esc(run.target?.url ?? '-')} ${run.target ? `&middot; ${esc(run.target.collection)}: ${run.target.count} x ${run.target.dimension}-d, ${esc(run.target.metric)}, backend ${esc(run.target.backend)}` : ''}
+&middot; node ${esc(env.node)} &middot; ${esc(env.cpus)} CPUs (${esc(env.cpuModel)}) &middot; commit ${esc(String(env.gitCommit ?? '-').slice(0, 8))}${env.gitDirty ? ' (dirty)' : ''}</p>
+${run.warnings.length ? `<div class="warn"><b>Not trustworthy:</b><ul>${run.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : ''}
+${runSection(run)}</section>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
+<style>
+body{font-family:system-ui,sans-serif;margin:2rem;max-width:1200px;color:#222}
+table{border-collapse:collapse;margin:.5rem 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
+th{background:#f4f4f4}.charts{display:flex;flex-wrap:wrap;gap:12px}.meta{color:#666;font-size:13px}
+.warn{background:#fff4e5;border:1px solid #f0b060;padding:.3rem 1rem;margin:.5rem 0}section{margin-bottom:2.5rem}
+</style></head><body><h1>${esc(title)}</h1>
+${comparison(runs)}
+${sections}
+</body></html>
+`;
+}

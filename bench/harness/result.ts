@@ -1,0 +1,70 @@
+import type { KneeResult } from './analysis/knee.ts';
+import type { Plan, PlanInput } from './analysis/plan.ts';
+import type { SloVerdict } from './analysis/slo-rule.ts';
+import type { UslFit } from './analysis/usl.ts';
+import type { OpenLoopResult, Stage } from './runners/open-loop.ts';
+import type { SweepLevel } from './runners/sweep.ts';
+import type { TargetInfo } from './runners/target.ts';
+
+/** The envelope every command writes (bench/harness/result.schema.json). */
+export interface RunEnvelope {
+  schema: 'vecserve-bench/1';
+  kind: 'sweep' | 'rate' | 'slo' | 'mix' | 'recall' | 'plan';
+  label: string;
+  createdAt: string;
+  environment: Record<string, unknown>;
+  target: TargetInfo | null;
+  config: Record<string, unknown>;
+  /** Any figure the generator could not measure faithfully is listed here. */
+  warnings: string[];
+}
+
+export interface SweepRun extends RunEnvelope {
+  kind: 'sweep';
+  levels: SweepLevel[];
+  analysis: {
+    knee: KneeResult;
+    usl: UslFit | null;
+    bestConcurrency: number | null;
+    peakMeasuredQps: number;
+    untrustworthyLevels: number[];
+    littlesLawFlagged: number[];
+  };
+  recall: { k: number; recall: number; queries: number } | null;
+}
+
+export interface RateRun extends RunEnvelope {
+  kind: 'rate';
+  stages: Stage[];
+  result: OpenLoopResult;
+}
+
+export interface SloRun extends RunEnvelope {
+  kind: 'slo';
+  rule: string;
+  steps: { rate: number; pass: boolean; verdict: SloVerdict; result: OpenLoopResult }[];
+  maxPassingRate: number | null;
+  required: { rate: number; pass: boolean } | null;
+}
+
+export interface MixRun extends RunEnvelope {
+  kind: 'mix';
+  weights: Record<string, number>;
+  result: OpenLoopResult;
+  vectorsPerSecond: number;
+}
+
+export interface RecallRun extends RunEnvelope {
+  kind: 'recall';
+  k: number;
+  queries: number;
+  points: { ef: number; recall: number; qps: number; p99Ms: number; concurrency: number }[];
+}
+
+export interface PlanRun extends RunEnvelope {
+  kind: 'plan';
+  input: PlanInput & { source: string };
+  plan: Plan;
+}
+
+export type AnyRun = SweepRun | RateRun | SloRun | MixRun | RecallRun | PlanRun;

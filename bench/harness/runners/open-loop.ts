@@ -1,0 +1,225 @@
+import { Pool } from 'undici';
+import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
+import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+
+/**
+ * Open-loop load: request i is due at its scheduled time whatever the server
+ * does, and its latency counts from that intended time (no coordinated
+ * omission: a stall shows in every request due meanwhile). Microsecond HDR
+ * histograms. Sends more than `lateMs` behind schedule are counted as late;
+ * when `maxInFlight` requests are outstanding, due sends are dropped and
+ * counted as failures instead of piling up in the generator.
+ */
+export type Stage =
+  | { rate: number; seconds: number }
+  | { from: number; to: number; seconds: number };
+
+export interface OpenLoopOptions {
+  url: string;
+  stages: Stage[];
+  /** Picks the i-th request: its path, body and scenario label. */
+  request: (i: number) => { path: string; body: string; scenario?: string };
+  connections?: number;
+  timeoutMs?: number;
+  lateMs?: number;
+  maxInFlight?: number;
+  onProgress?: (message: string) => void;
+}
+
+export interface ScenarioStats {
+  ok: number;
+  failed: number;
+  byOutcome: Record<string, number>;
+  latency: LatencySummary;
+}
+
+export interface OpenLoopResult {
+  intended: number;
+  sent: number;
+  late: number;
+  dropped: number;
+  durationSeconds: number;
+  targetRate: number;
+  achievedSendRate: number;
+  okPerSecond: number;
+  errorRate: number;
+  /** Latency of successful (2xx) requests from their intended send time. */
+  latency: LatencySummary;
+  /** Latency of every answered request, refusals and errors included. */
+  latencyAll: LatencySummary;
+  byOutcome: Record<string, number>;
+  scenarios: Record<string, ScenarioStats>;
+  generator: GeneratorHealth;
+}
+
+/** Intended send times (ms from start) of every request of the stages. */
+export function schedule(stages: Stage[]): number[] {
+  const times: number[] = [];
+  let offset = 0;
+  for (const s of stages) {
+    const T = s.seconds * 1000;
+    if ('rate' in s) {
+      const n = Math.round(s.rate * s.seconds);
+      for (let i = 0; i < n; i++) times.push(offset + (i * 1000) / s.rate);
+    } else {
+      // Linear ramp r(t) = a + (b - a) t / T (per ms); requests due where the
+      // cumulative count a t + (b - a) t^2 / 2T reaches i.
+      const a = s.from / 1000;
+      const b = s.to / 1000;
+      const n = Math.round(((s.from + s.to) / 2) * s.seconds);
+      const k = (b - a) / (2 * T);
+      for (let i = 0; i < n; i++) {
+        const t = Math.abs(k) < 1e-12 ? i / a : (-a + Math.sqrt(a * a + 4 * k * i)) / (2 * k);
+        times.push(offset + t);
+      }
+    }
+    offset += T;
+  }
+  return times;
+}
+
+export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
+  const times = schedule(opts.stages);
+  const durationMs = opts.stages.reduce((a, s) => a + s.seconds * 1000, 0);
+  const lateMs = opts.lateMs ?? 5;
+  const maxInFlight = opts.maxInFlight ?? 20_000;
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const pool = new Pool(opts.url, { connections: opts.connections ?? 256, pipelining: 1 });
+  const okHist = latencyHistogram();
+  const allHist = latencyHistogram();
+  const scenarioHists = new Map<
+    string,
+    {
+      h: ReturnType<typeof latencyHistogram>;
+      ok: number;
+      failed: number;
+      byOutcome: Record<string, number>;
+    }
+  >();
+  const byOutcome: Record<string, number> = {};
+  let sent = 0;
+  let late = 0;
+  let dropped = 0;
+  let inFlight = 0;
+  const pending = new Set<Promise<void>>();
+  const monitor = monitorGenerator();
+  const t0 = performance.now();
+  let next = 0;
+  let lastProgress = t0;
+
+  const finish = (scenario: string, outcome: string, intendedAt: number) => {
+    const us = Math.max(1, Math.round((performance.now() - intendedAt) * 1000));
+    byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
+    let s = scenarioHists.get(scenario);
+    if (!s) {
+      s = { h: latencyHistogram(), ok: 0, failed: 0, byOutcome: {} };
+      scenarioHists.set(scenario, s);
+    }
+    s.byOutcome[outcome] = (s.byOutcome[outcome] ?? 0) + 1;
+    allHist.recordValue(us);
+    if (outcome.startsWith('2')) {
+      okHist.recordValue(us);
+      s.h.recordValue(us);
+      s.ok++;
+    } else {
+      s.failed++;
+    }
+  };
+
+  while (next < times.length) {
+    const now = performance.now() - t0;
+    while (next < times.length && times[next]! <= now) {
+      const intendedAt = t0 + times[next]!;
+      const { path, body, scenario = 'default' } = opts.request(next);
+      next++;
+      if (inFlight >= maxInFlight) {
+        dropped++;
+        finish(scenario, 'dropped', intendedAt);
+        continue;
+      }
+      if (now - times[next - 1]! > lateMs) late++;
+      sent++;
+      inFlight++;
+      const p = pool
+        .request({
+          path,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        })
+        .then(
+          async (res) => {
+            await res.body.dump();
+            finish(scenario, String(res.statusCode), intendedAt);
+          },
+          (err: Error & { code?: string }) =>
+            finish(
+              scenario,
+              /timeout/i.test(err.code ?? err.name) ? 'timeout' : 'connection_error',
+              intendedAt,
+            ),
+        )
+        .finally(() => {
+          inFlight--;
+          pending.delete(p);
+        });
+      pending.add(p);
+    }
+    if (opts.onProgress && performance.now() - lastProgress > 1000) {
+      lastProgress = performance.now();
+      opts.onProgress(
+        `${Math.round(now / 1000)} s: sent ${sent}, in flight ${inFlight}, late ${late}, dropped ${dropped}`,
+      );
+    }
+    const wait = next < times.length ? times[next]! - (performance.now() - t0) : 0;
+    // Sleep until the next send is due (timers have ~1 ms granularity, so sends
+    // due within the same millisecond go out together); never spin: a busy
+    // generator would steal the CPU it is measuring the server with.
+    await new Promise<void>((r) =>
+      wait > 0 ? setTimeout(r, Math.min(Math.floor(wait), 5)) : setImmediate(r),
+    );
+  }
+  await Promise.all(pending);
+  const elapsedMs = performance.now() - t0;
+  await pool.close();
+  const reasons: string[] = [];
+  if (times.length > 0 && late / times.length > 0.01) {
+    reasons.push(
+      `${((late / times.length) * 100).toFixed(1)}% of sends were more than ${lateMs} ms late`,
+    );
+  }
+  if (dropped > 0) reasons.push(`${dropped} sends dropped at ${maxInFlight} in flight`);
+  const generator = monitor.stop(reasons);
+  const ok = okHist.totalCount;
+  const scenarios: Record<string, ScenarioStats> = {};
+  for (const [name, s] of scenarioHists) {
+    scenarios[name] = {
+      ok: s.ok,
+      failed: s.failed,
+      byOutcome: s.byOutcome,
+      latency: summarize(s.h),
+    };
+    s.h.destroy();
+  }
+  const result: OpenLoopResult = {
+    intended: times.length,
+    sent,
+    late,
+    dropped,
+    durationSeconds: durationMs / 1000,
+    targetRate: times.length / (durationMs / 1000),
+    achievedSendRate: sent / (Math.min(elapsedMs, durationMs) / 1000),
+    okPerSecond: ok / (durationMs / 1000),
+    errorRate: times.length > 0 ? (times.length - ok) / times.length : 0,
+    latency: summarize(okHist),
+    latencyAll: summarize(allHist),
+    byOutcome,
+    scenarios,
+    generator,
+  };
+  okHist.destroy();
+  allHist.destroy();
+  return result;
+}

@@ -1,0 +1,185 @@
+/**
+ * The harness against a real server process on a real socket: a short sweep,
+ * a short open-loop run and a mix, each JSON checked against the schema; then
+ * the HTML report opened in headless Chromium (Debian package), checked for
+ * rendered charts and console errors, and a screenshot saved as an artifact.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../bench/harness/cli.ts';
+import { type ServerProcess, startServerProcess } from '../../bench/lib/server-process.ts';
+import { tempDir } from '../helpers.ts';
+
+const ROOT = join(import.meta.dirname, '../..');
+const ARTIFACTS = join(ROOT, '.data/artifacts');
+const schema = JSON.parse(readFileSync(join(ROOT, 'bench/harness/result.schema.json'), 'utf8'));
+const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+const port = 31_000 + Math.floor(Math.random() * 2000);
+const work = tempDir('vecserve-bench-');
+let server: ServerProcess;
+
+function expectValid(file: string) {
+  const run = JSON.parse(readFileSync(file, 'utf8'));
+  const ok = validate(run);
+  expect(validate.errors ?? [], JSON.stringify(validate.errors, null, 2)).toEqual([]);
+  expect(ok).toBe(true);
+  return run;
+}
+
+describe('bench harness against a real server', () => {
+  beforeAll(async () => {
+    server = await startServerProcess({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/server/main.ts'],
+      env: {
+        PORT: String(port),
+        DATA_DIR: join(work.dir, 'data'),
+        DEMO_SIZE: '2000',
+        DEMO_DIMENSION: '64',
+        LOG_LEVEL: 'warn',
+      },
+      url: `http://127.0.0.1:${port}`,
+      readyPath: '/readyz',
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+    work.cleanup();
+  });
+
+  const common = () => ['--target', server.url, '--quiet'];
+
+  it("sweep: levels, Little's law, analysis and recall, valid against the schema", async () => {
+    const out = join(work.dir, 'sweep.json');
+    const code = await main([
+      'sweep',
+      ...common(),
+      '--levels',
+      '1,2,4',
+      '--duration',
+      '1',
+      '--warmup',
+      '0',
+      '--queries',
+      '20',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(0);
+    const run = expectValid(out);
+    expect(run.levels.map((l: { concurrency: number }) => l.concurrency)).toEqual([1, 2, 4]);
+    for (const l of run.levels) {
+      expect(l.qps).toBeGreaterThan(10);
+      expect(l.failureRate).toBe(0);
+      expect(l.latency.p50Ms).toBeLessThanOrEqual(l.latency.p99Ms);
+    }
+    expect(run.recall.recall).toBeGreaterThan(0.8);
+    expect(run.target).toMatchObject({
+      collection: 'products',
+      count: 2000,
+      dimension: 64,
+      backend: 'embedded',
+    });
+    expect(readFileSync(out.replace('.json', '.csv'), 'utf8').split('\n')[0]).toMatch(
+      /^concurrency,qps,derived_qps/,
+    );
+  }, 60_000);
+
+  it('rate: an open-loop run measured from intended send times, valid against the schema', async () => {
+    const out = join(work.dir, 'rate.json');
+    expect(await main(['rate', ...common(), '--stages', '50:1,100:1', '--out', out])).toBe(0);
+    const run = expectValid(out);
+    expect(run.result.intended).toBe(150);
+    expect(run.result.sent + run.result.dropped).toBe(150);
+    expect(run.result.errorRate).toBe(0);
+    expect(run.result.latency.count).toBe(150);
+  }, 60_000);
+
+  it('mix: per-scenario figures for search, filtered and batch', async () => {
+    const out = join(work.dir, 'mix.json');
+    expect(await main(['mix', ...common(), '--rate', '140', '--duration', '1', '--out', out])).toBe(
+      0,
+    );
+    const run = expectValid(out);
+    expect(Object.keys(run.result.scenarios).sort()).toEqual(['batch', 'filtered', 'search']);
+    expect(run.result.scenarios.search.ok).toBe(100);
+    expect(run.result.scenarios.filtered.ok).toBe(30);
+    expect(run.result.scenarios.batch.ok).toBe(10);
+    expect(run.vectorsPerSecond).toBeCloseTo(230, -1);
+  }, 60_000);
+
+  it('slo: exits non-zero when a required rate misses the rule', async () => {
+    const out = join(work.dir, 'slo.json');
+    // A rule nothing can meet: p50 under 1 microsecond.
+    const code = await main([
+      'slo',
+      ...common(),
+      '--rule',
+      'p50<1us',
+      '--start',
+      '20',
+      '--duration',
+      '1',
+      '--iterations',
+      '1',
+      '--require',
+      '20',
+      '--out',
+      out,
+    ]);
+    expect(code).toBe(1);
+    const run = expectValid(out);
+    expect(run.maxPassingRate).toBeNull();
+    expect(run.required).toEqual({ rate: 20, pass: false });
+  }, 60_000);
+
+  it('report: renders the runs to HTML whose charts draw in headless Chromium without console errors', async () => {
+    const html = join(work.dir, 'report.html');
+    expect(
+      await main([
+        'report',
+        join(work.dir, 'sweep.json'),
+        join(work.dir, 'sweep.json'),
+        join(work.dir, 'mix.json'),
+        join(work.dir, 'slo.json'),
+        '--out',
+        html,
+      ]),
+    ).toBe(0);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`file://${html}`);
+      // Two sweeps: comparison (2 charts) + 4 charts each; slo: 1 chart.
+      expect(await page.locator('svg.chart').count()).toBe(11);
+      const drawn = await page.locator('svg.chart path.series').count();
+      expect(drawn).toBeGreaterThanOrEqual(11);
+      const box = await page.locator('svg.chart').first().boundingBox();
+      expect(box?.width).toBeGreaterThan(300);
+      expect(errors).toEqual([]);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'bench-report.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+});
