@@ -12,15 +12,16 @@
  * Every command takes --target URL (default http://127.0.0.1:8000) and --out FILE
  * (JSON; a CSV is written next to it).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environment } from '../lib/environment.ts';
 import { findKnee } from './analysis/knee.ts';
 import { plan } from './analysis/plan.ts';
 import { judge, parseSlo } from './analysis/slo-rule.ts';
 import { fitUsl } from './analysis/usl.ts';
-import { renderHtml } from './report/html.ts';
+import { renderHtml, sweepCharts } from './report/html.ts';
 import { printRun } from './report/terminal.ts';
 import { writeRun } from './report/write.ts';
 import type {
@@ -71,6 +72,7 @@ const OPTIONS = {
   utilisation: { type: 'string', default: '0.8' },
   in: { type: 'string', multiple: true },
   'no-recall': { type: 'boolean', default: false },
+  charts: { type: 'string' },
   quiet: { type: 'boolean', default: false },
 } as const;
 
@@ -452,6 +454,21 @@ export async function main(argv: string[]): Promise<number> {
     const out = values.out ?? 'bench/results/report.html';
     writeFileSync(out, renderHtml(runs));
     console.log(`report written to ${out}`);
+    if (values.charts) {
+      // Stand-alone SVG charts of each sweep, e.g. for a README.
+      mkdirSync(values.charts, { recursive: true });
+      runs.forEach((r, i) => {
+        if (r.kind !== 'sweep') return;
+        const names = ['qps', 'latency', 'latency-vs-qps', 'failures'];
+        sweepCharts(r).forEach((svg, j) =>
+          writeFileSync(
+            join(values.charts!, `sweep${runs.length > 1 ? `-${i + 1}` : ''}-${names[j]}.svg`),
+            svg,
+          ),
+        );
+      });
+      console.log(`charts written to ${values.charts}/`);
+    }
     return 0;
   }
   const commands: Record<string, (v: Values) => Promise<AnyRun> | AnyRun> = {

@@ -57,8 +57,10 @@ function fmt(v: number): string {
 
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 560;
-  const H = o.height ?? 320;
-  const m = { l: 64, r: 16, t: 32, b: 48 };
+  // The legend sits above the plot, one line per series.
+  const legendH = 16 * o.series.length;
+  const H = (o.height ?? 320) + legendH;
+  const m = { l: 64, r: 16, t: 32 + legendH, b: 48 };
   const pts = o.series
     .flatMap((s) => s.points)
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
@@ -88,7 +90,11 @@ export function lineChart(o: ChartOptions): string {
     );
   }
   const xTicks = o.logX
-    ? [...new Set(pts.map((p) => p.x))].sort((a, b) => a - b)
+    ? [
+        ...new Set(
+          o.series.filter((s) => s.style !== 'model').flatMap((s) => s.points.map((p) => p.x)),
+        ),
+      ].sort((a, b) => a - b)
     : niceTicks(xMin, xMax);
   for (const t of xTicks) {
     parts.push(
@@ -122,8 +128,8 @@ export function lineChart(o: ChartOptions): string {
       }
     }
     parts.push(
-      `<rect x="${m.l + 10}" y="${m.t + 4 + i * 16}" width="12" height="3" fill="${color}"/>`,
-      `<text x="${m.l + 26}" y="${m.t + 9 + i * 16}" font-size="11">${esc(s.name)}</text>`,
+      `<rect x="${m.l + 10}" y="${30 + i * 16}" width="12" height="3" fill="${color}"/>`,
+      `<text x="${m.l + 26}" y="${35 + i * 16}" font-size="11">${esc(s.name)}</text>`,
     );
   });
   return `<svg class="chart" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif">${parts.join('')}</svg>`;

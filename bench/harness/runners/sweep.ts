@@ -91,10 +91,15 @@ export async function runLevel(
   }
   const ok = latency.count;
   const attempted = result.requests.total + result.errors;
-  const qps = ok / seconds;
+  // Over the run's real span (autocannon's start to finish), not the nominal duration.
+  const elapsedSeconds =
+    result.finish && result.start
+      ? (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000
+      : seconds;
+  const qps = ok / Math.max(elapsedSeconds, 0.001);
   return {
     concurrency,
-    durationSeconds: seconds,
+    durationSeconds: elapsedSeconds,
     requests: result.requests.total,
     qps,
     latency,
