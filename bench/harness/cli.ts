@@ -460,12 +460,10 @@ export async function main(argv: string[]): Promise<number> {
       runs.forEach((r, i) => {
         if (r.kind !== 'sweep') return;
         const names = ['qps', 'latency', 'latency-vs-qps', 'failures'];
-        sweepCharts(r).forEach((svg, j) =>
-          writeFileSync(
-            join(values.charts!, `sweep${runs.length > 1 ? `-${i + 1}` : ''}-${names[j]}.svg`),
-            svg,
-          ),
-        );
+        for (const [j, svg] of sweepCharts(r).entries()) {
+          const suffix = runs.length > 1 ? `-${i + 1}` : '';
+          writeFileSync(join(values.charts!, `sweep${suffix}-${names[j]}.svg`), svg);
+        }
       });
       console.log(`charts written to ${values.charts}/`);
     }
