@@ -11,7 +11,16 @@ export type BreakerMode =
   /** Open after `threshold` failures in a row. */
   | { kind: 'consecutive'; threshold: number }
   /** Open when failures / calls >= `threshold` over the last `windowMs`, once `minVolume` calls were seen. */
-  | { kind: 'rate'; threshold: number; minVolume: number; windowMs: number; buckets?: number };
+  | { kind: 'rate'; threshold: number; minVolume: number; windowMs: number; buckets?: number }
+  /** Either rule opens it (outlier detection: a streak of failures, or a bad ratio). */
+  | {
+      kind: 'outlier';
+      consecutive: number;
+      threshold: number;
+      minVolume: number;
+      windowMs: number;
+      buckets?: number;
+    };
 
 export interface CircuitBreakerOptions {
   mode: BreakerMode;
@@ -144,13 +153,18 @@ export class CircuitBreaker {
       return;
     }
     if (s.kind !== 'closed') return; // a late result from before the breaker opened
-    if (this.mode.kind === 'consecutive') {
+    const mode = this.mode;
+    if (mode.kind === 'consecutive' || mode.kind === 'outlier') {
       this.#consecutive = ok ? 0 : this.#consecutive + 1;
-      if (this.#consecutive >= this.mode.threshold) this.#open(0);
-      return;
+      const limit = mode.kind === 'consecutive' ? mode.threshold : mode.consecutive;
+      if (this.#consecutive >= limit) {
+        this.#open(0);
+        return;
+      }
+      if (mode.kind === 'consecutive') return;
     }
-    const { windowMs, minVolume, threshold } = this.mode;
-    const width = windowMs / (this.mode.buckets ?? 10);
+    const { windowMs, minVolume, threshold } = mode;
+    const width = windowMs / (mode.buckets ?? 10);
     const now = this.#clock();
     while (this.#buckets.length > 0 && this.#buckets[0]!.start <= now - windowMs)
       this.#buckets.shift();

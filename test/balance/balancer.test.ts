@@ -1,0 +1,188 @@
+import { describe, expect, it } from 'vitest';
+import { Balancer } from '../../src/balance/balancer.ts';
+import { RetryBudget } from '../../src/balance/retry-budget.ts';
+import { RoundRobin } from '../../src/balance/round-robin.ts';
+import { SmoothWeightedRoundRobin } from '../../src/balance/weighted-round-robin.ts';
+import { NotFoundError } from '../../src/core/errors.ts';
+import { fakeClock } from '../limits/fake-clock.ts';
+
+/** Scripted endpoints: each one's health can be flipped by the test. */
+function scripted(ids: string[]) {
+  const down = new Set<string>();
+  const calls: string[] = [];
+  const call = async (id: string) => {
+    calls.push(id);
+    if (down.has(id)) throw new Error(`connect ECONNREFUSED ${id}`);
+    return id;
+  };
+  return { down, calls, endpoints: ids.map((id) => ({ id, resource: id })), call };
+}
+
+describe('Balancer', () => {
+  it('ejects an endpoint after consecutive failures, for a time that doubles after each failed return', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b']);
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new RoundRobin(),
+      consecutiveFailures: 3,
+      ejectionMs: 1000,
+      trials: 1,
+      slowStartMs: 0,
+      retryBudget: new RetryBudget({ clock, minPerSecond: 100 }),
+      clock,
+    });
+    s.down.add('b');
+    for (let i = 0; i < 6; i++) expect(await b.execute(s.call, { retry: true })).toBe('a');
+    expect(b.stats().find((e) => e.id === 'b')).toMatchObject({
+      state: 'ejected',
+      failures: 3,
+      ejections: 1,
+    });
+    s.calls.length = 0;
+    for (let i = 0; i < 10; i++) await b.execute(s.call, { retry: true });
+    expect(s.calls).not.toContain('b');
+    // After 1 s it gets a trial; it fails: ejected again for 2 s.
+    clock.advance(1000);
+    expect(b.stats()[1]!.state).toBe('probation');
+    for (let i = 0; i < 2; i++) await b.execute(s.call, { retry: true });
+    expect(b.stats()[1]!.state).toBe('ejected');
+    clock.advance(1500);
+    expect(b.stats()[1]!.state).toBe('ejected');
+    clock.advance(500);
+    expect(b.stats()[1]!.state).toBe('probation');
+  });
+
+  it('caps the share ejected: with 2 of 3 endpoints bad it keeps using all (panic) instead of overloading one', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b', 'c']);
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new RoundRobin(),
+      consecutiveFailures: 1,
+      maxEjectedShare: 0.34,
+      retryBudget: new RetryBudget({ clock, ratio: 0, minPerSecond: 0 }),
+      clock,
+    });
+    s.down.add('b');
+    s.down.add('c');
+    for (let i = 0; i < 6; i++) await b.execute(s.call, { retry: false }).catch(() => undefined);
+    // Two ejected would be 67% > 34%: all three stay in rotation.
+    s.calls.length = 0;
+    for (let i = 0; i < 6; i++) await b.execute(s.call, { retry: false }).catch(() => undefined);
+    expect(new Set(s.calls)).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it('eases a returning endpoint in: 10% of its weight at first, all of it after slowStartMs', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b']);
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new SmoothWeightedRoundRobin(),
+      consecutiveFailures: 1,
+      ejectionMs: 100,
+      trials: 1,
+      slowStartMs: 10_000,
+      retryBudget: new RetryBudget({ clock, minPerSecond: 1000 }),
+      clock,
+    });
+    s.down.add('b');
+    for (let i = 0; i < 4; i++) await b.execute(s.call, { retry: true });
+    s.down.delete('b');
+    clock.advance(100);
+    for (let i = 0; i < 20 && b.stats()[1]!.state !== 'healthy'; i++)
+      await b.execute(s.call, { retry: true });
+    expect(b.stats()[1]).toMatchObject({ state: 'healthy', effectiveWeight: 0.1 });
+    s.calls.length = 0;
+    for (let i = 0; i < 1100; i++) await b.execute(s.call, { retry: true });
+    const share = s.calls.filter((c) => c === 'b').length / s.calls.length;
+    expect(share).toBeGreaterThan(0.07);
+    expect(share).toBeLessThan(0.12);
+    clock.advance(5000);
+    expect(b.stats()[1]!.effectiveWeight).toBeCloseTo(0.5, 1);
+    clock.advance(5000);
+    expect(b.stats()[1]!.effectiveWeight).toBe(1);
+  });
+
+  it('retries reads on another endpoint, never writes, and not client errors', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b']);
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new RoundRobin(),
+      retryBudget: new RetryBudget({ clock, minPerSecond: 100 }),
+      clock,
+    });
+    s.down.add('a');
+    expect(await b.execute(s.call, { retry: true })).toBe('b');
+    expect(s.calls).toEqual(['a', 'b']);
+    s.calls.length = 0;
+    // Round robin is now at a again: a write fails there and is not resent.
+    await expect(b.execute(s.call, { retry: false })).rejects.toThrow(/ECONNREFUSED a/);
+    expect(s.calls).toEqual(['a']);
+    const notFound = async () => {
+      throw new NotFoundError('no such collection');
+    };
+    s.calls.length = 0;
+    await expect(b.execute(notFound, { retry: true })).rejects.toThrow(NotFoundError);
+    expect(b.retryBudget.allowed).toBe(1);
+  });
+
+  it('a retry budget bounds retries in an outage to a share of the traffic', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b', 'c']);
+    const budget = new RetryBudget({ clock, ratio: 0.2, minPerSecond: 0, windowMs: 10_000 });
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new RoundRobin(),
+      consecutiveFailures: 1_000_000, // no ejection: isolate the budget
+      retryBudget: budget,
+      clock,
+    });
+    for (const id of ['a', 'b', 'c']) s.down.add(id);
+    for (let i = 0; i < 100; i++) await b.execute(s.call, { retry: true }).catch(() => undefined);
+    // 100 requests, 20% budget: 20 retries, not 200.
+    expect(s.calls.length).toBe(120);
+    expect(budget.allowed).toBe(20);
+    // 80 first retries refused, and the 20 allowed ones refused a second retry.
+    expect(budget.denied).toBe(100);
+  });
+
+  it("stops retrying when the caller's deadline has passed", async () => {
+    const s = scripted(['a', 'b']);
+    const b = new Balancer({ endpoints: s.endpoints, strategy: new RoundRobin() });
+    const controller = new AbortController();
+    const failing = async (id: string) => {
+      controller.abort(new Error('deadline'));
+      throw new Error(`boom ${id}`);
+    };
+    await expect(b.execute(failing, { retry: true, signal: controller.signal })).rejects.toThrow(
+      /boom a/,
+    );
+  });
+
+  it('takes an endpoint out after failed active probes, back in when a probe succeeds', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b']);
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new RoundRobin(),
+      probe: async (id) => !s.down.has(id),
+      probeFailures: 2,
+      probeIntervalMs: 3_600_000,
+      clock,
+    });
+    s.down.add('b');
+    await b.probeAll();
+    expect(b.stats()[1]!.state).toBe('healthy');
+    await b.probeAll();
+    expect(b.stats()[1]!.state).toBe('probe-failed');
+    s.calls.length = 0;
+    for (let i = 0; i < 4; i++) await b.execute(s.call, { retry: false });
+    expect(s.calls).toEqual(['a', 'a', 'a', 'a']);
+    s.down.delete('b');
+    await b.probeAll();
+    expect(b.stats()[1]!.state).toBe('healthy');
+    b.close();
+  });
+});
