@@ -236,6 +236,8 @@ export class Balancer<R> {
         if (ok) {
           if (e.probeFailures >= this.#o.probeFailures) e.rejoinedAt = this.#clock();
           e.probeFailures = 0;
+          // It answers again: let trial requests decide now, not at the end of its ejection.
+          e.breaker.probeSucceeded();
         } else {
           e.probeFailures++;
         }

@@ -31,6 +31,12 @@ export interface Config {
   nginxConnLimit: number;
   backend: 'embedded' | 'milvus';
   milvusAddress: string;
+  milvusBalance: 'least-outstanding' | 'round-robin' | 'weighted-round-robin' | 'consistent-hash';
+  milvusEjectAfter: number;
+  milvusMaxEjected: number;
+  milvusSlowStartSeconds: number;
+  milvusRetryBudget: number;
+  milvusProbeIntervalSeconds: number;
   milvusPoolMin: number;
   milvusPoolMax: number;
   milvusPoolAcquireTimeoutSeconds: number;
@@ -313,8 +319,53 @@ export const SETTINGS: readonly SettingDef[] = [
     'milvusAddress',
     'milvus_address',
     () => '127.0.0.1:19530',
-    text(/^[\w.-]+:\d{1,5}$/, 'host:port'),
-    'Milvus proxy address (BACKEND=milvus).',
+    text(
+      /^[\w.-]+:\d{1,5}(\*\d+(\.\d+)?)?(,[\w.-]+:\d{1,5}(\*\d+(\.\d+)?)?)*$/,
+      'host:port, or a comma-separated list host:port[*weight],...',
+    ),
+    'Milvus proxy address; several (proxies of one Milvus cluster) are balanced client-side, e.g. a:19530*2,b:19530.',
+  ),
+  def(
+    'milvusBalance',
+    'milvus_balance',
+    () => 'least-outstanding',
+    oneOf('least-outstanding', 'round-robin', 'weighted-round-robin', 'consistent-hash'),
+    'Several Milvus endpoints: how to pick one (consistent-hash keys on the collection).',
+  ),
+  def(
+    'milvusEjectAfter',
+    'milvus_eject_after',
+    () => 5,
+    integer(1, 1_000_000),
+    'Several endpoints: failures in a row that eject one (a failure ratio of 50% over 10 s also does).',
+  ),
+  def(
+    'milvusMaxEjected',
+    'milvus_max_ejected',
+    () => 0.5,
+    seconds(0, 1),
+    'Several endpoints: largest share ejected at once; past it all are used (panic mode).',
+  ),
+  def(
+    'milvusSlowStartSeconds',
+    'milvus_slow_start',
+    () => 10,
+    seconds(0, 3600),
+    'Several endpoints: a returning endpoint ramps from 10% to full weight over this.',
+  ),
+  def(
+    'milvusRetryBudget',
+    'milvus_retry_budget',
+    () => 0.2,
+    seconds(0, 10),
+    'Several endpoints: reads failing on one are retried on another, at most this share of requests (+5/s).',
+  ),
+  def(
+    'milvusProbeIntervalSeconds',
+    'milvus_probe_interval',
+    () => 2,
+    seconds(0.1, 3600),
+    'Several endpoints: active health probe period.',
   ),
   def(
     'milvusPoolMin',

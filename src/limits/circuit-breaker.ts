@@ -96,6 +96,17 @@ export class CircuitBreaker {
     return this.#state;
   }
 
+  /**
+   * Ends an open period early (e.g. an active health check passed): the next
+   * calls are half-open trials. No effect unless open.
+   */
+  probeSucceeded(): void {
+    const s = this.#state;
+    if (s.kind === 'open') {
+      this.#transition({ kind: 'half-open', trialsInFlight: 0, successes: 0, attempt: s.attempt });
+    }
+  }
+
   onStateChange(listener: (s: BreakerState, previous: BreakerState) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -18,7 +18,6 @@ import type {
   Metric,
   Row,
 } from '../../core/types.ts';
-import type { MilvusPool } from '../../pool/milvus-pool.ts';
 import { createMilvusClient } from '../../pool/milvus-pool.ts';
 import type {
   CallOptions,
@@ -30,8 +29,30 @@ import type {
 } from '../search-backend.ts';
 import { toMilvusExpression } from './milvus-expression.ts';
 
+/**
+ * Where the backend gets Milvus clients: one endpoint's pool (MilvusPool) or
+ * several endpoints behind a balancer (BalancedMilvusPool). `write` calls are
+ * never retried on another endpoint; `key` (the collection) is what
+ * consistent hashing keys on.
+ */
+export interface MilvusClientSource {
+  readonly address: string;
+  use<T>(
+    fn: (client: MilvusClient) => Promise<T>,
+    opts?: {
+      signal?: AbortSignal;
+      isConnectionError?: (err: unknown) => boolean;
+      write?: boolean;
+      key?: string;
+    },
+  ): Promise<T>;
+  drain(): Promise<void>;
+  /** Own health check (several endpoints); without one the backend probes `address`. */
+  health?(opts?: CallOptions): Promise<Health>;
+}
+
 export interface MilvusBackendOptions {
-  pool: MilvusPool;
+  pool: MilvusClientSource;
   /** How long a collection's schema is cached for request validation. @default 10000 */
   schemaTtlMs?: number;
   /** gRPC deadline of one call, also used for /readyz probes. @default 10000 */
@@ -98,7 +119,7 @@ export function isConnectionError(err: unknown): boolean {
  */
 export class MilvusBackend implements SearchBackend {
   readonly kind = 'milvus';
-  readonly #pool: MilvusPool;
+  readonly #pool: MilvusClientSource;
   readonly #schemas = new Map<string, CachedSchema>();
   readonly #ttl: number;
   readonly #callTimeout: number;
@@ -116,10 +137,14 @@ export class MilvusBackend implements SearchBackend {
   }
 
   /** Runs a call on a pooled client; maps transport failures to 503, aborts to the signal's reason. */
-  async #call<T>(opts: CallOptions | undefined, fn: (c: MilvusClient) => Promise<T>): Promise<T> {
+  async #call<T>(
+    opts: CallOptions | undefined,
+    fn: (c: MilvusClient) => Promise<T>,
+    route: { write?: boolean; key?: string } = {},
+  ): Promise<T> {
     if (this.#closed) throw new UnavailableError('Milvus backend is closed');
     const work = this.#pool
-      .use(fn, { signal: opts?.signal, isConnectionError })
+      .use(fn, { signal: opts?.signal, isConnectionError, write: route.write, key: route.key })
       .catch((err: unknown) => {
         if (err instanceof ServiceError) throw err;
         if (isConnectionError(err)) {
@@ -158,11 +183,14 @@ export class MilvusBackend implements SearchBackend {
   }
 
   async #fetchSchema(name: string, opts?: CallOptions): Promise<CachedSchema> {
-    const [desc, index] = await this.#call(opts, (c) =>
-      Promise.all([
-        c.describeCollection({ collection_name: name, timeout: this.#callTimeout }),
-        c.describeIndex({ collection_name: name, timeout: this.#callTimeout }),
-      ]),
+    const [desc, index] = await this.#call(
+      opts,
+      (c) =>
+        Promise.all([
+          c.describeCollection({ collection_name: name, timeout: this.#callTimeout }),
+          c.describeIndex({ collection_name: name, timeout: this.#callTimeout }),
+        ]),
+      { key: name },
     );
     if (isNotFound(desc.status)) throw new NotFoundError(`collection "${name}" does not exist`);
     check(desc.status, 'describeCollection');
@@ -219,21 +247,25 @@ export class MilvusBackend implements SearchBackend {
   async describe(name: string, opts?: CallOptions): Promise<CollectionInfo> {
     this.#schemas.delete(name); // describe is the explicit, fresh look
     const s = await this.#cached(name, opts);
-    const count = await this.#call(opts, async (c) => {
-      // count(*) needs a loaded collection (and the SDK throws a TypeError on
-      // an empty answer); fall back to the segment statistics.
-      try {
-        const r = await c.count({ collection_name: name, timeout: this.#callTimeout });
-        if (Number.isFinite(r.data)) return r.data;
-      } catch (err) {
-        if (isConnectionError(err)) throw err;
-      }
-      const stats = await c.getCollectionStatistics({
-        collection_name: name,
-        timeout: this.#callTimeout,
-      });
-      return Number(stats.data?.row_count ?? 0);
-    });
+    const count = await this.#call(
+      opts,
+      async (c) => {
+        // count(*) needs a loaded collection (and the SDK throws a TypeError on
+        // an empty answer); fall back to the segment statistics.
+        try {
+          const r = await c.count({ collection_name: name, timeout: this.#callTimeout });
+          if (Number.isFinite(r.data)) return r.data;
+        } catch (err) {
+          if (isConnectionError(err)) throw err;
+        }
+        const stats = await c.getCollectionStatistics({
+          collection_name: name,
+          timeout: this.#callTimeout,
+        });
+        return Number(stats.data?.row_count ?? 0);
+      },
+      { key: name },
+    );
     return { ...s.schema, count, index: s.index, writable: true };
   }
 
@@ -241,52 +273,59 @@ export class MilvusBackend implements SearchBackend {
     const valid = validateCollectionSpec(spec);
     const index = { ...DEFAULT_INDEX, ...valid.index };
     const name = valid.name;
-    await this.#call(opts, async (c) => {
-      const exists = await c.hasCollection({ collection_name: name, timeout: this.#callTimeout });
-      if (exists.value) throw new ConflictError(`collection "${name}" already exists`);
-      check(
-        await c.createCollection({
-          collection_name: name,
-          timeout: this.#callTimeout,
-          fields: [
-            { name: PK, data_type: DataType.VarChar, is_primary_key: true, max_length: 256 },
-            { name: VECTOR, data_type: DataType.FloatVector, dim: valid.dimension },
-            ...valid.fields.map((f) => ({
-              name: f.name,
-              data_type: TO_MILVUS[f.type],
-              ...(f.type === 'string' ? { max_length: f.maxLength ?? 256 } : {}),
-            })),
-          ],
-        }),
-        'createCollection',
-      );
-      check(
-        await c.createIndex({
-          collection_name: name,
-          field_name: VECTOR,
-          index_type: 'HNSW',
-          metric_type: valid.metric,
-          params: { M: index.M, efConstruction: index.efConstruction },
-          timeout: this.#callTimeout,
-        }),
-        'createIndex',
-      );
-      check(
-        await c.loadCollectionSync({ collection_name: name, timeout: 120_000 }),
-        'loadCollection',
-      );
-    });
+    await this.#call(
+      opts,
+      async (c) => {
+        const exists = await c.hasCollection({ collection_name: name, timeout: this.#callTimeout });
+        if (exists.value) throw new ConflictError(`collection "${name}" already exists`);
+        check(
+          await c.createCollection({
+            collection_name: name,
+            timeout: this.#callTimeout,
+            fields: [
+              { name: PK, data_type: DataType.VarChar, is_primary_key: true, max_length: 256 },
+              { name: VECTOR, data_type: DataType.FloatVector, dim: valid.dimension },
+              ...valid.fields.map((f) => ({
+                name: f.name,
+                data_type: TO_MILVUS[f.type],
+                ...(f.type === 'string' ? { max_length: f.maxLength ?? 256 } : {}),
+              })),
+            ],
+          }),
+          'createCollection',
+        );
+        check(
+          await c.createIndex({
+            collection_name: name,
+            field_name: VECTOR,
+            index_type: 'HNSW',
+            metric_type: valid.metric,
+            params: { M: index.M, efConstruction: index.efConstruction },
+            timeout: this.#callTimeout,
+          }),
+          'createIndex',
+        );
+        check(
+          await c.loadCollectionSync({ collection_name: name, timeout: 120_000 }),
+          'loadCollection',
+        );
+      },
+      { write: true, key: name },
+    );
     this.#schemas.delete(name);
     return this.describe(name, opts);
   }
 
   async dropCollection(name: string, opts?: CallOptions): Promise<void> {
     await this.#cached(name, opts); // 404 for an unknown collection
-    await this.#call(opts, async (c) =>
-      check(
-        await c.dropCollection({ collection_name: name, timeout: this.#callTimeout }),
-        'dropCollection',
-      ),
+    await this.#call(
+      opts,
+      async (c) =>
+        check(
+          await c.dropCollection({ collection_name: name, timeout: this.#callTimeout }),
+          'dropCollection',
+        ),
+      { write: true, key: name },
     );
     this.#schemas.delete(name);
   }
@@ -332,18 +371,21 @@ export class MilvusBackend implements SearchBackend {
     ef: number,
     opts: SearchOptions,
   ): Promise<Hit[][]> {
-    const res = await this.#call(opts, (c) =>
-      c.search({
-        collection_name: name,
-        data,
-        anns_field: s.vectorField,
-        limit: opts.topK,
-        metric_type: s.schema.metric,
-        params: { ef },
-        ...(filter ? { filter } : {}),
-        output_fields: [s.pk, ...opts.outputFields],
-        timeout: this.#callTimeout,
-      }),
+    const res = await this.#call(
+      opts,
+      (c) =>
+        c.search({
+          collection_name: name,
+          data,
+          anns_field: s.vectorField,
+          limit: opts.topK,
+          metric_type: s.schema.metric,
+          params: { ef },
+          ...(filter ? { filter } : {}),
+          output_fields: [s.pk, ...opts.outputFields],
+          timeout: this.#callTimeout,
+        }),
+      { key: name },
     );
     check(res.status, 'search');
     const lists = (data.length === 1 ? [res.results] : res.results) as unknown as Record<
@@ -384,13 +426,17 @@ export class MilvusBackend implements SearchBackend {
       }
     }
     const data = rows.map((r, i) => ({ [s.pk]: ids[i], [s.vectorField]: r.vector, ...r.fields }));
-    await this.#call(opts, async (c) => {
-      const res =
-        opts.mode === 'insert'
-          ? await c.insert({ collection_name: name, data, timeout: this.#callTimeout })
-          : await c.upsert({ collection_name: name, data, timeout: this.#callTimeout });
-      check(res.status, opts.mode);
-    });
+    await this.#call(
+      opts,
+      async (c) => {
+        const res =
+          opts.mode === 'insert'
+            ? await c.insert({ collection_name: name, data, timeout: this.#callTimeout })
+            : await c.upsert({ collection_name: name, data, timeout: this.#callTimeout });
+        check(res.status, opts.mode);
+      },
+      { write: true, key: name },
+    );
     return { ids, durability: 'logged' };
   }
 
@@ -400,14 +446,17 @@ export class MilvusBackend implements SearchBackend {
     ids: string[],
     opts?: CallOptions,
   ): Promise<string[]> {
-    const res = await this.#call(opts, (c) =>
-      c.query({
-        collection_name: name,
-        filter: toMilvusExpression([{ field: s.pk, op: 'in', values: ids }]),
-        output_fields: [s.pk],
-        consistency_level: 'Strong' as never,
-        timeout: this.#callTimeout,
-      }),
+    const res = await this.#call(
+      opts,
+      (c) =>
+        c.query({
+          collection_name: name,
+          filter: toMilvusExpression([{ field: s.pk, op: 'in', values: ids }]),
+          output_fields: [s.pk],
+          consistency_level: 'Strong' as never,
+          timeout: this.#callTimeout,
+        }),
+      { key: name },
     );
     check(res.status, 'query');
     return res.data.map((d) => String(d[s.pk]));
@@ -418,19 +467,26 @@ export class MilvusBackend implements SearchBackend {
     const s = await this.#cached(name, opts);
     const existing = await this.#existing(name, s, ids, opts);
     if (existing.length === 0) return { deleted: 0 };
-    await this.#call(opts, async (c) => {
-      check(
-        (await c.delete({ collection_name: name, ids: existing, timeout: this.#callTimeout }))
-          .status,
-        'delete',
-      );
-    });
+    await this.#call(
+      opts,
+      async (c) => {
+        check(
+          (await c.delete({ collection_name: name, ids: existing, timeout: this.#callTimeout }))
+            .status,
+          'delete',
+        );
+      },
+      { write: true, key: name },
+    );
     return { deleted: existing.length };
   }
 
   async flush(name: string, opts?: CallOptions): Promise<void> {
-    await this.#call(opts, async (c) =>
-      check(await c.flushSync({ collection_names: [name], timeout: 120_000 }), 'flush'),
+    await this.#call(
+      opts,
+      async (c) =>
+        check(await c.flushSync({ collection_names: [name], timeout: 120_000 }), 'flush'),
+      { write: true, key: name },
     );
   }
 
@@ -440,6 +496,7 @@ export class MilvusBackend implements SearchBackend {
    */
   async health(opts?: CallOptions): Promise<Health> {
     if (this.#closed) return { ok: false, reason: 'backend is closed' };
+    if (this.#pool.health) return this.#pool.health(opts);
     this.#healthClient ??= createMilvusClient(this.#pool.address, {
       separateConnection: true,
       sdkPoolMax: 1,

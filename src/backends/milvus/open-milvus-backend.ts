@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
+import {
+  BalancedMilvusPool,
+  parseEndpoints,
+  strategyByName,
+} from '../../balance/balanced-milvus-pool.ts';
 import type { Config } from '../../config/settings.ts';
 import { UnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
@@ -35,14 +40,39 @@ export async function openMilvusBackend(
   logger: Logger,
   registry?: Registry,
 ): Promise<MilvusBackend> {
+  const endpoints = parseEndpoints(config.milvusAddress);
+  const pool =
+    endpoints.length === 1
+      ? milvusPoolFromConfig(config, registry)
+      : new BalancedMilvusPool({
+          endpoints,
+          createPool: (address) => milvusPoolFromConfig(config, registry, address),
+          strategy: strategyByName(config.milvusBalance),
+          ejectAfter: config.milvusEjectAfter,
+          maxEjectedShare: config.milvusMaxEjected,
+          slowStartMs: config.milvusSlowStartSeconds * 1000,
+          retryRatio: config.milvusRetryBudget,
+          probeIntervalMs: config.milvusProbeIntervalSeconds * 1000,
+          registry,
+          onStateChange: (endpoint, state) =>
+            logger.warn({ endpoint, state }, 'Milvus endpoint changed state'),
+        });
   const backend = new MilvusBackend({
-    pool: milvusPoolFromConfig(config, registry),
+    pool,
     callTimeoutMs: Math.round(config.timeoutSeconds * 1000),
   });
   const deadline = Date.now() + config.milvusStartupWaitSeconds * 1000;
   for (let attempt = 1; ; attempt++) {
-    const health = await backend.health();
-    if (health.ok) break;
+    let health = await backend.health();
+    // Validate the pool itself: one real call through a pooled client.
+    if (health.ok) {
+      try {
+        await backend.listCollections();
+        break;
+      } catch (err) {
+        health = { ok: false, reason: (err as Error).message };
+      }
+    }
     if (Date.now() >= deadline) {
       await backend.close();
       throw new UnavailableError(
@@ -54,7 +84,5 @@ export async function openMilvusBackend(
       logger.warn({ address: config.milvusAddress, reason: health.reason }, 'waiting for Milvus');
     await sleep(500);
   }
-  // Validate the pool itself: one real call through a pooled client.
-  await backend.listCollections();
   return backend;
 }

@@ -1,0 +1,233 @@
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MilvusClientSource } from '../backends/milvus/milvus-backend.ts';
+import type { CallOptions, Health } from '../backends/search-backend.ts';
+import { UnavailableError } from '../core/errors.ts';
+import { createMilvusClient, type MilvusPool } from '../pool/milvus-pool.ts';
+import { Balancer, type EndpointState, NoEndpointError } from './balancer.ts';
+import { ConsistentHash } from './consistent-hash.ts';
+import { LeastOutstanding } from './least-outstanding.ts';
+import { RetryBudget } from './retry-budget.ts';
+import { RoundRobin } from './round-robin.ts';
+import type { BalancingStrategy } from './strategy.ts';
+import { SmoothWeightedRoundRobin } from './weighted-round-robin.ts';
+
+export type StrategyName =
+  | 'least-outstanding'
+  | 'round-robin'
+  | 'weighted-round-robin'
+  | 'consistent-hash';
+
+export function strategyByName(name: StrategyName): BalancingStrategy {
+  switch (name) {
+    case 'least-outstanding':
+      return new LeastOutstanding();
+    case 'round-robin':
+      return new RoundRobin();
+    case 'weighted-round-robin':
+      return new SmoothWeightedRoundRobin();
+    case 'consistent-hash':
+      return new ConsistentHash();
+  }
+}
+
+/** `a:19530*2,b:19530` -> [{address: 'a:19530', weight: 2}, {address: 'b:19530', weight: 1}]. */
+export function parseEndpoints(list: string): { address: string; weight: number }[] {
+  return list.split(',').map((item) => {
+    const [address, weight] = item.trim().split('*');
+    return { address: address!, weight: weight ? Number(weight) : 1 };
+  });
+}
+
+interface EndpointResource {
+  pool: MilvusPool;
+  probeClient: MilvusClient | null;
+}
+
+const STATE_CODE: Record<EndpointState, number> = {
+  healthy: 0,
+  probation: 1,
+  ejected: 2,
+  'probe-failed': 3,
+};
+
+export interface BalancedMilvusPoolOptions {
+  endpoints: { address: string; weight: number }[];
+  /** One pool per endpoint. */
+  createPool: (address: string) => MilvusPool;
+  strategy: BalancingStrategy;
+  ejectAfter?: number;
+  maxEjectedShare?: number;
+  slowStartMs?: number;
+  retryRatio?: number;
+  probeIntervalMs?: number;
+  probeTimeoutMs?: number;
+  registry?: Registry;
+  onStateChange?: (endpoint: string, state: EndpointState) => void;
+}
+
+/**
+ * Several Milvus endpoints (proxies of one distributed Milvus) as one client
+ * source: a pool and a breaker per endpoint behind a Balancer. Active probes
+ * use a dedicated client per endpoint (checkHealth), outside the pools, so a
+ * saturated pool never looks like a dead server.
+ */
+export class BalancedMilvusPool implements MilvusClientSource {
+  readonly address: string;
+  readonly balancer: Balancer<EndpointResource>;
+  #unregister = () => {};
+  readonly #probeTimeoutMs: number;
+
+  constructor(opts: BalancedMilvusPoolOptions) {
+    this.address = opts.endpoints.map((e) => e.address).join(',');
+    this.#probeTimeoutMs = opts.probeTimeoutMs ?? 1000;
+    const metrics = opts.registry ? this.#metrics(opts.registry) : null;
+    this.balancer = new Balancer<EndpointResource>({
+      endpoints: opts.endpoints.map((e) => ({
+        id: e.address,
+        weight: e.weight,
+        resource: { pool: opts.createPool(e.address), probeClient: null },
+      })),
+      strategy: opts.strategy,
+      consecutiveFailures: opts.ejectAfter ?? 5,
+      maxEjectedShare: opts.maxEjectedShare ?? 0.5,
+      slowStartMs: opts.slowStartMs ?? 10_000,
+      ejectionMs: 1000,
+      maxEjectionMs: 30_000,
+      retryBudget: new RetryBudget({ ratio: opts.retryRatio ?? 0.2, minPerSecond: 5 }),
+      probe: (r) => this.#probe(r),
+      probeIntervalMs: opts.probeIntervalMs ?? 2000,
+      onStateChange: (id, state) => {
+        metrics?.state.set({ endpoint: id }, STATE_CODE[state]);
+        opts.onStateChange?.(id, state);
+      },
+    });
+    if (metrics) {
+      this.#wrapCalls = (id, started, outcome) => {
+        metrics.requests.inc({ endpoint: id, outcome });
+        metrics.duration.observe({ endpoint: id }, (performance.now() - started) / 1000);
+      };
+      for (const e of this.balancer.endpoints) metrics.state.set({ endpoint: e.id }, 0);
+    }
+  }
+
+  #wrapCalls: (id: string, started: number, outcome: 'ok' | 'error') => void = () => {};
+
+  #metrics(registry: Registry) {
+    const requests = new Counter({
+      name: 'vecserve_milvus_endpoint_requests_total',
+      help: 'Calls to each Milvus endpoint, by outcome',
+      labelNames: ['endpoint', 'outcome'],
+      registers: [registry],
+    });
+    const duration = new Histogram({
+      name: 'vecserve_milvus_endpoint_call_seconds',
+      help: 'Duration of calls to each Milvus endpoint',
+      labelNames: ['endpoint'],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    const state = new Gauge({
+      name: 'vecserve_milvus_endpoint_state',
+      help: 'Endpoint health: 0 healthy, 1 probation (re-admitted, trial calls), 2 ejected, 3 failing active probes',
+      labelNames: ['endpoint'],
+      registers: [registry],
+    });
+    const retries = new Gauge({
+      name: 'vecserve_milvus_retries',
+      help: 'Read retries on another endpoint since start, allowed or denied by the retry budget',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect: () => {
+        retries.set({ outcome: 'allowed' }, this.balancer.retryBudget.allowed);
+        retries.set({ outcome: 'denied' }, this.balancer.retryBudget.denied);
+      },
+    });
+    this.#unregister = () => {
+      for (const m of [
+        'vecserve_milvus_endpoint_requests_total',
+        'vecserve_milvus_endpoint_call_seconds',
+        'vecserve_milvus_endpoint_state',
+        'vecserve_milvus_retries',
+      ]) {
+        registry.removeSingleMetric(m);
+      }
+    };
+    return { requests, duration, state };
+  }
+
+  async #probe(r: EndpointResource): Promise<boolean> {
+    r.probeClient ??= createMilvusClient(r.pool.address, {
+      separateConnection: true,
+      sdkPoolMax: 1,
+      timeoutMs: this.#probeTimeoutMs,
+    });
+    const client = r.probeClient;
+    try {
+      return (await client.checkHealth()).isHealthy;
+    } catch {
+      // Dial afresh next time.
+      r.probeClient = null;
+      await client.closeConnection().catch(() => undefined);
+      return false;
+    }
+  }
+
+  async use<T>(
+    fn: (client: MilvusClient) => Promise<T>,
+    opts: {
+      signal?: AbortSignal;
+      isConnectionError?: (err: unknown) => boolean;
+      write?: boolean;
+      key?: string;
+    } = {},
+  ): Promise<T> {
+    try {
+      return await this.balancer.execute(
+        async (r, id) => {
+          const started = performance.now();
+          try {
+            const out = await r.pool.use(fn, {
+              signal: opts.signal,
+              isConnectionError: opts.isConnectionError,
+            });
+            this.#wrapCalls(id, started, 'ok');
+            return out;
+          } catch (err) {
+            this.#wrapCalls(id, started, 'error');
+            throw err;
+          }
+        },
+        { retry: !opts.write, key: opts.key, signal: opts.signal },
+      );
+    } catch (err) {
+      if (err instanceof NoEndpointError) {
+        throw new UnavailableError(`no Milvus endpoint available (${this.address})`, {
+          reason: 'no_endpoint',
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Ready while at least one endpoint is not ejected and passes its probe. */
+  async health(_opts?: CallOptions): Promise<Health> {
+    if (this.balancer.anyHealthy) return { ok: true };
+    const states = this.balancer
+      .stats()
+      .map((s) => `${s.id} ${s.state}`)
+      .join(', ');
+    return { ok: false, reason: `no healthy Milvus endpoint: ${states}` };
+  }
+
+  async drain(): Promise<void> {
+    this.balancer.close();
+    this.#unregister();
+    await Promise.all(
+      this.balancer.endpoints.map(async (e) => {
+        await e.resource.pool.drain();
+        await e.resource.probeClient?.closeConnection().catch(() => undefined);
+      }),
+    );
+  }
+}
