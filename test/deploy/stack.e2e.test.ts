@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const base = 30_000 + Math.floor(Math.random() * 200) * 40;
+// Below the ephemeral port range (32768+).
+const base = 25_000 + Math.floor(Math.random() * 100) * 40;
 const ports = { app: base, internal: base + 10, nginx: base + 20, status: base + 21 };
 const data = tempDir('vecserve-stack-');
 const env: Record<string, string> = {

@@ -146,7 +146,7 @@ describe.skipIf(!enabled)('two Milvus endpoints behind the balancer', () => {
       command: process.execPath,
       args: ['--import', 'tsx', 'src/server/main.ts'],
       env: {
-        PORT: '31990',
+        PORT: '29990',
         DATA_DIR: work.dir,
         BACKEND: 'milvus',
         MILVUS_ADDRESS: PORTS.map((p) => `127.0.0.1:${p}`).join(','),
@@ -158,7 +158,7 @@ describe.skipIf(!enabled)('two Milvus endpoints behind the balancer', () => {
         MAX_EVENT_LOOP_LAG: '0',
         LOG_LEVEL: 'warn',
       },
-      url: 'http://127.0.0.1:31990',
+      url: 'http://127.0.0.1:29990',
       readyPath: '/readyz',
     });
   }, 300_000);
