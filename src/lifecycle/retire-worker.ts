@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { LockFile } from '../core/lock-file.ts';
 import type { Logger } from '../observability/logger.ts';
 
 /**
@@ -45,56 +45,17 @@ export async function siblingsReady(ports: number[], timeoutMs = 500): Promise<b
   return answers.every(Boolean);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Takes the lock unless a living process other than this one holds it. */
-export function tryLock(file: string): boolean {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const holder = Number(readFileSync(file, 'utf8').trim());
-      if (holder === process.pid) return true;
-      if (holder > 0 && alive(holder)) return false;
-      try {
-        unlinkSync(file); // stale: its holder has exited
-      } catch {
-        // someone else removed it first
-      }
-    }
-  }
-  return false;
-}
-
-export function unlock(file: string): void {
-  try {
-    if (Number(readFileSync(file, 'utf8').trim()) === process.pid) unlinkSync(file);
-  } catch {
-    // not ours, or gone
-  }
-}
-
 export async function retireWhenSafe(opts: RetireOptions, drainAndExit: () => void): Promise<void> {
   const retryMs = opts.retryMs ?? 1000;
   let waited = 0;
   for (;;) {
     if (opts.siblingPorts.length === 0) break;
-    if (tryLock(opts.lockFile)) {
+    const lock = new LockFile(opts.lockFile);
+    if (lock.tryAcquire().acquired) {
       // Checked after taking the lock: a sibling that retired before us is
-      // not counted as up until its replacement answers.
+      // not counted as up until its replacement answers. Kept until we exit.
       if (await siblingsReady(opts.siblingPorts)) break;
-      unlock(opts.lockFile);
+      lock.release();
     }
     waited += retryMs;
     await new Promise((r) => setTimeout(r, retryMs));

@@ -4,26 +4,28 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { retireWhenSafe, tryLock, unlock } from '../../src/lifecycle/retire-worker.ts';
+import { LockFile } from '../../src/core/lock-file.ts';
+import { retireWhenSafe } from '../../src/lifecycle/retire-worker.ts';
 import { silentLogger, tempDir } from '../helpers.ts';
 
-describe('retire lock', () => {
+describe('retire lock (LockFile)', () => {
   it('is exclusive while its holder lives, and free once the holder has exited', () => {
     const { dir, cleanup } = tempDir();
     try {
       const file = join(dir, 'retire.lock');
-      expect(tryLock(file)).toBe(true);
+      const lock = new LockFile(file);
+      expect(lock.tryAcquire().acquired).toBe(true);
       expect(readFileSync(file, 'utf8')).toBe(String(process.pid));
       // A living holder (the parent of this process) keeps it.
       writeFileSync(file, String(process.ppid));
-      expect(tryLock(file)).toBe(false);
+      expect(lock.tryAcquire()).toEqual({ acquired: false, holder: process.ppid });
       // An exited holder does not.
       const gone = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], {
         encoding: 'utf8',
       });
       writeFileSync(file, gone.stdout.trim());
-      expect(tryLock(file)).toBe(true);
-      unlock(file);
+      expect(lock.tryAcquire().acquired).toBe(true);
+      lock.release();
       expect(existsSync(file)).toBe(false);
     } finally {
       cleanup();

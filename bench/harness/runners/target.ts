@@ -1,5 +1,5 @@
-import { DEMO_CATEGORIES, DEMO_SEED } from '../../../src/data/demo-collection.ts';
-import { SyntheticVectors } from '../../../src/data/synthetic-vectors.ts';
+import { DEMO_CATEGORIES } from '../../../src/data/demo-collection.ts';
+import { heldOutVectors } from '../../lib/query-bodies.ts';
 
 /** What the harness knows of the collection it loads: from GET /v1/collections/:name. */
 export interface TargetInfo {
@@ -51,14 +51,7 @@ export async function describeTarget(url: string, collection: string): Promise<T
 }
 
 /** Held-out query vectors: the demo data's distribution, another seed. */
-export function heldOutQueries(
-  count: number,
-  dimension: number,
-  seed = DEMO_SEED + 1000,
-): Float32Array[] {
-  const gen = new SyntheticVectors({ dimension, seed });
-  return Array.from({ length: count }, () => gen.next());
-}
+export const heldOutQueries = heldOutVectors;
 
 export type Scenario = 'search' | 'filtered' | 'batch';
 

@@ -9,6 +9,7 @@ import {
   ReadOnlyError,
   UnavailableError,
 } from '../../core/errors.ts';
+import { LockFile } from '../../core/lock-file.ts';
 import type {
   CollectionInfo,
   CollectionSchema,
@@ -32,7 +33,6 @@ import {
   writeDurably,
 } from './embedded-collection.ts';
 import { WriteAheadLog } from './write-ahead-log.ts';
-import { WriterLock } from './writer-lock.ts';
 
 export interface EmbeddedBackendOptions {
   /** Root of the on-disk state: `<dataDir>/collections/<name>/`. */
@@ -80,7 +80,7 @@ export class EmbeddedBackend implements SearchBackend {
   readonly kind = 'embedded';
   readonly options: Required<EmbeddedBackendOptions>;
   #entries = new Map<string, Entry>();
-  #lock: WriterLock;
+  #lock: LockFile;
   #closed = false;
 
   constructor(options: EmbeddedBackendOptions) {
@@ -89,7 +89,7 @@ export class EmbeddedBackend implements SearchBackend {
       checkpointBytes: 64 * 1024 * 1024,
       ...options,
     };
-    this.#lock = new WriterLock(join(options.dataDir, 'writer.lock'));
+    this.#lock = new LockFile(join(options.dataDir, 'writer.lock'));
   }
 
   get #collectionsDir(): string {
@@ -126,7 +126,7 @@ export class EmbeddedBackend implements SearchBackend {
     lockTimeoutMs = 300_000,
   ): Promise<EmbeddedBackend> {
     mkdirSync(options.dataDir, { recursive: true });
-    const lock = new WriterLock(join(options.dataDir, 'writer.lock'));
+    const lock = new LockFile(join(options.dataDir, 'writer.lock'));
     await lock.acquire(lockTimeoutMs);
     try {
       const writable = new EmbeddedBackend({ ...options, mode: 'writable' });

@@ -1,13 +1,13 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UnavailableError } from '../../core/errors.ts';
+import { UnavailableError } from './errors.ts';
 
 /**
- * One writer per data directory, across processes: a lock file created with
- * O_EXCL holding the owner's pid. A lock whose pid is gone is stale and taken
- * over, so a crashed writer does not block the next start.
+ * A lock across processes (one writer per data directory, one retiring worker
+ * at a time): a file created with O_EXCL holding the owner's pid. A lock whose
+ * pid is gone is stale and taken over, so a crashed owner blocks no one.
  */
-export class WriterLock {
+export class LockFile {
   readonly path: string;
   #held = false;
 
