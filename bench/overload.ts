@@ -20,8 +20,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { type OpenLoopResult, openLoop } from './harness/runners/open-loop.ts';
 import { environment } from './lib/environment.ts';
-import { openLoop, percentile } from './lib/open-loop.ts';
 import { searchBodies } from './lib/query-bodies.ts';
 import { startServerProcess } from './lib/server-process.ts';
 
@@ -110,31 +110,30 @@ const configurations: { name: string; env: Record<string, string> }[] = milvus
       { name: 'defaults (guard 50 ms, concurrency 256/512)', env: {} },
     ];
 
-function summarize(r: Awaited<ReturnType<typeof openLoop>>) {
-  const ok = r.latencies['200'] ?? [];
-  const rejected = [...(r.latencies['503'] ?? []), ...(r.latencies['429'] ?? [])];
-  const other = Object.entries(r.latencies).filter(([k]) => !['200', '503', '429'].includes(k));
+/** Admitted (200) and refused (429/503) apart; latency from intended send times. */
+function summarize(r: OpenLoopResult) {
+  const other = Object.entries(r.byOutcome).filter(([k]) => !['200', '503', '429'].includes(k));
   return {
     offered: r.intended,
-    achievedSendRate: r.achievedRate,
-    lateSends: r.lateSends,
-    admitted: ok.length,
-    admittedPerSecond: Math.round(ok.length / seconds),
-    admittedMs: {
-      p50: r2(percentile(ok, 0.5)),
-      p99: r2(percentile(ok, 0.99)),
-      max: r2(percentile(ok, 1)),
-    },
-    rejected: rejected.length,
-    rejectedMs: {
-      p50: r2(percentile(rejected, 0.5)),
-      p99: r2(percentile(rejected, 0.99)),
-      max: r2(percentile(rejected, 1)),
-    },
-    otherOutcomes: Object.fromEntries(other.map(([k, v]) => [k, v.length])),
+    achievedSendRate: Math.round(r.achievedSendRate),
+    lateSends: r.late,
+    admitted: r.latency.count,
+    admittedPerSecond: Math.round(r.latency.count / seconds),
+    admittedMs: { p50: r2(r.latency.p50Ms), p99: r2(r.latency.p99Ms), max: r2(r.latency.maxMs) },
+    rejected: r.refused.count,
+    rejectedMs: { p50: r2(r.refused.p50Ms), p99: r2(r.refused.p99Ms), max: r2(r.refused.maxMs) },
+    otherOutcomes: Object.fromEntries(other),
     generator: r.generator,
   };
 }
+
+/** Open loop at `rate` for `durationSeconds`, one held-out body after another. */
+const load = (url: string, rate: number, durationSeconds: number) =>
+  openLoop({
+    url,
+    stages: [{ rate, seconds: durationSeconds }],
+    request: (i) => ({ path, body: bodies[i % bodies.length]! }),
+  });
 
 const STACK_PORTS = { app: 8270, internal: 8280, nginx: 8290, status: 8291 };
 
@@ -225,27 +224,11 @@ async function main() {
     server = await start(conf.env);
     try {
       // Warm-up, discarded: the first second after start pays for JIT, sockets and pooled clients.
-      await openLoop({ origin: server.url, path, rate: capacity / 4, durationSeconds: 2, bodies });
+      await load(server.url, capacity / 4, 2);
       process.stderr.write(`${conf.name}: unloaded (${Math.round(capacity / 4)}/s)...\n`);
-      const unloaded = summarize(
-        await openLoop({
-          origin: server.url,
-          path,
-          rate: capacity / 4,
-          durationSeconds: seconds,
-          bodies,
-        }),
-      );
+      const unloaded = summarize(await load(server.url, capacity / 4, seconds));
       process.stderr.write(`${conf.name}: overload (${capacity * factor}/s)...\n`);
-      const overload = summarize(
-        await openLoop({
-          origin: server.url,
-          path,
-          rate: capacity * factor,
-          durationSeconds: seconds,
-          bodies,
-        }),
-      );
+      const overload = summarize(await load(server.url, capacity * factor, seconds));
       rows.push({
         configuration: conf.name,
         unloaded,

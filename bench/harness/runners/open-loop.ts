@@ -47,6 +47,8 @@ export interface OpenLoopResult {
   latency: LatencySummary;
   /** Latency of every answered request, refusals and errors included. */
   latencyAll: LatencySummary;
+  /** Latency of refusals (429 and 503): how fast overload is turned away. */
+  refused: LatencySummary;
   byOutcome: Record<string, number>;
   scenarios: Record<string, ScenarioStats>;
   generator: GeneratorHealth;
@@ -87,6 +89,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const pool = new Pool(opts.url, { connections: opts.connections ?? 256, pipelining: 1 });
   const okHist = latencyHistogram();
   const allHist = latencyHistogram();
+  const refusedHist = latencyHistogram();
   const scenarioHists = new Map<
     string,
     {
@@ -117,6 +120,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     }
     s.byOutcome[outcome] = (s.byOutcome[outcome] ?? 0) + 1;
     allHist.recordValue(us);
+    if (outcome === '429' || outcome === '503') refusedHist.recordValue(us);
     if (outcome.startsWith('2')) {
       okHist.recordValue(us);
       s.h.recordValue(us);
@@ -215,11 +219,13 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     errorRate: times.length > 0 ? (times.length - ok) / times.length : 0,
     latency: summarize(okHist),
     latencyAll: summarize(allHist),
+    refused: summarize(refusedHist),
     byOutcome,
     scenarios,
     generator,
   };
   okHist.destroy();
   allHist.destroy();
+  refusedHist.destroy();
   return result;
 }
