@@ -240,6 +240,7 @@ async function cmdRate(values: Values): Promise<RateRun> {
   });
   const run: RateRun = { ...envelope('rate', values, target), stages, result };
   run.warnings.push(...openLoopWarnings(result));
+  if (!values['no-recall']) run.recall = await recallProbe(target, values, run.warnings);
   return run;
 }
 
@@ -308,6 +309,7 @@ async function cmdSlo(values: Values): Promise<SloRun> {
   }
   for (const s of steps)
     run.warnings.push(...openLoopWarnings(s.result).map((w) => `rate ${s.rate}: ${w}`));
+  if (!values['no-recall']) run.recall = await recallProbe(target, values, run.warnings);
   return run;
 }
 
@@ -357,6 +359,7 @@ async function cmdMix(values: Values): Promise<MixRun> {
     vectorsPerSecond: vectors / seconds,
   };
   run.warnings.push(...openLoopWarnings(result));
+  if (!values['no-recall']) run.recall = await recallProbe(target, values, run.warnings);
   return run;
 }
 

@@ -17,6 +17,8 @@ export interface RunEnvelope {
   config: Record<string, unknown>;
   /** Any figure the generator could not measure faithfully is listed here. */
   warnings: string[];
+  /** recall@k of the served results against exact ground truth, next to every QPS figure. */
+  recall?: { k: number; recall: number; queries: number } | null;
 }
 
 export interface SweepRun extends RunEnvelope {

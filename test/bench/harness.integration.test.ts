@@ -97,6 +97,8 @@ describe('bench harness against a real server', () => {
     expect(run.result.sent + run.result.dropped).toBe(150);
     expect(run.result.errorRate).toBe(0);
     expect(run.result.latency.count).toBe(150);
+    // recall@k next to the QPS figure
+    expect(run.recall.recall).toBeGreaterThan(0.8);
   }, 60_000);
 
   it('mix: per-scenario figures for search, filtered and batch', async () => {

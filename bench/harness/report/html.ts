@@ -198,6 +198,7 @@ export function renderHtml(runs: AnyRun[], title = 'vecserve benchmark report'):
       return `<section><h2>${esc(run.label)} <small>(${esc(run.kind)}, ${esc(run.createdAt)})</small></h2>
 <p class="meta">target ${esc(run.target?.url ?? '-')} ${run.target ? `&middot; ${esc(run.target.collection)}: ${run.target.count} x ${run.target.dimension}-d, ${esc(run.target.metric)}, backend ${esc(run.target.backend)}` : ''}
 &middot; node ${esc(env.node)} &middot; ${esc(env.cpus)} CPUs (${esc(env.cpuModel)}) &middot; commit ${esc(String(env.gitCommit ?? '-').slice(0, 8))}${env.gitDirty ? ' (dirty)' : ''}</p>
+${run.kind !== 'sweep' && run.recall ? `<p>Recall@${run.recall.k} of the served results: <b>${run.recall.recall.toFixed(3)}</b> (${run.recall.queries} held-out queries, exact ground truth).</p>` : ''}
 ${run.warnings.length ? `<div class="warn"><b>Not trustworthy:</b><ul>${run.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : ''}
 ${runSection(run)}</section>`;
     })

@@ -79,5 +79,10 @@ export function printRun(run: AnyRun): void {
       for (const n of run.plan.notes) console.log(`- ${n}`);
       break;
   }
+  if (run.kind !== 'sweep' && run.recall) {
+    console.log(
+      `recall@${run.recall.k}: ${run.recall.recall.toFixed(3)} over ${run.recall.queries} queries`,
+    );
+  }
   for (const w of run.warnings) console.log(`WARNING: ${w}`);
 }
