@@ -36,7 +36,7 @@ export function plan(input: PlanInput): Plan {
   const machinesForAverage = Math.max(1, Math.ceil(input.averageQps / usable));
   const inFlightAtSloMean = (input.sloQpsPerMachine * input.meanLatencyMsAtSlo) / 1000;
   return {
-    usableQpsPerMachine: usable,
+    usableQpsPerMachine: Math.round(usable * 10) / 10,
     machinesForPeak,
     machinesForAverage,
     withNPlus1: machinesForPeak + 1,
