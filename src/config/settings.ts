@@ -20,6 +20,7 @@ export interface Config {
   watchdog: boolean;
   maxMemoryMb: number;
   internalPort: number;
+  metricsAggregation: 'sum' | 'per-worker';
   faultInjection: boolean;
   nginxListen: string;
   nginxStatusListen: string;
@@ -244,6 +245,13 @@ export const SETTINGS: readonly SettingDef[] = [
     () => 8100,
     integer(0, 65_535),
     'Loopback port of worker 0 for cluster-internal calls (worker i: +i): /metrics sums all workers through them (0: off).',
+  ),
+  def(
+    'metricsAggregation',
+    'metrics_aggregation',
+    () => 'sum',
+    oneOf('sum', 'per-worker'),
+    'Cluster /metrics: sum (one series, dips when a worker restarts) or per-worker (a worker label; sum(rate()) in queries, exact across restarts).',
   ),
   def(
     'faultInjection',

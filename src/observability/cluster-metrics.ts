@@ -10,6 +10,11 @@ import { AggregatorRegistry, type Registry } from 'prom-client';
  * and histograms summed, per-process gauges by their declared aggregator).
  * A sibling that does not answer in time (restarting, hung) is left out and
  * `vecserve_cluster_workers_scraped` says how many answered.
+ *
+ * Summed counters dip when a worker restarts (its share starts again at 0),
+ * which Prometheus reads as a reset of the whole series. With
+ * METRICS_AGGREGATION=per-worker every series carries a `worker` label
+ * instead: nothing is summed here, and `sum(rate(...))` is exact.
  */
 export interface ClusterMetricsOptions {
   registry: Registry;

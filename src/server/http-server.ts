@@ -41,6 +41,11 @@ export async function startServer(
 ): Promise<RunningServer> {
   const identity = workerIdentity();
   const metrics = new HttpMetrics({ worker: identity.index });
+  if (process.env.NODE_APP_INSTANCE !== undefined && config.metricsAggregation === 'per-worker') {
+    // Distinct series per worker: the cluster scrape then lists them side by side,
+    // and a restart resets only that worker's series, which rate() handles.
+    metrics.registry.setDefaultLabels({ worker: String(identity.index) });
+  }
   const store = backend ?? (await openBackend(config, logger, metrics.registry));
   let admission: Admission | null = null;
   const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);

@@ -53,4 +53,28 @@ describe('ClusterMetrics', () => {
       await Promise.all(servers.map((s) => s.close()));
     }
   });
+
+  it('keeps per-worker series apart when each worker labels its registry (METRICS_AGGREGATION=per-worker)', async () => {
+    const base = 23_000 + Math.floor(Math.random() * 1900);
+    const registries = [workerRegistry(3, [0.05]), workerRegistry(4, [0.5])];
+    registries.forEach((r, i) => r.setDefaultLabels({ worker: String(i) }));
+    const server = await startInternalServer({
+      registry: registries[1]!,
+      port: base + 1,
+      faultInjection: false,
+    });
+    try {
+      const text = await new ClusterMetrics({
+        registry: registries[0]!,
+        workerIndex: 0,
+        workers: 2,
+        internalPort: base,
+      }).scrape();
+      expect(text).toMatch(/^req_total\{worker="0"\} 3$/m);
+      expect(text).toMatch(/^req_total\{worker="1"\} 4$/m);
+      expect(text).toMatch(/^lat_seconds_count\{worker="1"\} 1$/m);
+    } finally {
+      await server.close();
+    }
+  });
 });
