@@ -57,7 +57,7 @@ describe('ClusterMetrics', () => {
   it('keeps per-worker series apart when each worker labels its registry (METRICS_AGGREGATION=per-worker)', async () => {
     const base = 23_000 + Math.floor(Math.random() * 1900);
     const registries = [workerRegistry(3, [0.05]), workerRegistry(4, [0.5])];
-    registries.forEach((r, i) => r.setDefaultLabels({ worker: String(i) }));
+    for (const [i, r] of registries.entries()) r.setDefaultLabels({ worker: String(i) });
     const server = await startInternalServer({
       registry: registries[1]!,
       port: base + 1,
