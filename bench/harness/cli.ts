@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environment } from '../lib/environment.ts';
+import { heldOutVectors } from '../lib/query-bodies.ts';
 import { findKnee } from './analysis/knee.ts';
 import { plan } from './analysis/plan.ts';
 import { judge, parseSlo } from './analysis/slo-rule.ts';
@@ -36,7 +37,7 @@ import type {
 } from './result.ts';
 import { sloView } from './runners/latency.ts';
 import { type OpenLoopResult, openLoop, type Stage } from './runners/open-loop.ts';
-import { demoGroundTruth, measureRecall, recallQueries } from './runners/recall-run.ts';
+import { demoGroundTruth, measureRecall } from './runners/recall-run.ts';
 import { runLevel, sweep } from './runners/sweep.ts';
 import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
 
@@ -214,7 +215,7 @@ async function recallProbe(target: TargetInfo, values: Values, warnings: string[
   const k = num(values, 'k');
   const count = num(values, 'queries');
   try {
-    const qs = recallQueries(target, count);
+    const qs = heldOutVectors(count, target.dimension);
     const truth = demoGroundTruth(target, qs, k);
     return { k, recall: await measureRecall(target, qs, truth, k), queries: count };
   } catch (err) {
@@ -369,7 +370,7 @@ async function cmdRecall(values: Values): Promise<RecallRun> {
   const count = num(values, 'queries');
   const concurrency = num(values, 'concurrency');
   const seconds = num(values, 'duration', 3);
-  const qs = recallQueries(target, count);
+  const qs = heldOutVectors(count, target.dimension);
   progress(values)(
     `ground truth: exact ${k}-NN of ${count} queries over ${target.count} vectors...`,
   );

@@ -18,7 +18,13 @@ export interface RunEnvelope {
   /** Any figure the generator could not measure faithfully is listed here. */
   warnings: string[];
   /** recall@k of the served results against exact ground truth, next to every QPS figure. */
-  recall?: { k: number; recall: number; queries: number } | null;
+  recall?: RecallFigure | null;
+}
+
+export interface RecallFigure {
+  k: number;
+  recall: number;
+  queries: number;
 }
 
 export interface SweepRun extends RunEnvelope {
@@ -32,7 +38,7 @@ export interface SweepRun extends RunEnvelope {
     untrustworthyLevels: number[];
     littlesLawFlagged: number[];
   };
-  recall: { k: number; recall: number; queries: number } | null;
+  recall: RecallFigure | null;
 }
 
 export interface RateRun extends RunEnvelope {

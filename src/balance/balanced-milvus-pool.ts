@@ -77,11 +77,17 @@ export class BalancedMilvusPool implements MilvusClientSource {
   readonly balancer: Balancer<EndpointResource>;
   #unregister = () => {};
   readonly #probeTimeoutMs: number;
+  /** Per-endpoint call metrics, when a registry was given. */
+  readonly #calls: {
+    requests: Counter<'endpoint' | 'outcome'>;
+    duration: Histogram<'endpoint'>;
+  } | null;
 
   constructor(opts: BalancedMilvusPoolOptions) {
     this.address = opts.endpoints.map((e) => e.address).join(',');
     this.#probeTimeoutMs = opts.probeTimeoutMs ?? 1000;
-    const metrics = opts.registry ? this.#metrics(opts.registry) : null;
+    const metrics = opts.registry ? this.#register(opts.registry) : null;
+    this.#calls = metrics;
     this.balancer = new Balancer<EndpointResource>({
       endpoints: opts.endpoints.map((e) => ({
         id: e.address,
@@ -102,18 +108,16 @@ export class BalancedMilvusPool implements MilvusClientSource {
         opts.onStateChange?.(id, state);
       },
     });
-    if (metrics) {
-      this.#wrapCalls = (id, started, outcome) => {
-        metrics.requests.inc({ endpoint: id, outcome });
-        metrics.duration.observe({ endpoint: id }, (performance.now() - started) / 1000);
-      };
-      for (const e of this.balancer.endpoints) metrics.state.set({ endpoint: e.id }, 0);
-    }
+    if (metrics) for (const e of this.balancer.endpoints) metrics.state.set({ endpoint: e.id }, 0);
   }
 
-  #wrapCalls: (id: string, started: number, outcome: 'ok' | 'error') => void = () => {};
+  #record(id: string, started: number, outcome: 'ok' | 'error'): void {
+    if (!this.#calls) return;
+    this.#calls.requests.inc({ endpoint: id, outcome });
+    this.#calls.duration.observe({ endpoint: id }, (performance.now() - started) / 1000);
+  }
 
-  #metrics(registry: Registry) {
+  #register(registry: Registry) {
     const requests = new Counter({
       name: 'vecserve_milvus_endpoint_requests_total',
       help: 'Calls to each Milvus endpoint, by outcome',
@@ -191,10 +195,10 @@ export class BalancedMilvusPool implements MilvusClientSource {
               signal: opts.signal,
               isConnectionError: opts.isConnectionError,
             });
-            this.#wrapCalls(id, started, 'ok');
+            this.#record(id, started, 'ok');
             return out;
           } catch (err) {
-            this.#wrapCalls(id, started, 'error');
+            this.#record(id, started, 'error');
             throw err;
           }
         },

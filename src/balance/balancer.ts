@@ -166,9 +166,10 @@ export class Balancer<R> {
   /** Endpoints a request may go to now (panic mode: all of them). */
   #candidates(exclude: ReadonlySet<Endpoint<R>>): { list: Endpoint<R>[]; panic: boolean } {
     for (const e of this.#endpoints) e.weight = e.configuredWeight * this.#factor(e);
-    const usable = this.#endpoints.filter(
-      (e) => this.#stateOf(e) !== 'ejected' && this.#stateOf(e) !== 'probe-failed',
-    );
+    const usable = this.#endpoints.filter((e) => {
+      const state = this.#stateOf(e);
+      return state !== 'ejected' && state !== 'probe-failed';
+    });
     const ejectedShare = 1 - usable.length / this.#endpoints.length;
     if (ejectedShare > this.#o.maxEjectedShare) {
       return { list: this.#endpoints.filter((e) => !exclude.has(e)), panic: true };

@@ -66,12 +66,17 @@ function pm2Cli(): string {
   }
 }
 
-function pm2(paths: StackPaths, args: string[], opts: { quiet?: boolean } = {}): string {
-  const out = spawnSync(process.execPath, [pm2Cli(), ...args], {
+/** Runs the PM2 CLI against this stack's own daemon. */
+function runPm2(paths: Pick<StackPaths, 'pm2Home'>, args: string[]) {
+  return spawnSync(process.execPath, [pm2Cli(), ...args], {
     cwd: ROOT,
     env: { ...process.env, PM2_HOME: paths.pm2Home },
     encoding: 'utf8',
   });
+}
+
+function pm2(paths: StackPaths, args: string[], opts: { quiet?: boolean } = {}): string {
+  const out = runPm2(paths, args);
   if (out.status !== 0) {
     throw new StackError(`pm2 ${args.join(' ')} failed:\n${out.stdout}${out.stderr}`);
   }
@@ -79,7 +84,7 @@ function pm2(paths: StackPaths, args: string[], opts: { quiet?: boolean } = {}):
   return out.stdout;
 }
 
-interface Pm2Process {
+export interface Pm2Process {
   pid: number;
   pm_id: number;
   name: string;
@@ -87,13 +92,9 @@ interface Pm2Process {
   monit?: { memory: number; cpu: number };
 }
 
-export function pm2List(paths: StackPaths): Pm2Process[] {
+export function pm2List(paths: Pick<StackPaths, 'pm2Home'>): Pm2Process[] {
   if (!existsSync(join(paths.pm2Home, 'pm2.pid'))) return [];
-  const out = spawnSync(process.execPath, [pm2Cli(), 'jlist'], {
-    cwd: ROOT,
-    env: { ...process.env, PM2_HOME: paths.pm2Home },
-    encoding: 'utf8',
-  });
+  const out = runPm2(paths, ['jlist']);
   if (out.status !== 0) return [];
   const start = out.stdout.indexOf('[');
   try {

@@ -7,6 +7,8 @@ export interface WorkerIdentity {
   index: number;
   /** PM2's id for this process, when PM2 runs it. */
   pm2Id?: string;
+  /** Run as one of PM2's cluster workers (NODE_APP_INSTANCE is set). */
+  underPm2: boolean;
 }
 
 export function workerIdentity(env: NodeJS.ProcessEnv = process.env): WorkerIdentity {
@@ -14,5 +16,6 @@ export function workerIdentity(env: NodeJS.ProcessEnv = process.env): WorkerIden
   return {
     index: Number.isInteger(index) && index >= 0 ? index : 0,
     pm2Id: env.pm_id,
+    underPm2: env.NODE_APP_INSTANCE !== undefined,
   };
 }

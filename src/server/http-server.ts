@@ -41,7 +41,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const identity = workerIdentity();
   const metrics = new HttpMetrics({ worker: identity.index });
-  if (process.env.NODE_APP_INSTANCE !== undefined && config.metricsAggregation === 'per-worker') {
+  if (identity.underPm2 && config.metricsAggregation === 'per-worker') {
     // Distinct series per worker: the cluster scrape then lists them side by side,
     // and a restart resets only that worker's series, which rate() handles.
     metrics.registry.setDefaultLabels({ worker: String(identity.index) });
@@ -58,9 +58,8 @@ export async function startServer(
   // Under PM2 each worker also listens on its own loopback port, so that any
   // worker can answer /metrics for the whole cluster.
   const lifecycle = { draining: false };
-  const underPm2 = process.env.NODE_APP_INSTANCE !== undefined;
   const internal =
-    (underPm2 || config.faultInjection) && config.internalPort > 0
+    (identity.underPm2 || config.faultInjection) && config.internalPort > 0
       ? await startInternalServer({
           registry: metrics.registry,
           port: config.internalPort + identity.index,
@@ -68,7 +67,7 @@ export async function startServer(
           ready: () => server.listening && !lifecycle.draining,
         })
       : null;
-  const cluster = underPm2
+  const cluster = identity.underPm2
     ? new ClusterMetrics({
         registry: metrics.registry,
         workerIndex: identity.index,

@@ -96,7 +96,7 @@ async function main(): Promise<void> {
           logger,
           lockFile: join(config.dataDir, 'retire.lock'),
           siblingPorts:
-            cluster.isWorker && config.internalPort > 0
+            identity.underPm2 && running.internalPort !== undefined
               ? Array.from({ length: config.workers }, (_, i) => config.internalPort + i).filter(
                   (_, i) => i !== identity.index,
                 )

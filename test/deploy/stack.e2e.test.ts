@@ -5,9 +5,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pm2List } from '../../src/deploy/stack.ts';
 import { tempDir } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -47,17 +47,7 @@ function stack(command: string, extraEnv: Record<string, string> = {}) {
 }
 
 function workers(): { index: number; pid: number; restarts: number }[] {
-  const out = spawnSync(
-    process.execPath,
-    [createRequire(import.meta.url).resolve('pm2/bin/pm2'), 'jlist'],
-    {
-      env: { ...env, PM2_HOME: join(data.dir, 'stack/pm2') },
-      encoding: 'utf8',
-    },
-  );
-  const list = JSON.parse(out.stdout.slice(out.stdout.indexOf('[')));
-  // biome-ignore lint/suspicious/noExplicitAny: PM2's process description
-  return list.map((p: any) => ({
+  return pm2List({ pm2Home: join(data.dir, 'stack/pm2') }).map((p) => ({
     index: Number(p.pm2_env.NODE_APP_INSTANCE),
     pid: p.pid,
     restarts: p.pm2_env.restart_time,

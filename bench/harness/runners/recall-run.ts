@@ -1,7 +1,6 @@
 import { demoRows } from '../../../src/data/demo-collection.ts';
 import { exactKnnL2, meanRecall } from '../analysis/recall.ts';
 import type { TargetInfo } from './target.ts';
-import { heldOutQueries } from './target.ts';
 
 /**
  * Ground truth for the demo collection: its rows are generated from a fixed
@@ -49,8 +48,4 @@ export async function measureRecall(
     served.push(body.hits.map((h) => h.id));
   }
   return meanRecall(served, truth, k);
-}
-
-export function recallQueries(target: TargetInfo, count: number): Float32Array[] {
-  return heldOutQueries(count, target.dimension);
 }

@@ -50,9 +50,6 @@ export async function describeTarget(url: string, collection: string): Promise<T
   };
 }
 
-/** Held-out query vectors: the demo data's distribution, another seed. */
-export const heldOutQueries = heldOutVectors;
-
 export type Scenario = 'search' | 'filtered' | 'batch';
 
 export interface QuerySet {
@@ -69,7 +66,7 @@ export function buildQueries(
   const count = opts.count ?? 1000;
   const topK = opts.topK ?? 10;
   const batchSize = opts.batchSize ?? 10;
-  const vectors = heldOutQueries(count, target.dimension).map((v) => Array.from(v));
+  const vectors = heldOutVectors(count, target.dimension).map((v) => Array.from(v));
   const extra = opts.ef ? { params: { ef: opts.ef } } : {};
   const hasCategory = target.fields.some((f) => f.name === 'category');
   const base = `/v1/collections/${encodeURIComponent(target.collection)}`;
