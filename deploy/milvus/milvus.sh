@@ -70,11 +70,14 @@ listen-client-urls: http://127.0.0.1:$(( 2379 + offset ))
 advertise-client-urls: http://127.0.0.1:$(( 2379 + offset ))
 ETCD
     export ETCD_CONFIG_PATH="$INSTANCE/etcd.yaml"
-    # Every internal port moves with the client port, so instances do not collide.
+    # Every internal port moves with the client port, so instances do not collide,
+    # and stays below Linux's ephemeral range (32768+): there an outgoing
+    # connection can take the port before the server binds it (seen: Milvus's
+    # default root-coord port 53100 + offset, taken during a restart).
     cmd=("$VENV/bin/python" "$ROOT/deploy/milvus/run_standalone.py" --data "$INSTANCE/data"
       --proxy-port "$PORT"
       --etcd-port $(( 2379 + offset ))
-      --root-coord-port $(( 53100 + offset ))
+      --root-coord-port $(( 22100 + offset ))
       --proxy-internal-port $(( 19529 + offset ))
       --query-coord-port $(( 19631 + offset ))
       --query-node-port $(( 21123 + offset ))
