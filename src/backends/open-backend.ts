@@ -27,7 +27,11 @@ export async function openBackend(
   };
   switch (config.backend) {
     case 'embedded': {
-      const options = { dataDir: config.dataDir, bruteForceLimit: config.bruteForceLimit };
+      const options = {
+        dataDir: config.dataDir,
+        bruteForceLimit: config.bruteForceLimit,
+        logger,
+      };
       const mode = resolveIndexMode(config);
       if (mode === 'shared') return EmbeddedBackend.openShared(options, demo);
       const backend = new EmbeddedBackend({ ...options, mode });

@@ -1,10 +1,31 @@
 import { InvalidRequestError } from './errors.ts';
-import { type CollectionSpec, FIELD_TYPES, type FieldSchema, METRICS } from './types.ts';
+import {
+  type CollectionSpec,
+  FIELD_TYPES,
+  type FieldSchema,
+  METRICS,
+  QUANTIZATIONS,
+} from './types.ts';
 
 /** Milvus's rule for collection and field names; also keeps names safe as paths. */
 export const NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,254}$/;
 export const MAX_DIMENSION = 32_768;
-const RESERVED_FIELDS = new Set(['id', 'vector', 'distance']);
+/**
+ * The largest search breadth (`ef`) any backend honours: Milvus refuses more
+ * than 16,384, so the API has that one limit for both backends.
+ */
+export const MAX_EF = 16_384;
+/**
+ * Names a field cannot take: the row's own keys, and every property of
+ * Object.prototype (`__proto__`, `constructor`, `toString`...), which would
+ * otherwise meet prototype lookups in any code that keeps fields in plain objects.
+ */
+export const RESERVED_FIELDS: ReadonlySet<string> = new Set([
+  'id',
+  'vector',
+  'distance',
+  ...Object.getOwnPropertyNames(Object.prototype),
+]);
 
 export function checkName(kind: string, name: unknown): string {
   if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
@@ -32,7 +53,9 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
   const fields: FieldSchema[] = spec.fields.map((f) => {
     checkName('field', f.name);
     if (RESERVED_FIELDS.has(f.name)) {
-      throw new InvalidRequestError(`field name "${f.name}" is reserved`);
+      throw new InvalidRequestError(
+        `field name "${f.name}" is reserved (id, vector, distance and the names of Object.prototype's properties)`,
+      );
     }
     if (seen.has(f.name)) throw new InvalidRequestError(`field "${f.name}" is defined twice`);
     seen.add(f.name);
@@ -47,7 +70,7 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
   for (const [key, [lo, hi]] of Object.entries({
     M: [2, 2048],
     efConstruction: [1, 65_536],
-    efSearch: [1, 65_536],
+    efSearch: [1, MAX_EF],
   })) {
     const v = (index as Record<string, unknown>)[key];
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < lo! || (v as number) > hi!)) {
@@ -55,6 +78,12 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
         `index.${key} must be an integer from ${lo} to ${hi}, got ${JSON.stringify(v)}`,
       );
     }
+  }
+  const q = (index as Record<string, unknown>).quantization;
+  if (q !== undefined && !QUANTIZATIONS.includes(q as never)) {
+    throw new InvalidRequestError(
+      `index.quantization must be one of ${QUANTIZATIONS.join(', ')}, got ${JSON.stringify(q)}`,
+    );
   }
   return { ...spec, fields, index };
 }

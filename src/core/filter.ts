@@ -105,8 +105,9 @@ export function parseFilter(raw: unknown, fields: readonly FieldSchema[]): Filte
   return predicates;
 }
 
-function test(p: Predicate, v: ScalarValue | undefined): boolean {
-  if (v === undefined) return false;
+/** True when `v` satisfies `p`; a missing value satisfies nothing. */
+export function testPredicate(p: Predicate, v: ScalarValue | null | undefined): boolean {
+  if (v === undefined || v === null) return false;
   switch (p.op) {
     case 'eq':
       return v === p.value;
@@ -129,6 +130,6 @@ function test(p: Predicate, v: ScalarValue | undefined): boolean {
 
 /** True when a row's fields satisfy every predicate. */
 export function matchesFilter(filter: Filter, fields: Fields): boolean {
-  for (const p of filter) if (!test(p, fields[p.field])) return false;
+  for (const p of filter) if (!testPredicate(p, fields[p.field])) return false;
   return true;
 }

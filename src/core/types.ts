@@ -17,12 +17,18 @@ export interface FieldSchema {
   maxLength?: number;
 }
 
+/** How the index stores vectors: float32, float16 (half the memory) or int8 (a quarter; values clipped to [-1, 1]). */
+export type Quantization = 'f32' | 'f16' | 'i8';
+export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8'];
+
 export interface IndexParams {
   /** HNSW graph degree. */
   M: number;
   efConstruction: number;
   /** `ef` used when a search gives none. */
   efSearch: number;
+  /** Vector storage of the index (embedded backend; Milvus stores float32). */
+  quantization: Quantization;
 }
 
 export interface CollectionSpec {

@@ -1,4 +1,5 @@
 import type { SearchOptions } from '../backends/search-backend.ts';
+import { MAX_EF } from '../core/collection-spec.ts';
 import { InvalidRequestError } from '../core/errors.ts';
 import { type Filter, parseFilter } from '../core/filter.ts';
 import type { CollectionSchema, CollectionSpec, FieldSchema, Fields, Row } from '../core/types.ts';
@@ -16,7 +17,6 @@ export interface BodyLimits {
 
 type Obj = Record<string, unknown>;
 const MAX_ID_LENGTH = 256;
-const MAX_EF = 65_536;
 
 function object(raw: unknown, what: string): Obj {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
@@ -106,11 +106,19 @@ function parseParams(raw: unknown): { ef?: number } {
 
 function searchOptions(o: Obj, info: CollectionSchema, limits: BodyLimits): SearchOptions {
   const filter: Filter = parseFilter(o.filter, info.fields);
+  const topK = parseTopK(o.topK, limits);
+  const params = parseParams(o.params);
+  if (params.ef !== undefined && params.ef < topK) {
+    // HNSW keeps ef candidates and returns the best topK of them: fewer cannot be honoured.
+    throw new InvalidRequestError(
+      `params.ef (${params.ef}) must be at least topK (${topK}): the search keeps ef candidates and returns the best topK`,
+    );
+  }
   return {
-    topK: parseTopK(o.topK, limits),
+    topK,
     filter,
     outputFields: parseOutputFields(o.outputFields, info.fields),
-    ...parseParams(o.params),
+    ...params,
   };
 }
 
@@ -195,7 +203,8 @@ export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: Bod
     }
     if (row.vector === undefined) throw new InvalidRequestError(`${where}.vector is required`);
     const vector = Array.from(parseVector(row.vector, info.dimension, `${where}.vector`));
-    const fields: Fields = {};
+    // Null prototype: a field named like an Object.prototype property stays a plain key.
+    const fields: Fields = Object.create(null);
     for (const [k, v] of Object.entries(row)) {
       if (k === 'id' || k === 'vector') continue;
       const schema = info.fields.find((f) => f.name === k);
@@ -208,7 +217,7 @@ export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: Bod
       fields[k] = v as Fields[string];
     }
     for (const f of info.fields) {
-      if (!(f.name in fields))
+      if (!Object.hasOwn(fields, f.name))
         throw new InvalidRequestError(`${where}: field "${f.name}" is required`);
     }
     return id === undefined ? { vector, fields } : { id, vector, fields };

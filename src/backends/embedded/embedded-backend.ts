@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
 import {
@@ -14,7 +14,6 @@ import type {
   CollectionInfo,
   CollectionSchema,
   CollectionSpec,
-  Fields,
   Hit,
   Row,
 } from '../../core/types.ts';
@@ -26,13 +25,28 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../search-backend.ts';
+import { EmbeddedCollection, type OpenMode } from './embedded-collection.ts';
+import { verifyIndexFile } from './hnsw-index.ts';
+import { isLegacySnapshot, openLegacySnapshot } from './legacy-snapshot.ts';
 import {
-  EmbeddedCollection,
-  fsyncPath,
-  type OpenMode,
-  writeDurably,
-} from './embedded-collection.ts';
-import { WriteAheadLog } from './write-ahead-log.ts';
+  CURRENT,
+  currentSnapshot,
+  INDEX_FILE,
+  newSnapshotDir,
+  readManifest,
+  switchTo,
+} from './snapshot.ts';
+import { validateWalRecord, type WalHeader } from './wal-records.ts';
+import { type WalRecord, WriteAheadLog } from './write-ahead-log.ts';
+
+/** The subset of a logger the backend writes to (pino's Logger fits). */
+export interface BackendLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+const SILENT: BackendLog = { info() {}, warn() {}, error() {} };
 
 export interface EmbeddedBackendOptions {
   /** Root of the on-disk state: `<dataDir>/collections/<name>/`. */
@@ -45,32 +59,41 @@ export interface EmbeddedBackendOptions {
   mode: OpenMode;
   /** Filtered searches matching at most this many rows are answered exactly. @default 2048 */
   bruteForceLimit?: number;
-  /** Fold the write-ahead log into a snapshot once it grows past this. @default 64 MiB */
+  /** Fold the write-ahead log into a snapshot once it grows past this. @default 32 MiB */
   checkpointBytes?: number;
-}
-
-interface WalHeader {
-  seq: number;
-  op: 'upsert' | 'delete';
-  ids: string[];
-  fields?: Fields[];
+  /**
+   * ...or once it holds this many upserted rows: each is one graph insertion to
+   * redo after a crash, so this bounds the restart time. @default 16384
+   */
+  checkpointRows?: number;
+  /**
+   * Rebuild the graph from the live rows (a new data generation) before a
+   * snapshot once this share of its keys are removed ones: usearch 2.25 cannot
+   * read back an index saved with about half of its keys removed. @default 0.25
+   */
+  compactRemovedShare?: number;
+  /** Check each index file in a child process before opening it. @default true */
+  verifyOnOpen?: boolean;
+  logger?: BackendLog;
 }
 
 interface Entry {
   collection: EmbeddedCollection;
   dir: string;
   wal: WriteAheadLog<WalHeader>;
+  /** Rows upserted since the last snapshot: graph insertions a restart would redo. */
+  pendingRows: number;
   /** Writes to one collection run one at a time, in arrival order. */
   tail: Promise<unknown>;
 }
 
-const CURRENT = 'CURRENT';
 const WAL_FILE = 'wal.log';
 
 /**
- * The default backend: an in-process HNSW index (usearch) per collection, with
- * a write-ahead log fsynced before each write is acknowledged and snapshots that
- * are swapped in atomically (a new `snap-N/` directory, then `CURRENT` renamed).
+ * The default backend: an in-process HNSW index (usearch) per collection over
+ * append-only data files, with a write-ahead log fsynced before each write is
+ * acknowledged and snapshots that are verified in a separate process, then
+ * switched in atomically (see snapshot.ts for the on-disk layout).
  *
  * @example
  * const backend = new EmbeddedBackend({ dataDir: '.data', mode: 'writable' });
@@ -80,13 +103,19 @@ export class EmbeddedBackend implements SearchBackend {
   readonly kind = 'embedded';
   readonly options: Required<EmbeddedBackendOptions>;
   #entries = new Map<string, Entry>();
+  /** Collections on disk not opened yet (only the fold pass of openShared leaves any). */
+  #unopened = new Set<string>();
   #lock: LockFile;
   #closed = false;
 
   constructor(options: EmbeddedBackendOptions) {
     this.options = {
       bruteForceLimit: 2048,
-      checkpointBytes: 64 * 1024 * 1024,
+      checkpointBytes: 32 * 1024 * 1024,
+      checkpointRows: 16_384,
+      compactRemovedShare: 0.25,
+      verifyOnOpen: true,
+      logger: SILENT,
       ...options,
     };
     this.#lock = new LockFile(join(options.dataDir, 'writer.lock'));
@@ -96,8 +125,15 @@ export class EmbeddedBackend implements SearchBackend {
     return join(this.options.dataDir, 'collections');
   }
 
-  /** Takes the writer lock (writable mode) and opens every collection on disk. */
-  async init(): Promise<void> {
+  get #log(): BackendLog {
+    return this.options.logger;
+  }
+
+  /**
+   * Takes the writer lock (writable mode) and opens every collection on disk.
+   * `lazy` only lists them: each is opened on first use (openShared's fold pass).
+   */
+  async init(opts: { lazy?: boolean } = {}): Promise<void> {
     mkdirSync(this.#collectionsDir, { recursive: true });
     if (this.options.mode === 'writable') {
       const r = this.#lock.tryAcquire();
@@ -108,17 +144,26 @@ export class EmbeddedBackend implements SearchBackend {
         );
       }
     }
-    for (const name of readdirSync(this.#collectionsDir)) {
+    for (const name of readdirSync(this.#collectionsDir).sort()) {
       const dir = join(this.#collectionsDir, name);
-      if (existsSync(join(dir, CURRENT))) this.#open(name, dir);
+      if (!existsSync(join(dir, CURRENT))) {
+        if (this.options.mode === 'writable') {
+          // A create that crashed before its first snapshot: nothing was acknowledged.
+          this.#log.warn({ collection: name }, 'removing an unfinished collection directory');
+          rmSync(dir, { recursive: true, force: true });
+        }
+        continue;
+      }
+      if (opts.lazy) this.#unopened.add(name);
+      else await this.#open(name, dir);
     }
   }
 
   /**
    * Runs `prepare` with a writable backend under the writer lock (waiting for
    * it), then opens the data read-only. This is how cluster workers start: the
-   * first one builds the demo data or folds a leftover log, the others wait and
-   * then map the same files.
+   * first one builds the demo data, folds a leftover log or repairs an index,
+   * the others find nothing to do and then map the same files.
    */
   static async openShared(
     options: Omit<EmbeddedBackendOptions, 'mode'>,
@@ -131,55 +176,166 @@ export class EmbeddedBackend implements SearchBackend {
     try {
       const writable = new EmbeddedBackend({ ...options, mode: 'writable' });
       writable.#lock = lock; // already held
-      await writable.init();
+      await writable.init({ lazy: true });
+      await writable.#foldPending();
       await prepare(writable);
       await writable.close();
     } finally {
       lock.release();
     }
-    const shared = new EmbeddedBackend({ ...options, mode: 'shared' });
+    // The fold pass has just verified every index file.
+    const shared = new EmbeddedBackend({ ...options, mode: 'shared', verifyOnOpen: false });
     await shared.init();
     return shared;
   }
 
-  #open(name: string, dir: string): void {
-    const snap = readFileSync(join(dir, CURRENT), 'utf8').trim();
+  /** Opens (so replays, repairs and checkpoints) every collection that needs it. */
+  async #foldPending(): Promise<void> {
+    for (const name of [...this.#unopened]) {
+      const dir = join(this.#collectionsDir, name);
+      const wal = join(dir, WAL_FILE);
+      const snap = currentSnapshot(dir);
+      let needs = !snap || (existsSync(wal) && statSync(wal).size > 0);
+      if (!needs && snap) {
+        const manifest = readManifest(join(dir, snap));
+        needs = !(await this.#indexReadable(name, join(dir, snap), manifest)).ok;
+      }
+      if (needs) await this.#get(name);
+    }
+  }
+
+  async #indexReadable(
+    name: string,
+    snapshotDir: string,
+    manifest: ReturnType<typeof readManifest>,
+  ): Promise<{ ok: boolean; reason?: string }> {
+    const size = manifest.live;
+    if (size === 0 || !existsSync(join(snapshotDir, INDEX_FILE))) return { ok: size === 0 };
+    const v = await verifyIndexFile(join(snapshotDir, INDEX_FILE), manifest.spec, size);
+    if (!v.ok) {
+      this.#log.error(
+        { collection: name, file: join(snapshotDir, INDEX_FILE), reason: v.reason },
+        'index file cannot be read back; it will be rebuilt from the raw vectors',
+      );
+    }
+    return v;
+  }
+
+  async #open(name: string, dir: string): Promise<Entry> {
+    const started = performance.now();
+    const snapshotDir = join(dir, currentSnapshot(dir)!);
+    if (isLegacySnapshot(snapshotDir)) return this.#upgrade(name, dir, snapshotDir);
+    const manifest = readManifest(snapshotDir);
+    const readable = this.options.verifyOnOpen
+      ? (await this.#indexReadable(name, snapshotDir, manifest)).ok
+      : true;
+    if (!readable && this.options.mode === 'shared') {
+      throw new UnavailableError(
+        `collection "${name}": index file unreadable; open it writable once to rebuild it`,
+      );
+    }
     const collection = EmbeddedCollection.open(
-      join(dir, snap),
+      dir,
+      snapshotDir,
+      manifest,
       this.options.mode,
       this.options.bruteForceLimit,
+      readable,
     );
     const wal = new WriteAheadLog<WalHeader>(join(dir, WAL_FILE));
-    const records = wal.replay().filter((r) => r.header.seq > collection.walSeq);
+    const records = wal.replay().filter((r) => !(r.header?.seq <= collection.walSeq));
     if (records.length > 0 && this.options.mode === 'shared') {
+      collection.close();
       throw new UnavailableError(
         `collection "${name}" has ${records.length} logged writes not yet in its snapshot; ` +
           'open it writable once (or via openShared) to fold them in',
       );
     }
-    const dim = collection.spec.dimension;
-    for (const { header, payload } of records) {
+    const entry: Entry = { collection, dir, wal, pendingRows: 0, tail: Promise.resolve() };
+    const { refused, indexed } = this.#replay(name, entry, records);
+    this.#entries.set(name, entry);
+    this.#unopened.delete(name);
+    if (records.length > 0 || !readable) {
+      this.#log.info(
+        {
+          collection: name,
+          replayedRecords: records.length - refused,
+          refusedRecords: refused,
+          rowsIndexed: indexed,
+          rebuilt: !readable,
+          ms: Math.round(performance.now() - started),
+        },
+        readable ? 'replayed the write-ahead log' : 'rebuilt the index from the raw vectors',
+      );
+    }
+    if (!readable) await this.#checkpoint(entry, true);
+    return entry;
+  }
+
+  /** Rewrites a format-1 collection in today's layout (its log is replayed on top). */
+  async #upgrade(name: string, dir: string, snapshotDir: string): Promise<Entry> {
+    if (this.options.mode !== 'writable') {
+      throw new UnavailableError(`collection "${name}" needs a writable open to be upgraded`);
+    }
+    const collection = openLegacySnapshot(dir, snapshotDir, this.options.bruteForceLimit);
+    const wal = new WriteAheadLog<WalHeader>(join(dir, WAL_FILE));
+    const entry: Entry = { collection, dir, wal, pendingRows: 0, tail: Promise.resolve() };
+    this.#replay(name, entry, wal.replay());
+    await this.#checkpoint(entry, true);
+    this.#entries.set(name, entry);
+    this.#unopened.delete(name);
+    this.#log.info({ collection: name, rows: collection.count }, 'upgraded a format-1 collection');
+    return entry;
+  }
+
+  /**
+   * Applies logged writes newer than the snapshot. Rows join the graph at the
+   * end in one multi-threaded add; a record that cannot be applied is refused
+   * and reported instead of failing the start.
+   */
+  #replay(
+    name: string,
+    entry: Entry,
+    records: WalRecord<WalHeader>[],
+  ): { refused: number; indexed: number } {
+    const { collection } = entry;
+    collection.beginReplay();
+    let refused = 0;
+    for (const record of records) {
+      if (record.header?.seq <= collection.walSeq) continue;
+      const problem = validateWalRecord(record, collection.spec);
+      if (problem) {
+        refused++;
+        this.#log.error(
+          { collection: name, seq: record.header?.seq, problem },
+          'write-ahead-log record refused: it cannot be applied',
+        );
+        continue;
+      }
+      const { header, payload } = record;
       if (header.op === 'upsert') {
-        const vectors = new Float32Array(header.ids.length * dim);
+        const vectors = new Float32Array(header.ids.length * collection.spec.dimension);
         new Uint8Array(vectors.buffer).set(payload);
-        collection.upsert(header.ids, header.fields ?? [], vectors);
+        collection.upsert(header.ids, header.fields!, vectors);
+        entry.pendingRows += header.ids.length;
       } else {
         collection.delete(header.ids);
       }
       collection.walSeq = header.seq;
     }
-    this.#entries.set(name, { collection, dir, wal, tail: Promise.resolve() });
+    return { refused, indexed: collection.finishReplay() };
   }
 
-  #entry(name: string): Entry {
+  async #get(name: string): Promise<Entry> {
     if (this.#closed) throw new UnavailableError('backend is closed');
     const e = this.#entries.get(name);
-    if (!e) throw new NotFoundError(`collection "${name}" does not exist`);
-    return e;
+    if (e) return e;
+    if (this.#unopened.has(name)) return this.#open(name, join(this.#collectionsDir, name));
+    throw new NotFoundError(`collection "${name}" does not exist`);
   }
 
-  #writableEntry(name: string): Entry {
-    const e = this.#entry(name);
+  async #writable(name: string): Promise<Entry> {
+    const e = await this.#get(name);
     if (this.options.mode !== 'writable') {
       throw new ReadOnlyError(
         `collection "${name}" is served read-only: several workers share one memory-mapped ` +
@@ -198,15 +354,15 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async listCollections(): Promise<string[]> {
-    return [...this.#entries.keys()].sort();
+    return [...this.#entries.keys(), ...this.#unopened].sort();
   }
 
   async describe(name: string): Promise<CollectionInfo> {
-    return this.#entry(name).collection.info();
+    return (await this.#get(name)).collection.info();
   }
 
   async schema(name: string): Promise<CollectionSchema> {
-    return this.#entry(name).collection.schema;
+    return (await this.#get(name)).collection.schema;
   }
 
   async createCollection(spec: CollectionSpec): Promise<CollectionInfo> {
@@ -214,35 +370,42 @@ export class EmbeddedBackend implements SearchBackend {
       throw new ReadOnlyError('collections cannot be created while serving read-only (shared)');
     }
     const valid = validateCollectionSpec(spec);
-    if (this.#entries.has(valid.name)) {
+    if (this.#entries.has(valid.name) || this.#unopened.has(valid.name)) {
       throw new ConflictError(`collection "${valid.name}" already exists`);
     }
     const dir = join(this.#collectionsDir, valid.name);
     rmSync(dir, { recursive: true, force: true }); // leftovers of a create that crashed
-    mkdirSync(dir, { recursive: true });
-    const collection = EmbeddedCollection.create(valid, this.options.bruteForceLimit);
-    const entry: Entry = {
-      collection,
-      dir,
-      wal: new WriteAheadLog<WalHeader>(join(dir, WAL_FILE)),
-      tail: Promise.resolve(),
-    };
-    this.#snapshot(entry);
-    this.#entries.set(valid.name, entry);
-    return collection.info();
+    try {
+      mkdirSync(dir, { recursive: true });
+      const collection = EmbeddedCollection.create(dir, valid, this.options.bruteForceLimit);
+      const entry: Entry = {
+        collection,
+        dir,
+        wal: new WriteAheadLog<WalHeader>(join(dir, WAL_FILE)),
+        pendingRows: 0,
+        tail: Promise.resolve(),
+      };
+      await this.#snapshot(entry);
+      this.#entries.set(valid.name, entry);
+      return collection.info();
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true }); // a failed create leaves nothing behind
+      throw err;
+    }
   }
 
   async dropCollection(name: string): Promise<void> {
-    const e = this.#writableEntry(name);
+    const e = await this.#writable(name);
     await this.#serialize(e, async () => {
       this.#entries.delete(name);
       await e.wal.close();
+      e.collection.close();
       rmSync(e.dir, { recursive: true, force: true });
     });
   }
 
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
-    const { collection } = this.#entry(name);
+    const { collection } = await this.#get(name);
     opts.signal?.throwIfAborted();
     for (const v of vectors) {
       if (v.length !== collection.spec.dimension) {
@@ -255,7 +418,7 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async write(name: string, rows: Row[], opts: WriteOptions): Promise<WriteResult> {
-    const e = this.#writableEntry(name);
+    const e = await this.#writable(name);
     const dim = e.collection.spec.dimension;
     const vectors = new Float32Array(rows.length * dim);
     rows.forEach((r, i) => {
@@ -283,13 +446,14 @@ export class EmbeddedBackend implements SearchBackend {
       await e.wal.append({ seq, op: 'upsert', ids, fields }, new Uint8Array(vectors.buffer));
       e.collection.upsert(ids, fields, vectors);
       e.collection.walSeq = seq;
+      e.pendingRows += ids.length;
       await this.#maybeCheckpoint(e);
       return { ids, durability: 'fsynced' as const };
     });
   }
 
   async delete(name: string, ids: string[]): Promise<{ deleted: number }> {
-    const e = this.#writableEntry(name);
+    const e = await this.#writable(name);
     return this.#serialize(e, async () => {
       const seq = e.collection.walSeq + 1;
       await e.wal.append({ seq, op: 'delete', ids }, new Uint8Array(0));
@@ -301,7 +465,7 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async flush(name: string, _opts?: CallOptions): Promise<void> {
-    const e = this.#entry(name);
+    const e = await this.#get(name);
     if (this.options.mode !== 'writable') return; // nothing can be pending
     await this.#serialize(e, async () => this.#checkpoint(e));
   }
@@ -318,36 +482,101 @@ export class EmbeddedBackend implements SearchBackend {
       await e.tail;
       if (this.options.mode === 'writable') await this.#checkpoint(e);
       await e.wal.close();
+      e.collection.close();
     }
     this.#lock.release();
   }
 
   async #maybeCheckpoint(e: Entry): Promise<void> {
-    if (e.wal.bytes >= this.options.checkpointBytes) await this.#checkpoint(e);
+    const { checkpointBytes, checkpointRows, compactRemovedShare } = this.options;
+    if (
+      e.wal.bytes >= checkpointBytes ||
+      e.pendingRows >= checkpointRows ||
+      e.collection.removedShare > compactRemovedShare
+    ) {
+      await this.#checkpoint(e);
+    }
   }
 
-  async #checkpoint(e: Entry): Promise<void> {
-    if (e.wal.bytes === 0 && existsSync(join(e.dir, CURRENT))) return;
-    this.#snapshot(e);
+  async #checkpoint(e: Entry, force = false): Promise<void> {
+    if (
+      !force &&
+      e.wal.bytes === 0 &&
+      e.collection.removedShare <= this.options.compactRemovedShare
+    ) {
+      return;
+    }
+    await this.#snapshot(e);
     await e.wal.truncate();
+    e.pendingRows = 0;
   }
 
   /**
-   * Writes `snap-<seq>/`, fsyncs it, then points CURRENT at it with an atomic
-   * rename; older snapshots are removed (processes that mapped them keep their
-   * pages until they close). The log is truncated by the caller afterwards; a
-   * crash in between only replays records the snapshot already holds, which the
-   * sequence numbers skip.
+   * Writes a snapshot, has a separate process open its index exactly as a
+   * worker would, and only then switches CURRENT to it. A graph with too many
+   * removed keys is first rebuilt from the live rows (compaction); a snapshot
+   * that still fails verification is compacted and written once more, and if
+   * that fails too, the previous snapshot and the log stay in force.
    */
-  #snapshot(e: Entry): void {
-    const name = `snap-${String(e.collection.walSeq).padStart(12, '0')}-${Date.now()}`;
-    e.collection.saveSnapshot(join(e.dir, name));
-    const tmp = join(e.dir, `${CURRENT}.tmp`);
-    writeDurably(tmp, Buffer.from(name));
-    renameSync(tmp, join(e.dir, CURRENT));
-    fsyncPath(e.dir);
-    for (const old of readdirSync(e.dir)) {
-      if (old.startsWith('snap-') && old !== name) rmSync(join(e.dir, old), { recursive: true });
+  async #snapshot(e: Entry): Promise<void> {
+    if (e.collection.removedShare > this.options.compactRemovedShare) await this.#compact(e);
+    for (let attempt = 1; ; attempt++) {
+      const dir = newSnapshotDir(e.dir, e.collection.walSeq);
+      const manifest = e.collection.writeSnapshot(dir);
+      const v =
+        manifest.live > 0
+          ? await verifyIndexFile(join(dir, INDEX_FILE), manifest.spec, manifest.live)
+          : ({ ok: true, ms: 0 } as const);
+      if (v.ok) {
+        switchTo(e.dir, dir, { ...manifest, verified: { inChildProcess: true, ms: v.ms } });
+        return;
+      }
+      rmSync(dir, { recursive: true, force: true });
+      this.#log.error(
+        { collection: e.collection.spec.name, attempt, reason: v.reason },
+        'new snapshot failed verification; the previous one stays in force',
+      );
+      if (attempt === 2) {
+        throw new UnavailableError(
+          `collection "${e.collection.spec.name}": a snapshot could not be verified (${v.reason}); ` +
+            'the write-ahead log keeps every acknowledged write',
+        );
+      }
+      await this.#compact(e);
     }
+  }
+
+  /**
+   * Copies the live rows into a new data generation with a freshly built graph
+   * (no removed keys). The old generation stays on disk, in force, until the
+   * snapshot of the new one has been verified and switched in.
+   */
+  async #compact(e: Entry): Promise<void> {
+    const started = performance.now();
+    const old = e.collection;
+    const next = EmbeddedCollection.create(
+      e.dir,
+      old.spec,
+      this.options.bruteForceLimit,
+      old.generation + 1,
+      old.walSeq,
+    );
+    for (const chunk of old.liveRows(4096)) {
+      next.upsert(chunk.ids, chunk.fields, chunk.vectors);
+      // Let searches and health checks through between chunks.
+      await new Promise((r) => setImmediate(r));
+    }
+    e.collection = next;
+    old.close();
+    this.#log.info(
+      {
+        collection: old.spec.name,
+        generation: next.generation,
+        liveRows: next.count,
+        droppedSlots: old.slots - next.count,
+        ms: Math.round(performance.now() - started),
+      },
+      'compacted: rebuilt the graph from the live rows',
+    );
   }
 }

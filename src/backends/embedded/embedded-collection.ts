@@ -1,8 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { Index, MetricKind, ScalarKind } from 'usearch';
 import { closerFirst, score } from '../../core/distance.ts';
-import { type Filter, matchesFilter } from '../../core/filter.ts';
+import type { Filter } from '../../core/filter.ts';
 import type {
   CollectionInfo,
   CollectionSchema,
@@ -10,16 +9,25 @@ import type {
   Fields,
   Hit,
   IndexParams,
-  Metric,
-  ScalarValue,
 } from '../../core/types.ts';
+import { DeletedSlots } from './deleted-slots.ts';
+import { HnswIndex } from './hnsw-index.ts';
+import { RowStore } from './row-store.ts';
+import {
+  DELETED_FILE,
+  dataDirOf,
+  fsyncPath,
+  INDEX_FILE,
+  type Manifest,
+  type ResolvedSpec,
+  writeDurably,
+} from './snapshot.ts';
 
-export const DEFAULT_INDEX_PARAMS: IndexParams = { M: 16, efConstruction: 200, efSearch: 64 };
-
-const USEARCH_METRIC: Record<Metric, MetricKind> = {
-  L2: MetricKind.L2sq,
-  IP: MetricKind.IP,
-  COSINE: MetricKind.Cos,
+export const DEFAULT_INDEX_PARAMS: IndexParams = {
+  M: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  quantization: 'f32',
 };
 
 export type OpenMode = 'writable' | 'shared';
@@ -31,105 +39,138 @@ export interface SearchParams {
   ef?: number;
 }
 
-interface SnapshotMeta {
-  format: 1;
-  spec: CollectionSpec & { index: IndexParams };
-  slots: number;
-  /** Last write-ahead-log sequence number folded into this snapshot. */
-  walSeq: number;
-}
-
-interface SnapshotRows {
-  ids: (string | null)[];
-  columns: Record<string, (ScalarValue | null)[]>;
-}
+/** Rows read per step when a graph is rebuilt from the raw vectors. */
+const REBUILD_CHUNK = 16_384;
 
 /**
- * One collection of the embedded backend: a usearch HNSW graph plus, per slot,
- * the raw vector (for exact search over small filtered subsets), the external id
- * and the scalar fields. A slot is never reused: an upsert tombstones the old
- * slot and appends a new one, so usearch keys stay unique.
+ * One collection of the embedded backend: a usearch HNSW graph over the rows of
+ * a data generation (RowStore: raw vectors, ids and scalar columns in files that
+ * every worker reads through the shared page cache), plus the set of deleted
+ * slots. A slot is never reused within a generation: an upsert marks the old
+ * slot deleted and appends a new one, so usearch keys stay unique.
  *
- * In `shared` mode the graph is memory-mapped read-only (`Index.view`), so
- * several worker processes serve one file through the page cache.
+ * In `shared` mode the graph is memory-mapped read-only (`view`) and the data
+ * files are opened read-only; only the writable process keeps an id -> slot map.
  */
 export class EmbeddedCollection {
-  readonly spec: CollectionSpec & { index: IndexParams };
+  readonly spec: ResolvedSpec;
   readonly mode: OpenMode;
-  /** Filtered queries matching at most this many rows are answered exactly. */
   readonly bruteForceLimit: number;
+  readonly dir: string;
   walSeq: number;
+  generation: number;
 
-  #index: Index;
-  #vectors: Float32Array;
-  #slots = 0;
-  #live = 0;
-  #ids: (string | null)[] = [];
-  #columns = new Map<string, (ScalarValue | null)[]>();
-  #idToSlot = new Map<string, number>();
+  #rows: RowStore;
+  #deleted: DeletedSlots;
+  #index: HnswIndex;
+  /** Slots below this are in the graph; rows appended during log replay wait above it. */
+  #indexedSlots: number;
+  #idToSlot: Map<string, number> | null;
   readonly #order: (a: number, b: number) => number;
   #schema: CollectionSchema | undefined;
 
   private constructor(
-    spec: CollectionSpec,
+    dir: string,
+    spec: ResolvedSpec,
     mode: OpenMode,
     bruteForceLimit: number,
-    capacity: number,
+    state: { generation: number; slots: number; walSeq: number; deleted: DeletedSlots },
   ) {
-    this.spec = { ...spec, index: { ...DEFAULT_INDEX_PARAMS, ...spec.index } };
+    this.dir = dir;
+    this.spec = spec;
     this.mode = mode;
     this.bruteForceLimit = bruteForceLimit;
-    this.walSeq = 0;
-    this.#index = EmbeddedCollection.#newIndex(this.spec);
-    this.#vectors = new Float32Array(Math.max(capacity, 16) * spec.dimension);
-    for (const f of spec.fields) this.#columns.set(f.name, []);
+    this.walSeq = state.walSeq;
+    this.generation = state.generation;
+    this.#rows = new RowStore(
+      dataDirOf(dir, state.generation),
+      spec.dimension,
+      spec.fields,
+      mode === 'writable' ? 'write' : 'read',
+      state.slots,
+    );
+    this.#deleted = state.deleted;
+    this.#index = new HnswIndex(spec);
+    this.#indexedSlots = state.slots;
     this.#order = closerFirst(spec.metric);
+    this.#idToSlot = null;
   }
 
-  static #newIndex(spec: CollectionSpec & { index: IndexParams }): Index {
-    return new Index({
-      dimensions: spec.dimension,
-      metric: USEARCH_METRIC[spec.metric],
-      quantization: ScalarKind.F32,
-      connectivity: spec.index.M,
-      expansion_add: spec.index.efConstruction,
-      expansion_search: spec.index.efSearch,
-      multi: false,
+  static resolveSpec(spec: CollectionSpec): ResolvedSpec {
+    return { ...spec, index: { ...DEFAULT_INDEX_PARAMS, ...spec.index } };
+  }
+
+  /** A new, empty, writable collection in `dir`, writing data generation `generation`. */
+  static create(
+    dir: string,
+    spec: CollectionSpec,
+    bruteForceLimit: number,
+    generation = 0,
+    walSeq = 0,
+  ): EmbeddedCollection {
+    const resolved = EmbeddedCollection.resolveSpec(spec);
+    const c = new EmbeddedCollection(dir, resolved, 'writable', bruteForceLimit, {
+      generation,
+      slots: 0,
+      walSeq,
+      deleted: new DeletedSlots(),
     });
+    c.#idToSlot = new Map();
+    return c;
   }
 
-  static create(spec: CollectionSpec, bruteForceLimit: number): EmbeddedCollection {
-    return new EmbeddedCollection(spec, 'writable', bruteForceLimit, 16);
-  }
-
-  /** Opens the snapshot in `dir`; `shared` maps the graph read-only. */
-  static open(dir: string, mode: OpenMode, bruteForceLimit: number): EmbeddedCollection {
-    const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as SnapshotMeta;
-    const c = new EmbeddedCollection(meta.spec, mode, bruteForceLimit, 0);
-    c.walSeq = meta.walSeq;
-    const buf = readFileSync(join(dir, 'vectors.f32'));
-    c.#vectors = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
-    const rows = JSON.parse(readFileSync(join(dir, 'rows.json'), 'utf8')) as SnapshotRows;
-    c.#slots = meta.slots;
-    c.#ids = rows.ids;
-    for (const f of meta.spec.fields) c.#columns.set(f.name, rows.columns[f.name] ?? []);
-    rows.ids.forEach((id, slot) => {
-      if (id !== null) c.#idToSlot.set(id, slot);
+  /**
+   * Opens the snapshot in `snapshotDir`. `indexUsable` false (the file failed
+   * verification) leaves the graph empty and marks every row as waiting to be
+   * indexed: `finishReplay()` then rebuilds it from the raw vectors.
+   */
+  static open(
+    dir: string,
+    snapshotDir: string,
+    manifest: Manifest,
+    mode: OpenMode,
+    bruteForceLimit: number,
+    indexUsable: boolean,
+  ): EmbeddedCollection {
+    const deletedPath = join(snapshotDir, DELETED_FILE);
+    const c = new EmbeddedCollection(dir, manifest.spec, mode, bruteForceLimit, {
+      generation: manifest.generation,
+      slots: manifest.slots,
+      walSeq: manifest.walSeq,
+      deleted: existsSync(deletedPath) ? DeletedSlots.load(deletedPath) : new DeletedSlots(),
     });
-    c.#live = c.#idToSlot.size;
-    if (meta.slots > 0) {
-      if (mode === 'shared') c.#index.view(join(dir, 'index.usearch'));
-      else c.#index.load(join(dir, 'index.usearch'));
+    const indexPath = join(snapshotDir, INDEX_FILE);
+    if (!indexUsable) c.#indexedSlots = 0;
+    else if (manifest.slots > 0 && existsSync(indexPath)) {
+      if (mode === 'shared') c.#index.view(indexPath);
+      else c.#index.load(indexPath);
+      c.#index.removed = manifest.indexRemoved;
+    }
+    if (mode === 'writable') {
+      c.#idToSlot = new Map();
+      for (const [id, slot] of c.#rows.allIds()) {
+        if (!c.#deleted.has(slot)) c.#idToSlot.set(id, slot);
+      }
     }
     return c;
   }
 
   get count(): number {
-    return this.#live;
+    return this.#rows.slots - this.#deleted.count;
+  }
+
+  get slots(): number {
+    return this.#rows.slots;
+  }
+
+  /** Share of the graph's keys that are removed ones (usearch keeps their slots). */
+  get removedShare(): number {
+    const total = this.#index.size + this.#index.removed;
+    return total === 0 ? 0 : this.#index.removed / total;
   }
 
   has(id: string): boolean {
-    return this.#idToSlot.has(id);
+    return this.#idToSlot?.has(id) ?? false;
   }
 
   /** Name, dimension, metric and fields: fixed for the collection's life, read on every request. */
@@ -148,7 +189,7 @@ export class EmbeddedCollection {
       name: this.spec.name,
       dimension: this.spec.dimension,
       metric: this.spec.metric,
-      count: this.#live,
+      count: this.count,
       fields: this.spec.fields,
       index: { type: 'HNSW', ...this.spec.index },
       writable: this.mode === 'writable',
@@ -156,125 +197,156 @@ export class EmbeddedCollection {
   }
 
   /** Inserts rows, replacing any row with the same id. `vectors` is rows x dimension. */
-  upsert(ids: string[], fields: Fields[], vectors: Float32Array): void {
-    const dim = this.spec.dimension;
+  upsert(ids: readonly string[], fields: readonly Fields[], vectors: Float32Array): void {
     this.#remove(ids);
-    this.#reserve(this.#slots + ids.length);
-    const keys = new BigUint64Array(ids.length);
-    for (let i = 0; i < ids.length; i++) {
-      const slot = this.#slots++;
-      keys[i] = BigInt(slot);
-      this.#vectors.set(vectors.subarray(i * dim, (i + 1) * dim), slot * dim);
-      this.#ids[slot] = ids[i]!;
-      this.#idToSlot.set(ids[i]!, slot);
-      for (const [name, column] of this.#columns) column[slot] = fields[i]![name] ?? null;
+    const first = this.#rows.append(ids, fields, vectors);
+    for (let i = 0; i < ids.length; i++) this.#idToSlot!.set(ids[i]!, first + i);
+    // During log replay the graph catches up once, in one multi-threaded add.
+    if (this.#indexedSlots === first) {
+      this.#index.add(first, vectors);
+      this.#indexedSlots = this.#rows.slots;
     }
-    this.#live += ids.length;
-    // Bulk loads use every core (0 = auto); a few rows are not worth the thread start-up.
-    this.#index.add(keys, vectors, ids.length >= 64 ? 0 : 1);
   }
 
   /** Removes rows by id; returns how many existed. */
-  delete(ids: string[]): number {
+  delete(ids: readonly string[]): number {
     return this.#remove(ids);
   }
 
-  #remove(ids: string[]): number {
-    const keys: bigint[] = [];
+  #remove(ids: readonly string[]): number {
+    const fromGraph: number[] = [];
+    let removed = 0;
     for (const id of ids) {
-      const slot = this.#idToSlot.get(id);
+      const slot = this.#idToSlot!.get(id);
       if (slot === undefined) continue;
-      this.#idToSlot.delete(id);
-      this.#ids[slot] = null;
-      keys.push(BigInt(slot));
+      this.#idToSlot!.delete(id);
+      this.#deleted.add(slot);
+      removed++;
+      if (slot < this.#indexedSlots) fromGraph.push(slot);
     }
-    if (keys.length > 0) this.#index.remove(BigUint64Array.from(keys));
-    this.#live -= keys.length;
-    return keys.length;
+    this.#index.remove(fromGraph);
+    return removed;
   }
 
-  #reserve(slots: number): void {
-    const need = slots * this.spec.dimension;
-    if (need <= this.#vectors.length) return;
-    const grown = new Float32Array(Math.max(need, this.#vectors.length * 2));
-    grown.set(this.#vectors.subarray(0, this.#slots * this.spec.dimension));
-    this.#vectors = grown;
+  /** Opens a log replay: rows appended from now on join the graph in `finishReplay`. */
+  beginReplay(): void {
+    if (this.#indexedSlots === this.#rows.slots) this.#indexedSlots = -1 - this.#rows.slots;
+  }
+
+  /**
+   * Adds every live row above the indexed prefix to the graph, in chunks read
+   * from the raw vectors, each added with every core. Returns how many.
+   */
+  finishReplay(): number {
+    const from = this.#indexedSlots < 0 ? -1 - this.#indexedSlots : this.#indexedSlots;
+    const dim = this.spec.dimension;
+    let added = 0;
+    for (let start = from; start < this.#rows.slots; start += REBUILD_CHUNK) {
+      const n = Math.min(REBUILD_CHUNK, this.#rows.slots - start);
+      const block = this.#rows.vectors.readRange(start, n);
+      const slots: number[] = [];
+      const live = new Float32Array(n * dim);
+      for (let i = 0; i < n; i++) {
+        if (this.#deleted.has(start + i)) continue;
+        live.set(block.subarray(i * dim, (i + 1) * dim), slots.length * dim);
+        slots.push(start + i);
+      }
+      this.#index.addKeyed(slots, live.subarray(0, slots.length * dim));
+      added += slots.length;
+    }
+    this.#indexedSlots = this.#rows.slots;
+    return added;
   }
 
   search(queries: Float32Array[], params: SearchParams): Hit[][] {
-    if (this.#live === 0) return queries.map(() => []);
+    if (this.count === 0) return queries.map(() => []);
     if (params.filter.length === 0) return queries.map((q) => this.#annSearch(q, params, null));
-    const matched = this.#scan(params.filter);
+    const matched = this.#rows.match(params.filter, this.#deleted);
     if (matched.length === 0) return queries.map(() => []);
     if (matched.length <= this.bruteForceLimit) {
-      return queries.map((q) => this.#exactSearch(q, matched, params));
+      const vectors = this.#vectorsOf(matched);
+      return queries.map((q) => this.#exactSearch(q, matched, vectors, params));
     }
-    const bitmap = new Uint8Array(this.#slots);
+    const bitmap = new Uint8Array(this.#rows.slots);
     for (const slot of matched) bitmap[slot] = 1;
+    let vectors: Float32Array | null = null;
     return queries.map((q) => {
       const hits = this.#annSearch(q, params, { bitmap, matched: matched.length });
       // The graph walk found too few matching rows (a very selective filter
       // scattered over the graph): fall back to exact rather than return short.
-      return hits.length < Math.min(params.topK, matched.length)
-        ? this.#exactSearch(q, matched, params)
-        : hits;
+      if (hits.length >= Math.min(params.topK, matched.length)) return hits;
+      vectors ??= this.#vectorsOf(matched);
+      return this.#exactSearch(q, matched, vectors, params);
     });
   }
 
-  /** Slots of live rows that satisfy the filter. */
-  #scan(filter: Filter): Int32Array {
-    const out: number[] = [];
-    const columns = filter.map((p) => this.#columns.get(p.field)!);
-    const row: Fields = {};
-    for (let slot = 0; slot < this.#slots; slot++) {
-      if (this.#ids[slot] === null) continue;
-      for (let i = 0; i < filter.length; i++) {
-        const v = columns[i]![slot];
-        if (v === null || v === undefined) delete row[filter[i]!.field];
-        else row[filter[i]!.field] = v;
-      }
-      if (matchesFilter(filter, row)) out.push(slot);
-    }
-    return Int32Array.from(out);
-  }
-
   /**
-   * HNSW search. usearch's search breadth is max(expansion_search, k), so asking
-   * for k = max(topK, ef) results and keeping the first topK honours a per-query
-   * `ef`. With a filter, ask for topK / selectivity (with margin) and widen 4x
-   * until enough matching rows come back or the whole collection was asked for.
+   * HNSW search. The graph is built with the smallest breadth, so asking for
+   * k = max(topK, ef) results makes the breadth exactly that. With a filter,
+   * ask for topK / selectivity (with margin) and widen 4x until enough matching
+   * rows come back or the whole collection was asked for.
    */
   #annSearch(
     q: Float32Array,
     params: SearchParams,
     filter: { bitmap: Uint8Array; matched: number } | null,
   ): Hit[] {
-    const ef = Math.max(params.topK, params.ef ?? this.spec.index.efSearch);
-    let k = ef;
+    const live = this.count;
+    let k = Math.max(params.topK, params.ef ?? this.spec.index.efSearch);
     if (filter) {
-      const selectivity = filter.matched / this.#live;
-      k = Math.max(ef, Math.ceil((params.topK / selectivity) * 1.5) + 16);
+      const selectivity = filter.matched / live;
+      k = Math.max(k, Math.ceil((params.topK / selectivity) * 1.5) + 16);
     }
-    k = Math.min(k, this.#live);
+    k = Math.min(k, live);
     for (;;) {
-      const found = this.#index.search(q, k, 1);
+      const found = this.#index.search(q, k);
       const hits: Hit[] = [];
       for (let i = 0; i < found.keys.length && hits.length < params.topK; i++) {
         const slot = Number(found.keys[i]);
-        if (slot >= this.#slots || this.#ids[slot] === null) continue;
+        if (slot >= this.#rows.slots || this.#deleted.has(slot)) continue;
         if (filter && filter.bitmap[slot] !== 1) continue;
         hits.push(this.#hit(slot, this.#fromUsearch(found.distances[i]!), params.outputFields));
       }
-      if (hits.length >= params.topK || k >= this.#live || !filter) return hits;
-      k = Math.min(k * 4, this.#live);
+      if (hits.length >= params.topK || k >= live || !filter) return hits;
+      k = Math.min(k * 4, live);
     }
   }
 
-  #exactSearch(q: Float32Array, slots: Int32Array, params: SearchParams): Hit[] {
+  /** The raw vectors of `slots` (ascending), reading runs of nearby slots at once. */
+  #vectorsOf(slots: Int32Array): Float32Array {
     const dim = this.spec.dimension;
-    const scored = Array.from(slots, (slot) => ({
+    const out = new Float32Array(slots.length * dim);
+    let i = 0;
+    while (i < slots.length) {
+      let j = i + 1;
+      while (j < slots.length && slots[j]! - slots[j - 1]! <= 4 && slots[j]! - slots[i]! < 4096)
+        j++;
+      const first = slots[i]!;
+      const span = slots[j - 1]! - first + 1;
+      if (span === j - i) {
+        this.#rows.vectors.readRange(first, span, out.subarray(i * dim, j * dim));
+      } else {
+        const block = this.#rows.vectors.readRange(first, span);
+        for (let m = i; m < j; m++) {
+          const at = (slots[m]! - first) * dim;
+          out.set(block.subarray(at, at + dim), m * dim);
+        }
+      }
+      i = j;
+    }
+    return out;
+  }
+
+  #exactSearch(
+    q: Float32Array,
+    slots: Int32Array,
+    vectors: Float32Array,
+    params: SearchParams,
+  ): Hit[] {
+    const dim = this.spec.dimension;
+    const scored = Array.from(slots, (slot, i) => ({
       slot,
-      s: score(this.spec.metric, q, this.#vectors, slot * dim),
+      s: score(this.spec.metric, q, vectors, i * dim),
     }));
     scored.sort((a, b) => this.#order(a.s, b.s) || a.slot - b.slot);
     return scored
@@ -288,59 +360,58 @@ export class EmbeddedCollection {
   }
 
   #hit(slot: number, distance: number, outputFields: string[]): Hit {
-    const hit: Hit = { id: this.#ids[slot]!, distance };
-    if (outputFields.length > 0) {
-      const fields: Fields = {};
-      for (const name of outputFields) {
-        const v = this.#columns.get(name)?.[slot];
-        if (v !== null && v !== undefined) fields[name] = v;
-      }
-      hit.fields = fields;
-    }
+    const hit: Hit = { id: this.#rows.id(slot), distance };
+    if (outputFields.length > 0) hit.fields = this.#rows.rowFields(slot, outputFields);
     return hit;
   }
 
-  /** Writes a complete snapshot into `dir` (a fresh directory) and fsyncs it. */
-  saveSnapshot(dir: string): void {
-    mkdirSync(dir, { recursive: true });
-    const columns: SnapshotRows['columns'] = {};
-    for (const [name, column] of this.#columns) columns[name] = column.slice(0, this.#slots);
-    const rows: SnapshotRows = { ids: this.#ids.slice(0, this.#slots), columns };
-    const vectors = this.#vectors.subarray(0, this.#slots * this.spec.dimension);
-    writeDurably(join(dir, 'vectors.f32'), new Uint8Array(vectors.buffer, 0, vectors.byteLength));
-    writeDurably(join(dir, 'rows.json'), Buffer.from(JSON.stringify(rows)));
-    if (this.#slots > 0) {
-      const indexPath = join(dir, 'index.usearch');
-      this.#index.save(indexPath);
-      fsyncPath(indexPath);
+  /** Every live row, in slot order, in chunks (for compaction into a new generation). */
+  *liveRows(
+    chunk = REBUILD_CHUNK,
+  ): Generator<{ ids: string[]; fields: Fields[]; vectors: Float32Array }> {
+    const dim = this.spec.dimension;
+    const names = this.spec.fields.map((f) => f.name);
+    for (let start = 0; start < this.#rows.slots; start += chunk) {
+      const n = Math.min(chunk, this.#rows.slots - start);
+      const block = this.#rows.vectors.readRange(start, n);
+      const ids: string[] = [];
+      const fields: Fields[] = [];
+      const vectors = new Float32Array(n * dim);
+      for (let i = 0; i < n; i++) {
+        const slot = start + i;
+        if (this.#deleted.has(slot)) continue;
+        vectors.set(block.subarray(i * dim, (i + 1) * dim), ids.length * dim);
+        ids.push(this.#rows.id(slot));
+        fields.push(this.#rows.rowFields(slot, names));
+      }
+      yield { ids, fields, vectors: vectors.subarray(0, ids.length * dim) };
     }
-    const meta: SnapshotMeta = {
-      format: 1,
+  }
+
+  /**
+   * Writes this collection's state into `snapshotDir` (index and deleted slots)
+   * and makes the data files durable; returns the manifest to switch in once
+   * the index file has been verified.
+   */
+  writeSnapshot(snapshotDir: string): Omit<Manifest, 'verified'> {
+    this.#rows.sync();
+    if (this.#rows.slots > 0) {
+      this.#index.save(join(snapshotDir, INDEX_FILE));
+      fsyncPath(join(snapshotDir, INDEX_FILE));
+    }
+    writeDurably(join(snapshotDir, DELETED_FILE), this.#deleted.bytes(this.#rows.slots));
+    return {
+      format: 2,
       spec: this.spec,
-      slots: this.#slots,
+      generation: this.generation,
+      slots: this.#rows.slots,
+      live: this.count,
       walSeq: this.walSeq,
+      indexRemoved: this.#index.removed,
     };
-    writeDurably(join(dir, 'meta.json'), Buffer.from(JSON.stringify(meta, null, 2)));
-    fsyncPath(dir);
   }
-}
 
-export function writeDurably(path: string, data: Uint8Array): void {
-  const fd = openSync(path, 'w');
-  try {
-    let at = 0;
-    while (at < data.byteLength) at += writeSync(fd, data, at);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
+  close(): void {
+    this.#rows.close();
   }
 }

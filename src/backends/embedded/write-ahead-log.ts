@@ -50,7 +50,8 @@ export class WriteAheadLog<H extends { seq: number }> {
       if (end + 4 > buf.length) break;
       const body = buf.subarray(at, end);
       if (crc32(body) !== buf.readUInt32LE(end)) break;
-      const header = JSON.parse(buf.toString('utf8', at + 8, at + 8 + headerLen)) as H;
+      // A header that is not JSON reaches the caller as null, to be refused and reported.
+      const header = parseOrNull(buf.toString('utf8', at + 8, at + 8 + headerLen)) as H;
       records.push({ header, payload: buf.subarray(at + 8 + headerLen, end) });
       at = end + 4;
     }
@@ -87,5 +88,13 @@ export class WriteAheadLog<H extends { seq: number }> {
     const h = this.#handle;
     this.#handle = null;
     await h?.close();
+  }
+}
+
+function parseOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
   }
 }

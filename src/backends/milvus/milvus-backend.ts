@@ -70,7 +70,12 @@ export interface MilvusBackendOptions {
 const PK = 'id';
 const VECTOR = 'embedding';
 const MAX_EF = 16_384;
-const DEFAULT_INDEX: IndexParams = { M: 16, efConstruction: 200, efSearch: 64 };
+const DEFAULT_INDEX: IndexParams = {
+  M: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  quantization: 'f32',
+};
 
 const TO_MILVUS: Record<FieldType, DataType> = {
   string: DataType.VarChar,
@@ -235,6 +240,7 @@ export class MilvusBackend implements SearchBackend {
           ? { efConstruction: Number(nested.efConstruction) }
           : {}),
         efSearch: DEFAULT_INDEX.efSearch,
+        quantization: 'f32',
       },
       fetchedAt: this.#clock(),
     };
@@ -272,6 +278,12 @@ export class MilvusBackend implements SearchBackend {
   async createCollection(spec: CollectionSpec, opts?: CallOptions): Promise<CollectionInfo> {
     const valid = validateCollectionSpec(spec);
     const index = { ...DEFAULT_INDEX, ...valid.index };
+    if (index.quantization !== 'f32') {
+      throw new InvalidRequestError(
+        `index.quantization "${index.quantization}" is an embedded-backend storage; this Milvus ` +
+          'backend builds HNSW over float32 vectors (use "f32" or omit it)',
+      );
+    }
     const name = valid.name;
     await this.#call(
       opts,
