@@ -8,6 +8,8 @@
  *   recall  recall@k vs QPS over ef
  *   plan    machines for a target QPS from a measured slo/sweep result
  *   report  HTML (self-contained, charts) + terminal tables of one or more result files
+ *   scale   the embedded store at scale (default 1M x 512): build, restart, memory per
+ *           worker, recall vs ef and HTTP QPS/p99 per quantization (writes bench/results/scale-*.json)
  *
  * Every command takes --target URL (default http://127.0.0.1:8000) and --out FILE
  * (JSON; a CSV is written next to it).
@@ -16,6 +18,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Quantization } from '../../src/core/types.ts';
 import { environment } from '../lib/environment.ts';
 import { heldOutVectors } from '../lib/query-bodies.ts';
 import { findKnee } from './analysis/knee.ts';
@@ -38,6 +41,7 @@ import type {
 import { sloView } from './runners/latency.ts';
 import { type OpenLoopResult, openLoop, type Stage } from './runners/open-loop.ts';
 import { demoGroundTruth, measureRecall } from './runners/recall-run.ts';
+import { runScale } from './runners/scale.ts';
 import { runLevel, sweep } from './runners/sweep.ts';
 import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
 
@@ -75,6 +79,12 @@ const OPTIONS = {
   'no-recall': { type: 'boolean', default: false },
   charts: { type: 'string' },
   quiet: { type: 'boolean', default: false },
+  rows: { type: 'string', default: '1000000' },
+  dimension: { type: 'string', default: '512' },
+  quantizations: { type: 'string', default: 'f32,f16,i8' },
+  port: { type: 'string', default: '18431' },
+  'work-dir': { type: 'string', default: '.data/bench-scale' },
+  'level-seconds': { type: 'string', default: '10' },
 } as const;
 
 type Values = ReturnType<
@@ -442,6 +452,34 @@ function cmdPlan(values: Values): PlanRun {
   return run;
 }
 
+async function cmdScale(values: Values): Promise<number> {
+  const quantizations = values.quantizations!.split(',') as Quantization[];
+  const result = await runScale({
+    rows: num(values, 'rows'),
+    dimension: num(values, 'dimension'),
+    quantizations,
+    queries: values.queries === '100' ? 1000 : num(values, 'queries'),
+    k: num(values, 'k'),
+    efs: list(values.ef!, '--ef'),
+    levels: list(values.levels === '1,5,10,20,50,100' ? '1,10,50,100' : values.levels!, '--levels'),
+    levelSeconds: num(values, 'level-seconds'),
+    workDir: values['work-dir']!,
+    port: num(values, 'port'),
+    log: progress(values),
+  });
+  const out = values.out ?? `bench/results/scale-${values.rows}.json`;
+  const file = {
+    schema: 'vecserve-bench-scale/1',
+    label: values.label ?? `scale ${values.rows} x ${values.dimension}`,
+    createdAt: new Date().toISOString(),
+    environment: { ...environment(), versions: versions() },
+    ...result,
+  };
+  writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`written to ${out}`);
+  return 0;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -473,6 +511,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  if (command === 'scale') return cmdScale(values);
   const commands: Record<string, (v: Values) => Promise<AnyRun> | AnyRun> = {
     sweep: cmdSweep,
     rate: cmdRate,

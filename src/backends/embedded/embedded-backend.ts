@@ -63,7 +63,7 @@ export interface EmbeddedBackendOptions {
   checkpointBytes?: number;
   /**
    * ...or once it holds this many upserted rows: each is one graph insertion to
-   * redo after a crash, so this bounds the restart time. @default 16384
+   * redo after a crash, so this bounds the restart time (about 3 s of 512-d float32 inserts on 2 cores). @default 4096
    */
   checkpointRows?: number;
   /**
@@ -112,7 +112,7 @@ export class EmbeddedBackend implements SearchBackend {
     this.options = {
       bruteForceLimit: 2048,
       checkpointBytes: 32 * 1024 * 1024,
-      checkpointRows: 16_384,
+      checkpointRows: 4096,
       compactRemovedShare: 0.25,
       verifyOnOpen: true,
       logger: SILENT,

@@ -1,0 +1,315 @@
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend.ts';
+import type { Quantization, Row } from '../../../src/core/types.ts';
+import { startServerProcess } from '../../lib/server-process.ts';
+import { SCALE_COLLECTION, type ScaleData, scaleData } from './scale-data.ts';
+import { runLevel } from './sweep.ts';
+
+export interface ScaleOptions {
+  rows: number;
+  dimension: number;
+  quantizations: Quantization[];
+  queries: number;
+  k: number;
+  efs: number[];
+  levels: number[];
+  levelSeconds: number;
+  workDir: string;
+  port: number;
+  log: (m: string) => void;
+}
+
+export interface ScaleFigures {
+  quantization: Quantization;
+  buildSeconds: number;
+  insertsPerSecond: number;
+  snapshotSeconds: number;
+  diskBytes: { index: number; data: number };
+  /** Process start to backend open, in a fresh process (page cache warm). */
+  openMs: { writable: number; shared: number };
+  /** Start to ready after SIGKILL with the log at its checkpoint limit. */
+  crashRestart: { pendingRows: number; openMs: number; wallMs: number };
+  memory: {
+    workers: { rss: number; pss: number; pssAnon: number; pssFile: number }[];
+    hostPss: number;
+    oneCopyBytes: number;
+    hostPssOverOneCopy: number;
+  };
+  recall: { ef: number; recall: number; qpsOneThread: number; p99Ms: number }[];
+  http: { concurrency: number; qps: number; p50Ms: number; p99Ms: number; failureRate: number }[];
+}
+
+const BATCH = 10_000;
+
+function duBytes(dir: string, pred: (name: string) => boolean): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile() && pred(join(e.parentPath, e.name)))
+      total += statSync(join(e.parentPath, e.name)).size;
+  }
+  return total;
+}
+
+function child(
+  args: string[],
+): ChildProcess & { lines: string[]; line: (re: RegExp) => Promise<string> } {
+  const c = spawn(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'scale-child.ts'), ...args],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  ) as ChildProcess & { lines: string[]; line: (re: RegExp) => Promise<string> };
+  c.lines = [];
+  let buf = '';
+  c.stdout!.on('data', (d) => {
+    buf += d;
+    const parts = buf.split('\n');
+    buf = parts.pop()!;
+    c.lines.push(...parts);
+  });
+  c.line = async (re) => {
+    for (;;) {
+      const hit = c.lines.find((l) => re.test(l));
+      if (hit) return hit;
+      if (c.exitCode !== null) throw new Error(`scale child ${args[0]} exited ${c.exitCode}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  return c;
+}
+
+async function timedOpen(
+  dataDir: string,
+  mode: string,
+): Promise<{ openMs: number; wallMs: number }> {
+  const t0 = performance.now();
+  const c = child(['open', dataDir, mode]);
+  const line = await c.line(/openMs/);
+  await new Promise((r) => c.on('exit', r));
+  return { openMs: JSON.parse(line).openMs, wallMs: performance.now() - t0 };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Quantization) {
+  rmSync(dataDir, { recursive: true, force: true });
+  // A bulk load: no checkpoint until the end (a crash mid-load replays the log).
+  const b = new EmbeddedBackend({
+    dataDir,
+    mode: 'writable',
+    checkpointBytes: Number.POSITIVE_INFINITY,
+    checkpointRows: Number.POSITIVE_INFINITY,
+  });
+  await b.init();
+  await b.createCollection({
+    name: SCALE_COLLECTION,
+    dimension: opts.dimension,
+    metric: 'L2',
+    fields: [
+      { name: 'category', type: 'string' },
+      { name: 'price', type: 'float' },
+    ],
+    index: { M: 16, efConstruction: 200, efSearch: 64, quantization: q },
+  });
+  const t0 = performance.now();
+  for (let start = 0; start < opts.rows; start += BATCH) {
+    const rows: Row[] = [];
+    for (let i = start; i < Math.min(opts.rows, start + BATCH); i++) {
+      const vector = data.vectors.subarray(i * opts.dimension, (i + 1) * opts.dimension);
+      rows.push({
+        id: `v-${i}`,
+        vector: vector as unknown as number[],
+        fields: { category: 'ABCD'[i % 4]!, price: i % 100 },
+      });
+    }
+    await b.write(SCALE_COLLECTION, rows, { mode: 'insert' });
+    if ((start / BATCH) % 10 === 0) {
+      const s = (performance.now() - t0) / 1000;
+      opts.log(`  ${q}: ${start + rows.length} rows in ${s.toFixed(0)} s`);
+    }
+  }
+  const buildSeconds = (performance.now() - t0) / 1000;
+  const t1 = performance.now();
+  await b.flush(SCALE_COLLECTION);
+  const snapshotSeconds = (performance.now() - t1) / 1000;
+  // recall vs ef, serial, in this process (writable: the same graph)
+  const recall: ScaleFigures['recall'] = [];
+  const nq = data.queries.length / opts.dimension;
+  for (const ef of opts.efs) {
+    let found = 0;
+    const times: number[] = [];
+    for (let i = 0; i < nq; i++) {
+      const qv = data.queries.subarray(i * opts.dimension, (i + 1) * opts.dimension);
+      const t = performance.now();
+      const [hits] = await b.search(SCALE_COLLECTION, [qv], {
+        topK: opts.k,
+        filter: [],
+        outputFields: [],
+        ef: Math.max(ef, opts.k),
+      });
+      times.push(performance.now() - t);
+      const truth = new Set(
+        Array.from(data.truth.subarray(i * opts.k, (i + 1) * opts.k), (s) => `v-${s}`),
+      );
+      found += hits!.filter((h) => truth.has(h.id)).length;
+    }
+    times.sort((a, b) => a - b);
+    const total = times.reduce((a, b) => a + b, 0);
+    recall.push({
+      ef,
+      recall: found / (nq * opts.k),
+      qpsOneThread: nq / (total / 1000),
+      p99Ms: percentile(times, 0.99),
+    });
+    opts.log(`  ${q}: ef ${ef} recall@${opts.k} ${(found / (nq * opts.k)).toFixed(3)}`);
+  }
+  await b.close();
+  return { buildSeconds, snapshotSeconds, recall };
+}
+
+async function memory(dataDir: string, data: ScaleData, workers: number) {
+  const kids = Array.from({ length: workers }, () => child(['serve', dataDir, data.queriesPath]));
+  try {
+    const rollups = await Promise.all(kids.map((c) => c.line(/Pss/)));
+    // Every worker has mapped and touched its pages; measure again, all alive together.
+    const now = kids.map((c) => {
+      const text = execFileSync('cat', [`/proc/${c.pid}/smaps_rollup`], { encoding: 'utf8' });
+      const v = (key: string) =>
+        Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? 0) * 1024;
+      return { rss: v('Rss'), pss: v('Pss'), pssAnon: v('Pss_Anon'), pssFile: v('Pss_File') };
+    });
+    void rollups;
+    return now;
+  } finally {
+    for (const c of kids) c.kill('SIGKILL');
+  }
+}
+
+async function httpSweep(dataDir: string, data: ScaleData, opts: ScaleOptions) {
+  const url = `http://127.0.0.1:${opts.port}`;
+  const server = await startServerProcess({
+    command: process.execPath,
+    args: ['--import', 'tsx', 'src/server/main.ts'],
+    env: {
+      DATA_DIR: dataDir,
+      PORT: String(opts.port),
+      DEMO_COLLECTION: '',
+      LOG_LEVEL: 'warn',
+      INDEX_MODE: 'writable',
+    },
+    url,
+    readyPath: '/readyz',
+    timeoutMs: 600_000,
+  });
+  try {
+    const nq = data.queries.length / opts.dimension;
+    const bodies = Array.from({ length: nq }, (_, i) =>
+      JSON.stringify({
+        vector: Array.from(data.queries.subarray(i * opts.dimension, (i + 1) * opts.dimension)),
+        topK: opts.k,
+      }),
+    );
+    const out: ScaleFigures['http'] = [];
+    for (const c of opts.levels) {
+      const level = await runLevel(
+        {
+          url,
+          path: `/v1/collections/${SCALE_COLLECTION}/search`,
+          bodies,
+          levels: [c],
+          durationSeconds: opts.levelSeconds,
+          warmupSeconds: 0,
+        },
+        c,
+        opts.levelSeconds,
+      );
+      out.push({
+        concurrency: c,
+        qps: level.qps,
+        p50Ms: level.latency.p50Ms,
+        p99Ms: level.latency.p99Ms,
+        failureRate: level.failureRate,
+      });
+      opts.log(
+        `  http c=${c}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms`,
+      );
+    }
+    return out;
+  } finally {
+    await server.stop();
+  }
+}
+
+async function crashRestart(dataDir: string, pendingRows: number) {
+  const filler = child(['fill', dataDir, String(pendingRows)]);
+  await filler.line(/filled/);
+  filler.kill('SIGKILL');
+  await new Promise((r) => filler.on('exit', r));
+  const t = await timedOpen(dataDir, 'writable'); // replays the log, then checkpoints on close
+  return { pendingRows, ...t };
+}
+
+/** Builds, measures and tears down one collection per quantization, one after the other. */
+export async function runScale(
+  opts: ScaleOptions,
+): Promise<{ data: Record<string, unknown>; runs: ScaleFigures[] }> {
+  const data = scaleData(
+    join(opts.workDir, 'data'),
+    opts.rows,
+    opts.dimension,
+    opts.queries,
+    opts.k,
+    opts.log,
+  );
+  const runs: ScaleFigures[] = [];
+  for (const q of opts.quantizations) {
+    const dataDir = join(opts.workDir, `store-${q}`);
+    opts.log(`${q}: building ${opts.rows} x ${opts.dimension}`);
+    const built = await build(dataDir, data, opts, q);
+    const writable = await timedOpen(dataDir, 'writable');
+    const shared = await timedOpen(dataDir, 'shared');
+    const workers = await memory(dataDir, data, 2);
+    const index = duBytes(dataDir, (p) => p.endsWith('index.usearch'));
+    const dataBytes = duBytes(dataDir, (p) => p.includes('/data-'));
+    const hostPss = workers.reduce((a, w) => a + w.pss, 0);
+    const http = await httpSweep(dataDir, data, opts);
+    // Rows upserted since the last snapshot are what a restart must re-insert: the policy's limit.
+    const crash = await crashRestart(dataDir, 4095);
+    opts.log(
+      `  ${q}: restart after SIGKILL with ${crash.pendingRows} logged rows: ${crash.wallMs.toFixed(0)} ms`,
+    );
+    runs.push({
+      quantization: q,
+      buildSeconds: built.buildSeconds,
+      insertsPerSecond: opts.rows / built.buildSeconds,
+      snapshotSeconds: built.snapshotSeconds,
+      diskBytes: { index, data: dataBytes },
+      openMs: { writable: writable.wallMs, shared: shared.wallMs },
+      crashRestart: crash,
+      memory: {
+        workers,
+        hostPss,
+        oneCopyBytes: index + dataBytes,
+        hostPssOverOneCopy: hostPss / (index + dataBytes),
+      },
+      recall: built.recall,
+      http,
+    });
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  return {
+    data: {
+      rows: opts.rows,
+      dimension: opts.dimension,
+      queries: opts.queries,
+      k: opts.k,
+      distribution: '4096 centres, spread 1.5, unit vectors',
+    },
+    runs,
+  };
+}
