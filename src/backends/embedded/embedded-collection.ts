@@ -65,6 +65,10 @@ export class EmbeddedCollection {
   #index: HnswIndex;
   /** Slots below this are in the graph; rows appended during log replay wait above it. */
   #indexedSlots: number;
+  /** Slots below this were in the graph when it was loaded or last caught up. */
+  get #graphEnd(): number {
+    return this.#indexedSlots < 0 ? -1 - this.#indexedSlots : this.#indexedSlots;
+  }
   #idToSlot: Map<string, number> | null;
   readonly #order: (a: number, b: number) => number;
   #schema: CollectionSchema | undefined;
@@ -222,7 +226,7 @@ export class EmbeddedCollection {
       this.#idToSlot!.delete(id);
       this.#deleted.add(slot);
       removed++;
-      if (slot < this.#indexedSlots) fromGraph.push(slot);
+      if (slot < this.#graphEnd) fromGraph.push(slot);
     }
     this.#index.remove(fromGraph);
     return removed;
@@ -238,7 +242,7 @@ export class EmbeddedCollection {
    * from the raw vectors, each added with every core. Returns how many.
    */
   finishReplay(): number {
-    const from = this.#indexedSlots < 0 ? -1 - this.#indexedSlots : this.#indexedSlots;
+    const from = this.#graphEnd;
     const dim = this.spec.dimension;
     let added = 0;
     for (let start = from; start < this.#rows.slots; start += REBUILD_CHUNK) {
