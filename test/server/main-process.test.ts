@@ -58,6 +58,37 @@ describe('the server process (npm start)', () => {
     expect(await second.exited).toBe(0);
   });
 
+  it('starts again after half of the demo rows were deleted and the server was stopped (SIGTERM)', async () => {
+    const { dir: data, cleanup: clean } = tempDir();
+    try {
+      const env = { DATA_DIR: data, DEMO_SIZE: '2000' };
+      const first = startMain(env);
+      children.push(first.child);
+      const [, base] = await first.printed(/curl -s (http:\/\/[^/\s]+)\S* .*\n/);
+      const ids = Array.from({ length: 1000 }, (_, i) => `item-${i}`);
+      const res = await fetch(`${base}/v1/collections/products/vectors`, {
+        method: 'DELETE',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ids }),
+      });
+      expect(await res.json()).toMatchObject({ deleted: 1000 });
+      first.child.kill('SIGTERM');
+      expect(await first.exited).toBe(0);
+
+      const second = startMain(env);
+      children.push(second.child);
+      const [, again] = await second.printed(/curl -s (http:\/\/[^/\s]+)\S* .*\n/);
+      const info = (await (await fetch(`${again}/v1/collections/products`)).json()) as {
+        count: number;
+      };
+      expect(info.count).toBe(1000);
+      second.child.kill('SIGTERM');
+      expect(await second.exited).toBe(0);
+    } finally {
+      clean();
+    }
+  });
+
   it('refuses a bad setting at start-up with exit code 2 and a message naming it', async () => {
     const bad = startMain({ DATA_DIR: dir, WORKER_CONNECTIONS: 'lots' });
     children.push(bad.child);
