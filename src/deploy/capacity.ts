@@ -1,13 +1,17 @@
 /**
- * `npm run capacity [-- --qps 5000 --latency-ms 100]`: the whole chain's
- * concurrency numbers in one table (nginx -> PM2 workers -> admission ->
- * backend pool), from the same settings the stack runs with, and, given a
- * target, what Little's law says must be in flight (in-flight = QPS x latency).
+ * `npm run capacity [-- --qps 5000 --latency-ms 100] [--rows 50000000 --dimension 512]`:
+ * the whole chain's concurrency numbers in one table (nginx -> PM2 workers ->
+ * admission -> backend pool), from the same settings the stack runs with;
+ * given a target, what Little's law says must be in flight (in-flight = QPS x
+ * latency); given a collection's shape, the embedded backend's memory per
+ * quantization against the host's memory.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
+import { QUANTIZATIONS } from '../core/types.ts';
+import { estimateMemory } from './memory-estimate.ts';
 import { upstreamKeepaliveSeconds } from './nginx-config.ts';
 
 export interface CapacityRow {
@@ -117,7 +121,14 @@ export function littlesLaw(rows: CapacityRow[], qps: number, latencyMs: number) 
 
 function main(): void {
   const { values } = parseArgs({
-    options: { qps: { type: 'string' }, 'latency-ms': { type: 'string' } },
+    options: {
+      qps: { type: 'string' },
+      'latency-ms': { type: 'string' },
+      rows: { type: 'string' },
+      dimension: { type: 'string', default: '512' },
+      M: { type: 'string', default: '16' },
+      'memory-gib': { type: 'string' },
+    },
   });
   const config = loadConfig();
   const rows = capacityRows(config);
@@ -137,6 +148,34 @@ function main(): void {
         `the narrowest in-flight limit is ${narrowest?.layer} ${narrowest?.limit} = ${narrowest?.value}` +
         `${narrowest?.value !== null && narrowest && (narrowest.value ?? 0) < needed ? ' (too small!)' : ''}.\n` +
         'In-flight limits bound concurrency only; whether the CPUs hold that rate is for `npm run bench -- slo` to measure.\n',
+    );
+  }
+  if (values.rows) printMemory(config, values);
+}
+
+function printMemory(
+  config: Config,
+  values: { rows?: string; dimension?: string; M?: string; 'memory-gib'?: string },
+): void {
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(1)} GiB`;
+  const hostBytes = values['memory-gib'] ? Number(values['memory-gib']) * 2 ** 30 : totalmem();
+  const shape = {
+    rows: Number(values.rows),
+    dimension: Number(values.dimension),
+    M: Number(values.M),
+    workers: config.workers,
+  };
+  process.stdout.write(
+    `\nEmbedded backend, ${shape.rows} x ${shape.dimension} (M ${shape.M}, ${shape.workers} workers sharing one mapped index), host ${gib(hostBytes)}:\n`,
+  );
+  for (const quantization of QUANTIZATIONS) {
+    const m = estimateMemory({ ...shape, quantization });
+    const verdict =
+      m.residentBytes <= hostBytes * 0.8
+        ? 'fits'
+        : `does not fit: ${Math.ceil(m.residentBytes / (hostBytes * 0.8))} hosts (shards) at 80% memory`;
+    process.stdout.write(
+      `  ${quantization}: index ${gib(m.indexBytes)} (mapped once per host) + ${shape.workers} x ${gib(m.perWorkerBytes)} per worker = ${gib(m.residentBytes)} resident; ${gib(m.dataBytes)} of raw vectors and fields on disk -> ${verdict}\n`,
     );
   }
 }

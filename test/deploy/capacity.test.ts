@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { capacityRows, littlesLaw } from '../../src/deploy/capacity.ts';
+import { estimateMemory } from '../../src/deploy/memory-estimate.ts';
 
 describe('capacity', () => {
   it('multiplies per-worker limits by the workers and finds the narrowest in-flight limit', () => {
@@ -17,5 +18,22 @@ describe('capacity', () => {
     const plan = littlesLaw(rows, 5000, 100);
     expect(plan.needed).toBe(500);
     expect(plan.narrowest?.value).toBe(256);
+  });
+});
+
+describe('estimateMemory', () => {
+  it('sizes the index by quantization and keeps one mapped copy per host, not per worker', () => {
+    const base = { rows: 1_000_000, dimension: 512, workers: 16 } as const;
+    const f32 = estimateMemory({ ...base, quantization: 'f32' });
+    const i8 = estimateMemory({ ...base, quantization: 'i8' });
+    expect(f32.indexBytes - i8.indexBytes).toBe(1_000_000 * 512 * 3);
+    // 16 workers add their heaps, never another copy of the index.
+    expect(f32.residentBytes - f32.indexBytes).toBe(16 * f32.perWorkerBytes);
+    expect(f32.perWorkerBytes).toBeLessThan(200 * 2 ** 20);
+  });
+
+  it('says 50M x 512 needs more than one 32 GiB host even as int8', () => {
+    const m = estimateMemory({ rows: 50_000_000, dimension: 512, workers: 16, quantization: 'i8' });
+    expect(m.residentBytes).toBeGreaterThan(0.8 * 32 * 2 ** 30);
   });
 });
