@@ -246,6 +246,12 @@ export function parseDeleteBody(raw: unknown, limits: BodyLimits): string[] {
   return [...new Set(o.ids as string[])];
 }
 
+function parseIndex(raw: unknown): CollectionSpec['index'] {
+  const o = object(raw, 'index');
+  onlyKeys(o, ['M', 'efConstruction', 'efSearch', 'quantization'], 'index');
+  return o as CollectionSpec['index'];
+}
+
 export function parseCreateCollectionBody(raw: unknown): CollectionSpec {
   const o = object(raw, 'request body');
   onlyKeys(o, ['name', 'dimension', 'metric', 'fields', 'index'], 'create collection');
@@ -261,7 +267,6 @@ export function parseCreateCollectionBody(raw: unknown): CollectionSpec {
       onlyKeys(fo, ['name', 'type', 'maxLength'], `fields[${i}]`);
       return fo as unknown as FieldSchema;
     }),
-    index:
-      o.index === undefined ? undefined : (object(o.index, 'index') as CollectionSpec['index']),
+    index: o.index === undefined ? undefined : parseIndex(o.index),
   };
 }

@@ -268,6 +268,52 @@ describe('HTTP API through app.request()', () => {
         /params.ef must be an integer/,
       ],
       [
+        'an ef below topK (the search could not honour it)',
+        () => post('/v1/collections/items/search', { vector: vec(), topK: 10, params: { ef: 5 } }),
+        400,
+        /params.ef \(5\) must be at least topK \(10\)/,
+      ],
+      [
+        'an ef above the one limit of both backends (16,384)',
+        () => post('/v1/collections/items/search', { vector: vec(), params: { ef: 16_385 } }),
+        400,
+        /params.ef must be an integer from 1 to 16384/,
+      ],
+      [
+        'a field named __proto__ at create',
+        () =>
+          post('/v1/collections', {
+            name: 'proto',
+            dimension: 4,
+            fields: [{ name: '__proto__', type: 'string' }],
+          }),
+        400,
+        /field name "__proto__" is reserved/,
+      ],
+      [
+        'a field named constructor at create',
+        () =>
+          post('/v1/collections', {
+            name: 'ctor',
+            dimension: 4,
+            fields: [{ name: 'constructor', type: 'int' }],
+          }),
+        400,
+        /field name "constructor" is reserved/,
+      ],
+      [
+        'an unknown quantization',
+        () => post('/v1/collections', { name: 'q', dimension: 4, index: { quantization: 'pq' } }),
+        400,
+        /index.quantization must be one of f32, f16, i8/,
+      ],
+      [
+        'an unknown key inside index',
+        () => post('/v1/collections', { name: 'k', dimension: 4, index: { M: 16, foo: 1 } }),
+        400,
+        /index: unknown property "foo"/,
+      ],
+      [
         'an unknown output field',
         () => post('/v1/collections/items/search', { vector: vec(), outputFields: ['colour'] }),
         400,
