@@ -42,6 +42,7 @@ import { sloView } from './runners/latency.ts';
 import { type OpenLoopResult, openLoop, type Stage } from './runners/open-loop.ts';
 import { demoGroundTruth, measureRecall } from './runners/recall-run.ts';
 import { runScale } from './runners/scale.ts';
+import { runMilvusScale } from './runners/scale-milvus.ts';
 import { runLevel, sweep } from './runners/sweep.ts';
 import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
 
@@ -85,6 +86,7 @@ const OPTIONS = {
   port: { type: 'string', default: '18431' },
   'work-dir': { type: 'string', default: '.data/bench-scale' },
   'level-seconds': { type: 'string', default: '10' },
+  backend: { type: 'string', default: 'embedded' },
 } as const;
 
 type Values = ReturnType<
@@ -454,7 +456,7 @@ function cmdPlan(values: Values): PlanRun {
 
 async function cmdScale(values: Values): Promise<number> {
   const quantizations = values.quantizations!.split(',') as Quantization[];
-  const result = await runScale({
+  const options = {
     rows: num(values, 'rows'),
     dimension: num(values, 'dimension'),
     quantizations,
@@ -466,8 +468,15 @@ async function cmdScale(values: Values): Promise<number> {
     workDir: values['work-dir']!,
     port: num(values, 'port'),
     log: progress(values),
-  });
-  const out = values.out ?? `bench/results/scale-${values.rows}.json`;
+  };
+  // --backend milvus: the same data set in a real Milvus, through vecserve's Milvus backend.
+  const result =
+    values.backend === 'milvus'
+      ? { milvus: await runMilvusScale(options) }
+      : await runScale(options);
+  const out =
+    values.out ??
+    `bench/results/scale-${values.backend === 'milvus' ? 'milvus-' : ''}${values.rows}.json`;
   const file = {
     schema: 'vecserve-bench-scale/1',
     label: values.label ?? `scale ${values.rows} x ${values.dimension}`,

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend.ts';
+import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import type { Quantization, Row } from '../../../src/core/types.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData } from './scale-data.ts';
@@ -92,8 +93,67 @@ async function timedOpen(
   return { openMs: JSON.parse(line).openMs, wallMs: performance.now() - t0 };
 }
 
-function percentile(sorted: number[], p: number): number {
+export function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** recall@k and serial latency per ef, searching in this process (no HTTP). */
+export async function recallCurve(
+  b: SearchBackend,
+  data: ScaleData,
+  opts: Pick<ScaleOptions, 'dimension' | 'k' | 'efs' | 'log'>,
+  label: string,
+): Promise<ScaleFigures['recall']> {
+  const recall: ScaleFigures['recall'] = [];
+  const nq = data.queries.length / opts.dimension;
+  for (const ef of opts.efs) {
+    let found = 0;
+    const times: number[] = [];
+    for (let i = 0; i < nq; i++) {
+      const qv = data.queries.subarray(i * opts.dimension, (i + 1) * opts.dimension);
+      const t = performance.now();
+      const [hits] = await b.search(SCALE_COLLECTION, [qv], {
+        topK: opts.k,
+        filter: [],
+        outputFields: [],
+        ef: Math.max(ef, opts.k),
+      });
+      times.push(performance.now() - t);
+      const truth = new Set(
+        Array.from(data.truth.subarray(i * opts.k, (i + 1) * opts.k), (s) => `v-${s}`),
+      );
+      found += hits!.filter((h) => truth.has(h.id)).length;
+    }
+    times.sort((a, b) => a - b);
+    const total = times.reduce((a, b) => a + b, 0);
+    const r = found / (nq * opts.k);
+    recall.push({
+      ef,
+      recall: r,
+      qpsOneThread: nq / (total / 1000),
+      p99Ms: percentile(times, 0.99),
+    });
+    opts.log(
+      `  ${label}: ef ${ef} recall@${opts.k} ${r.toFixed(3)}, serial ${(total / nq).toFixed(2)} ms`,
+    );
+  }
+  return recall;
+}
+
+/** The rows of the scale set, in write batches (ids `v-<i>`, category A-D, price 0-99). */
+export function* scaleRows(data: ScaleData, rows: number, dimension: number): Generator<Row[]> {
+  for (let start = 0; start < rows; start += BATCH) {
+    const out: Row[] = [];
+    for (let i = start; i < Math.min(rows, start + BATCH); i++) {
+      const vector = data.vectors.subarray(i * dimension, (i + 1) * dimension);
+      out.push({
+        id: `v-${i}`,
+        vector: vector as unknown as number[],
+        fields: { category: 'ABCD'[i % 4]!, price: i % 100 },
+      });
+    }
+    yield out;
+  }
 }
 
 async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Quantization) {
@@ -117,57 +177,19 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Qu
     index: { M: 16, efConstruction: 200, efSearch: 64, quantization: q },
   });
   const t0 = performance.now();
-  for (let start = 0; start < opts.rows; start += BATCH) {
-    const rows: Row[] = [];
-    for (let i = start; i < Math.min(opts.rows, start + BATCH); i++) {
-      const vector = data.vectors.subarray(i * opts.dimension, (i + 1) * opts.dimension);
-      rows.push({
-        id: `v-${i}`,
-        vector: vector as unknown as number[],
-        fields: { category: 'ABCD'[i % 4]!, price: i % 100 },
-      });
-    }
+  let done = 0;
+  for (const rows of scaleRows(data, opts.rows, opts.dimension)) {
     await b.write(SCALE_COLLECTION, rows, { mode: 'insert' });
-    if ((start / BATCH) % 10 === 0) {
-      const s = (performance.now() - t0) / 1000;
-      opts.log(`  ${q}: ${start + rows.length} rows in ${s.toFixed(0)} s`);
+    done += rows.length;
+    if (done % (BATCH * 10) === 0) {
+      opts.log(`  ${q}: ${done} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
   }
   const buildSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   await b.flush(SCALE_COLLECTION);
   const snapshotSeconds = (performance.now() - t1) / 1000;
-  // recall vs ef, serial, in this process (writable: the same graph)
-  const recall: ScaleFigures['recall'] = [];
-  const nq = data.queries.length / opts.dimension;
-  for (const ef of opts.efs) {
-    let found = 0;
-    const times: number[] = [];
-    for (let i = 0; i < nq; i++) {
-      const qv = data.queries.subarray(i * opts.dimension, (i + 1) * opts.dimension);
-      const t = performance.now();
-      const [hits] = await b.search(SCALE_COLLECTION, [qv], {
-        topK: opts.k,
-        filter: [],
-        outputFields: [],
-        ef: Math.max(ef, opts.k),
-      });
-      times.push(performance.now() - t);
-      const truth = new Set(
-        Array.from(data.truth.subarray(i * opts.k, (i + 1) * opts.k), (s) => `v-${s}`),
-      );
-      found += hits!.filter((h) => truth.has(h.id)).length;
-    }
-    times.sort((a, b) => a - b);
-    const total = times.reduce((a, b) => a + b, 0);
-    recall.push({
-      ef,
-      recall: found / (nq * opts.k),
-      qpsOneThread: nq / (total / 1000),
-      p99Ms: percentile(times, 0.99),
-    });
-    opts.log(`  ${q}: ef ${ef} recall@${opts.k} ${(found / (nq * opts.k)).toFixed(3)}`);
-  }
+  const recall = await recallCurve(b, data, opts, q);
   await b.close();
   return { buildSeconds, snapshotSeconds, recall };
 }
@@ -190,18 +212,17 @@ async function memory(dataDir: string, data: ScaleData, workers: number) {
   }
 }
 
-async function httpSweep(dataDir: string, data: ScaleData, opts: ScaleOptions) {
+/** Closed-loop levels through the real HTTP server, started with `env`. */
+export async function httpSweep(
+  env: Record<string, string>,
+  data: ScaleData,
+  opts: Pick<ScaleOptions, 'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log'>,
+) {
   const url = `http://127.0.0.1:${opts.port}`;
   const server = await startServerProcess({
     command: process.execPath,
     args: ['--import', 'tsx', 'src/server/main.ts'],
-    env: {
-      DATA_DIR: dataDir,
-      PORT: String(opts.port),
-      DEMO_COLLECTION: '',
-      LOG_LEVEL: 'warn',
-      INDEX_MODE: 'writable',
-    },
+    env: { PORT: String(opts.port), DEMO_COLLECTION: '', LOG_LEVEL: 'warn', ...env },
     url,
     readyPath: '/readyz',
     timeoutMs: 600_000,
@@ -277,7 +298,7 @@ export async function runScale(
     const index = duBytes(dataDir, (p) => p.endsWith('index.usearch'));
     const dataBytes = duBytes(dataDir, (p) => p.includes('/data-'));
     const hostPss = workers.reduce((a, w) => a + w.pss, 0);
-    const http = await httpSweep(dataDir, data, opts);
+    const http = await httpSweep({ DATA_DIR: dataDir, INDEX_MODE: 'writable' }, data, opts);
     // Rows upserted since the last snapshot are what a restart must re-insert: the policy's limit.
     const crash = await crashRestart(dataDir, 4095);
     opts.log(
