@@ -14,6 +14,25 @@ import {
 } from './scale.ts';
 import { SCALE_COLLECTION, scaleData } from './scale-data.ts';
 
+/** RSS of a process and all its descendants (the PyPI launcher runs the server as a child). */
+function treeRssBytes(root: number): number {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss='], { encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number) as [number, number, number]);
+  const inTree = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of rows) {
+      if (inTree.has(ppid) && !inTree.has(pid)) {
+        inTree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return rows.filter(([pid]) => inTree.has(pid)).reduce((a, [, , rss]) => a + rss * 1024, 0);
+}
+
 export interface MilvusScaleFigures {
   server: string;
   index: string;
@@ -113,8 +132,7 @@ export async function runMilvusScale(opts: ScaleOptions): Promise<MilvusScaleFig
     const pid = Number(
       readFileSync(join(opts.workDir, 'milvus', `standalone-${port}`, 'server.pid'), 'utf8'),
     );
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const serverRssBytes = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+    const serverRssBytes = treeRssBytes(pid);
     const http = await httpSweep({ BACKEND: 'milvus', MILVUS_ADDRESS: address }, data, opts);
     await backend.close();
     await sdk.closeConnection();
