@@ -1,6 +1,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend.ts';
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import type { Quantization, Row } from '../../../src/core/types.ts';
@@ -58,7 +59,7 @@ function child(
 ): ChildProcess & { lines: string[]; line: (re: RegExp) => Promise<string> } {
   const c = spawn(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'scale-child.ts'), ...args],
+    ['--import', 'tsx', fileURLToPath(new URL('./scale-child.ts', import.meta.url)), ...args],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

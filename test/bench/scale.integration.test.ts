@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runScale } from '../../bench/harness/runners/scale.ts';
+import { tempDir } from '../helpers.ts';
+
+/**
+ * The scale benchmark's code paths at a size CI can afford: build, open in
+ * fresh processes, two shared workers' memory, recall against exact ground
+ * truth, HTTP levels through the real server, and a SIGKILL restart with the
+ * log at its checkpoint limit. The 1M figures come from the same code.
+ */
+describe('bench scale (small)', () => {
+  it('measures every figure of a quantization and cleans up its store', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const { runs } = await runScale({
+        rows: 3000,
+        dimension: 64,
+        quantizations: ['i8'],
+        queries: 50,
+        k: 10,
+        efs: [16, 256],
+        levels: [1, 4],
+        levelSeconds: 1,
+        workDir: dir,
+        port: 18_433,
+        log: () => {},
+      });
+      const r = runs[0]!;
+      expect(r.quantization).toBe('i8');
+      expect(r.insertsPerSecond).toBeGreaterThan(0);
+      expect(r.recall.map((p) => p.ef)).toEqual([16, 256]);
+      expect(r.recall[1]!.recall).toBeGreaterThan(r.recall[0]!.recall);
+      expect(r.recall[1]!.recall).toBeGreaterThan(0.8);
+      expect(r.memory.workers).toHaveLength(2);
+      for (const w of r.memory.workers) expect(w.pss).toBeGreaterThan(0);
+      expect(r.http.map((l) => l.concurrency)).toEqual([1, 4]);
+      for (const l of r.http) expect(l.failureRate).toBe(0);
+      expect(r.crashRestart.pendingRows).toBe(4095);
+      expect(r.crashRestart.openMs).toBeLessThan(10_000);
+      expect(existsSync(join(dir, 'store-i8'))).toBe(false);
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+});
