@@ -76,6 +76,7 @@ export interface Config {
   breakerOpenSeconds: number;
   breakerMaxOpenSeconds: number;
   breakerTrials: number;
+  breakerProbeSeconds: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   accessLog: boolean;
 }
@@ -626,9 +627,16 @@ export const SETTINGS: readonly SettingDef[] = [
   def(
     'breakerMaxOpenSeconds',
     'breaker_max_open',
-    () => 60,
+    () => 10,
     seconds(0.01, 86_400),
-    'Longest open period.',
+    'Longest open period (the health probe usually ends it sooner).',
+  ),
+  def(
+    'breakerProbeSeconds',
+    'breaker_probe',
+    () => 1,
+    seconds(0.05, 3600),
+    'While the breaker is open, check backend health this often; a healthy answer ends the open period.',
   ),
   def(
     'breakerTrials',

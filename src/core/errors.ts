@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'deadline_exceeded'
   | 'rate_limited'
   | 'overloaded'
+  | 'client_closed'
   | 'internal';
 
 export class ServiceError extends Error {
@@ -26,6 +27,16 @@ export class ServiceError extends Error {
     this.name = new.target.name;
     this.code = code;
     this.detail = detail;
+  }
+}
+
+/**
+ * The client went away before its answer: nobody reads it, and it says nothing
+ * about the backend's health (a circuit breaker must not count it).
+ */
+export class ClientClosedError extends ServiceError {
+  constructor(message = 'client closed the connection before the response') {
+    super('client_closed', message);
   }
 }
 

@@ -120,8 +120,9 @@ export class CircuitBreaker {
       this.#record(true, trial);
       return result;
     } catch (err) {
-      // An aborted call says nothing about the backend.
-      if (signal?.aborted && err === signal.reason) this.#release(trial);
+      // A call aborted for a reason that is no failure (the client left) says
+      // nothing about the backend; one aborted by its deadline does count.
+      if (signal?.aborted && err === signal.reason && !this.#isFailure(err)) this.#release(trial);
       else this.#record(!this.#isFailure(err), trial);
       throw err;
     }
@@ -136,8 +137,21 @@ export class CircuitBreaker {
       s.trialsInFlight++;
       return true;
     }
+    throw this.#refusal(s);
+  }
+
+  /**
+   * Throws the breaker's refusal while it is open, without taking a half-open
+   * trial slot: a cheap check at a request's arrival, before any work for it.
+   */
+  refuseIfOpen(): void {
+    this.#maybeHalfOpen();
+    if (this.#state.kind === 'open') throw this.#refusal(this.#state);
+  }
+
+  #refusal(s: BreakerState): Error {
     const retryAfterMs = s.kind === 'open' ? Math.max(0, s.until - this.#clock()) : 1000;
-    throw refusal(
+    return refusal(
       () =>
         new OverloadedError(
           'breaker_open',

@@ -10,8 +10,9 @@ import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RequestStats } from '../observability/request-stats.ts';
 import type { AppEnv } from './app-env.ts';
+import { guardBackend } from './guarded-backend.ts';
 import {
-  circuitBreaker,
+  breakerGate,
   concurrencyLimit,
   eventLoopGuard,
   rateLimit,
@@ -70,7 +71,8 @@ export function createApp(deps: AppDeps) {
     await next();
     if (lifecycle.draining) c.header('connection', 'close');
   });
-  // Admission, in order: rate limit -> concurrency/adaptive limit -> breaker -> deadline -> route.
+  // Admission, in order: rate limit -> concurrency/adaptive limit -> open breaker -> deadline -> route.
+  // The breaker counts the backend's own calls (guardBackend), never what a client did.
   const admission = deps.admission;
   const admissionMetrics =
     deps.admissionMetrics ?? new AdmissionMetrics(metrics.registry, () => admission ?? null);
@@ -85,14 +87,15 @@ export function createApp(deps: AppDeps) {
   }
   if (admission?.eventLoop) guards.push(eventLoopGuard({ guard: admission.eventLoop }));
   if (admission?.concurrency) guards.push(concurrencyLimit({ limiter: admission.concurrency }));
-  if (admission?.breaker) guards.push(circuitBreaker({ breaker: admission.breaker }));
+  if (admission?.breaker) guards.push(breakerGate({ breaker: admission.breaker }));
+  const backend = admission?.breaker ? guardBackend(deps.backend, admission.breaker) : deps.backend;
   guards.push(deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
   for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, ...guards);
 
   app.route(
     '/',
     operationRoutes({
-      backend: deps.backend,
+      backend,
       metrics,
       stats,
       lifecycle,
@@ -100,7 +103,7 @@ export function createApp(deps: AppDeps) {
       cluster: deps.cluster,
     }),
   );
-  app.route('/v1/collections', collectionRoutes(deps.backend, config, metrics));
+  app.route('/v1/collections', collectionRoutes(backend, config, metrics));
 
   app.notFound((c) =>
     problem(c, {
@@ -112,6 +115,13 @@ export function createApp(deps: AppDeps) {
   app.onError((err, c) => {
     if (isRateLimitedError(err)) admissionMetrics.rejections.inc({ reason: 'rate_limited' });
     else if (isOverloadedError(err)) admissionMetrics.rejections.inc({ reason: err.reason });
+    if (isServiceError(err) && err.code === 'client_closed') {
+      // Logged as what it is; the 499 goes to a socket nobody reads (as nginx records it).
+      logger.info(
+        { path: c.req.path, method: c.req.method },
+        'client closed the request before its answer',
+      );
+    }
     if (isServiceError(err)) return problemFromError(c, err);
     logger.error({ err, path: c.req.path }, 'unhandled error');
     return problem(c, { code: 'internal', status: 500, detail: 'internal server error' });

@@ -7,6 +7,7 @@ import type { Config } from '../config/settings.ts';
 import { startInternalServer } from '../lifecycle/internal-server.ts';
 import { workerIdentity } from '../lifecycle/worker-identity.ts';
 import { type Admission, createAdmission } from '../limits/admission.ts';
+import { probeWhileOpen } from '../limits/breaker-probe.ts';
 import { AdmissionMetrics } from '../observability/admission-metrics.ts';
 import { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
@@ -55,6 +56,14 @@ export async function startServer(
   admission.breaker?.onStateChange((s, previous) =>
     logger.warn({ breaker: s.kind, previous: previous.kind }, 'circuit breaker changed state'),
   );
+  // An open breaker ends as soon as the backend answers a health check again.
+  const stopProbe = admission.breaker
+    ? probeWhileOpen(
+        admission.breaker,
+        async () => (await store.health()).ok,
+        Math.round(config.breakerProbeSeconds * 1000),
+      )
+    : () => {};
   // Under PM2 each worker also listens on its own loopback port, so that any
   // worker can answer /metrics for the whole cluster.
   const lifecycle = { draining: false };
@@ -85,7 +94,10 @@ export async function startServer(
     admissionMetrics,
     cluster,
   });
-  const stopAdmission = () => admission?.eventLoop?.stop();
+  const stopAdmission = () => {
+    admission?.eventLoop?.stop();
+    stopProbe();
+  };
   const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
   const connections = new ConnectionTracker(server);
   server.maxConnections = config.workerConnections;

@@ -15,6 +15,8 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   deadline_exceeded: 504,
   rate_limited: 429,
   overloaded: 503,
+  // nginx's "client closed request": logged and counted, written to a socket nobody reads.
+  client_closed: 499 as ContentfulStatusCode,
   internal: 500,
 };
 
@@ -29,6 +31,7 @@ const TITLES: Record<string, string> = {
   deadline_exceeded: 'Deadline exceeded',
   rate_limited: 'Too many requests',
   overloaded: 'Server overloaded',
+  client_closed: 'Client closed request',
   unsupported_media_type: 'Unsupported media type',
   internal: 'Internal server error',
 };

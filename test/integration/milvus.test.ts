@@ -4,6 +4,7 @@
  * this one file, run in order, because the last test stops and restarts it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
@@ -274,6 +275,45 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       const metrics = await (await fetch(`${running.url}/metrics`)).text();
       expect(metrics).toMatch(/vecserve_milvus_pool_size\{endpoint="127.0.0.1:\d+"\} \d/);
       expect(metrics).toMatch(/vecserve_milvus_pool_acquire_wait_seconds_count\{endpoint=/);
+    });
+
+    it('keeps the breaker closed when eight clients give up and six upload half a body', async () => {
+      const batch = JSON.stringify({
+        vectors: Array.from({ length: 50 }, (_, i) => Array.from(queries[i % 5]!)),
+        topK: 100,
+        filter: { category: { in: ['A', 'C'] } },
+      });
+      await Promise.allSettled(
+        Array.from({ length: 8 }, () =>
+          fetch(`${running.url}/v1/collections/${name}/search/batch`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: batch,
+            signal: AbortSignal.timeout(3),
+          }),
+        ),
+      );
+      const { hostname, port } = new URL(running.url);
+      await Promise.all(
+        Array.from(
+          { length: 6 },
+          () =>
+            new Promise<void>((resolve) => {
+              const socket = connect(Number(port), hostname, () => {
+                socket.write(
+                  `POST /v1/collections/${name}/search HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{"vector":[`,
+                );
+                setTimeout(() => socket.destroy(), 200);
+              });
+              socket.on('error', () => {});
+              socket.on('close', () => resolve());
+            }),
+        ),
+      );
+      await new Promise((r) => setTimeout(r, 200));
+      const stats = await body(fetch(`${running.url}/v1/stats`));
+      expect(stats.admission.breaker.state).toBe('closed');
+      expect((await search(Array.from(queries[0]!))).status).toBe(200);
     });
 
     it('fails cleanly with 503 while Milvus is down, and recovers without a restart', async () => {

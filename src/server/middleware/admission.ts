@@ -94,24 +94,16 @@ export function concurrencyLimit(opts: { limiter: ConcurrencyLimiter }): Middlew
   };
 }
 
-class FailedResponse extends Error {}
-
 /**
- * Passes requests through the breaker. Errors below this point have already
- * become responses (Hono's error handler runs inside next()), so the outcome
- * is read from the status: 5xx counts against the backend, 4xx does not.
+ * Refuses at once (503 breaker_open, Retry-After) while the backend's breaker
+ * is open, before the request's body is read. It counts nothing: outcomes are
+ * counted on the backend's own calls (see guardBackend).
  */
-export function circuitBreaker(opts: { breaker: CircuitBreaker }): MiddlewareHandler {
+export function breakerGate(opts: { breaker: CircuitBreaker }): MiddlewareHandler {
   const { breaker } = opts;
-  return async function circuitBreaker(c, next) {
-    try {
-      await breaker.execute(async () => {
-        await next();
-        if (c.res.status >= 500) throw new FailedResponse(String(c.res.status));
-      });
-    } catch (err) {
-      if (!(err instanceof FailedResponse)) throw err;
-    }
+  return async function breakerGate(_c, next) {
+    breaker.refuseIfOpen();
+    await next();
   };
 }
 

@@ -1,14 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
-import { DeadlineExceededError, ServiceError } from '../../core/errors.ts';
+import { ClientClosedError, DeadlineExceededError } from '../../core/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { nodeBindings } from '../node-bindings.ts';
 
-/** The client went away; nobody will read the answer. */
-export class ClientClosedError extends ServiceError {
-  constructor() {
-    super('unavailable', 'client closed the connection before the response');
-  }
-}
+export { ClientClosedError };
 
 /**
  * Gives every request a deadline as an AbortSignal (`c.get('signal')`) that

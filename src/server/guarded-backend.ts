@@ -1,0 +1,38 @@
+import type { SearchBackend } from '../backends/search-backend.ts';
+import type { CircuitBreaker } from '../limits/circuit-breaker.ts';
+
+/**
+ * The backend behind the admission breaker: every call the backend really
+ * makes is counted, and nothing else is. A client that disconnects, uploads
+ * too slowly or sends a bad body never reaches these calls, or fails with an
+ * error the breaker does not count (client_closed, 4xx codes), so clients
+ * cannot open the breaker for everyone. Only data calls (search, write,
+ * delete, flush) are counted. `health` is not guarded: readiness and the
+ * probe that ends an open period must reach the real backend.
+ */
+export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): SearchBackend {
+  // The call's own signal lets the breaker tell a client that left from a deadline that passed.
+  const guarded =
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      const last = args[args.length - 1] as { signal?: AbortSignal } | undefined;
+      const signal = typeof last === 'object' && last !== null ? last.signal : undefined;
+      return breaker.execute(() => fn.apply(backend, args), signal);
+    };
+  return {
+    kind: backend.kind,
+    // Metadata calls are not counted: a cached schema answering would reset a
+    // streak of failing searches. They still meet the breaker at arrival (breakerGate).
+    listCollections: (opts) => backend.listCollections(opts),
+    describe: (name, opts) => backend.describe(name, opts),
+    schema: (name, opts) => backend.schema(name, opts),
+    createCollection: (spec, opts) => backend.createCollection(spec, opts),
+    dropCollection: (name, opts) => backend.dropCollection(name, opts),
+    search: guarded(backend.search),
+    write: guarded(backend.write),
+    delete: guarded(backend.delete),
+    flush: guarded(backend.flush),
+    health: (opts) => backend.health(opts),
+    close: () => backend.close(),
+  };
+}
