@@ -13,6 +13,8 @@ export interface Config {
   workerConnections: number;
   backlog: number;
   keepaliveSeconds: number;
+  headersTimeoutSeconds: number;
+  requestTimeoutSeconds: number;
   timeoutSeconds: number;
   gracefulTimeoutSeconds: number;
   maxRequests: number;
@@ -174,7 +176,7 @@ export const SETTINGS: readonly SettingDef[] = [
     'worker_connections',
     () => 1000,
     integer(1, 1_000_000),
-    'Open connections per worker before new ones are refused (server.maxConnections).',
+    'Open connections per worker; past it the longest-idle connection (keep-alive, or one that never sent a full request) is closed to make room, and a new one is refused only when none is idle.',
     'worker_connections',
   ),
   def(
@@ -192,6 +194,20 @@ export const SETTINGS: readonly SettingDef[] = [
     seconds(0, 3600),
     'Idle keep-alive timeout (server.keepAliveTimeout); keep it above nginx upstream keepalive_timeout (60 s).',
     'keepalive',
+  ),
+  def(
+    'headersTimeoutSeconds',
+    'headers_timeout',
+    () => 10,
+    seconds(0.1, 3600),
+    "Time to receive a request's headers; a slower client (slowloris) gets 408 and is cut, checked every second.",
+  ),
+  def(
+    'requestTimeoutSeconds',
+    'request_timeout',
+    () => 30,
+    seconds(0.1, 3600),
+    'Time to receive a whole request, headers and body; a slower upload gets 408 problem+json and is cut.',
   ),
   def(
     'timeoutSeconds',

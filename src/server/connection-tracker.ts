@@ -6,23 +6,59 @@ import type { Socket } from 'node:net';
  * skips a socket that connected but has not sent a request yet (clients and
  * nginx pre-connect), which would hold a graceful shutdown open until the
  * client gives up; this closes those too.
+ *
+ * With `maxConnections`, a connection past the limit makes room by closing the
+ * socket idle the longest (a keep-alive socket between requests, or one that
+ * never completed a request); only when every socket is serving a request is
+ * the new one refused. Idle or slow sockets cannot lock working clients out
+ * (Node's own server.maxConnections refuses the newcomer instead).
  */
 export class ConnectionTracker {
+  /** Requests in progress per socket. */
   readonly #active = new Map<Socket, number>();
+  /** When each socket last became idle (insertion order = oldest first for idle ones). */
+  readonly #idleSince = new Map<Socket, number>();
+  #evicted = 0;
+  #refused = 0;
 
-  constructor(server: Server) {
+  constructor(server: Server, opts: { maxConnections?: number } = {}) {
+    const max = opts.maxConnections ?? Number.POSITIVE_INFINITY;
     server.on('connection', (socket: Socket) => {
       this.#active.set(socket, 0);
-      socket.once('close', () => this.#active.delete(socket));
+      this.#idleSince.set(socket, performance.now());
+      socket.once('close', () => {
+        this.#active.delete(socket);
+        this.#idleSince.delete(socket);
+      });
+      if (this.#active.size > max) this.#makeRoom(socket);
     });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
       this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
+      this.#idleSince.delete(socket);
       res.once('close', () => {
+        if (!this.#active.has(socket)) return;
         const n = (this.#active.get(socket) ?? 1) - 1;
-        if (this.#active.has(socket)) this.#active.set(socket, n);
+        this.#active.set(socket, n);
+        if (n === 0) this.#idleSince.set(socket, performance.now());
       });
     });
+  }
+
+  #makeRoom(newcomer: Socket): void {
+    for (const socket of this.#idleSince.keys()) {
+      if (socket === newcomer) continue;
+      socket.destroy(); // the oldest idle one: Map keeps insertion order
+      this.#evicted++;
+      return;
+    }
+    newcomer.destroy();
+    this.#refused++;
+  }
+
+  /** Idle sockets closed to make room, and new ones refused because none was idle. */
+  get evictions(): { evicted: number; refused: number } {
+    return { evicted: this.#evicted, refused: this.#refused };
   }
 
   get open(): number {

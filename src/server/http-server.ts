@@ -13,6 +13,7 @@ import { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createApp } from './app.ts';
+import { answerClientErrors } from './client-errors.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
 
 export interface RunningServer {
@@ -98,12 +99,19 @@ export async function startServer(
     admission?.eventLoop?.stop();
     stopProbe();
   };
-  const server = createAdaptorServer({ fetch: built.app.fetch }) as Server;
-  const connections = new ConnectionTracker(server);
-  server.maxConnections = config.workerConnections;
-  server.keepAliveTimeout = config.keepaliveSeconds * 1000;
-  server.headersTimeout = config.keepaliveSeconds * 1000 + 1000;
-  server.requestTimeout = Math.max(config.timeoutSeconds * 1000 * 2, 30_000);
+  const server = createAdaptorServer({
+    fetch: built.app.fetch,
+    serverOptions: {
+      // Node checks these timeouts every connectionsCheckingInterval (30 s by
+      // default): once a second cuts a slowloris within its headers timeout.
+      connectionsCheckingInterval: 1000,
+      headersTimeout: config.headersTimeoutSeconds * 1000,
+      requestTimeout: Math.max(config.requestTimeoutSeconds, config.headersTimeoutSeconds) * 1000,
+      keepAliveTimeout: config.keepaliveSeconds * 1000,
+    },
+  }) as Server;
+  answerClientErrors(server);
+  const connections = new ConnectionTracker(server, { maxConnections: config.workerConnections });
   await beforeListen?.(store);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
