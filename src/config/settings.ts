@@ -70,6 +70,8 @@ export interface Config {
   adaptiveMaxLimit: number;
   queueLimit: number;
   queueTimeoutSeconds: number;
+  queueTargetSeconds: number;
+  queueIntervalSeconds: number;
   breaker: 'off' | 'consecutive' | 'rate';
   breakerThreshold: number;
   breakerFailureRate: number;
@@ -597,6 +599,20 @@ export const SETTINGS: readonly SettingDef[] = [
     () => 1,
     seconds(0.001, 3600),
     'Longest wait for a slot before 503.',
+  ),
+  def(
+    'queueTargetSeconds',
+    'queue_target',
+    () => 0.05,
+    seconds(0, 3600),
+    'Controlled delay: once the queue has not drained for QUEUE_INTERVAL, a request that waited longer than this is refused (503 queue_delay) instead of served late; 0 turns it off.',
+  ),
+  def(
+    'queueIntervalSeconds',
+    'queue_interval',
+    () => 0.1,
+    seconds(0.001, 3600),
+    'How long the queue must stay non-empty before QUEUE_TARGET applies.',
   ),
   def(
     'breaker',

@@ -4,6 +4,7 @@ import { ServiceError } from '../core/errors.ts';
 export type ShedReason =
   | 'queue_full'
   | 'queue_timeout'
+  | 'queue_delay'
   | 'concurrency_limit'
   | 'adaptive_limit'
   | 'breaker_open'

@@ -91,6 +91,8 @@ export function createAdmission(
       limit,
       maxQueue: config.queueLimit,
       queueTimeoutMs: Math.round(config.queueTimeoutSeconds * 1000),
+      queueTargetMs: Math.round(config.queueTargetSeconds * 1000),
+      queueIntervalMs: Math.round(config.queueIntervalSeconds * 1000),
       onQueueWait: opts.onQueueWait,
     });
   }

@@ -5,7 +5,7 @@ import { type Clock, monotonicClock } from './clock.ts';
 /** The refusals this limiter makes (breaker and event-loop refusals happen elsewhere). */
 type LimiterRefusal = Extract<
   ShedReason,
-  'queue_full' | 'queue_timeout' | 'concurrency_limit' | 'adaptive_limit'
+  'queue_full' | 'queue_timeout' | 'queue_delay' | 'concurrency_limit' | 'adaptive_limit'
 >;
 
 export interface ConcurrencyLimiterOptions {
@@ -15,6 +15,16 @@ export interface ConcurrencyLimiterOptions {
   maxQueue?: number;
   /** How long a request may wait in the queue before it is refused. @default 1000 */
   queueTimeoutMs?: number;
+  /**
+   * Controlled delay (CoDel as Facebook applies it to server queues): once the
+   * queue has not been empty for `queueIntervalMs`, it is a standing queue of
+   * work that cannot catch up, and a waiter older than this target is refused
+   * at once when its turn comes instead of being served late. 0 turns it off.
+   * @default 0
+   */
+  queueTargetMs?: number;
+  /** See queueTargetMs. @default 100 */
+  queueIntervalMs?: number;
   clock?: Clock;
   /** Called with each queued request's wait, admitted or not (for a histogram). */
   onQueueWait?: (ms: number) => void;
@@ -52,6 +62,7 @@ export class ConcurrencyLimiter {
   readonly rejections: Record<LimiterRefusal | 'aborted', number> = {
     queue_full: 0,
     queue_timeout: 0,
+    queue_delay: 0,
     concurrency_limit: 0,
     adaptive_limit: 0,
     aborted: 0,
@@ -60,6 +71,10 @@ export class ConcurrencyLimiter {
   readonly #clock: Clock;
   readonly #onQueueWait?: (ms: number) => void;
   readonly #queue: Waiter[] = [];
+  readonly #targetMs: number;
+  readonly #intervalMs: number;
+  /** When the queue was last seen empty. */
+  #lastEmpty = 0;
   #head = 0;
   #waiting = 0;
   #inFlight = 0;
@@ -80,6 +95,9 @@ export class ConcurrencyLimiter {
     }
     this.#clock = opts.clock ?? monotonicClock;
     this.#onQueueWait = opts.onQueueWait;
+    this.#targetMs = opts.queueTargetMs ?? 0;
+    this.#intervalMs = opts.queueIntervalMs ?? 100;
+    this.#lastEmpty = this.#clock();
   }
 
   get limit(): number {
@@ -160,6 +178,7 @@ export class ConcurrencyLimiter {
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
+      if (this.#waiting === 0) this.#lastEmpty = w.enqueuedAt;
       this.#queue.push(w);
       this.#waiting++;
     });
@@ -195,9 +214,30 @@ export class ConcurrencyLimiter {
       const w = this.#queue[this.#head]!;
       this.#queue[this.#head++] = undefined as unknown as Waiter;
       if (w.done) continue; // timed out or aborted while waiting
+      const now = this.#clock();
+      const waited = now - w.enqueuedAt;
       this.#finish(w);
+      if (
+        this.#targetMs > 0 &&
+        waited > this.#targetMs &&
+        now - this.#lastEmpty > this.#intervalMs
+      ) {
+        // A standing queue: serving this one late helps nobody; the next is fresher.
+        this.rejections.queue_delay++;
+        w.reject(
+          refusal(
+            () =>
+              new OverloadedError(
+                'queue_delay',
+                `waited ${Math.round(waited)} ms in a queue that has not drained for ${Math.round(now - this.#lastEmpty)} ms (target ${this.#targetMs} ms)`,
+              ),
+          ),
+        );
+        continue;
+      }
       w.resolve(this.#grant());
     }
+    if (this.#waiting === 0) this.#lastEmpty = this.#clock();
     // Compact the array once the consumed prefix dominates it.
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue.splice(0, this.#head);

@@ -75,3 +75,52 @@ describe('ConcurrencyLimiter', () => {
     expect(err.message).toMatch(/1 requests in flight \(limit 1\)/);
   });
 });
+
+describe('ConcurrencyLimiter controlled delay', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+  const clock = () => Date.now();
+
+  it('sheds old waiters of a standing queue first, and serves fresh ones fast', async () => {
+    const l = new ConcurrencyLimiter({
+      limit: 1,
+      maxQueue: 100,
+      queueTimeoutMs: 10_000,
+      queueTargetMs: 50,
+      queueIntervalMs: 100,
+      clock,
+    });
+    let held = await l.acquire();
+    const old = Array.from({ length: 5 }, () => l.acquire());
+    const outcomes = old.map((p) =>
+      p.then(
+        () => 'served',
+        (e) => e.reason as string,
+      ),
+    );
+    await vi.advanceTimersByTimeAsync(200); // the queue has stood for 200 ms
+    const fresh = l.acquire();
+    await vi.advanceTimersByTimeAsync(10);
+    held.release(); // the five old ones are refused at their turn; the fresh one is served
+    held = await fresh;
+    expect(await Promise.all(outcomes)).toEqual(Array(5).fill('queue_delay'));
+    expect(l.rejections.queue_delay).toBe(5);
+    held.release();
+  });
+
+  it('serves a queue that drains in time, however long each waited below the interval', async () => {
+    const l = new ConcurrencyLimiter({
+      limit: 1,
+      maxQueue: 10,
+      queueTargetMs: 5,
+      queueIntervalMs: 100,
+      clock,
+    });
+    const held = await l.acquire();
+    const waiter = l.acquire();
+    await vi.advanceTimersByTimeAsync(60); // above target, but the queue has not stood for an interval
+    held.release();
+    (await waiter).release();
+    expect(l.rejections.queue_delay).toBe(0);
+  });
+});

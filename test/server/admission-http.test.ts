@@ -57,7 +57,12 @@ describe('admission control over a real socket', () => {
   it('sheds a burst past concurrency + queue with an immediate 503, and serves the rest', async () => {
     const fake = new FakeBackend();
     fake.searchDelayMs = 300;
-    const s = await start(fake, { concurrencyLimit: 2, queueLimit: 2, queueTimeoutSeconds: 5 });
+    const s = await start(fake, {
+      concurrencyLimit: 2,
+      queueLimit: 2,
+      queueTimeoutSeconds: 5,
+      queueTargetSeconds: 0, // this test is about the length bound; 300 ms waits would be shed by delay
+    });
     const t0 = performance.now();
     const timed = Array.from({ length: 7 }, () =>
       search(s.url).then((r) => ({ r, ms: performance.now() - t0 })),
