@@ -165,3 +165,43 @@ describe('admission control over a real socket', () => {
     expect((await search(s.url)).status).toBe(200);
   });
 });
+
+describe('admission decides before the body is read', () => {
+  it('never parses the body of a refused request (rate limit, full queue, open breaker)', async () => {
+    const { vi } = await import('vitest');
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      const fake = new FakeBackend();
+      fake.searchDelayMs = 200;
+      const s = await start(fake, {
+        rateLimit: 3,
+        rateLimitBurst: 3,
+        rateLimitKey: 'global',
+        concurrencyLimit: 1,
+        queueLimit: 0,
+      });
+      const send = (i: number) =>
+        fetch(`${s.url}/v1/collections/items/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          // An unknown key: an admitted request parses it, then gets a 400; a refused one never does.
+          body: `{"vector":[0,0],"x-marker-${i}":1}`,
+            ',"filter":{"marker-',
+            ',"params":{},"x-marker-',
+          ),
+        });
+      const statuses = (await Promise.all(Array.from({ length: 12 }, (_, i) => send(i)))).map(
+        (r) => r.status,
+      );
+      const refused = statuses.filter((st) => st === 429 || st === 503).length;
+      expect(refused).toBeGreaterThanOrEqual(9);
+      const parsedBodies = parse.mock.calls.filter(([text]) =>
+        String(text).includes('x-marker-'),
+      ).length;
+      // Only admitted requests reach the parser (they then fail validation or succeed: no matter).
+      expect(parsedBodies).toBe(statuses.length - refused);
+    } finally {
+      parse.mockRestore();
+    }
+  });
+});
