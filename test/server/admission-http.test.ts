@@ -186,9 +186,6 @@ describe('admission decides before the body is read', () => {
           headers: { 'content-type': 'application/json' },
           // An unknown key: an admitted request parses it, then gets a 400; a refused one never does.
           body: `{"vector":[0,0],"x-marker-${i}":1}`,
-            ',"filter":{"marker-',
-            ',"params":{},"x-marker-',
-          ),
         });
       const statuses = (await Promise.all(Array.from({ length: 12 }, (_, i) => send(i)))).map(
         (r) => r.status,
