@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import { resolveIndexMode } from '../config/load-config.ts';
+import { resolveIndexMode, resolveSearchThreads } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { ensureDemoCollection } from '../data/demo-collection.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -30,6 +30,7 @@ export async function openBackend(
       const options = {
         dataDir: config.dataDir,
         bruteForceLimit: config.bruteForceLimit,
+        searchThreads: resolveSearchThreads(config),
         logger,
       };
       const mode = resolveIndexMode(config);

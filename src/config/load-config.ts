@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { type Config, Expected, SETTINGS } from './settings.ts';
 
 /** A bad setting, named with where it came from and the value given. */
@@ -95,6 +96,12 @@ function applyBind(config: Record<string, unknown>, raw: unknown, where: string)
 }
 
 /** The embedded index mode this process should use. */
+/** SEARCH_THREADS, with -1 (auto) resolved to the cores each worker can have. */
+export function resolveSearchThreads(config: Config, cores = availableParallelism()): number {
+  if (config.searchThreads >= 0) return config.searchThreads;
+  return Math.max(1, Math.floor(cores / config.workers));
+}
+
 export function resolveIndexMode(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,

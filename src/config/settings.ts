@@ -58,6 +58,7 @@ export interface Config {
   maxBatch: number;
   maxWriteRows: number;
   bruteForceLimit: number;
+  searchThreads: number;
   rateLimit: number;
   rateLimitBurst: number;
   rateLimitAlgorithm: 'token-bucket' | 'leaky-bucket' | 'sliding-window' | 'sliding-log';
@@ -514,6 +515,14 @@ export const SETTINGS: readonly SettingDef[] = [
     () => 2048,
     integer(0, 10_000_000),
     'Embedded: filtered searches matching at most this many rows are answered exactly.',
+  ),
+  def(
+    'searchThreads',
+    'search_threads',
+    () => -1,
+    integer(-1, 1024),
+    'Embedded: threads per worker that run searches off the event loop (0: on it; -1: CPU count / WORKERS, at least 1, so workers x threads stays near the core count, like Gunicorn workers x threads).',
+    'threads',
   ),
   def(
     'rateLimit',

@@ -28,6 +28,7 @@ import type {
 import { EmbeddedCollection, type OpenMode } from './embedded-collection.ts';
 import { verifyIndexFile } from './hnsw-index.ts';
 import { isLegacySnapshot, openLegacySnapshot } from './legacy-snapshot.ts';
+import { SearchThreads } from './search-threads.ts';
 import {
   CURRENT,
   currentSnapshot,
@@ -74,12 +75,23 @@ export interface EmbeddedBackendOptions {
   compactRemovedShare?: number;
   /** Check each index file in a child process before opening it. @default true */
   verifyOnOpen?: boolean;
+  /**
+   * Threads that run searches off the event loop, each over a read-only view of
+   * the snapshot in force; 0 searches on the calling thread. A collection with
+   * writes not yet in a snapshot is searched on the calling thread until its
+   * next checkpoint (threads never answer from stale data). @default 0
+   */
+  searchThreads?: number;
   logger?: BackendLog;
 }
 
 interface Entry {
   collection: EmbeddedCollection;
   dir: string;
+  /** The snapshot in force (what search threads open). */
+  snapshotDir: string;
+  /** Writes were applied since `snapshotDir`: search threads would answer from stale data. */
+  dirty: boolean;
   wal: WriteAheadLog<WalHeader>;
   /** Rows upserted since the last snapshot: graph insertions a restart would redo. */
   pendingRows: number;
@@ -107,6 +119,9 @@ export class EmbeddedBackend implements SearchBackend {
   #unopened = new Set<string>();
   #lock: LockFile;
   #closed = false;
+  #threads: SearchThreads | null = null;
+  /** Where searches ran: on a search thread, or on the calling (event loop) thread. */
+  readonly searchesRun = { threads: 0, loop: 0, threadFailures: 0 };
 
   constructor(options: EmbeddedBackendOptions) {
     this.options = {
@@ -115,10 +130,13 @@ export class EmbeddedBackend implements SearchBackend {
       checkpointRows: 4096,
       compactRemovedShare: 0.25,
       verifyOnOpen: true,
+      searchThreads: 0,
       logger: SILENT,
       ...options,
     };
     this.#lock = new LockFile(join(options.dataDir, 'writer.lock'));
+    if (this.options.searchThreads > 0)
+      this.#threads = new SearchThreads(this.options.searchThreads);
   }
 
   get #collectionsDir(): string {
@@ -174,7 +192,7 @@ export class EmbeddedBackend implements SearchBackend {
     const lock = new LockFile(join(options.dataDir, 'writer.lock'));
     await lock.acquire(lockTimeoutMs);
     try {
-      const writable = new EmbeddedBackend({ ...options, mode: 'writable' });
+      const writable = new EmbeddedBackend({ ...options, mode: 'writable', searchThreads: 0 });
       writable.#lock = lock; // already held
       await writable.init({ lazy: true });
       await writable.#foldPending();
@@ -251,8 +269,17 @@ export class EmbeddedBackend implements SearchBackend {
           'open it writable once (or via openShared) to fold them in',
       );
     }
-    const entry: Entry = { collection, dir, wal, pendingRows: 0, tail: Promise.resolve() };
+    const entry: Entry = {
+      collection,
+      dir,
+      snapshotDir,
+      dirty: false,
+      wal,
+      pendingRows: 0,
+      tail: Promise.resolve(),
+    };
     const { refused, indexed } = this.#replay(name, entry, records);
+    entry.dirty = records.length > 0 || !readable;
     this.#entries.set(name, entry);
     this.#unopened.delete(name);
     if (records.length > 0 || !readable) {
@@ -279,7 +306,15 @@ export class EmbeddedBackend implements SearchBackend {
     }
     const collection = openLegacySnapshot(dir, snapshotDir, this.options.bruteForceLimit);
     const wal = new WriteAheadLog<WalHeader>(join(dir, WAL_FILE));
-    const entry: Entry = { collection, dir, wal, pendingRows: 0, tail: Promise.resolve() };
+    const entry: Entry = {
+      collection,
+      dir,
+      snapshotDir,
+      dirty: true,
+      wal,
+      pendingRows: 0,
+      tail: Promise.resolve(),
+    };
     this.#replay(name, entry, wal.replay());
     await this.#checkpoint(entry, true);
     this.#entries.set(name, entry);
@@ -381,6 +416,8 @@ export class EmbeddedBackend implements SearchBackend {
       const entry: Entry = {
         collection,
         dir,
+        snapshotDir: '',
+        dirty: true,
         wal: new WriteAheadLog<WalHeader>(join(dir, WAL_FILE)),
         pendingRows: 0,
         tail: Promise.resolve(),
@@ -405,7 +442,8 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
-    const { collection } = await this.#get(name);
+    const e = await this.#get(name);
+    const { collection } = e;
     opts.signal?.throwIfAborted();
     for (const v of vectors) {
       if (v.length !== collection.spec.dimension) {
@@ -414,6 +452,35 @@ export class EmbeddedBackend implements SearchBackend {
         );
       }
     }
+    if (this.#threads && !e.dirty && e.snapshotDir) {
+      const params = {
+        topK: opts.topK,
+        filter: opts.filter,
+        outputFields: opts.outputFields,
+        ef: opts.ef,
+      };
+      try {
+        const hits = await this.#threads.search({
+          collectionDir: e.dir,
+          snapshotDir: e.snapshotDir,
+          bruteForceLimit: this.options.bruteForceLimit,
+          queries: vectors,
+          params,
+        });
+        this.searchesRun.threads++;
+        return hits;
+      } catch (err) {
+        // E.g. a snapshot replaced (and removed) between dispatch and open: answer here.
+        if (this.#closed) throw err;
+        this.searchesRun.threadFailures++;
+        this.#log.warn(
+          { collection: name, err: (err as Error).message },
+          'search thread failed; searching on the event loop',
+        );
+        opts.signal?.throwIfAborted();
+      }
+    }
+    this.searchesRun.loop++;
     return collection.search(vectors, opts);
   }
 
@@ -443,6 +510,7 @@ export class EmbeddedBackend implements SearchBackend {
       const ids = rows.map((r) => r.id ?? randomUUID());
       const fields = rows.map((r) => r.fields);
       const seq = e.collection.walSeq + 1;
+      e.dirty = true;
       await e.wal.append({ seq, op: 'upsert', ids, fields }, new Uint8Array(vectors.buffer));
       e.collection.upsert(ids, fields, vectors);
       e.collection.walSeq = seq;
@@ -456,6 +524,7 @@ export class EmbeddedBackend implements SearchBackend {
     const e = await this.#writable(name);
     return this.#serialize(e, async () => {
       const seq = e.collection.walSeq + 1;
+      e.dirty = true;
       await e.wal.append({ seq, op: 'delete', ids }, new Uint8Array(0));
       const deleted = e.collection.delete(ids);
       e.collection.walSeq = seq;
@@ -484,6 +553,7 @@ export class EmbeddedBackend implements SearchBackend {
       await e.wal.close();
       e.collection.close();
     }
+    await this.#threads?.close();
     this.#lock.release();
   }
 
@@ -529,6 +599,8 @@ export class EmbeddedBackend implements SearchBackend {
           : ({ ok: true, ms: 0 } as const);
       if (v.ok) {
         switchTo(e.dir, dir, { ...manifest, verified: { inChildProcess: true, ms: v.ms } });
+        e.snapshotDir = dir;
+        e.dirty = false;
         return;
       }
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,92 @@
+import { Worker } from 'node:worker_threads';
+import { UnavailableError } from '../../core/errors.ts';
+import type { Hit } from '../../core/types.ts';
+import type { SearchParams } from './embedded-collection.ts';
+import type { SearchReply, SearchTask } from './search-thread.ts';
+
+interface Pending {
+  resolve: (hits: Hit[][]) => void;
+  reject: (err: Error) => void;
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, Pending>;
+}
+
+const ENTRY = new URL('./search-thread-entry.mjs', import.meta.url);
+
+/**
+ * A small pool of search threads (worker_threads), each with its own read-only
+ * view of the same snapshot files. A task goes to the thread with the fewest
+ * tasks in flight; a thread that dies fails only its own tasks and is replaced.
+ * Kept in-house rather than piscina: the pool needs per-thread state (open
+ * snapshots) and nothing else piscina adds.
+ *
+ * @example
+ * const pool = new SearchThreads(2);
+ * const hits = await pool.search({ collectionDir, snapshotDir, bruteForceLimit, queries, params });
+ */
+export class SearchThreads {
+  readonly size: number;
+  readonly #threads: Thread[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(size: number) {
+    if (!Number.isInteger(size) || size < 1) {
+      throw new TypeError(`SearchThreads: size must be a positive integer, got ${size}`);
+    }
+    this.size = size;
+    for (let i = 0; i < size; i++) this.#threads.push(this.#spawn());
+  }
+
+  #spawn(): Thread {
+    const worker = new Worker(ENTRY, { execArgv: [] });
+    const thread: Thread = { worker, pending: new Map() };
+    worker.on('message', (reply: SearchReply) => {
+      const p = thread.pending.get(reply.id);
+      if (!p) return;
+      thread.pending.delete(reply.id);
+      if (thread.pending.size === 0) worker.unref();
+      if ('error' in reply) p.reject(new Error(reply.error));
+      else p.resolve(reply.hits);
+    });
+    const fail = (why: string) => {
+      for (const p of thread.pending.values()) p.reject(new UnavailableError(why));
+      thread.pending.clear();
+      const at = this.#threads.indexOf(thread);
+      if (at >= 0 && !this.#closed) this.#threads[at] = this.#spawn();
+    };
+    worker.on('error', (err) => fail(`search thread failed: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (!this.#closed) fail(`search thread exited with code ${code}`);
+    });
+    worker.unref();
+    return thread;
+  }
+
+  /** Tasks in flight, over all threads. */
+  get inFlight(): number {
+    return this.#threads.reduce((n, t) => n + t.pending.size, 0);
+  }
+
+  search(task: Omit<SearchTask, 'id'> & { params: SearchParams }): Promise<Hit[][]> {
+    if (this.#closed) return Promise.reject(new UnavailableError('search threads are closed'));
+    let thread = this.#threads[0]!;
+    for (const t of this.#threads) if (t.pending.size < thread.pending.size) thread = t;
+    const id = this.#nextId++;
+    const { signal: _signal, ...params } = task.params as SearchParams & { signal?: AbortSignal };
+    return new Promise<Hit[][]>((resolve, reject) => {
+      // Referenced only while it has work: an idle pool never keeps a process alive.
+      if (thread.pending.size === 0) thread.worker.ref();
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.postMessage({ ...task, params, id } satisfies SearchTask);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(this.#threads.map((t) => t.worker.terminate()));
+  }
+}
