@@ -1,0 +1,199 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { GeneratorHealth } from './generator-monitor.ts';
+import { latencyHistogram, summarize } from './latency.ts';
+import type { OpenLoopResult } from './open-loop.ts';
+
+/** Installs (once) and returns the pinned vegeta binary: deploy/tools/install-vegeta.sh. */
+export function vegetaBinary(): string {
+  return execFileSync('bash', ['deploy/tools/install-vegeta.sh'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+export interface VegetaOptions {
+  url: string;
+  path: string;
+  bodies: string[];
+  rate: number;
+  seconds: number;
+  /** e.g. "0": pin the generator to these CPUs (taskset), away from the server. */
+  cpus?: string;
+  timeoutSeconds?: number;
+  lateMs?: number;
+}
+
+/**
+ * Open loop with vegeta, a compiled generator: request i is due at t0 + i/rate;
+ * its latency counts from that intended time (vegeta's own latency plus how late
+ * it was sent), as the Node runner does, so the two report alike. Returns the
+ * Node runner's result shape. The achieved send rate and late sends say whether
+ * the generator, not the server, was the limit.
+ */
+export async function vegetaOpenLoop(opts: VegetaOptions): Promise<OpenLoopResult> {
+  const bin = vegetaBinary();
+  const dir = mkdtempSync(join(tmpdir(), 'vegeta-'));
+  try {
+    const targets = opts.bodies
+      .map((b) =>
+        JSON.stringify({
+          method: 'POST',
+          url: `${opts.url}${opts.path}`,
+          body: Buffer.from(b).toString('base64'),
+          header: { 'Content-Type': ['application/json'] },
+        }),
+      )
+      .join('\n');
+    writeFileSync(join(dir, 'targets.json'), `${targets}\n`);
+    const attack = [
+      bin,
+      'attack',
+      '-format=json',
+      `-targets=${join(dir, 'targets.json')}`,
+      `-rate=${Math.round(opts.rate)}/1s`,
+      `-duration=${opts.seconds}s`,
+      `-timeout=${opts.timeoutSeconds ?? 10}s`,
+      '-max-workers=20000',
+      `-output=${join(dir, 'results.bin')}`,
+    ];
+    const argv = opts.cpus ? ['taskset', '-c', opts.cpus, ...attack] : attack;
+    const started = performance.now();
+    const cpuSeconds = await new Promise<number>((resolve, reject) => {
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'inherit'] });
+      // The generator's own CPU, read from /proc while it runs (it is gone at exit).
+      let last = 0;
+      const poll = setInterval(() => {
+        last = processCpuSeconds(child.pid!) ?? last;
+      }, 250);
+      child.on('error', reject);
+      child.on('exit', (code) => {
+        clearInterval(poll);
+        if (code !== 0) reject(new Error(`vegeta attack exited ${code}`));
+        else resolve(last);
+      });
+    });
+    const wallSeconds = (performance.now() - started) / 1000;
+    const csv = execFileSync(bin, ['encode', '-to=csv', join(dir, 'results.bin')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 30,
+    });
+    return summarizeVegeta(csv, opts, wallSeconds, (100 * cpuSeconds) / wallSeconds);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Builds the result from vegeta's CSV: timestamp(ns), code, latency(ns), ..., seq at column 8. */
+export function summarizeVegeta(
+  csv: string,
+  opts: Pick<VegetaOptions, 'rate' | 'seconds' | 'lateMs'>,
+  wallSeconds: number,
+  cpuPercent: number,
+): OpenLoopResult {
+  const lines = csv.split('\n').filter((l) => l.length > 0);
+  const rows = lines.map((l) => {
+    const f = csvFields(l, 9);
+    return { ts: Number(f[0]), code: Number(f[1]), latencyNs: Number(f[2]), seq: Number(f[8]) };
+  });
+  let t0 = Number.POSITIVE_INFINITY;
+  let tEnd = 0;
+  for (const r of rows) {
+    if (r.ts < t0) t0 = r.ts;
+    if (r.ts > tEnd) tEnd = r.ts;
+  }
+  const ok = latencyHistogram();
+  const all = latencyHistogram();
+  const refused = latencyHistogram();
+  const byOutcome: Record<string, number> = {};
+  let late = 0;
+  const lateMs = opts.lateMs ?? 10;
+  for (const r of rows) {
+    const intended = t0 + (r.seq * 1e9) / opts.rate;
+    const behindNs = Math.max(0, r.ts - intended);
+    if (behindNs > lateMs * 1e6) late++;
+    const us = Math.max(1, Math.round((r.latencyNs + behindNs) / 1000));
+    const key = r.code === 0 ? 'error' : String(r.code);
+    byOutcome[key] = (byOutcome[key] ?? 0) + 1;
+    if (r.code === 0) continue; // a transport error has no answer to time
+    all.recordValue(us);
+    if (r.code >= 200 && r.code < 300) ok.recordValue(us);
+    else if (r.code === 429 || r.code === 503) refused.recordValue(us);
+  }
+  const intendedCount = Math.round(opts.rate * opts.seconds);
+  const sent = rows.length;
+  const sendSpan = Math.max(1e-9, (tEnd - t0) / 1e9);
+  const okCount = ok.totalCount;
+  const reasons: string[] = [];
+  if (sent < intendedCount * 0.97) reasons.push(`vegeta sent ${sent} of ${intendedCount} requests`);
+  if (late > sent * 0.01) reasons.push(`${late} of ${sent} sends more than ${lateMs} ms late`);
+  // vegeta is multi-threaded: a figure near 100% per pinned core means it was the limit.
+  const generator: GeneratorHealth = {
+    cpuPercent: Math.round(cpuPercent),
+    eventLoopDelayP99Ms: 0,
+    eventLoopDelayMaxMs: 0,
+    trustworthy: reasons.length === 0,
+    reasons,
+  };
+  return {
+    intended: intendedCount,
+    sent,
+    late,
+    dropped: Math.max(0, intendedCount - sent),
+    durationSeconds: wallSeconds,
+    targetRate: opts.rate,
+    achievedSendRate: sent / sendSpan,
+    okPerSecond: okCount / opts.seconds,
+    errorRate: sent === 0 ? 0 : (sent - okCount) / sent,
+    latency: summarize(ok),
+    latencyAll: summarize(all),
+    refused: summarize(refused),
+    byOutcome,
+    scenarios: {},
+    generator,
+  };
+}
+
+/** The first `n` fields of a CSV line; a field may be quoted (vegeta's error text can hold commas). */
+export function csvFields(line: string, n: number): string[] {
+  const out: string[] = [];
+  let i = 0;
+  while (out.length < n && i <= line.length) {
+    if (line[i] === '"') {
+      let value = '';
+      i++;
+      for (;;) {
+        const q = line.indexOf('"', i);
+        if (q < 0) return out;
+        value += line.slice(i, q);
+        if (line[q + 1] === '"') {
+          value += '"';
+          i = q + 2;
+        } else {
+          i = q + 2; // past the quote and the comma
+          break;
+        }
+      }
+      out.push(value);
+    } else {
+      const c = line.indexOf(',', i);
+      const end = c < 0 ? line.length : c;
+      out.push(line.slice(i, end));
+      i = end + 1;
+    }
+  }
+  return out;
+}
+
+/** utime + stime of a process, in seconds (Linux). */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
