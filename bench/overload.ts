@@ -255,10 +255,20 @@ async function main() {
       const unloaded = summarize(await load(server.url, capacity / 4, seconds));
       process.stderr.write(`${conf.name}: overload (${capacity * factor}/s)...\n`);
       const overload = summarize(await load(server.url, capacity * factor, seconds));
+      // Right after the flood, the unloaded rate again: how soon is p99 back?
+      let recovery: { seconds: number | null; perSecondP99Ms: number[] } | null = null;
+      if (values.generator === 'vegeta') {
+        const after = (await load(server.url, capacity / 4, 10)) as { perSecondP99Ms?: number[] };
+        const p99s = after.perSecondP99Ms ?? [];
+        const bound = Math.max(1, 2 * unloaded.admittedMs.p99);
+        const back = p99s.findIndex((_, i) => p99s.slice(i).every((v) => v <= bound));
+        recovery = { seconds: back < 0 ? null : back, perSecondP99Ms: p99s.map(r2) };
+      }
       rows.push({
         configuration: conf.name,
         unloaded,
         overload,
+        recovery,
         admittedP99OverUnloadedP99: r2(
           overload.admittedMs.p99 / Math.max(0.01, unloaded.admittedMs.p99),
         ),
@@ -307,6 +317,7 @@ async function main() {
         'rejected p99': o.rejectedMs.p99,
         errors: JSON.stringify(o.otherOutcomes),
         'offered/s': o.offeredPerSecond,
+        'p99 back after (s)': (r.recovery as { seconds: number | null } | null)?.seconds ?? '-',
         'sent/s': o.achievedSendRate,
         late: o.lateSends,
       };

@@ -33,7 +33,12 @@ export interface VegetaOptions {
  * Node runner's result shape. The achieved send rate and late sends say whether
  * the generator, not the server, was the limit.
  */
-export async function vegetaOpenLoop(opts: VegetaOptions): Promise<OpenLoopResult> {
+export type VegetaResult = OpenLoopResult & {
+  /** p99 of successful requests per second of the run, from intended send times. */
+  perSecondP99Ms: number[];
+};
+
+export async function vegetaOpenLoop(opts: VegetaOptions): Promise<VegetaResult> {
   const bin = vegetaBinary();
   const dir = mkdtempSync(join(tmpdir(), 'vegeta-'));
   try {
@@ -92,7 +97,7 @@ export function summarizeVegeta(
   opts: Pick<VegetaOptions, 'rate' | 'seconds' | 'lateMs'>,
   wallSeconds: number,
   cpuPercent: number,
-): OpenLoopResult {
+): VegetaResult {
   const lines = csv.split('\n').filter((l) => l.length > 0);
   const rows = lines.map((l) => {
     const f = csvFields(l, 9);
@@ -110,6 +115,7 @@ export function summarizeVegeta(
   const byOutcome: Record<string, number> = {};
   let late = 0;
   const lateMs = opts.lateMs ?? 10;
+  const perSecond: number[][] = [];
   for (const r of rows) {
     const intended = t0 + (r.seq * 1e9) / opts.rate;
     const behindNs = Math.max(0, r.ts - intended);
@@ -119,8 +125,11 @@ export function summarizeVegeta(
     byOutcome[key] = (byOutcome[key] ?? 0) + 1;
     if (r.code === 0) continue; // a transport error has no answer to time
     all.recordValue(us);
-    if (r.code >= 200 && r.code < 300) ok.recordValue(us);
-    else if (r.code === 429 || r.code === 503) refused.recordValue(us);
+    if (r.code >= 200 && r.code < 300) {
+      ok.recordValue(us);
+      const second = Math.floor((intended - t0) / 1e9);
+      (perSecond[second] ??= []).push(us / 1000);
+    } else if (r.code === 429 || r.code === 503) refused.recordValue(us);
   }
   const intendedCount = Math.round(opts.rate * opts.seconds);
   const sent = rows.length;
@@ -153,6 +162,11 @@ export function summarizeVegeta(
     byOutcome,
     scenarios: {},
     generator,
+    perSecondP99Ms: Array.from(perSecond, (xs) => {
+      if (!xs || xs.length === 0) return 0;
+      xs.sort((a, b) => a - b);
+      return xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+    }),
   };
 }
 
