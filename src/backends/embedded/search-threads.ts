@@ -85,8 +85,14 @@ export class SearchThreads {
     });
   }
 
+  /** Fails what is still in flight, then stops the threads. */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const t of this.#threads) {
+      for (const p of t.pending.values())
+        p.reject(new UnavailableError('search threads are closed'));
+      t.pending.clear();
+    }
     await Promise.all(this.#threads.map((t) => t.worker.terminate()));
   }
 }
