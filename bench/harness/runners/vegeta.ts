@@ -128,7 +128,8 @@ export function summarizeVegeta(
     if (r.code >= 200 && r.code < 300) {
       ok.recordValue(us);
       const second = Math.floor((intended - t0) / 1e9);
-      (perSecond[second] ??= []).push(us / 1000);
+      perSecond[second] ??= [];
+      perSecond[second].push(us / 1000);
     } else if (r.code === 429 || r.code === 503) refused.recordValue(us);
   }
   const intendedCount = Math.round(opts.rate * opts.seconds);
