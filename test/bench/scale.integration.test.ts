@@ -39,6 +39,7 @@ describe('bench scale (small)', () => {
       for (const l of r.http) expect(l.failureRate).toBe(0);
       expect(r.crashRestart.pendingRows).toBe(4095);
       expect(r.crashRestart.openMs).toBeLessThan(10_000);
+      expect(r.crashRestart.closeExit).toBe(0); // the checkpoint after the replay succeeded
       expect(existsSync(join(dir, 'store-i8'))).toBe(false);
     } finally {
       cleanup();

@@ -31,8 +31,13 @@ export interface ScaleFigures {
   diskBytes: { index: number; data: number };
   /** Process start to backend open, in a fresh process (page cache warm). */
   openMs: { writable: number; shared: number };
-  /** Start to ready after SIGKILL with the log at its checkpoint limit. */
-  crashRestart: { pendingRows: number; openMs: number; wallMs: number };
+  /** Start to ready after SIGKILL with the log at its checkpoint limit (wall: process start to exit, after its closing checkpoint). */
+  crashRestart: {
+    pendingRows: number;
+    openMs: number;
+    wallMs: number;
+    closeExit: number | string | null;
+  };
   memory: {
     workers: { rss: number; pss: number; pssAnon: number; pssFile: number }[];
     hostPss: number;
@@ -86,12 +91,16 @@ function child(
 async function timedOpen(
   dataDir: string,
   mode: string,
-): Promise<{ openMs: number; wallMs: number }> {
+): Promise<{ openMs: number; wallMs: number; closeExit: number | string | null }> {
   const t0 = performance.now();
   const c = child(['open', dataDir, mode]);
   const line = await c.line(/openMs/);
-  await new Promise((r) => c.on('exit', r));
-  return { openMs: JSON.parse(line).openMs, wallMs: performance.now() - t0 };
+  // The child then closes the backend (a checkpoint when it replayed a log): its exit says how that went.
+  const closeExit = await new Promise<number | string | null>((r) => {
+    if (c.exitCode !== null || c.signalCode !== null) r(c.exitCode ?? c.signalCode);
+    else c.on('exit', (code, signal) => r(code ?? signal));
+  });
+  return { openMs: JSON.parse(line).openMs, wallMs: performance.now() - t0, closeExit };
 }
 
 export function percentile(sorted: number[], p: number): number {
