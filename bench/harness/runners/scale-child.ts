@@ -28,7 +28,9 @@ if (role === 'open') {
   await b.init();
   const openMs = performance.now() - t0;
   console.log(JSON.stringify({ openMs, count: (await b.describe(SCALE_COLLECTION)).count }));
+  const closing = performance.now();
   await b.close();
+  process.stderr.write(`scale child: ${arg} open closed in ${Math.round(performance.now() - closing)} ms\n`);
   process.exit(0);
 } else if (role === 'fill') {
   const b = new EmbeddedBackend({ dataDir: dataDir!, mode: 'writable' });
@@ -48,6 +50,7 @@ if (role === 'open') {
     await b.write(SCALE_COLLECTION, rows, { mode: 'upsert' });
   }
   console.log('filled');
+  process.stderr.write(`scale child: filled ${n} rows\n`);
   setInterval(() => {}, 1000); // wait for SIGKILL
 } else if (role === 'serve') {
   const b = new EmbeddedBackend({ dataDir: dataDir!, mode: 'shared', verifyOnOpen: false });
