@@ -30,7 +30,9 @@ if (role === 'open') {
   console.log(JSON.stringify({ openMs, count: (await b.describe(SCALE_COLLECTION)).count }));
   const closing = performance.now();
   await b.close();
-  process.stderr.write(`scale child: ${arg} open closed in ${Math.round(performance.now() - closing)} ms\n`);
+  process.stderr.write(
+    `scale child: ${arg} open closed in ${Math.round(performance.now() - closing)} ms\n`,
+  );
   process.exit(0);
 } else if (role === 'fill') {
   const b = new EmbeddedBackend({ dataDir: dataDir!, mode: 'writable' });

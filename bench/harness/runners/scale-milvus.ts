@@ -10,9 +10,10 @@ import {
   recallCurve,
   type ScaleFigures,
   type ScaleOptions,
+  scaleDataFor,
   scaleRows,
 } from './scale.ts';
-import { SCALE_COLLECTION, scaleData } from './scale-data.ts';
+import { SCALE_COLLECTION } from './scale-data.ts';
 
 /** RSS of a process and all its descendants (the PyPI launcher runs the server as a child). */
 function treeRssBytes(root: number): number {
@@ -62,14 +63,7 @@ export async function runMilvusScale(opts: ScaleOptions): Promise<MilvusScaleFig
   };
   const milvus = (action: string) =>
     execFileSync('bash', ['deploy/milvus/milvus.sh', action], { env, encoding: 'utf8' });
-  const data = scaleData(
-    join(opts.workDir, 'data'),
-    opts.rows,
-    opts.dimension,
-    opts.queries,
-    opts.k,
-    opts.log,
-  );
+  const data = scaleDataFor(opts);
   opts.log(milvus('up').trim());
   const address = `127.0.0.1:${port}`;
   const config = loadConfig({

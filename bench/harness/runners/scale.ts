@@ -285,11 +285,11 @@ async function crashRestart(dataDir: string, pendingRows: number) {
   return { pendingRows, ...t };
 }
 
-/** Builds, measures and tears down one collection per quantization, one after the other. */
-export async function runScale(
-  opts: ScaleOptions,
-): Promise<{ data: Record<string, unknown>; runs: ScaleFigures[] }> {
-  const data = scaleData(
+/** The rows, queries and ground truth the options ask for, cached under the work directory. */
+export function scaleDataFor(
+  opts: Pick<ScaleOptions, 'workDir' | 'rows' | 'dimension' | 'queries' | 'k' | 'log'>,
+): ScaleData {
+  return scaleData(
     join(opts.workDir, 'data'),
     opts.rows,
     opts.dimension,
@@ -297,6 +297,13 @@ export async function runScale(
     opts.k,
     opts.log,
   );
+}
+
+/** Builds, measures and tears down one collection per quantization, one after the other. */
+export async function runScale(
+  opts: ScaleOptions,
+): Promise<{ data: Record<string, unknown>; runs: ScaleFigures[] }> {
+  const data = scaleDataFor(opts);
   const runs: ScaleFigures[] = [];
   for (const q of opts.quantizations) {
     const dataDir = join(opts.workDir, `store-${q}`);
