@@ -46,6 +46,8 @@ const { values } = parseArgs({
     'server-cpus': { type: 'string' },
     'generator-cpus': { type: 'string' },
     generator: { type: 'string', default: 'vegeta' },
+    // Run only the configurations whose name contains this (e.g. "defaults").
+    only: { type: 'string' },
   },
 });
 const viaNginx = values.via === 'nginx';
@@ -244,7 +246,7 @@ async function main() {
           },
         },
       ]
-    : configurations;
+    : configurations.filter((c) => !values.only || c.name.includes(values.only));
   const rows: Record<string, unknown>[] = [];
   for (const conf of runs) {
     server = await start(conf.env);
