@@ -8,6 +8,7 @@
  *   recall  recall@k vs QPS over ef
  *   plan    machines for a target QPS from a measured slo/sweep result
  *   report  HTML (self-contained, charts) + terminal tables of one or more result files
+ *   threads the default embedded server swept with SEARCH_THREADS=0 and 1, alternating (search off the event loop)
  *   scale   the embedded store at scale (default 1M x 512): build, restart, memory per
  *           worker, recall vs ef and HTTP QPS/p99 per quantization (writes bench/results/scale-*.json)
  *
@@ -45,6 +46,7 @@ import { runScale } from './runners/scale.ts';
 import { runMilvusScale } from './runners/scale-milvus.ts';
 import { runLevel, sweep } from './runners/sweep.ts';
 import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
+import { compareSearchThreads } from './runners/threads-compare.ts';
 
 export class UsageError extends Error {}
 
@@ -87,6 +89,8 @@ const OPTIONS = {
   'work-dir': { type: 'string', default: '.data/bench-scale' },
   'level-seconds': { type: 'string', default: '10' },
   backend: { type: 'string', default: 'embedded' },
+  'search-threads': { type: 'string', default: '0,1' },
+  rounds: { type: 'string', default: '2' },
 } as const;
 
 type Values = ReturnType<
@@ -454,6 +458,30 @@ function cmdPlan(values: Values): PlanRun {
   return run;
 }
 
+async function cmdThreads(values: Values): Promise<number> {
+  const rows = await compareSearchThreads({
+    threads: list(values['search-threads']!, '--search-threads'),
+    levels: list(values.levels === '1,5,10,20,50,100' ? '1,10,50,100' : values.levels!, '--levels'),
+    seconds: num(values, 'level-seconds'),
+    rounds: num(values, 'rounds'),
+    port: num(values, 'port'),
+    dataDir:
+      values['work-dir'] === '.data/bench-scale' ? '.data/bench-threads' : values['work-dir']!,
+    log: progress(values),
+  });
+  const out = values.out ?? 'bench/results/search-threads.json';
+  const file = {
+    schema: 'vecserve-bench-threads/1',
+    label: values.label ?? 'SEARCH_THREADS 0 vs 1, embedded demo 10k x 512',
+    createdAt: new Date().toISOString(),
+    environment: { ...environment(), versions: versions() },
+    rows,
+  };
+  writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`written to ${out}`);
+  return 0;
+}
+
 async function cmdScale(values: Values): Promise<number> {
   const quantizations = values.quantizations!.split(',') as Quantization[];
   const options = {
@@ -521,6 +549,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'scale') return cmdScale(values);
+  if (command === 'threads') return cmdThreads(values);
   const commands: Record<string, (v: Values) => Promise<AnyRun> | AnyRun> = {
     sweep: cmdSweep,
     rate: cmdRate,

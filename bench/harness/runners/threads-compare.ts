@@ -1,0 +1,86 @@
+import { searchBodies } from '../../lib/query-bodies.ts';
+import { startServerProcess } from '../../lib/server-process.ts';
+import { type SweepLevel, sweep } from './sweep.ts';
+
+export interface ThreadsCompareOptions {
+  /** SEARCH_THREADS values to compare, e.g. [0, 1]. */
+  threads: number[];
+  levels: number[];
+  seconds: number;
+  /** Alternate the settings this many times, so drift on a shared machine hits both. */
+  rounds: number;
+  port: number;
+  dataDir: string;
+  log: (m: string) => void;
+}
+
+export interface ThreadsCompareRow {
+  searchThreads: number;
+  round: number;
+  levels: {
+    concurrency: number;
+    qps: number;
+    p50Ms: number;
+    p99Ms: number;
+    failureRate: number;
+    generatorCpuPercent: number;
+  }[];
+}
+
+/**
+ * The default embedded server (demo collection, `npm start`'s settings) swept
+ * with each SEARCH_THREADS value in turn, alternating, in one run: the figures
+ * for "search off the event loop" side by side.
+ */
+export async function compareSearchThreads(
+  opts: ThreadsCompareOptions,
+): Promise<ThreadsCompareRow[]> {
+  const bodies = searchBodies(1000, 512);
+  const rows: ThreadsCompareRow[] = [];
+  for (let round = 1; round <= opts.rounds; round++) {
+    for (const t of opts.threads) {
+      const url = `http://127.0.0.1:${opts.port}`;
+      const server = await startServerProcess({
+        command: process.execPath,
+        args: ['--import', 'tsx', 'src/server/main.ts'],
+        env: {
+          PORT: String(opts.port),
+          DATA_DIR: opts.dataDir,
+          LOG_LEVEL: 'warn',
+          SEARCH_THREADS: String(t),
+        },
+        url,
+        readyPath: '/readyz',
+        timeoutMs: 300_000,
+      });
+      try {
+        const levels: SweepLevel[] = await sweep({
+          url,
+          path: '/v1/collections/products/search',
+          bodies,
+          levels: opts.levels,
+          durationSeconds: opts.seconds,
+          warmupSeconds: 1,
+        });
+        rows.push({
+          searchThreads: t,
+          round,
+          levels: levels.map((l) => ({
+            concurrency: l.concurrency,
+            qps: Math.round(l.qps),
+            p50Ms: l.latency.p50Ms,
+            p99Ms: l.latency.p99Ms,
+            failureRate: l.failureRate,
+            generatorCpuPercent: l.generator.cpuPercent,
+          })),
+        });
+        opts.log(
+          `SEARCH_THREADS=${t} round ${round}: ${levels.map((l) => `c=${l.concurrency} ${Math.round(l.qps)}/s p99 ${l.latency.p99Ms} ms`).join(', ')}`,
+        );
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return rows;
+}
