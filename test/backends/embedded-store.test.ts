@@ -289,3 +289,63 @@ it('keeps CURRENT on a snapshot whose index was verified in a child process', as
     cleanup();
   }
 });
+
+describe('a collection from an older build with a field named __proto__', () => {
+  it('keeps its values, takes writes, survives restarts, and never touches Object.prototype', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { dir, cleanup } = tempDir();
+    const before = Object.getOwnPropertyNames(Object.prototype).sort();
+    try {
+      // The format-1 layout older builds wrote (snapshot with meta.json, rows.json, vectors.f32).
+      const c = join(dir, 'collections', 'legacy');
+      mkdirSync(join(c, 'snap-1'), { recursive: true });
+      writeFileSync(join(c, 'CURRENT'), 'snap-1');
+      writeFileSync(
+        join(c, 'snap-1', 'meta.json'),
+        JSON.stringify({
+          format: 1,
+          spec: {
+            name: 'legacy',
+            dimension: 4,
+            metric: 'L2',
+            fields: [{ name: '__proto__', type: 'string' }],
+            index: { M: 16, efConstruction: 64, efSearch: 64 },
+          },
+          slots: 2,
+          walSeq: 0,
+        }),
+      );
+      writeFileSync(
+        join(c, 'snap-1', 'rows.json'),
+        '{"ids":["a","b"],"columns":{"__proto__":["x","y"]}}',
+      );
+      writeFileSync(
+        join(c, 'snap-1', 'vectors.f32'),
+        new Uint8Array(Float32Array.from([0, 0, 0, 0, 1, 1, 1, 1]).buffer),
+      );
+      const row = (id: string, v: number, value: string): Row => {
+        const fields = Object.create(null);
+        fields.__proto__ = value; // an own key, as the API's parser builds it
+        return { id, vector: [v, v, v, v], fields };
+      };
+      for (let start = 1; start <= 2; start++) {
+        const b = await open(dir);
+        await b.write('legacy', [row(`n${start}`, 5 + start, `z${start}`)], { mode: 'insert' });
+        const [hits] = await b.search('legacy', [Float32Array.from([0, 0, 0, 0])], {
+          topK: 10,
+          filter: [],
+          outputFields: ['__proto__'],
+        });
+        const values = Object.fromEntries(
+          hits!.map((h) => [h.id, Object.getOwnPropertyDescriptor(h.fields, '__proto__')?.value]),
+        );
+        expect(values).toMatchObject({ a: 'x', b: 'y', n1: 'z1' });
+        await b.close();
+      }
+      expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(before);
+      expect(({} as Record<string, unknown>).n1).toBeUndefined();
+    } finally {
+      cleanup();
+    }
+  });
+});
