@@ -84,6 +84,37 @@ describe('the breaker counts backend failures only', () => {
     expect((await search(s.url)).status).toBe(200);
   });
 
+  it('stays closed on the embedded backend when six clients upload half a body', async () => {
+    const { EmbeddedBackend } = await import('../../src/backends/embedded/embedded-backend.ts');
+    const { tempDir } = await import('../helpers.ts');
+    const { dir, cleanup } = tempDir();
+    try {
+      const embedded = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await embedded.init();
+      await embedded.createCollection({ name: 'items', dimension: 2, metric: 'L2', fields: [] });
+      await embedded.write('items', [{ id: 'a', vector: [0, 0], fields: {} }], { mode: 'insert' });
+      const s = await startServer(
+        testConfig({
+          concurrencyLimit: 0,
+          breaker: 'consecutive',
+          breakerThreshold: 5,
+          timeoutSeconds: 0.3,
+        }),
+        silentLogger,
+        embedded,
+      );
+      try {
+        await Promise.all(Array.from({ length: 6 }, () => halfUpload(s.url, 700)));
+        expect(await breakerState(s.url)).toBe('closed');
+        expect(await body(search(s.url))).toMatchObject({ hits: [{ id: 'a' }] });
+      } finally {
+        await s.close(); // before its data directory goes
+      }
+    } finally {
+      cleanup();
+    }
+  });
+
   it('still opens on backend failures, and a passing health probe ends a long open period early', async () => {
     const fake = new FakeBackend();
     fake.searchError = new UnavailableError('backend down');
