@@ -82,3 +82,25 @@ describe('search threads', () => {
     }
   });
 });
+
+describe('closing search threads', () => {
+  it('waits for a thread to leave its native search (terminating inside one aborts the process)', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { dir, cleanup } = tempDir();
+    try {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', 'test/fixtures/threads-close.ts', dir],
+        {
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(r.stderr).not.toContain('terminate called');
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/closed; \d+ queued searches refused/);
+    } finally {
+      cleanup();
+    }
+  }, 90_000);
+});

@@ -4,7 +4,7 @@
  * and answers searches posted by the pool, so a native search never blocks
  * the event loop that parses requests and decides admission.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { Hit } from '../../core/types.ts';
 import { EmbeddedCollection, type SearchParams } from './embedded-collection.ts';
 import { readManifest } from './snapshot.ts';
@@ -19,6 +19,11 @@ export interface SearchTask {
 }
 
 export type SearchReply = { id: number; hits: Hit[][] } | { id: number; error: string };
+
+/** Sent last by the pool: finish, close every collection and end the thread. */
+export interface CloseMessage {
+  close: true;
+}
 
 /** The snapshot each collection is open at; a newer snapshot replaces it. */
 const open = new Map<string, { snapshotDir: string; collection: EmbeddedCollection }>();
@@ -39,7 +44,25 @@ function collectionFor(task: SearchTask): EmbeddedCollection {
   return collection;
 }
 
-parentPort!.on('message', (task: SearchTask) => {
+// Set by the pool when it closes: searches still queued behind that are skipped.
+const closing = new Int32Array((workerData as { closing: SharedArrayBuffer }).closing);
+
+parentPort!.on('message', (task: SearchTask | CloseMessage) => {
+  if ('close' in task) {
+    // Ending here, between two searches, is safe; a terminate() during a native
+    // search throws a C++ exception that aborts the whole process.
+    for (const held of open.values()) held.collection.close();
+    open.clear();
+    parentPort!.close();
+    return;
+  }
+  if (Atomics.load(closing, 0) === 1) {
+    parentPort!.postMessage({
+      id: task.id,
+      error: 'search threads are closing',
+    } satisfies SearchReply);
+    return;
+  }
   let reply: SearchReply;
   try {
     reply = { id: task.id, hits: collectionFor(task).search(task.queries, task.params) };

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { UnavailableError } from '../../core/errors.ts';
 import type { Hit } from '../../core/types.ts';
 import type { SearchParams } from './embedded-collection.ts';
-import type { SearchReply, SearchTask } from './search-thread.ts';
+import type { CloseMessage, SearchReply, SearchTask } from './search-thread.ts';
 
 interface Pending {
   resolve: (hits: Hit[][]) => void;
@@ -30,6 +30,8 @@ const ENTRY = new URL('./search-thread-entry.mjs', import.meta.url);
 export class SearchThreads {
   readonly size: number;
   readonly #threads: Thread[] = [];
+  /** closing[0] = 1 tells every thread to skip the searches still queued. */
+  readonly #closing = new Int32Array(new SharedArrayBuffer(4));
   #nextId = 1;
   #closed = false;
 
@@ -42,7 +44,10 @@ export class SearchThreads {
   }
 
   #spawn(): Thread {
-    const worker = new Worker(ENTRY, { execArgv: [] });
+    const worker = new Worker(ENTRY, {
+      execArgv: [],
+      workerData: { closing: this.#closing.buffer },
+    });
     const thread: Thread = { worker, pending: new Map() };
     worker.on('message', (reply: SearchReply) => {
       const p = thread.pending.get(reply.id);
@@ -85,14 +90,29 @@ export class SearchThreads {
     });
   }
 
-  /** Fails what is still in flight, then stops the threads. */
+  /**
+   * Fails what is still in flight, then lets each thread finish the search it
+   * is in and end itself. Never terminate() a thread inside a native search:
+   * the addon turns the termination into a C++ exception that aborts the
+   * process (seen at 1M rows with searches queued at shutdown).
+   */
   async close(): Promise<void> {
     this.#closed = true;
+    Atomics.store(this.#closing, 0, 1);
     for (const t of this.#threads) {
       for (const p of t.pending.values())
         p.reject(new UnavailableError('search threads are closed'));
       t.pending.clear();
     }
-    await Promise.all(this.#threads.map((t) => t.worker.terminate()));
+    await Promise.all(
+      this.#threads.map(
+        (t) =>
+          new Promise<void>((resolve) => {
+            t.worker.ref();
+            t.worker.once('exit', () => resolve());
+            t.worker.postMessage({ close: true } satisfies CloseMessage);
+          }),
+      ),
+    );
   }
 }
