@@ -460,15 +460,7 @@ function cmdPlan(values: Values): PlanRun {
 
 async function cmdThreads(values: Values): Promise<number> {
   const rows = await compareSearchThreads({
-    threads: values['search-threads']!.split(',').map((t) => {
-      const n = Number(t);
-      if (!Number.isInteger(n) || n < 0) {
-        throw new UsageError(
-          `--search-threads takes whole numbers >= 0, got "${values['search-threads']}"`,
-        );
-      }
-      return n;
-    }),
+    threads: list(values['search-threads']!, '--search-threads'),
     levels: list(values.levels === '1,5,10,20,50,100' ? '1,10,50,100' : values.levels!, '--levels'),
     seconds: num(values, 'level-seconds'),
     rounds: num(values, 'rounds'),

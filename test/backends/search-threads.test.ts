@@ -34,12 +34,7 @@ describe('search threads', () => {
       await plain.close();
       const main = new EmbeddedBackend({ dataDir: dir, mode: 'shared' });
       await main.init();
-      const threaded = new EmbeddedBackend({
-        dataDir: dir,
-        mode: 'shared',
-        searchThreads: 2,
-        searchOnLoopWhenIdle: false,
-      });
+      const threaded = new EmbeddedBackend({ dataDir: dir, mode: 'shared', searchThreads: 2 });
       await threaded.init();
       const filter = parseFilter({ tag: { in: ['t1', 't3'] }, n: { gte: 100 } }, spec.fields);
       for (const opts of [
@@ -64,12 +59,7 @@ describe('search threads', () => {
   it('never answer from a stale snapshot: writes are searched on the loop until the next checkpoint', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const b = new EmbeddedBackend({
-        dataDir: dir,
-        mode: 'writable',
-        searchThreads: 1,
-        searchOnLoopWhenIdle: false,
-      });
+      const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable', searchThreads: 1 });
       await b.init();
       await b.createCollection(spec);
       await b.write('items', rows.slice(0, 500), { mode: 'insert' });
@@ -91,27 +81,6 @@ describe('search threads', () => {
       cleanup();
     }
   });
-});
-
-it('answer on the loop while idle and hop to a thread once a search is in progress', async () => {
-  const { dir, cleanup } = tempDir();
-  try {
-    const w = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
-    await w.init();
-    await w.createCollection(spec);
-    await w.write('items', rows, { mode: 'insert' });
-    await w.close();
-    const b = new EmbeddedBackend({ dataDir: dir, mode: 'shared', searchThreads: 1 });
-    await b.init();
-    const opts = { topK: 10, filter: [], outputFields: [] };
-    for (const q of queries.slice(0, 5)) await b.search('items', [q], opts); // one at a time
-    expect(b.searchesRun).toMatchObject({ threads: 0, loop: 5 });
-    await Promise.all(queries.slice(0, 10).map((q) => b.search('items', [q], opts)));
-    expect(b.searchesRun.threads).toBeGreaterThanOrEqual(9); // all but the first of the burst
-    await b.close();
-  } finally {
-    cleanup();
-  }
 });
 
 describe('closing search threads', () => {

@@ -82,11 +82,6 @@ export interface EmbeddedBackendOptions {
    * next checkpoint (threads never answer from stale data). @default 0
    */
   searchThreads?: number;
-  /**
-   * With search threads, a search that arrives while no other is in progress
-   * runs on the calling thread (no hop, no added latency when idle). @default true
-   */
-  searchOnLoopWhenIdle?: boolean;
   logger?: BackendLog;
 }
 
@@ -125,8 +120,6 @@ export class EmbeddedBackend implements SearchBackend {
   #lock: LockFile;
   #closed = false;
   #threads: SearchThreads | null = null;
-  /** Searches started and not yet answered (the idle test of the thread hop). */
-  #activeSearches = 0;
   /** Where searches ran: on a search thread, or on the calling (event loop) thread. */
   readonly searchesRun = { threads: 0, loop: 0, threadFailures: 0 };
 
@@ -138,7 +131,6 @@ export class EmbeddedBackend implements SearchBackend {
       compactRemovedShare: 0.25,
       verifyOnOpen: true,
       searchThreads: 0,
-      searchOnLoopWhenIdle: true,
       logger: SILENT,
       ...options,
     };
@@ -450,15 +442,6 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
-    this.#activeSearches++;
-    try {
-      return await this.#search(name, vectors, opts);
-    } finally {
-      this.#activeSearches--;
-    }
-  }
-
-  async #search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
     const e = await this.#get(name);
     const { collection } = e;
     opts.signal?.throwIfAborted();
@@ -469,11 +452,7 @@ export class EmbeddedBackend implements SearchBackend {
         );
       }
     }
-    // An idle backend answers on the loop: the hop to a thread (a message each
-    // way) would only add latency when nothing else waits. Once a search is in
-    // progress, the next ones go to the threads, so the loop stays free.
-    const idle = this.#activeSearches <= 1 && this.options.searchOnLoopWhenIdle;
-    if (this.#threads && !e.dirty && e.snapshotDir && !idle) {
+    if (this.#threads && !e.dirty && e.snapshotDir) {
       const params = {
         topK: opts.topK,
         filter: opts.filter,
