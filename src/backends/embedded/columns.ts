@@ -145,6 +145,22 @@ export class StringColumn implements Column {
     return bytes.toString('utf8');
   }
 
+  /** Values of slots [from, from + count), read in two positional reads. */
+  readRange(from: number, count: number): (string | null)[] {
+    const ends = new Float64Array(count + 1);
+    if (from === 0) this.#ends.read(new Uint8Array(ends.buffer, 8), 0);
+    else this.#ends.read(new Uint8Array(ends.buffer), (from - 1) * 8);
+    const base = decodeEnd(ends[0]!);
+    const data = Buffer.allocUnsafe(decodeEnd(ends[count]!) - base);
+    if (data.length > 0) this.#data.read(data, base);
+    const out: (string | null)[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const raw = ends[i + 1]!;
+      out[i] = raw < 0 ? null : data.toString('utf8', decodeEnd(ends[i]!) - base, raw - base);
+    }
+    return out;
+  }
+
   append(values: readonly (ScalarValue | null | undefined)[]): void {
     const ends = new Float64Array(values.length);
     const parts: Buffer[] = [];

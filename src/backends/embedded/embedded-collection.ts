@@ -378,6 +378,7 @@ export class EmbeddedCollection {
     for (let start = 0; start < this.#rows.slots; start += chunk) {
       const n = Math.min(chunk, this.#rows.slots - start);
       const block = this.#rows.vectors.readRange(start, n);
+      const allIds = this.#rows.ids(start, n);
       const ids: string[] = [];
       const fields: Fields[] = [];
       const vectors = new Float32Array(n * dim);
@@ -385,7 +386,7 @@ export class EmbeddedCollection {
         const slot = start + i;
         if (this.#deleted.has(slot)) continue;
         vectors.set(block.subarray(i * dim, (i + 1) * dim), ids.length * dim);
-        ids.push(this.#rows.id(slot));
+        ids.push(allIds[i]!);
         fields.push(this.#rows.rowFields(slot, names));
       }
       yield { ids, fields, vectors: vectors.subarray(0, ids.length * dim) };

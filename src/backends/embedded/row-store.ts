@@ -68,9 +68,17 @@ export class RowStore {
     return this.#ids.get(slot)!;
   }
 
-  /** Every slot's id, in slot order (for the writer's id -> slot map). */
+  /** Every slot's id, in slot order (for the writer's id -> slot map), read in chunks. */
   *allIds(): Generator<[string, number]> {
-    for (let slot = 0; slot < this.#slots; slot++) yield [this.#ids.get(slot)!, slot];
+    for (let from = 0; from < this.#slots; from += SCAN_CHUNK) {
+      const ids = this.#ids.readRange(from, Math.min(SCAN_CHUNK, this.#slots - from));
+      for (let i = 0; i < ids.length; i++) yield [ids[i]!, from + i];
+    }
+  }
+
+  /** Ids of slots [from, from + count). */
+  ids(from: number, count: number): string[] {
+    return this.#ids.readRange(from, count) as string[];
   }
 
   /** The named fields of a row, in a null-prototype object (names are user-chosen). */
