@@ -342,12 +342,15 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
         30_000,
       );
       expect(readyAgain).toBe(200);
+      // The breaker's health probe ends its open period: searches follow readiness within seconds.
+      const readyAt = performance.now();
       const back = await eventually(
         () => search(q).then((r) => r.status),
         (s) => s === 200,
         30_000,
       );
       expect(back).toBe(200);
+      expect(performance.now() - readyAt).toBeLessThan(10_000);
     }, 180_000);
   });
 });
