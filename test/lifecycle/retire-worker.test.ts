@@ -41,7 +41,9 @@ describe('retireWhenSafe', () => {
       res.statusCode = req.url === '/internal/ready' && siblingReady ? 200 : 503;
       res.end();
     });
-    await new Promise<void>((r) => sibling.listen(0, '127.0.0.1', r));
+    // A fixed port below the ephemeral range, as every test here uses: on a port
+    // from that range something else answered ready once, and the test flaked.
+    await new Promise<void>((r) => sibling.listen(18_461, '127.0.0.1', r));
     try {
       let retired = false;
       const done = retireWhenSafe(
@@ -63,6 +65,7 @@ describe('retireWhenSafe', () => {
       await done;
       expect(retired).toBe(true);
     } finally {
+      sibling.closeAllConnections();
       sibling.close();
       cleanup();
     }
