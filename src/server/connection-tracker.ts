@@ -9,9 +9,11 @@ import type { Socket } from 'node:net';
  *
  * With `maxConnections`, a connection past the limit makes room by closing the
  * socket idle the longest (a keep-alive socket between requests, or one that
- * never completed a request); only when every socket is serving a request is
- * the new one refused. Idle or slow sockets cannot lock working clients out
- * (Node's own server.maxConnections refuses the newcomer instead).
+ * never completed a request), if it has been idle for at least `minIdleMs`;
+ * otherwise the new one is refused. Sockets held idle (an idle or slowloris
+ * flood) cannot lock working clients out, while a storm of fresh connections
+ * (each about to send its request) is refused rather than thrashed: closing a
+ * socket that connected a millisecond ago only turns one failure into two.
  */
 export class ConnectionTracker {
   /** Requests in progress per socket. */
@@ -20,9 +22,11 @@ export class ConnectionTracker {
   readonly #idleSince = new Map<Socket, number>();
   #evicted = 0;
   #refused = 0;
+  #minIdleMs: number;
 
-  constructor(server: Server, opts: { maxConnections?: number } = {}) {
+  constructor(server: Server, opts: { maxConnections?: number; minIdleMs?: number } = {}) {
     const max = opts.maxConnections ?? Number.POSITIVE_INFINITY;
+    this.#minIdleMs = opts.minIdleMs ?? 1000;
     server.on('connection', (socket: Socket) => {
       this.#active.set(socket, 0);
       this.#idleSince.set(socket, performance.now());
@@ -46,9 +50,13 @@ export class ConnectionTracker {
   }
 
   #makeRoom(newcomer: Socket): void {
-    for (const socket of this.#idleSince.keys()) {
+    const now = performance.now();
+    for (const [socket, since] of this.#idleSince) {
       if (socket === newcomer) continue;
-      socket.destroy(); // the oldest idle one: Map keeps insertion order
+      // The first is the longest idle (a Map keeps insertion order): if it is
+      // too fresh to call idle, so is every other.
+      if (now - since < this.#minIdleMs) break;
+      socket.destroy();
       this.#evicted++;
       return;
     }

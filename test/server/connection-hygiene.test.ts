@@ -99,11 +99,22 @@ describe('connection hygiene of the bare server', () => {
     expect(c.socket.destroyed).toBe(false);
   });
 
+  it('refuses a storm of fresh connections past WORKER_CONNECTIONS instead of closing sockets about to send', async () => {
+    const s = await start({ workerConnections: 20 });
+    const fresh = Array.from({ length: 30 }, () => raw(s.url));
+    await Promise.all(fresh.map((c) => c.opened.catch(() => undefined)));
+    await new Promise((r) => setTimeout(r, 100));
+    // The first 20 stay open (none has been idle a second); the last 10 were refused.
+    const open = fresh.filter((c) => !c.socket.destroyed && c.closedAt() === 0);
+    expect(open.length).toBe(20);
+    expect(fresh.slice(0, 20).every((c) => c.closedAt() === 0)).toBe(true);
+  });
+
   it('closes the longest-idle sockets to let a working client in at WORKER_CONNECTIONS', async () => {
     const s = await start({ workerConnections: 20 });
     const idle = Array.from({ length: 30 }, () => raw(s.url));
     await Promise.all(idle.map((c) => c.opened));
-    await new Promise((r) => setTimeout(r, 100));
+    await new Promise((r) => setTimeout(r, 1200)); // held idle past the 1 s it takes to count as idle
     for (let n = 0; n < 5; n++) expect((await search(s.url)).status).toBe(200);
     const closed = idle.filter((c) => c.socket.destroyed || c.closedAt() > 0).length;
     expect(closed).toBeGreaterThanOrEqual(10);
