@@ -25,6 +25,7 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../search-backend.ts';
+import { compact } from './compaction.ts';
 import { EmbeddedCollection, type OpenMode } from './embedded-collection.ts';
 import { verifyIndexFile } from './hnsw-index.ts';
 import { isLegacySnapshot, openLegacySnapshot } from './legacy-snapshot.ts';
@@ -618,35 +619,19 @@ export class EmbeddedBackend implements SearchBackend {
     }
   }
 
-  /**
-   * Copies the live rows into a new data generation with a freshly built graph
-   * (no removed keys). The old generation stays on disk, in force, until the
-   * snapshot of the new one has been verified and switched in.
-   */
+  /** Swaps in a compacted copy of the collection (see compaction.ts). */
   async #compact(e: Entry): Promise<void> {
-    const started = performance.now();
     const old = e.collection;
-    const next = EmbeddedCollection.create(
-      e.dir,
-      old.spec,
-      this.options.bruteForceLimit,
-      old.generation + 1,
-      old.walSeq,
-    );
-    for (const chunk of old.liveRows(4096)) {
-      next.upsert(chunk.ids, chunk.fields, chunk.vectors);
-      // Let searches and health checks through between chunks.
-      await new Promise((r) => setImmediate(r));
-    }
-    e.collection = next;
+    const done = await compact(old);
+    e.collection = done.collection;
     old.close();
     this.#log.info(
       {
         collection: old.spec.name,
-        generation: next.generation,
-        liveRows: next.count,
-        droppedSlots: old.slots - next.count,
-        ms: Math.round(performance.now() - started),
+        generation: done.collection.generation,
+        liveRows: done.collection.count,
+        droppedSlots: done.droppedSlots,
+        ms: done.ms,
       },
       'compacted: rebuilt the graph from the live rows',
     );
