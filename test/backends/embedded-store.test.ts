@@ -325,7 +325,8 @@ describe('a collection from an older build with a field named __proto__', () => 
       );
       const row = (id: string, v: number, value: string): Row => {
         const fields = Object.create(null);
-        fields.__proto__ = value; // an own key, as the API's parser builds it
+        // An own key, as the API's parser builds it (defineProperty: no accessor involved).
+        Object.defineProperty(fields, '__proto__', { value, enumerable: true, writable: true });
         return { id, vector: [v, v, v, v], fields };
       };
       for (let start = 1; start <= 2; start++) {

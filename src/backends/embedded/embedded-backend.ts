@@ -29,6 +29,7 @@ import { compact } from './compaction.ts';
 import { EmbeddedCollection, type OpenMode } from './embedded-collection.ts';
 import { verifyIndexFile } from './hnsw-index.ts';
 import { isLegacySnapshot, openLegacySnapshot } from './legacy-snapshot.ts';
+import { replayLog } from './replay.ts';
 import { SearchThreads } from './search-threads.ts';
 import {
   CURRENT,
@@ -38,7 +39,7 @@ import {
   readManifest,
   switchTo,
 } from './snapshot.ts';
-import { validateWalRecord, type WalHeader } from './wal-records.ts';
+import type { WalHeader } from './wal-records.ts';
 import { type WalRecord, WriteAheadLog } from './write-ahead-log.ts';
 
 /** The subset of a logger the backend writes to (pino's Logger fits). */
@@ -279,7 +280,7 @@ export class EmbeddedBackend implements SearchBackend {
       pendingRows: 0,
       tail: Promise.resolve(),
     };
-    const { refused, indexed } = this.#replay(name, entry, records);
+    const { refused, indexed } = this.#replay(entry, records);
     entry.dirty = records.length > 0 || !readable;
     this.#entries.set(name, entry);
     this.#unopened.delete(name);
@@ -316,7 +317,7 @@ export class EmbeddedBackend implements SearchBackend {
       pendingRows: 0,
       tail: Promise.resolve(),
     };
-    this.#replay(name, entry, wal.replay());
+    this.#replay(entry, wal.replay());
     await this.#checkpoint(entry, true);
     this.#entries.set(name, entry);
     this.#unopened.delete(name);
@@ -324,42 +325,11 @@ export class EmbeddedBackend implements SearchBackend {
     return entry;
   }
 
-  /**
-   * Applies logged writes newer than the snapshot. Rows join the graph at the
-   * end in one multi-threaded add; a record that cannot be applied is refused
-   * and reported instead of failing the start.
-   */
-  #replay(
-    name: string,
-    entry: Entry,
-    records: WalRecord<WalHeader>[],
-  ): { refused: number; indexed: number } {
-    const { collection } = entry;
-    collection.beginReplay();
-    let refused = 0;
-    for (const record of records) {
-      if (record.header?.seq <= collection.walSeq) continue;
-      const problem = validateWalRecord(record, collection.spec);
-      if (problem) {
-        refused++;
-        this.#log.error(
-          { collection: name, seq: record.header?.seq, problem },
-          'write-ahead-log record refused: it cannot be applied',
-        );
-        continue;
-      }
-      const { header, payload } = record;
-      if (header.op === 'upsert') {
-        const vectors = new Float32Array(header.ids.length * collection.spec.dimension);
-        new Uint8Array(vectors.buffer).set(payload);
-        collection.upsert(header.ids, header.fields!, vectors);
-        entry.pendingRows += header.ids.length;
-      } else {
-        collection.delete(header.ids);
-      }
-      collection.walSeq = header.seq;
-    }
-    return { refused, indexed: collection.finishReplay() };
+  /** Replays the log into the entry's collection (replay.ts) and counts what a crash would redo. */
+  #replay(entry: Entry, records: WalRecord<WalHeader>[]): { refused: number; indexed: number } {
+    const r = replayLog(entry.collection, records, this.#log);
+    entry.pendingRows += r.upsertedRows;
+    return { refused: r.refused, indexed: r.indexed };
   }
 
   async #get(name: string): Promise<Entry> {
