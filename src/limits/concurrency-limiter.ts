@@ -73,7 +73,7 @@ export class ConcurrencyLimiter {
   readonly #queue: Waiter[] = [];
   readonly #targetMs: number;
   readonly #intervalMs: number;
-  /** When the queue was last seen empty. */
+  /** When the queue last went from empty to waiting (set as the first waiter enqueues). */
   #lastEmpty = 0;
   #head = 0;
   #waiting = 0;
@@ -237,7 +237,6 @@ export class ConcurrencyLimiter {
       }
       w.resolve(this.#grant());
     }
-    if (this.#waiting === 0) this.#lastEmpty = this.#clock();
     // Compact the array once the consumed prefix dominates it.
     if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
       this.#queue.splice(0, this.#head);

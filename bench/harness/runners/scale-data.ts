@@ -1,9 +1,24 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
+import type { CollectionSpec, Quantization } from '../../../src/core/types.ts';
 import { SyntheticVectors } from '../../../src/data/synthetic-vectors.ts';
 
 export const SCALE_COLLECTION = 'scale';
+
+/** The scale collection on either backend: the embedded defaults' graph, L2, two fields. */
+export function scaleSpec(dimension: number, quantization: Quantization = 'f32'): CollectionSpec {
+  return {
+    name: SCALE_COLLECTION,
+    dimension,
+    metric: 'L2',
+    fields: [
+      { name: 'category', type: 'string' },
+      { name: 'price', type: 'float' },
+    ],
+    index: { M: 16, efConstruction: 200, efSearch: 64, quantization },
+  };
+}
 
 /**
  * The scale data set: 4,096 cluster centres with a wide spread (1.5), so that

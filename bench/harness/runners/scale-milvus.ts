@@ -13,7 +13,7 @@ import {
   scaleDataFor,
   scaleRows,
 } from './scale.ts';
-import { SCALE_COLLECTION } from './scale-data.ts';
+import { SCALE_COLLECTION, scaleSpec } from './scale-data.ts';
 
 /** RSS of a process and all its descendants (the PyPI launcher runs the server as a child). */
 function treeRssBytes(root: number): number {
@@ -80,16 +80,8 @@ export async function runMilvusScale(opts: ScaleOptions): Promise<MilvusScaleFig
     if ((await backend.listCollections()).includes(SCALE_COLLECTION)) {
       await backend.dropCollection(SCALE_COLLECTION);
     }
-    await backend.createCollection({
-      name: SCALE_COLLECTION,
-      dimension: opts.dimension,
-      metric: 'L2',
-      fields: [
-        { name: 'category', type: 'string' },
-        { name: 'price', type: 'float' },
-      ],
-      index: { M: 16, efConstruction: 200, efSearch: 64 },
-    });
+    // Milvus stores float32 vectors: the quantization is the default, f32.
+    await backend.createCollection(scaleSpec(opts.dimension));
     const t0 = performance.now();
     let done = 0;
     for (const rows of scaleRows(data, opts.rows, opts.dimension)) {

@@ -6,7 +6,7 @@ import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import type { Quantization, Row } from '../../../src/core/types.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
-import { SCALE_COLLECTION, type ScaleData, scaleData } from './scale-data.ts';
+import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
 import { runLevel } from './sweep.ts';
 
 export interface ScaleOptions {
@@ -176,16 +176,7 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Qu
     checkpointRows: Number.POSITIVE_INFINITY,
   });
   await b.init();
-  await b.createCollection({
-    name: SCALE_COLLECTION,
-    dimension: opts.dimension,
-    metric: 'L2',
-    fields: [
-      { name: 'category', type: 'string' },
-      { name: 'price', type: 'float' },
-    ],
-    index: { M: 16, efConstruction: 200, efSearch: 64, quantization: q },
-  });
+  await b.createCollection(scaleSpec(opts.dimension, q));
   const t0 = performance.now();
   let done = 0;
   for (const rows of scaleRows(data, opts.rows, opts.dimension)) {

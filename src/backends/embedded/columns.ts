@@ -113,7 +113,6 @@ export class StringColumn implements Column {
   readonly type: FieldType = 'string';
   readonly #ends: AppendFile;
   readonly #data: AppendFile;
-  readonly #pair = new Float64Array(2);
 
   constructor(path: string, mode: FileMode) {
     this.#ends = new AppendFile(`${path}.ends`, mode);
@@ -124,35 +123,28 @@ export class StringColumn implements Column {
     return this.#ends.bytes / 8;
   }
 
-  /** [start, end) of slot's bytes, and whether it holds a value. */
-  #span(slot: number): [number, number, boolean] {
-    if (slot === 0) {
-      this.#ends.read(new Uint8Array(this.#pair.buffer, 8, 8), 0);
-      this.#pair[0] = 0;
-    } else {
-      this.#ends.read(new Uint8Array(this.#pair.buffer), (slot - 1) * 8);
-    }
-    const start = decodeEnd(this.#pair[0]!);
-    const raw = this.#pair[1]!;
-    return [start, decodeEnd(raw), raw >= 0];
-  }
-
-  get(slot: number): string | null {
-    const [start, end, present] = this.#span(slot);
-    if (!present) return null;
-    const bytes = Buffer.allocUnsafe(end - start);
-    if (bytes.length > 0) this.#data.read(bytes, start);
-    return bytes.toString('utf8');
-  }
-
-  /** Values of slots [from, from + count), read in two positional reads. */
-  readRange(from: number, count: number): (string | null)[] {
+  /**
+   * Slots [from, from + count) in two positional reads: `ends[0]` is where the
+   * slot before `from` ends (0 for the first), `ends[i + 1]` where slot from + i
+   * ends (negative: no value), `data` their bytes, starting at byte `base`.
+   */
+  #block(from: number, count: number): { ends: Float64Array; base: number; data: Buffer } {
     const ends = new Float64Array(count + 1);
     if (from === 0) this.#ends.read(new Uint8Array(ends.buffer, 8), 0);
     else this.#ends.read(new Uint8Array(ends.buffer), (from - 1) * 8);
     const base = decodeEnd(ends[0]!);
     const data = Buffer.allocUnsafe(decodeEnd(ends[count]!) - base);
     if (data.length > 0) this.#data.read(data, base);
+    return { ends, base, data };
+  }
+
+  get(slot: number): string | null {
+    return this.readRange(slot, 1)[0]!;
+  }
+
+  /** Values of slots [from, from + count). */
+  readRange(from: number, count: number): (string | null)[] {
+    const { ends, base, data } = this.#block(from, count);
     const out: (string | null)[] = new Array(count);
     for (let i = 0; i < count; i++) {
       const raw = ends[i + 1]!;
@@ -181,13 +173,7 @@ export class StringColumn implements Column {
 
   filterChunk(p: Predicate, from: number, mask: Uint8Array): void {
     const n = mask.length;
-    const ends = new Float64Array(n + 1);
-    if (from === 0) this.#ends.read(new Uint8Array(ends.buffer, 8), 0);
-    else this.#ends.read(new Uint8Array(ends.buffer), (from - 1) * 8);
-    const base = decodeEnd(ends[0]!);
-    const last = decodeEnd(ends[n]!);
-    const data = Buffer.allocUnsafe(last - base);
-    if (data.length > 0) this.#data.read(data, base);
+    const { ends, base, data } = this.#block(from, n);
     // Compare bytes, not decoded strings: no string is built for a row that fails.
     const wanted = ('values' in p ? p.values : [p.value]).map((v) =>
       Buffer.from(String(v), 'utf8'),

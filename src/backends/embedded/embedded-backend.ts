@@ -424,19 +424,13 @@ export class EmbeddedBackend implements SearchBackend {
       }
     }
     if (this.#threads && !e.dirty && e.snapshotDir) {
-      const params = {
-        topK: opts.topK,
-        filter: opts.filter,
-        outputFields: opts.outputFields,
-        ef: opts.ef,
-      };
       try {
         const hits = await this.#threads.search({
           collectionDir: e.dir,
           snapshotDir: e.snapshotDir,
           bruteForceLimit: this.options.bruteForceLimit,
           queries: vectors,
-          params,
+          params: opts,
         });
         this.searchesRun.threads++;
         return hits;

@@ -63,12 +63,10 @@ export class EmbeddedCollection {
   #rows: RowStore;
   #deleted: DeletedSlots;
   #index: HnswIndex;
-  /** Slots below this are in the graph; rows appended during log replay wait above it. */
-  #indexedSlots: number;
-  /** Slots below this were in the graph when it was loaded or last caught up. */
-  get #graphEnd(): number {
-    return this.#indexedSlots < 0 ? -1 - this.#indexedSlots : this.#indexedSlots;
-  }
+  /** Slots below this are in the graph; rows appended during a log replay wait above it. */
+  #graphEnd: number;
+  /** Between beginReplay and finishReplay: appended rows join the graph at the end, at once. */
+  #replaying = false;
   #idToSlot: Map<string, number> | null;
   readonly #order: (a: number, b: number) => number;
   #schema: CollectionSchema | undefined;
@@ -95,7 +93,7 @@ export class EmbeddedCollection {
     );
     this.#deleted = state.deleted;
     this.#index = new HnswIndex(spec);
-    this.#indexedSlots = state.slots;
+    this.#graphEnd = state.slots;
     this.#order = closerFirst(spec.metric);
     this.#idToSlot = null;
   }
@@ -144,7 +142,7 @@ export class EmbeddedCollection {
       deleted: existsSync(deletedPath) ? DeletedSlots.load(deletedPath) : new DeletedSlots(),
     });
     const indexPath = join(snapshotDir, INDEX_FILE);
-    if (!indexUsable) c.#indexedSlots = 0;
+    if (!indexUsable) c.#graphEnd = 0;
     else if (manifest.slots > 0 && existsSync(indexPath)) {
       if (mode === 'shared') c.#index.view(indexPath);
       else c.#index.load(indexPath);
@@ -206,9 +204,9 @@ export class EmbeddedCollection {
     const first = this.#rows.append(ids, fields, vectors);
     for (let i = 0; i < ids.length; i++) this.#idToSlot!.set(ids[i]!, first + i);
     // During log replay the graph catches up once, in one multi-threaded add.
-    if (this.#indexedSlots === first) {
+    if (!this.#replaying) {
       this.#index.add(first, vectors);
-      this.#indexedSlots = this.#rows.slots;
+      this.#graphEnd = this.#rows.slots;
     }
   }
 
@@ -234,7 +232,7 @@ export class EmbeddedCollection {
 
   /** Opens a log replay: rows appended from now on join the graph in `finishReplay`. */
   beginReplay(): void {
-    if (this.#indexedSlots === this.#rows.slots) this.#indexedSlots = -1 - this.#rows.slots;
+    this.#replaying = true;
   }
 
   /**
@@ -258,7 +256,8 @@ export class EmbeddedCollection {
       this.#index.addKeyed(slots, live.subarray(0, slots.length * dim));
       added += slots.length;
     }
-    this.#indexedSlots = this.#rows.slots;
+    this.#graphEnd = this.#rows.slots;
+    this.#replaying = false;
     return added;
   }
 

@@ -81,7 +81,9 @@ export class SearchThreads {
     let thread = this.#threads[0]!;
     for (const t of this.#threads) if (t.pending.size < thread.pending.size) thread = t;
     const id = this.#nextId++;
-    const { signal: _signal, ...params } = task.params as SearchParams & { signal?: AbortSignal };
+    // Only what a thread needs crosses over (a request's AbortSignal cannot be cloned).
+    const { topK, filter, outputFields, ef } = task.params;
+    const params: SearchParams = { topK, filter, outputFields, ef };
     return new Promise<Hit[][]>((resolve, reject) => {
       // Referenced only while it has work: an idle pool never keeps a process alive.
       if (thread.pending.size === 0) thread.worker.ref();

@@ -3,8 +3,6 @@ import { ClientClosedError, DeadlineExceededError } from '../../core/errors.ts';
 import type { AppEnv } from '../app-env.ts';
 import { nodeBindings } from '../node-bindings.ts';
 
-export { ClientClosedError };
-
 /**
  * Gives every request a deadline as an AbortSignal (`c.get('signal')`) that
  * routes pass into the backend. The signal also fires when the client
