@@ -95,13 +95,24 @@ function applyBind(config: Record<string, unknown>, raw: unknown, where: string)
   config.port = port;
 }
 
-/** The embedded index mode this process should use. */
 /** SEARCH_THREADS, with -1 (auto) resolved to the cores each worker can have. */
 export function resolveSearchThreads(config: Config, cores = availableParallelism()): number {
   if (config.searchThreads >= 0) return config.searchThreads;
   return Math.max(1, Math.floor(cores / config.workers));
 }
 
+/** CONCURRENCY_LIMIT, with -1 (auto) sized to what the backend can run at once. */
+export function resolveConcurrencyLimit(config: Config): number {
+  if (config.concurrencyLimit >= 0) return config.concurrencyLimit;
+  if (config.backend !== 'embedded') return 256;
+  // Searches run in the search threads: one running and one ready per thread
+  // keeps them busy; more would only wait inside the pool, out of the queue's
+  // sight, where no target delay can refuse them. Inline searches: a few.
+  const threads = resolveSearchThreads(config);
+  return threads > 0 ? 2 * threads : 4;
+}
+
+/** The embedded index mode this process should use. */
 export function resolveIndexMode(
   config: Config,
   env: NodeJS.ProcessEnv = process.env,

@@ -577,9 +577,9 @@ export const SETTINGS: readonly SettingDef[] = [
   def(
     'concurrencyLimit',
     'concurrency_limit',
-    () => 256,
-    integer(0, 1_000_000),
-    'API requests served at once per worker; 0: off (with ADAPTIVE_CONCURRENCY: the starting limit).',
+    () => -1,
+    integer(-1, 1_000_000),
+    'API requests served at once per worker; 0: off (with ADAPTIVE_CONCURRENCY: the starting limit); -1: sized to the backend (embedded: 2 per search thread, so each thread has one search running and one ready; Milvus: 256, its calls are network waits).',
   ),
   def(
     'adaptiveConcurrency',
@@ -612,7 +612,7 @@ export const SETTINGS: readonly SettingDef[] = [
   def(
     'queueTargetSeconds',
     'queue_target',
-    () => 0.05,
+    () => 0.002,
     seconds(0, 3600),
     'Controlled delay: once the queue has not drained for QUEUE_INTERVAL, a request that waited longer than this is refused (503 queue_delay) instead of served late; 0 turns it off.',
   ),

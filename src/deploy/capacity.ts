@@ -8,7 +8,7 @@
  */
 import { availableParallelism, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { ConfigError, loadConfig, resolveConcurrencyLimit } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { QUANTIZATIONS } from '../core/types.ts';
 import { estimateMemory } from './memory-estimate.ts';
@@ -23,6 +23,7 @@ export interface CapacityRow {
 
 export function capacityRows(c: Config, nginxWorkers = availableParallelism()): CapacityRow[] {
   const w = c.workers;
+  const concurrency = resolveConcurrencyLimit(c);
   const perWorkerRate = c.rateLimit > 0 ? c.rateLimit / w : null;
   return [
     {
@@ -73,16 +74,16 @@ export function capacityRows(c: Config, nginxWorkers = availableParallelism()): 
     {
       layer: 'admission',
       limit: 'concurrency limit x workers (in flight)',
-      value: c.concurrencyLimit ? c.concurrencyLimit * w : null,
-      note: c.concurrencyLimit
-        ? `${c.concurrencyLimit} x ${w}${c.adaptiveConcurrency ? `, adaptive up to ${c.adaptiveMaxLimit} each` : ''}`
+      value: concurrency ? concurrency * w : null,
+      note: concurrency
+        ? `${concurrency} x ${w}${c.adaptiveConcurrency ? `, adaptive up to ${c.adaptiveMaxLimit} each` : ''}`
         : 'off',
     },
     {
       layer: 'admission',
       limit: 'queue x workers (waiting)',
-      value: c.concurrencyLimit ? c.queueLimit * w : null,
-      note: `${c.queueLimit} x ${w}, each waits at most ${c.queueTimeoutSeconds} s`,
+      value: concurrency ? c.queueLimit * w : null,
+      note: `${c.queueLimit} x ${w}, each waits at most ${c.queueTimeoutSeconds} s (${c.queueTargetSeconds * 1000} ms once a queue stands)`,
     },
     {
       layer: 'admission',

@@ -16,15 +16,25 @@ export interface ConcurrencyLimiterOptions {
   /** How long a request may wait in the queue before it is refused. @default 1000 */
   queueTimeoutMs?: number;
   /**
-   * Controlled delay (CoDel as Facebook applies it to server queues): once the
-   * queue has not been empty for `queueIntervalMs`, it is a standing queue of
-   * work that cannot catch up, and a waiter older than this target is refused
-   * at once when its turn comes instead of being served late. 0 turns it off.
+   * Controlled delay (CoDel as Facebook applies it to server queues): once no
+   * slot has been free with nobody waiting for `queueIntervalMs`, the queue is
+   * a standing queue of work that cannot catch up. Then a waiter older than
+   * this target is refused (at its turn, or as soon as another request
+   * arrives) instead of being served late. 0 turns it off.
    * @default 0
    */
   queueTargetMs?: number;
   /** See queueTargetMs. @default 100 */
   queueIntervalMs?: number;
+  /**
+   * Refuse at arrival, not after waiting: a request that finds no free slot is
+   * refused at once when the wait it would have (its place in the queue times
+   * the recent permit hold time, over the limit) is longer than it may wait:
+   * the queue timeout, or, in a standing queue, the target. Refusals then cost
+   * no waiting, and the queue holds only what can be served within the target.
+   * @default true
+   */
+  refuseExpectedLate?: boolean;
   clock?: Clock;
   /** Called with each queued request's wait, admitted or not (for a histogram). */
   onQueueWait?: (ms: number) => void;
@@ -73,11 +83,19 @@ export class ConcurrencyLimiter {
   readonly #queue: Waiter[] = [];
   readonly #targetMs: number;
   readonly #intervalMs: number;
-  /** When the queue last went from empty to waiting (set as the first waiter enqueues). */
-  #lastEmpty = 0;
+  /**
+   * Since when every request taken from the queue had waited past the target
+   * (CoDel's first_above_time); null while some are served in time.
+   */
+  #aboveSince: number | null = null;
+  /** The last time a request was refused for delay (queue_delay): still overloaded. */
+  #lastShed = Number.NEGATIVE_INFINITY;
   #head = 0;
   #waiting = 0;
   #inFlight = 0;
+  /** Recent time a permit is held (ms, moving average); 0 until the first release. */
+  #holdMs = 0;
+  readonly #refuseExpectedLate: boolean;
 
   constructor(opts: ConcurrencyLimiterOptions) {
     if (typeof opts.limit === 'number' && (!Number.isInteger(opts.limit) || opts.limit < 1)) {
@@ -97,7 +115,7 @@ export class ConcurrencyLimiter {
     this.#onQueueWait = opts.onQueueWait;
     this.#targetMs = opts.queueTargetMs ?? 0;
     this.#intervalMs = opts.queueIntervalMs ?? 100;
-    this.#lastEmpty = this.#clock();
+    this.#refuseExpectedLate = opts.refuseExpectedLate ?? true;
   }
 
   get limit(): number {
@@ -118,12 +136,88 @@ export class ConcurrencyLimiter {
    * waiting (FIFO), else null. No promise, no allocation beyond the permit.
    */
   tryAcquire(): Permit | null {
-    return this.#inFlight < this.limit && this.queued === 0 ? this.#grant() : null;
+    if (this.#inFlight < this.limit && this.queued === 0) {
+      this.#served(0, this.#clock());
+      return this.#grant();
+    }
+    return null;
   }
 
   /** True when a request that finds no free slot would be refused rather than queued. */
   get wouldRefuse(): boolean {
-    return this.queued >= this.maxQueue;
+    return this.queued >= this.maxQueue || this.#expectedLate(this.#clock()) !== null;
+  }
+
+  /** Recent permit hold time in ms (0 before the first release). */
+  get holdMs(): number {
+    return this.#holdMs;
+  }
+
+  /** How long no slot has been free with nobody waiting (ms); a standing queue past QUEUE_INTERVAL. */
+  get standingForMs(): number {
+    const now = this.#clock();
+    return this.#standing(now) ? now - this.#aboveSince! : 0;
+  }
+
+  /**
+   * The target a wait is held to: QUEUE_TARGET, but never less than one hold
+   * time, so a short queue in front of slow requests (a closed loop of a few
+   * clients on a 2 ms search) is not taken for overload.
+   */
+  #effectiveTargetMs(): number {
+    return Math.max(this.#targetMs, this.#holdMs);
+  }
+
+  /**
+   * A request left the queue (or never entered it: waited 0) after `waitedMs`.
+   * Served in time, it ends a standing queue, unless requests were still being
+   * refused for delay within the last interval: a queue kept short by refusals
+   * has not caught up.
+   */
+  #served(waitedMs: number, now: number): void {
+    if (this.#targetMs <= 0) return;
+    if (waitedMs > this.#effectiveTargetMs()) this.#aboveSince ??= now;
+    else if (now - this.#lastShed > this.#intervalMs) this.#aboveSince = null;
+  }
+
+  /**
+   * A standing queue: for a whole interval, every request served had waited
+   * past the target, or the oldest waiter has waited an interval past it (a
+   * queue that does not move at all, as behind a stalled backend).
+   */
+  #standing(now: number): boolean {
+    if (this.#targetMs <= 0) return false;
+    if (this.#aboveSince !== null && now - this.#aboveSince >= this.#intervalMs) return true;
+    return this.#oldestWaitMs(now) >= this.#effectiveTargetMs() + this.#intervalMs;
+  }
+
+  #oldestWaitMs(now: number): number {
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (!w.done) return now - w.enqueuedAt;
+    }
+    return 0;
+  }
+
+  /**
+   * Why a newcomer without a slot should be refused now rather than queued,
+   * or null: the wait it can expect exceeds what it may wait.
+   */
+  #expectedLate(
+    now: number,
+  ): { reason: 'queue_delay' | 'queue_timeout'; waitMs: number; mayWaitMs: number } | null {
+    if (!this.#refuseExpectedLate || this.#holdMs === 0) return null;
+    const waitMs = ((this.#waiting + 1) * this.#holdMs) / this.limit;
+    if (this.#targetMs > 0) {
+      // A standing queue serves only what it can within the target. Before it
+      // stands, a wait longer than the interval cannot end well either: by the
+      // time its turn comes the queue will be standing and the wait past target.
+      const mayWaitMs = this.#standing(now) ? this.#effectiveTargetMs() : this.#intervalMs;
+      if (waitMs > mayWaitMs) return { reason: 'queue_delay', waitMs, mayWaitMs };
+    }
+    if (waitMs > this.queueTimeoutMs)
+      return { reason: 'queue_timeout', waitMs, mayWaitMs: this.queueTimeoutMs };
+    return null;
   }
 
   /** A permit now, a place in the queue, or an OverloadedError. */
@@ -132,7 +226,11 @@ export class ConcurrencyLimiter {
       this.rejections.aborted++;
       return Promise.reject(signal.reason);
     }
-    if (this.#inFlight < this.limit && this.queued === 0) return Promise.resolve(this.#grant());
+    if (this.#inFlight < this.limit && this.queued === 0) {
+      this.#served(0, this.#clock());
+      return Promise.resolve(this.#grant());
+    }
+    if (this.#waiting > 0 && this.#standing(this.#clock())) this.#shedOld();
     if (this.queued >= this.maxQueue) {
       const reason: ShedReason =
         this.maxQueue > 0 ? 'queue_full' : this.adaptive ? 'adaptive_limit' : 'concurrency_limit';
@@ -143,6 +241,21 @@ export class ConcurrencyLimiter {
             new OverloadedError(
               reason,
               `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.queued} queued (max ${this.maxQueue})`,
+            ),
+        ),
+      );
+    }
+    const now = this.#clock();
+    const late = this.#expectedLate(now);
+    if (late) {
+      if (late.reason === 'queue_delay') this.#lastShed = now;
+      this.rejections[late.reason]++;
+      return Promise.reject(
+        refusal(
+          () =>
+            new OverloadedError(
+              late.reason,
+              `server busy: a free slot is about ${Math.round(late.waitMs)} ms away (${this.queued} queued, limit ${this.limit}); requests wait at most ${late.mayWaitMs} ms`,
             ),
         ),
       );
@@ -178,7 +291,6 @@ export class ConcurrencyLimiter {
         };
         signal.addEventListener('abort', w.onAbort, { once: true });
       }
-      if (this.#waiting === 0) this.#lastEmpty = w.enqueuedAt;
       this.#queue.push(w);
       this.#waiting++;
     });
@@ -202,39 +314,56 @@ export class ConcurrencyLimiter {
         if (released) return;
         released = true;
         this.#inFlight--;
+        const held = this.#clock() - started;
+        this.#holdMs = this.#holdMs === 0 ? held : this.#holdMs + (held - this.#holdMs) / 16;
         if (typeof this.#limit !== 'number')
-          this.#limit.onSample(this.#clock() - started, seen, outcome?.dropped ?? false);
+          this.#limit.onSample(held, seen, outcome?.dropped ?? false);
         this.#drain();
       },
     };
+  }
+
+  /** Refuses, from the head, the waiters that already waited past the target. */
+  #shedOld(): void {
+    const now = this.#clock();
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const w = this.#queue[i]!;
+      if (w.done) continue;
+      const waited = now - w.enqueuedAt;
+      if (waited <= this.#effectiveTargetMs()) break; // FIFO: the rest are younger
+      this.#refuseLate(w, waited, now);
+    }
+  }
+
+  #refuseLate(w: Waiter, waited: number, now: number): void {
+    this.#lastShed = now;
+    this.#finish(w);
+    this.rejections.queue_delay++;
+    w.reject(
+      refusal(
+        () =>
+          new OverloadedError(
+            'queue_delay',
+            `waited ${Math.round(waited)} ms in a queue that has stood for ${Math.round(now - (this.#aboveSince ?? now))} ms (target ${Math.round(this.#effectiveTargetMs())} ms)`,
+          ),
+      ),
+    );
   }
 
   #drain(): void {
     while (this.#inFlight < this.limit && this.#head < this.#queue.length) {
       const w = this.#queue[this.#head]!;
       this.#queue[this.#head++] = undefined as unknown as Waiter;
-      if (w.done) continue; // timed out or aborted while waiting
+      if (w.done) continue; // timed out, aborted or shed while waiting
       const now = this.#clock();
       const waited = now - w.enqueuedAt;
-      this.#finish(w);
-      if (
-        this.#targetMs > 0 &&
-        waited > this.#targetMs &&
-        now - this.#lastEmpty > this.#intervalMs
-      ) {
+      if (waited > this.#effectiveTargetMs() && this.#standing(now)) {
         // A standing queue: serving this one late helps nobody; the next is fresher.
-        this.rejections.queue_delay++;
-        w.reject(
-          refusal(
-            () =>
-              new OverloadedError(
-                'queue_delay',
-                `waited ${Math.round(waited)} ms in a queue that has not drained for ${Math.round(now - this.#lastEmpty)} ms (target ${this.#targetMs} ms)`,
-              ),
-          ),
-        );
+        this.#refuseLate(w, waited, now);
         continue;
       }
+      this.#finish(w);
+      this.#served(waited, now);
       w.resolve(this.#grant());
     }
     // Compact the array once the consumed prefix dominates it.

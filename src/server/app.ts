@@ -1,23 +1,15 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { Hono } from 'hono';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
 import { isServiceError } from '../core/errors.ts';
-import type { Admission } from '../limits/admission.ts';
-import { isOverloadedError, isRateLimitedError } from '../limits/admission-errors.ts';
-import { AdmissionMetrics } from '../observability/admission-metrics.ts';
 import type { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RequestStats } from '../observability/request-stats.ts';
+import { admissionChain, countRefusal } from './admission/admission-chain.ts';
+import { AdmissionMetrics } from './admission/admission-metrics.ts';
+import type { Admission } from './admission/build-admission.ts';
 import type { AppEnv } from './app-env.ts';
-import { guardBackend } from './guarded-backend.ts';
-import {
-  breakerGate,
-  concurrencyLimit,
-  eventLoopGuard,
-  rateLimit,
-  requestKey,
-} from './middleware/admission.ts';
 import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { problem, problemFromError } from './problem.ts';
@@ -71,24 +63,11 @@ export function createApp(deps: AppDeps) {
     await next();
     if (lifecycle.draining) c.header('connection', 'close');
   });
-  // Admission, in order: rate limit -> concurrency/adaptive limit -> open breaker -> deadline -> route.
-  // The breaker counts the backend's own calls (guardBackend), never what a client did.
+  // Admission (see admission-chain.ts), then the deadline, then the route.
   const admission = deps.admission;
   const admissionMetrics =
     deps.admissionMetrics ?? new AdmissionMetrics(metrics.registry, () => admission ?? null);
-  const guards: MiddlewareHandler[] = [];
-  if (admission?.rateLimiter) {
-    guards.push(
-      rateLimit({
-        limiter: admission.rateLimiter,
-        keyOf: requestKey(config.rateLimitKey, config.trustProxy),
-      }),
-    );
-  }
-  if (admission?.eventLoop) guards.push(eventLoopGuard({ guard: admission.eventLoop }));
-  if (admission?.concurrency) guards.push(concurrencyLimit({ limiter: admission.concurrency }));
-  if (admission?.breaker) guards.push(breakerGate({ breaker: admission.breaker }));
-  const backend = admission?.breaker ? guardBackend(deps.backend, admission.breaker) : deps.backend;
+  const { guards, backend } = admissionChain(admission, deps.backend, config);
   guards.push(deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
   for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, ...guards);
 
@@ -113,8 +92,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.onError((err, c) => {
-    if (isRateLimitedError(err)) admissionMetrics.rejections.inc({ reason: 'rate_limited' });
-    else if (isOverloadedError(err)) admissionMetrics.rejections.inc({ reason: err.reason });
+    countRefusal(err, admissionMetrics);
     if (isServiceError(err) && err.code === 'client_closed') {
       // Logged as what it is; the 499 goes to a socket nobody reads (as nginx records it).
       logger.info(

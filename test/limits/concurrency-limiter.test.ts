@@ -124,3 +124,84 @@ describe('ConcurrencyLimiter controlled delay', () => {
     expect(l.rejections.queue_delay).toBe(0);
   });
 });
+
+/** A simulated millisecond clock: permits are released and promises settled between ticks. */
+describe('ConcurrencyLimiter under a simulated load', () => {
+  const flush = async () => {
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+  };
+
+  it('in a standing queue refuses newcomers at arrival and serves the rest within about a hold time', async () => {
+    let now = 0;
+    const l = new ConcurrencyLimiter({
+      limit: 2,
+      maxQueue: 512,
+      queueTimeoutMs: 1000,
+      queueTargetMs: 2,
+      queueIntervalMs: 100,
+      clock: () => now,
+    });
+    // Two slots of 10 ms: 0.2 requests/ms leave; 1 arrives every ms (5x).
+    const active: { release: () => void; until: number }[] = [];
+    const late: { servedWait: number[]; refusedWait: number[] } = {
+      servedWait: [],
+      refusedWait: [],
+    };
+    for (now = 0; now < 1000; now++) {
+      for (const a of active.filter((x) => x.until <= now)) {
+        active.splice(active.indexOf(a), 1);
+        a.release();
+      }
+      await flush();
+      const arrived = now;
+      l.acquire().then(
+        (p) => {
+          active.push({ release: () => p.release(), until: now + 10 });
+          if (arrived >= 300) late.servedWait.push(now - arrived);
+        },
+        (e) => {
+          expect(e.reason).toBe('queue_delay');
+          if (arrived >= 300) late.refusedWait.push(now - arrived);
+        },
+      );
+      await flush();
+    }
+    // Once the queue stood: refused at arrival, served within the target (one hold time, 10 ms) and a hold.
+    expect(late.refusedWait.length).toBeGreaterThan(500);
+    expect(
+      late.refusedWait.filter((w) => w === 0).length / late.refusedWait.length,
+    ).toBeGreaterThan(0.95);
+    expect(Math.max(...late.servedWait)).toBeLessThanOrEqual(20);
+    expect(late.servedWait.length).toBeGreaterThan(100); // the slots stayed busy
+  });
+
+  it('does not take a short queue in front of slow requests for overload (a closed loop)', async () => {
+    let now = 0;
+    const l = new ConcurrencyLimiter({
+      limit: 2,
+      maxQueue: 100,
+      queueTargetMs: 2,
+      queueIntervalMs: 100,
+      clock: () => now,
+    });
+    // Four clients, each sending its next request when its last one ends; 4 ms each.
+    const active: { release: () => void; until: number }[] = [];
+    let refused = 0;
+    const send = () =>
+      l.acquire().then(
+        (p) => active.push({ release: () => p.release(), until: now + 4 }),
+        () => refused++,
+      );
+    for (let c = 0; c < 4; c++) void send();
+    for (now = 0; now < 2000; now++) {
+      for (const a of active.filter((x) => x.until <= now)) {
+        active.splice(active.indexOf(a), 1);
+        a.release();
+        void send();
+      }
+      await flush();
+    }
+    expect(refused).toBe(0);
+    expect(l.inFlight + l.queued).toBe(4);
+  });
+});

@@ -1,44 +1,11 @@
 import { Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
-import type { Admission } from '../../limits/admission.ts';
 import type { ClusterMetrics } from '../../observability/cluster-metrics.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
+import type { Admission } from '../admission/build-admission.ts';
+import { describeAdmission } from '../admission/describe-admission.ts';
 import { problem } from '../problem.ts';
-
-/** Admission state for /v1/stats: limits, what is queued, and refusals by reason. */
-export function describeAdmission(a: Admission | undefined) {
-  if (!a) return null;
-  return {
-    rateLimit:
-      a.rateLimiter && a.rate
-        ? {
-            algorithm: a.rateLimiter.name,
-            ...a.rate,
-            policy: a.rateLimiter.policy,
-            trackedKeys: a.rateLimiter.size,
-          }
-        : null,
-    concurrency: a.concurrency
-      ? {
-          limit: a.concurrency.limit,
-          adaptive: a.concurrency.adaptive,
-          inFlight: a.concurrency.inFlight,
-          queued: a.concurrency.queued,
-          maxQueue: a.concurrency.maxQueue,
-          rejections: a.concurrency.rejections,
-        }
-      : null,
-    breaker: a.breaker ? { state: a.breaker.state.kind } : null,
-    eventLoop: a.eventLoop
-      ? {
-          lagMs: Math.round(a.eventLoop.lagMs * 100) / 100,
-          maxLagMs: a.eventLoop.maxLagMs,
-          refusals: a.eventLoop.refusals,
-        }
-      : null,
-  };
-}
 
 export interface Lifecycle {
   /** True once shutdown began: readiness fails so balancers stop sending. */

@@ -1,5 +1,5 @@
-import type { SearchBackend } from '../backends/search-backend.ts';
-import type { CircuitBreaker } from '../limits/circuit-breaker.ts';
+import type { SearchBackend } from '../../backends/search-backend.ts';
+import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 
 /**
  * The backend behind the admission breaker: every call the backend really

@@ -1,5 +1,5 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { Admission } from '../limits/admission.ts';
+import type { Admission } from './build-admission.ts';
 
 const BREAKER_STATE = { closed: 0, 'half-open': 1, open: 2 } as const;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createAdmission, workersSharingRate } from '../../src/limits/admission.ts';
+import { createAdmission, workersSharingRate } from '../../src/server/admission/build-admission.ts';
 import { testConfig } from '../helpers.ts';
 
 describe('createAdmission', () => {

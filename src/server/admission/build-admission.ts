@@ -1,12 +1,13 @@
-import type { Config } from '../config/settings.ts';
-import { VegasLimit } from './adaptive-limit.ts';
-import { CircuitBreaker } from './circuit-breaker.ts';
-import { ConcurrencyLimiter } from './concurrency-limiter.ts';
-import { EventLoopGuard } from './event-loop-guard.ts';
-import { LeakyBucket } from './leaky-bucket.ts';
-import type { RateLimiter } from './rate-limiter.ts';
-import { SlidingWindowCounter, SlidingWindowLog } from './sliding-window.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { resolveConcurrencyLimit } from '../../config/load-config.ts';
+import type { Config } from '../../config/settings.ts';
+import { VegasLimit } from '../../limits/adaptive-limit.ts';
+import { CircuitBreaker } from '../../limits/circuit-breaker.ts';
+import { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
+import { EventLoopGuard } from '../../limits/event-loop-guard.ts';
+import { LeakyBucket } from '../../limits/leaky-bucket.ts';
+import type { RateLimiter } from '../../limits/rate-limiter.ts';
+import { SlidingWindowCounter, SlidingWindowLog } from '../../limits/sliding-window.ts';
+import { TokenBucket } from '../../limits/token-bucket.ts';
 
 /** The admission controls one worker enforces, built from the configuration. */
 export interface Admission {
@@ -80,13 +81,14 @@ export function createAdmission(
       ? new EventLoopGuard({ maxLagMs: config.maxEventLoopLagSeconds * 1000 }).start()
       : null;
   let concurrency: ConcurrencyLimiter | null = null;
-  if (config.concurrencyLimit > 0 || config.adaptiveConcurrency) {
+  const concurrencyLimit = resolveConcurrencyLimit(config);
+  if (concurrencyLimit > 0 || config.adaptiveConcurrency) {
     const limit = config.adaptiveConcurrency
       ? new VegasLimit({
-          initialLimit: Math.min(config.concurrencyLimit || 20, config.adaptiveMaxLimit),
+          initialLimit: Math.min(concurrencyLimit || 20, config.adaptiveMaxLimit),
           maxLimit: config.adaptiveMaxLimit,
         })
-      : config.concurrencyLimit;
+      : concurrencyLimit;
     concurrency = new ConcurrencyLimiter({
       limit,
       maxQueue: config.queueLimit,
