@@ -4,6 +4,8 @@
  * and answers searches posted by the pool, so a native search never blocks
  * the event loop that parses requests and decides admission.
  */
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Hit } from '../../core/types.ts';
 import { EmbeddedCollection, type SearchParams } from './embedded-collection.ts';
@@ -43,6 +45,25 @@ function collectionFor(task: SearchTask): EmbeddedCollection {
   open.set(task.collectionDir, { snapshotDir: task.snapshotDir, collection });
   return collection;
 }
+
+/**
+ * Searches yield the CPU to the event loop: on Linux a nice value is per
+ * thread, so this thread (found through /proc/thread-self) runs at a lower
+ * priority than the main thread. When searches and HTTP compete for a core,
+ * the thread that parses, admits and refuses requests wins, so refusals stay
+ * fast under overload instead of waiting behind admitted work. Elsewhere (or
+ * if the kernel refuses) searches keep the process's priority.
+ */
+function yieldToEventLoop(nice: number): void {
+  if (nice <= 0) return;
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, nice);
+  } catch {
+    // not Linux, or no /proc: same priority as the event loop
+  }
+}
+yieldToEventLoop((workerData as { nice?: number }).nice ?? 0);
 
 // Set by the pool when it closes: searches still queued behind that are skipped.
 const closing = new Int32Array((workerData as { closing: SharedArrayBuffer }).closing);
