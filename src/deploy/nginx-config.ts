@@ -10,6 +10,8 @@ import type { Config } from '../config/settings.ts';
 export type NginxSettings = Pick<
   Config,
   | 'port'
+  | 'workerPort'
+  | 'workers'
   | 'maxBodyBytes'
   | 'timeoutSeconds'
   | 'keepaliveSeconds'
@@ -56,7 +58,7 @@ export function renderNginxConf(s: NginxSettings): string {
     .join('\n');
   const proxy = (extra: string) => `            proxy_pass http://vecserve_workers;
 ${extra}`;
-  return `# nginx in front of the vecserve workers (PM2 cluster on 127.0.0.1:${s.port}).
+  return `# nginx in front of the vecserve workers (PM2 cluster on 127.0.0.1:${s.port}${s.workerPort > 0 ? `; worker i also on 127.0.0.1:${s.workerPort}+i, rendered for ${s.workers} workers` : ''}).
 # Generated from the settings table by \`npm run nginx:conf\` (src/deploy/nginx-config.ts):
 # edit the settings, not this file. Start: nginx -p <prefix dir> -c <this file>;
 # relative paths below (pid, logs, temp files) live under the prefix.
@@ -103,8 +105,7 @@ ${zones}
     limit_req_log_level warn;
 
     upstream vecserve_workers {
-        # The PM2 primary shares this port between the workers.
-        server 127.0.0.1:${s.port} max_fails=0;
+${upstreamServers(s)}
         keepalive 128;
         # Below the app's KEEPALIVE (${s.keepaliveSeconds} s): nginx must close idle sockets first.
         keepalive_timeout ${upstreamKeepaliveSeconds(s.keepaliveSeconds)}s;
@@ -123,6 +124,9 @@ ${zones}
     proxy_set_header Connection "";
     proxy_set_header Host $host;
     proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+    # The address nginx saw, replacing anything the client sent: the app decides
+    # who is local (write/admin routes without API keys) from this, never from XFF.
+    proxy_set_header X-Real-IP $remote_addr;
     proxy_set_header X-Request-Id $request_id;
     proxy_connect_timeout 2s;
     proxy_send_timeout 10s;
@@ -175,6 +179,31 @@ ${namedErrorLocations()}
     }
 }
 `;
+}
+
+/**
+ * Each worker's own port when WORKER_PORT is set: nginx balances (least
+ * connections) and, when a worker dies, gets a refusal at once and resends
+ * searches to another. Otherwise the port the PM2 primary shares, listed
+ * twice so that a failed search still gets a second try on a new connection.
+ */
+function upstreamServers(s: NginxSettings): string {
+  if (s.workerPort > 0) {
+    const servers = Array.from(
+      { length: s.workers },
+      (_, i) => `        server 127.0.0.1:${s.workerPort + i} max_fails=0;`,
+    );
+    return [
+      `        # Worker i binds 127.0.0.1:${s.workerPort}+i itself (WORKER_PORT).`,
+      '        least_conn;',
+      ...servers,
+    ].join('\n');
+  }
+  return [
+    '        # The PM2 primary shares this port between the workers.',
+    `        server 127.0.0.1:${s.port} max_fails=0;`,
+    `        server 127.0.0.1:${s.port} max_fails=0;`,
+  ].join('\n');
 }
 
 function namedErrorLocations(): string {

@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 
 /**
  * Gunicorn's `max_requests` + `max_requests_jitter`: after a threshold drawn
@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
  * cut. The jitter staggers workers so they do not all retire together.
  */
 export function retireAfterRequests(
-  server: Server,
+  servers: Server | Server[],
   opts: { limit: number; jitter: number; retire: () => void; random?: () => number },
 ): { readonly threshold: number; readonly count: number } {
   const random = opts.random ?? Math.random;
@@ -21,11 +21,13 @@ export function retireAfterRequests(
     },
   };
   if (opts.limit <= 0) return state;
-  server.on('request', (_req, res) => {
+  const onRequest = (_req: unknown, res: ServerResponse) => {
     count += 1;
     if (count < threshold || fired) return;
     fired = true;
     res.once('finish', () => setImmediate(opts.retire));
-  });
+  };
+  for (const server of Array.isArray(servers) ? servers : [servers])
+    server.on('request', onRequest);
   return state;
 }

@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, ListenOptions } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
@@ -13,6 +13,7 @@ import type { Logger } from '../observability/logger.ts';
 import { AdmissionMetrics } from './admission/admission-metrics.ts';
 import { type Admission, createAdmission } from './admission/build-admission.ts';
 import { createApp } from './app.ts';
+import { ApiKeys } from './auth/api-keys.ts';
 import { answerClientErrors } from './client-errors.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
 
@@ -20,6 +21,8 @@ export interface RunningServer {
   url: string;
   port: number;
   server: Server;
+  /** Every listener serving the app: the shared port, and under PM2 the worker's own. */
+  servers: Server[];
   backend: SearchBackend;
   app: ReturnType<typeof createApp>;
   admission: Admission;
@@ -86,6 +89,7 @@ export async function startServer(
       })
     : undefined;
   const built = createApp({
+    keys: ApiKeys.load({ list: config.apiKeys, file: config.apiKeysFile }),
     lifecycle,
     backend: store,
     config,
@@ -99,27 +103,76 @@ export async function startServer(
     admission?.eventLoop?.stop();
     stopProbe();
   };
-  const server = createAdaptorServer({
-    fetch: built.app.fetch,
-    serverOptions: {
-      // Node checks these timeouts every connectionsCheckingInterval (30 s by
-      // default): once a second cuts a slowloris within its headers timeout.
-      connectionsCheckingInterval: 1000,
-      headersTimeout: config.headersTimeoutSeconds * 1000,
-      requestTimeout: Math.max(config.requestTimeoutSeconds, config.headersTimeoutSeconds) * 1000,
-      keepAliveTimeout: config.keepaliveSeconds * 1000,
-    },
-  }) as Server;
-  answerClientErrors(server);
-  const connections = new ConnectionTracker(server, { maxConnections: config.workerConnections });
-  await beforeListen?.(store);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: config.host, port: config.port, backlog: config.backlog }, () => {
-      server.off('error', reject);
-      resolve();
+  const serve = () => {
+    const server = createAdaptorServer({
+      fetch: built.app.fetch,
+      serverOptions: {
+        // Node checks these timeouts every connectionsCheckingInterval (30 s by
+        // default): once a second cuts a slowloris within its headers timeout.
+        connectionsCheckingInterval: 1000,
+        headersTimeout: config.headersTimeoutSeconds * 1000,
+        requestTimeout: Math.max(config.requestTimeoutSeconds, config.headersTimeoutSeconds) * 1000,
+        keepAliveTimeout: config.keepaliveSeconds * 1000,
+      },
+    }) as Server;
+    answerClientErrors(server);
+    const connections = new ConnectionTracker(server, {
+      maxConnections: config.workerConnections,
     });
-  });
+    return { server, connections };
+  };
+  const listen = (server: Server, opts: ListenOptions) =>
+    new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  const shared = serve();
+  const { server } = shared;
+  await beforeListen?.(store);
+  await listen(server, { host: config.host, port: config.port, backlog: config.backlog });
+  // Under PM2, the worker's own port (see WORKER_PORT): bound by this process
+  // (exclusive), so nothing the cluster primary holds stands between it and
+  // nginx. During `pm2 reload` the worker this one replaces still holds the
+  // port until it drains, so bind in the background and retry: nginx meanwhile
+  // gets a refusal there and resends to another worker.
+  const own = identity.underPm2 && config.workerPort > 0 ? serve() : null;
+  let stopBinding = () => {};
+  if (own) {
+    const ownPort = config.workerPort + identity.index;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    stopBinding = () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+    const bind = (attempt: number) => {
+      if (stopped) return;
+      listen(own.server, {
+        host: '127.0.0.1',
+        port: ownPort,
+        backlog: config.backlog,
+        exclusive: true,
+      })
+        .then(() => logger.info({ port: ownPort }, 'serving on the worker port'))
+        .catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'EADDRINUSE') {
+            logger.error({ err, port: ownPort }, 'cannot serve on the worker port');
+            return;
+          }
+          if (attempt % 50 === 0)
+            logger.info(
+              { port: ownPort },
+              'worker port still held (by the worker this one replaces?); retrying',
+            );
+          timer = setTimeout(() => bind(attempt + 1), 100);
+        });
+    };
+    bind(0);
+  }
+  const listeners = own ? [shared, own] : [shared];
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | null = null;
@@ -127,14 +180,15 @@ export async function startServer(
     url: `http://${host}:${port}`,
     port,
     server,
+    servers: listeners.map((l) => l.server),
     backend: store,
     app: built,
     admission,
     internalPort: internal ? config.internalPort + identity.index : undefined,
     close: () => {
+      stopBinding();
       closing ??= shutdown(
-        server,
-        connections,
+        listeners,
         built.lifecycle,
         store,
         config.gracefulTimeoutSeconds * 1000,
@@ -154,8 +208,7 @@ export async function startServer(
  * `graceMs`, then cut what is left, and close the backend (which persists).
  */
 async function shutdown(
-  server: Server,
-  connections: ConnectionTracker,
+  listeners: { server: Server; connections: ConnectionTracker }[],
   lifecycle: { draining: boolean },
   backend: SearchBackend,
   graceMs: number,
@@ -163,11 +216,16 @@ async function shutdown(
 ): Promise<void> {
   lifecycle.draining = true;
   logger.info({ graceMs }, 'shutting down: draining in-flight requests');
-  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-  connections.closeIdle();
+  const closed = Promise.all(
+    listeners.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))),
+  );
+  const closeIdle = () => {
+    for (const { connections } of listeners) connections.closeIdle();
+  };
+  closeIdle();
   // Sockets that finish a response keep-alive-less close themselves; sweep for
   // any that went idle without doing so (e.g. a request that was answered early).
-  const sweep = setInterval(() => connections.closeIdle(), 100);
+  const sweep = setInterval(closeIdle, 100);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => resolve('expired'), graceMs);
@@ -177,7 +235,7 @@ async function shutdown(
   clearInterval(sweep);
   if (outcome === 'expired') {
     logger.warn('graceful timeout passed: closing remaining connections');
-    server.closeAllConnections();
+    for (const { server } of listeners) server.closeAllConnections();
     await closed;
   }
   await backend.close();

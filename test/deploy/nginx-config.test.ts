@@ -9,8 +9,11 @@ import { tempDir } from '../helpers.ts';
 const SHIPPED = join(import.meta.dirname, '../../deploy/nginx/nginx.conf');
 
 describe('nginx config', () => {
-  it('the shipped deploy/nginx/nginx.conf is the rendering of the default settings', () => {
-    expect(readFileSync(SHIPPED, 'utf8')).toBe(renderNginxConf(loadConfig({ env: {} })));
+  it('the shipped deploy/nginx/nginx.conf is the rendering of the default settings for 2 workers', () => {
+    // Rendered for 2 workers (the upstream lists one port per worker): WORKERS=2 npm run nginx:conf -- --out deploy/nginx/nginx.conf
+    expect(readFileSync(SHIPPED, 'utf8')).toBe(
+      renderNginxConf(loadConfig({ env: { WORKERS: '2' } })),
+    );
   });
 
   it('passes `nginx -t` (nginx from the Debian package; .ci/run installs it)', () => {

@@ -13,7 +13,13 @@ import { tempDir } from '../helpers.ts';
 const ROOT = join(import.meta.dirname, '../..');
 // Below the ephemeral port range (32768+).
 const base = 25_000 + Math.floor(Math.random() * 100) * 40;
-const ports = { app: base, internal: base + 10, nginx: base + 20, status: base + 21 };
+const ports = {
+  app: base,
+  internal: base + 10,
+  nginx: base + 20,
+  status: base + 21,
+  worker: base + 30,
+};
 const data = tempDir('vecserve-stack-');
 const env: Record<string, string> = {
   ...(process.env as Record<string, string>),
@@ -21,6 +27,7 @@ const env: Record<string, string> = {
   WORKERS: '2',
   PORT: String(ports.app),
   INTERNAL_PORT: String(ports.internal),
+  WORKER_PORT: String(ports.worker),
   NGINX_LISTEN: `127.0.0.1:${ports.nginx}`,
   NGINX_STATUS_LISTEN: `127.0.0.1:${ports.status}`,
   NGINX_RATE_LIMIT: '0',
@@ -57,11 +64,12 @@ function workers(): { index: number; pid: number; restarts: number }[] {
 /** Closed-loop load through nginx until `stop()`; counts outcomes by status or error. */
 function steadyLoad(concurrency: number) {
   const outcomes = new Map<string, number>();
-  const timeline: { at: number; ok: boolean }[] = [];
+  const timeline: { at: number; ok: boolean; ms: number }[] = [];
   let running = true;
   const loops = Array.from({ length: concurrency }, async () => {
     while (running) {
       let key: string;
+      const started = Date.now();
       try {
         const res = await fetch(searchUrl, {
           method: 'POST',
@@ -76,7 +84,7 @@ function steadyLoad(concurrency: number) {
         key = `${(err as Error).name}:${cause?.code ?? (err as Error).message}`;
       }
       outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
-      timeline.push({ at: Date.now(), ok: key === '200' });
+      timeline.push({ at: Date.now(), ok: key === '200', ms: Date.now() - started });
     }
   });
   return {
@@ -183,6 +191,30 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
     expect(result.failed).toBeLessThanOrEqual(4);
     const log = readFileSync(join(data.dir, 'stack/logs/vecserve-error.log'), 'utf8');
     expect(log).toMatch(/watchdog: event loop blocked longer than timeout/);
+  }, 120_000);
+
+  it('SIGKILL of a worker fails no search and leaves none waiting for nginx', async () => {
+    const before = workers();
+    const victim = before.find((w) => w.index === 0)!;
+    const load = steadyLoad(4);
+    await sleep(1000);
+    const killedAt = Date.now();
+    process.kill(victim.pid, 'SIGKILL'); // a worker of the stack this test started
+    let replaced: { pid: number } | undefined;
+    for (let i = 0; i < 40 && !replaced; i++) {
+      await sleep(250);
+      replaced = workers().find((w) => w.index === 0 && w.pid !== victim.pid);
+    }
+    expect(replaced, 'PM2 did not restart the killed worker').toBeDefined();
+    await sleep(1000);
+    const result = await load.stop();
+    // Searches in flight on the dead worker, and those sent to its port before
+    // PM2 restarted it, are resent by nginx to the other worker.
+    expect(result.outcomes).toEqual({ 200: result.ok });
+    const around = load.timeline.filter((t) => t.at > killedAt);
+    expect(around.length).toBeGreaterThan(50);
+    const slowest = Math.max(...around.map((t) => t.ms));
+    expect(slowest, 'a request waited for a timeout').toBeLessThan(1500);
   }, 120_000);
 
   it('max_requests retires workers during the load without failing a request', async () => {

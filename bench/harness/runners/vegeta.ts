@@ -24,6 +24,8 @@ export interface VegetaOptions {
   cpus?: string;
   timeoutSeconds?: number;
   lateMs?: number;
+  /** Connections vegeta may open to the server (0: one per in-flight request). */
+  maxConnections?: number;
 }
 
 /**
@@ -36,6 +38,15 @@ export interface VegetaOptions {
 export type VegetaResult = OpenLoopResult & {
   /** p99 of successful requests per second of the run, from intended send times. */
   perSecondP99Ms: number[];
+  /** The same for refusals (429/503): is a slow refusal tail steady or a transient? */
+  perSecondRefusedP99Ms: number[];
+  /** Admitted and refused latency of the requests due after the first second (the start transient apart). */
+  afterFirstSecond: {
+    latency: ReturnType<typeof summarize>;
+    refused: ReturnType<typeof summarize>;
+  };
+  /** 429/503 answers that came without a Retry-After header. */
+  refusedWithoutRetryAfter: number;
 };
 
 export async function vegetaOpenLoop(opts: VegetaOptions): Promise<VegetaResult> {
@@ -62,6 +73,7 @@ export async function vegetaOpenLoop(opts: VegetaOptions): Promise<VegetaResult>
       `-duration=${opts.seconds}s`,
       `-timeout=${opts.timeoutSeconds ?? 10}s`,
       '-max-workers=20000',
+      ...(opts.maxConnections ? [`-max-connections=${opts.maxConnections}`] : []),
       `-output=${join(dir, 'results.bin')}`,
     ];
     const argv = opts.cpus ? ['taskset', '-c', opts.cpus, ...attack] : attack;
@@ -87,7 +99,9 @@ export async function vegetaOpenLoop(opts: VegetaOptions): Promise<VegetaResult>
     });
     return summarizeVegeta(csv, opts, wallSeconds, (100 * cpuSeconds) / wallSeconds);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // KEEP_VEGETA=1 keeps vegeta's own results (results.bin) for a closer look.
+    if (!process.env.KEEP_VEGETA) rmSync(dir, { recursive: true, force: true });
+    else process.stderr.write(`vegeta files kept in ${dir}\n`);
   }
 }
 
@@ -100,8 +114,14 @@ export function summarizeVegeta(
 ): VegetaResult {
   const lines = csv.split('\n').filter((l) => l.length > 0);
   const rows = lines.map((l) => {
-    const f = csvFields(l, 9);
-    return { ts: Number(f[0]), code: Number(f[1]), latencyNs: Number(f[2]), seq: Number(f[8]) };
+    const f = csvFields(l, 12);
+    return {
+      ts: Number(f[0]),
+      code: Number(f[1]),
+      latencyNs: Number(f[2]),
+      seq: Number(f[8]),
+      headers: f[11] ?? '',
+    };
   });
   let t0 = Number.POSITIVE_INFINITY;
   let tEnd = 0;
@@ -116,6 +136,10 @@ export function summarizeVegeta(
   let late = 0;
   const lateMs = opts.lateMs ?? 10;
   const perSecond: number[][] = [];
+  const perSecondRefused: number[][] = [];
+  let refusedWithoutRetryAfter = 0;
+  const okAfter = latencyHistogram();
+  const refusedAfter = latencyHistogram();
   for (const r of rows) {
     const intended = t0 + (r.seq * 1e9) / opts.rate;
     const behindNs = Math.max(0, r.ts - intended);
@@ -125,13 +149,28 @@ export function summarizeVegeta(
     byOutcome[key] = (byOutcome[key] ?? 0) + 1;
     if (r.code === 0) continue; // a transport error has no answer to time
     all.recordValue(us);
+    const second = Math.floor((intended - t0) / 1e9);
     if (r.code >= 200 && r.code < 300) {
       ok.recordValue(us);
-      const second = Math.floor((intended - t0) / 1e9);
+      if (second >= 1) okAfter.recordValue(us);
       perSecond[second] ??= [];
       perSecond[second].push(us / 1000);
-    } else if (r.code === 429 || r.code === 503) refused.recordValue(us);
+    } else if (r.code === 429 || r.code === 503) {
+      // Response headers are base64 in the last column (vegeta >= 12.9).
+      if (!/^retry-after:/im.test(Buffer.from(r.headers, 'base64').toString('latin1')))
+        refusedWithoutRetryAfter++;
+      refused.recordValue(us);
+      if (second >= 1) refusedAfter.recordValue(us);
+      perSecondRefused[second] ??= [];
+      perSecondRefused[second].push(us / 1000);
+    }
   }
+  const p99PerSecond = (buckets: number[][]) =>
+    Array.from(buckets, (xs) => {
+      if (!xs || xs.length === 0) return 0;
+      xs.sort((a, b) => a - b);
+      return xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+    });
   const intendedCount = Math.round(opts.rate * opts.seconds);
   const sent = rows.length;
   const sendSpan = Math.max(1e-9, (tEnd - t0) / 1e9);
@@ -163,11 +202,10 @@ export function summarizeVegeta(
     byOutcome,
     scenarios: {},
     generator,
-    perSecondP99Ms: Array.from(perSecond, (xs) => {
-      if (!xs || xs.length === 0) return 0;
-      xs.sort((a, b) => a - b);
-      return xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
-    }),
+    perSecondP99Ms: p99PerSecond(perSecond),
+    perSecondRefusedP99Ms: p99PerSecond(perSecondRefused),
+    afterFirstSecond: { latency: summarize(okAfter), refused: summarize(refusedAfter) },
+    refusedWithoutRetryAfter,
   };
 }
 
