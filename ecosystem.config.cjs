@@ -47,7 +47,8 @@ module.exports = {
       merge_logs: true,
       // Every setting, resolved and validated above; WORKERS also tells each
       // worker to divide per-process budgets (rate limits) by the worker count.
-      env: settingsEnv,
+      // nginx is in front and sets X-Real-IP: trust it (the app honours it from loopback peers only).
+      env: { ...settingsEnv, TRUST_PROXY: 'true' },
     },
   ],
 };

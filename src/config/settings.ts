@@ -22,6 +22,7 @@ export interface Config {
   watchdog: boolean;
   maxMemoryMb: number;
   internalPort: number;
+  workerPort: number;
   metricsAggregation: 'sum' | 'per-worker';
   faultInjection: boolean;
   nginxListen: string;
@@ -56,6 +57,11 @@ export interface Config {
   maxBodyBytes: number;
   maxTopK: number;
   maxBatch: number;
+  maxCollections: number;
+  maxDimension: number;
+  maxIndexM: number;
+  maxEfConstruction: number;
+  maxSearchWork: number;
   maxWriteRows: number;
   bruteForceLimit: number;
   searchThreads: number;
@@ -65,6 +71,9 @@ export interface Config {
   rateLimitKey: 'ip' | 'api-key' | 'global';
   rateLimitMaxKeys: number;
   trustProxy: boolean;
+  apiKeys: string;
+  apiKeysFile: string;
+  allowUnauthenticated: boolean;
   maxEventLoopLagSeconds: number;
   concurrencyLimit: number;
   adaptiveConcurrency: boolean;
@@ -258,6 +267,13 @@ export const SETTINGS: readonly SettingDef[] = [
     () => 2048,
     integer(64, 1_048_576),
     'PM2 restarts a worker whose resident memory passes this (max_memory_restart), gracefully.',
+  ),
+  def(
+    'workerPort',
+    'worker_port',
+    () => 8200,
+    integer(0, 65_535),
+    "Under PM2, worker i also serves the API on loopback port WORKER_PORT+i, bound by the worker itself, and the stack's nginx balances over these ports: a dead worker refuses at once and nginx resends a search to another, where through the shared port a connection the primary was handing to the dead worker waits for nginx's timeout (0: off, nginx uses PORT).",
   ),
   def(
     'internalPort',
@@ -503,6 +519,41 @@ export const SETTINGS: readonly SettingDef[] = [
     'Most query vectors in one batch search.',
   ),
   def(
+    'maxCollections',
+    'max_collections',
+    () => 100,
+    integer(1, 100_000),
+    'Most collections a server holds; a create past it gets 409 quota_exceeded.',
+  ),
+  def(
+    'maxDimension',
+    'max_dimension',
+    () => 4096,
+    integer(1, 32_768),
+    'Largest vector dimension a new collection may have (embedding models stay within 4,096).',
+  ),
+  def(
+    'maxIndexM',
+    'max_index_m',
+    () => 64,
+    integer(2, 2048),
+    'Largest HNSW M a new collection may ask for (graph links per node: memory and insert time grow with it).',
+  ),
+  def(
+    'maxEfConstruction',
+    'max_ef_construction',
+    () => 1024,
+    integer(1, 65_536),
+    'Largest HNSW efConstruction a new collection may ask for (insert time grows with it).',
+  ),
+  def(
+    'maxSearchWork',
+    'max_search_work',
+    () => 33_554_432,
+    integer(1, 2 ** 40),
+    "Bound on one search request's work, queries x dimension x candidates (max of topK and ef): about 0.2 s of one thread at 6 ns per unit; past it, 400 with the figure. The default lets a batch of 100 512-d queries search with ef 640.",
+  ),
+  def(
     'maxWriteRows',
     'max_write_rows',
     () => 1000,
@@ -560,6 +611,27 @@ export const SETTINGS: readonly SettingDef[] = [
     'Keys remembered per worker (least recently used forgotten first).',
   ),
   def(
+    'apiKeys',
+    'api_keys',
+    () => '',
+    text(/^[^\s]*$/, 'name:role:secret,...'),
+    'API keys as name:role:secret, comma-separated (roles: search, write, admin; secrets of 16+ characters, hashed on load). With no keys, search routes answer anyone and write/admin routes only clients on this host.',
+  ),
+  def(
+    'apiKeysFile',
+    'api_keys_file',
+    () => '',
+    text(/^.*$/, 'a path'),
+    'A keys file, one "name role sha256:<hex>" per line: hashes only at rest (npm run keys -- new NAME ROLE adds one).',
+  ),
+  def(
+    'allowUnauthenticated',
+    'allow_unauthenticated',
+    () => false,
+    boolean,
+    'With no API keys, let write and admin routes answer any client, not only local ones (an explicit opt-out; the server warns at start).',
+  ),
+  def(
     'trustProxy',
     'trust_proxy',
     () => false,
@@ -614,14 +686,14 @@ export const SETTINGS: readonly SettingDef[] = [
     'queue_target',
     () => 0.002,
     seconds(0, 3600),
-    'Controlled delay: once the queue has not drained for QUEUE_INTERVAL, a request that waited longer than this is refused (503 queue_delay) instead of served late; 0 turns it off.',
+    'Controlled delay: once every request served for QUEUE_INTERVAL waited longer than this (never less than one hold time), the queue stands: newcomers that cannot be served within it and waiters older than it are refused (503 queue_delay) instead of served late; 0 turns it off.',
   ),
   def(
     'queueIntervalSeconds',
     'queue_interval',
     () => 0.1,
     seconds(0.001, 3600),
-    'How long the queue must stay non-empty before QUEUE_TARGET applies.',
+    'How long every served request must have waited past QUEUE_TARGET before the queue counts as standing; also the most work a queue holds before it stands.',
   ),
   def(
     'breaker',

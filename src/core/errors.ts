@@ -9,6 +9,9 @@ export type ErrorCode =
   | 'payload_too_large'
   | 'not_found'
   | 'conflict'
+  | 'quota_exceeded'
+  | 'unauthorized'
+  | 'forbidden'
   | 'read_only'
   | 'unavailable'
   | 'deadline_exceeded'
@@ -70,6 +73,27 @@ export class NotFoundError extends ServiceError {
 export class ConflictError extends ServiceError {
   constructor(message: string) {
     super('conflict', message);
+  }
+}
+
+/** A quota of the server (collections, dimension, index parameters) would be passed. */
+export class QuotaExceededError extends ServiceError {
+  constructor(message: string, detail?: Record<string, unknown>) {
+    super('quota_exceeded', message, detail);
+  }
+}
+
+/** No credentials, or credentials the server does not know (401). */
+export class UnauthorizedError extends ServiceError {
+  constructor(message: string) {
+    super('unauthorized', message);
+  }
+}
+
+/** Known credentials without the role the route needs (403). */
+export class ForbiddenError extends ServiceError {
+  constructor(message: string, detail?: Record<string, unknown>) {
+    super('forbidden', message, detail);
   }
 }
 

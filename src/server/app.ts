@@ -10,9 +10,12 @@ import { admissionChain, countRefusal } from './admission/admission-chain.ts';
 import { AdmissionMetrics } from './admission/admission-metrics.ts';
 import type { Admission } from './admission/build-admission.ts';
 import type { AppEnv } from './app-env.ts';
+import { ApiKeys } from './auth/api-keys.ts';
+import { authorize } from './auth/authorize.ts';
 import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { problem, problemFromError } from './problem.ts';
+import { allowedMethods } from './routes/allowed-methods.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { type Lifecycle, operationRoutes } from './routes/operations.ts';
 
@@ -21,11 +24,17 @@ export type AppConfig = Pick<
   | 'maxBodyBytes'
   | 'maxTopK'
   | 'maxBatch'
+  | 'maxCollections'
+  | 'maxDimension'
+  | 'maxIndexM'
+  | 'maxEfConstruction'
+  | 'maxSearchWork'
   | 'maxWriteRows'
   | 'timeoutSeconds'
   | 'accessLog'
   | 'rateLimitKey'
   | 'trustProxy'
+  | 'allowUnauthenticated'
 >;
 
 export interface AppDeps {
@@ -40,6 +49,8 @@ export interface AppDeps {
   admissionMetrics?: AdmissionMetrics;
   /** Cluster-wide /metrics under PM2. */
   cluster?: ClusterMetrics;
+  /** API keys (none: search open, write/admin for local clients only). */
+  keys?: ApiKeys;
 }
 
 /**
@@ -63,6 +74,15 @@ export function createApp(deps: AppDeps) {
     await next();
     if (lifecycle.draining) c.header('connection', 'close');
   });
+  // Who is asking comes first: from the headers alone, before admission reads anything.
+  app.use(
+    '*',
+    authorize({
+      keys: deps.keys ?? new ApiKeys([]),
+      trustProxy: config.trustProxy,
+      allowUnauthenticated: config.allowUnauthenticated,
+    }),
+  );
   // Admission (see admission-chain.ts), then the deadline, then the route.
   const admission = deps.admission;
   const admissionMetrics =
@@ -84,24 +104,33 @@ export function createApp(deps: AppDeps) {
   );
   app.route('/v1/collections', collectionRoutes(backend, config, metrics));
 
-  app.notFound((c) =>
-    problem(c, {
+  app.notFound((c) => {
+    const allowed = allowedMethods(c.req.path);
+    if (allowed && !allowed.includes(c.req.method)) {
+      c.header('Allow', allowed.join(', '));
+      return problem(c, {
+        code: 'method_not_allowed',
+        status: 405,
+        detail: `${c.req.path} answers ${allowed.join(', ')}, not ${c.req.method}`,
+      });
+    }
+    return problem(c, {
       code: 'not_found',
       status: 404,
       detail: `no route for ${c.req.method} ${c.req.path}`,
-    }),
-  );
+    });
+  });
   app.onError((err, c) => {
     countRefusal(err, admissionMetrics);
     if (isServiceError(err) && err.code === 'client_closed') {
       // Logged as what it is; the 499 goes to a socket nobody reads (as nginx records it).
       logger.info(
-        { path: c.req.path, method: c.req.method },
+        { requestId: c.get('requestId'), path: c.req.path, method: c.req.method },
         'client closed the request before its answer',
       );
     }
     if (isServiceError(err)) return problemFromError(c, err);
-    logger.error({ err, path: c.req.path }, 'unhandled error');
+    logger.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
     return problem(c, { code: 'internal', status: 500, detail: 'internal server error' });
   });
 

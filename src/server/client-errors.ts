@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** Node's client-error codes, and the status each gets. */
@@ -19,6 +19,18 @@ const STATUS_OF: Record<string, [number, string, string]> = {
  * where the socket still allows an answer; then closes the connection.
  */
 export function answerClientErrors(server: Server): void {
+  // An Expect other than 100-continue: Node answers a bare 417 unless asked.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const body = JSON.stringify({
+      type: 'urn:vecserve:problem:expectation_failed',
+      title: 'expectation failed',
+      status: 417,
+      code: 'expectation_failed',
+      detail: `Expect: ${req.headers.expect} is not supported (only 100-continue is)`,
+    });
+    res.writeHead(417, { 'content-type': 'application/problem+json', connection: 'close' });
+    res.end(body);
+  });
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
     const code = err.code ?? '';
     if (code === 'ECONNRESET' || !socket.writable) {

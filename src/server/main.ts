@@ -10,6 +10,7 @@ import { retireWhenSafe } from '../lifecycle/retire-worker.ts';
 import { startWatchdog } from '../lifecycle/watchdog.ts';
 import { workerIdentity } from '../lifecycle/worker-identity.ts';
 import { createLogger } from '../observability/logger.ts';
+import { ApiKeys } from './auth/api-keys.ts';
 import { startServer } from './http-server.ts';
 import { warmUp } from './warm-up.ts';
 
@@ -26,7 +27,23 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  let keys: ApiKeys;
+  try {
+    keys = ApiKeys.load({ list: config.apiKeys, file: config.apiKeysFile });
+  } catch (err) {
+    process.stderr.write(`Invalid API keys: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
   const logger = createLogger(config.logLevel);
+  if (keys.size > 0) logger.info({ keys: keys.size }, 'API keys required on every API route');
+  else if (config.allowUnauthenticated)
+    logger.warn(
+      'no API keys and ALLOW_UNAUTHENTICATED=true: any client that reaches this port may write, create and drop collections',
+    );
+  else
+    logger.warn(
+      'no API keys: search routes answer anyone; write and admin routes answer only clients on this host (set API_KEYS or API_KEYS_FILE)',
+    );
   const started = performance.now();
   // Warm before listening: under PM2 the primary routes connections to a worker as soon as it listens.
   const running = await startServer(config, logger, undefined, (backend) =>
@@ -87,7 +104,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
 
-  const retirement = retireAfterRequests(running.server, {
+  const retirement = retireAfterRequests(running.servers, {
     limit: config.maxRequests,
     jitter: config.maxRequestsJitter,
     retire: () =>

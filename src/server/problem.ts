@@ -10,6 +10,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   payload_too_large: 413,
   not_found: 404,
   conflict: 409,
+  quota_exceeded: 409,
+  unauthorized: 401,
+  forbidden: 403,
   read_only: 409,
   unavailable: 503,
   deadline_exceeded: 504,
@@ -26,6 +29,9 @@ const TITLES: Record<string, string> = {
   payload_too_large: 'Payload too large',
   not_found: 'Not found',
   conflict: 'Conflict',
+  quota_exceeded: 'Quota exceeded',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
   read_only: 'Collection is read-only here',
   unavailable: 'Service unavailable',
   deadline_exceeded: 'Deadline exceeded',
@@ -33,6 +39,7 @@ const TITLES: Record<string, string> = {
   overloaded: 'Server overloaded',
   client_closed: 'Client closed request',
   unsupported_media_type: 'Unsupported media type',
+  method_not_allowed: 'Method not allowed',
   internal: 'Internal server error',
 };
 
@@ -54,6 +61,8 @@ export function problem(c: Context, p: ProblemInit): Response {
     detail: p.detail,
     instance: c.req.path,
     ...p.extra,
+    // Follows a failed request from nginx's log to the app's log to this body.
+    requestId: (c.get('requestId') as string | undefined) ?? undefined,
   };
   return c.body(JSON.stringify(body), p.status, {
     'content-type': 'application/problem+json',

@@ -1,8 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
+import type { AppEnv } from '../app-env.ts';
 
 export interface ObserveOptions {
   metrics: HttpMetrics;
@@ -13,15 +15,24 @@ export interface ObserveOptions {
   statsPrefix?: string;
 }
 
+/** An id that is safe to echo and log (nginx's $request_id is 32 hex digits), else a new one. */
+export function acceptRequestId(header: string | undefined): string {
+  return header !== undefined && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
+}
+
 /**
- * Times every request into the Prometheus histogram (labelled by route
+ * Gives every request an id (X-Request-Id from the front door or a new one,
+ * echoed in the response), times every request into the Prometheus histogram (labelled by route
  * template, not raw path, to keep label cardinality bounded), tracks in-flight
  * requests, feeds /v1/stats, and optionally writes an access log line.
  */
-export function observe(opts: ObserveOptions): MiddlewareHandler {
+export function observe(opts: ObserveOptions): MiddlewareHandler<AppEnv> {
   const prefix = opts.statsPrefix ?? '/v1/collections';
   return async function observe(c, next) {
     const start = performance.now();
+    const requestId = acceptRequestId(c.req.header('x-request-id'));
+    c.set('requestId', requestId);
+    c.header('X-Request-Id', requestId);
     const counted = c.req.path.startsWith(prefix);
     opts.metrics.inFlight.inc();
     opts.metrics.workerRequests.inc();
@@ -42,7 +53,13 @@ export function observe(opts: ObserveOptions): MiddlewareHandler {
       if (counted) opts.stats.finished(status, ms);
       if (opts.accessLog) {
         opts.logger.info(
-          { method: c.req.method, path: c.req.path, status, ms: Math.round(ms * 100) / 100 },
+          {
+            requestId,
+            method: c.req.method,
+            path: c.req.path,
+            status,
+            ms: Math.round(ms * 100) / 100,
+          },
           'request',
         );
       }

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { AppEnv } from '../app-env.ts';
+import { checkNewCollection, checkSearchWork, type Quotas } from '../quotas.ts';
 import { readJson } from '../read-json.ts';
 import {
   type BodyLimits,
@@ -17,7 +18,7 @@ const round = (ms: number) => Math.round(ms * 1000) / 1000;
 /** The /v1/collections API: search, batch search, writes, describe. */
 export function collectionRoutes(
   backend: SearchBackend,
-  limits: BodyLimits & { maxBodyBytes: number },
+  limits: BodyLimits & Quotas & { maxBodyBytes: number },
   metrics: HttpMetrics,
 ) {
   const api = new Hono<AppEnv>();
@@ -28,6 +29,8 @@ export function collectionRoutes(
 
   api.post('/', async (c) => {
     const spec = parseCreateCollectionBody(await readJson(c, limits.maxBodyBytes));
+    const signal = c.get('signal');
+    checkNewCollection(spec, (await backend.listCollections({ signal })).length, limits);
     return c.json(await backend.createCollection(spec, { signal: c.get('signal') }), 201);
   });
 
@@ -47,6 +50,7 @@ export function collectionRoutes(
     const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.schema(name, { signal });
     const { vector, options } = parseSearchBody(body, info, limits);
+    checkSearchWork(1, info.dimension, options, limits);
     const [hits] = await backend.search(name, [vector], { ...options, signal });
     metrics.searchVectors.inc({ route: 'search' });
     return c.json({ hits: hits ?? [], tookMs: round(performance.now() - start) });
@@ -59,6 +63,7 @@ export function collectionRoutes(
     const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.schema(name, { signal });
     const { vectors, options } = parseBatchBody(body, info, limits);
+    checkSearchWork(vectors.length, info.dimension, options, limits);
     const results = await backend.search(name, vectors, { ...options, signal });
     metrics.searchVectors.inc({ route: 'batch' }, vectors.length);
     return c.json({ results, tookMs: round(performance.now() - start) });
