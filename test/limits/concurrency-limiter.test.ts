@@ -131,7 +131,7 @@ describe('ConcurrencyLimiter under a simulated load', () => {
     for (let i = 0; i < 5; i++) await Promise.resolve();
   };
 
-  it('in a standing queue refuses newcomers at arrival and serves the rest within about a hold time', async () => {
+  it('in a standing queue refuses newcomers at arrival and serves the rest within about one and a half hold times', async () => {
     let now = 0;
     const l = new ConcurrencyLimiter({
       limit: 2,
@@ -166,11 +166,11 @@ describe('ConcurrencyLimiter under a simulated load', () => {
       );
       await flush();
     }
-    // Once the queue stood: refused at arrival, served within the target (one hold time, 10 ms) and a hold.
+    // Once the queue stood: refused at arrival, served within the target (1.5 hold times, 15 ms) and a hold.
     expect(late.refusedWait.length).toBeGreaterThan(500);
     expect(
       late.refusedWait.filter((w) => w === 0).length / late.refusedWait.length,
-    ).toBeGreaterThan(0.95);
+    ).toBeGreaterThan(0.9);
     expect(Math.max(...late.servedWait)).toBeLessThanOrEqual(20);
     expect(late.servedWait.length).toBeGreaterThan(100); // the slots stayed busy
   });
