@@ -213,7 +213,6 @@ export class ConcurrencyLimiter {
     return waitMs > mayWaitMs ? { reason: 'queue_delay', waitMs, mayWaitMs } : null;
   }
 
-
   /** A permit now, a place in the queue, or an OverloadedError. */
   acquire(signal?: AbortSignal): Promise<Permit> {
     if (signal?.aborted) {

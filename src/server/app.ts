@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Hono } from 'hono';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
@@ -14,10 +15,20 @@ import { ApiKeys } from './auth/api-keys.ts';
 import { authorize } from './auth/authorize.ts';
 import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
+import { nodeBindings } from './node-bindings.ts';
 import { problem, problemFromError } from './problem.ts';
 import { allowedMethods } from './routes/allowed-methods.ts';
 import { collectionRoutes } from './routes/collections.ts';
+import { docsRoutes } from './routes/docs.ts';
 import { type Lifecycle, operationRoutes } from './routes/operations.ts';
+
+/** The API's version in /openapi.json: the package's. */
+const API_VERSION: string = (
+  createRequire(import.meta.url)('../../package.json') as { version: string }
+).version;
+
+/** A "." or ".." path segment, plain or percent-encoded. */
+const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 
 export type AppConfig = Pick<
   Config,
@@ -69,6 +80,18 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
 
   app.use('*', observe({ metrics, stats, logger, accessLog: config.accessLog }));
+  // The URL parser resolves dot segments, so /v1/collections/zzz/../products
+  // would reach (and DELETE would drop) "products": refuse them as sent.
+  app.use('*', async (c, next) => {
+    const target = nodeBindings(c)?.incoming.url ?? '';
+    if (DOT_SEGMENT.test(target.split('?')[0]!))
+      return problem(c, {
+        code: 'invalid_request',
+        status: 400,
+        detail: 'the path has "." or ".." segments; send it resolved',
+      });
+    return next();
+  });
   // While draining, ask keep-alive clients to reconnect elsewhere after this response.
   app.use('*', async (c, next) => {
     await next();
@@ -103,6 +126,7 @@ export function createApp(deps: AppDeps) {
     }),
   );
   app.route('/v1/collections', collectionRoutes(backend, config, metrics));
+  app.route('/', docsRoutes(API_VERSION));
 
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);

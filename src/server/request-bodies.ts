@@ -1,3 +1,11 @@
+import {
+  BatchSearchBodySchema,
+  CreateCollectionBodySchema,
+  DeleteBodySchema,
+  parseBody,
+  SearchBodySchema,
+  WriteBodySchema,
+} from '../api/schemas.ts';
 import type { SearchOptions } from '../backends/search-backend.ts';
 import { MAX_EF } from '../core/collection-spec.ts';
 import { InvalidRequestError } from '../core/errors.ts';
@@ -5,9 +13,10 @@ import { type Filter, parseFilter } from '../core/filter.ts';
 import type { CollectionSchema, CollectionSpec, FieldSchema, Fields, Row } from '../core/types.ts';
 
 /**
- * Turns parsed JSON bodies into typed requests, strictly: unknown properties,
- * wrong types, wrong dimensions, non-finite numbers and out-of-range sizes are
- * rejected with a message naming the property.
+ * Turns parsed JSON bodies into typed requests: the structure from the zod
+ * schemas (api-schemas.ts: unknown properties and nulls refused at every
+ * depth), then what only the collection and the limits can say (dimension,
+ * finite float32 values, fields, sizes), each refusal naming the property.
  */
 export interface BodyLimits {
   maxTopK: number;
@@ -122,12 +131,8 @@ function searchOptions(o: Obj, info: CollectionSchema, limits: BodyLimits): Sear
   };
 }
 
-const OPTION_KEYS = ['topK', 'filter', 'outputFields', 'params'];
-
 export function parseSearchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
-  const o = object(raw, 'request body');
-  onlyKeys(o, ['vector', ...OPTION_KEYS], 'search');
-  if (o.vector === undefined) throw new InvalidRequestError('vector is required');
+  const o = parseBody(SearchBodySchema, raw, 'search') as Obj;
   return {
     vector: parseVector(o.vector, info.dimension, 'vector'),
     options: searchOptions(o, info, limits),
@@ -135,11 +140,7 @@ export function parseSearchBody(raw: unknown, info: CollectionSchema, limits: Bo
 }
 
 export function parseBatchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
-  const o = object(raw, 'request body');
-  onlyKeys(o, ['vectors', ...OPTION_KEYS], 'batch search');
-  if (!Array.isArray(o.vectors))
-    throw new InvalidRequestError('vectors must be an array of vectors');
-  if (o.vectors.length === 0) throw new InvalidRequestError('vectors is empty');
+  const o = parseBody(BatchSearchBodySchema, raw, 'batch search');
   if (o.vectors.length > limits.maxBatch) {
     throw new InvalidRequestError(
       `vectors holds ${o.vectors.length} queries; the limit is ${limits.maxBatch}`,
@@ -149,7 +150,7 @@ export function parseBatchBody(raw: unknown, info: CollectionSchema, limits: Bod
     );
   }
   const vectors = o.vectors.map((v, i) => parseVector(v, info.dimension, `vectors[${i}]`));
-  return { vectors, options: searchOptions(o, info, limits) };
+  return { vectors, options: searchOptions(o as Obj, info, limits) };
 }
 
 function checkField(schema: FieldSchema, value: unknown, where: string): void {
@@ -171,15 +172,8 @@ function checkField(schema: FieldSchema, value: unknown, where: string): void {
 }
 
 export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
-  const o = object(raw, 'request body');
-  onlyKeys(o, ['rows', 'mode'], 'write');
+  const o = parseBody(WriteBodySchema, raw, 'write');
   const mode = o.mode ?? 'upsert';
-  if (mode !== 'insert' && mode !== 'upsert') {
-    throw new InvalidRequestError(`mode must be "insert" or "upsert", got ${JSON.stringify(mode)}`);
-  }
-  if (!Array.isArray(o.rows) || o.rows.length === 0) {
-    throw new InvalidRequestError('rows must be a non-empty array of {"id"?, "vector", ...fields}');
-  }
   if (o.rows.length > limits.maxWriteRows) {
     throw new InvalidRequestError(
       `rows holds ${o.rows.length} rows; the limit is ${limits.maxWriteRows}`,
@@ -187,7 +181,7 @@ export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: Bod
   }
   const seen = new Set<string>();
   const rows: Row[] = o.rows.map((r, i) => {
-    const row = object(r, `rows[${i}]`);
+    const row = r as Obj;
     const where = `rows[${i}]`;
     let id: string | undefined;
     if (row.id !== undefined) {
@@ -222,51 +216,26 @@ export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: Bod
     }
     return id === undefined ? { vector, fields } : { id, vector, fields };
   });
-  return { rows, mode: mode as 'insert' | 'upsert' };
+  return { rows, mode };
 }
 
 export function parseDeleteBody(raw: unknown, limits: BodyLimits): string[] {
-  const o = object(raw, 'request body');
-  onlyKeys(o, ['ids'], 'delete');
-  if (!Array.isArray(o.ids) || o.ids.length === 0) {
-    throw new InvalidRequestError('ids must be a non-empty array of strings');
-  }
+  const o = parseBody(DeleteBodySchema, raw, 'delete');
   if (o.ids.length > limits.maxWriteRows) {
     throw new InvalidRequestError(
       `ids holds ${o.ids.length} ids; the limit is ${limits.maxWriteRows}`,
     );
   }
-  for (const [i, id] of o.ids.entries()) {
-    if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_LENGTH) {
-      throw new InvalidRequestError(
-        `ids[${i}] must be a string of 1 to ${MAX_ID_LENGTH} characters`,
-      );
-    }
-  }
-  return [...new Set(o.ids as string[])];
-}
-
-function parseIndex(raw: unknown): CollectionSpec['index'] {
-  const o = object(raw, 'index');
-  onlyKeys(o, ['M', 'efConstruction', 'efSearch', 'quantization'], 'index');
-  return o as CollectionSpec['index'];
+  return [...new Set(o.ids)];
 }
 
 export function parseCreateCollectionBody(raw: unknown): CollectionSpec {
-  const o = object(raw, 'request body');
-  onlyKeys(o, ['name', 'dimension', 'metric', 'fields', 'index'], 'create collection');
-  const fields = o.fields ?? [];
-  if (!Array.isArray(fields))
-    throw new InvalidRequestError('fields must be an array of {"name", "type"}');
+  const o = parseBody(CreateCollectionBodySchema, raw, 'create collection');
   return {
-    name: o.name as string,
-    dimension: o.dimension as number,
-    metric: (o.metric ?? 'L2') as CollectionSpec['metric'],
-    fields: fields.map((f, i) => {
-      const fo = object(f, `fields[${i}]`);
-      onlyKeys(fo, ['name', 'type', 'maxLength'], `fields[${i}]`);
-      return fo as unknown as FieldSchema;
-    }),
-    index: o.index === undefined ? undefined : parseIndex(o.index),
+    name: o.name,
+    dimension: o.dimension,
+    metric: o.metric ?? 'L2',
+    fields: (o.fields ?? []) as FieldSchema[],
+    index: o.index,
   };
 }

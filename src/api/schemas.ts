@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { MAX_EF } from '../core/collection-spec.ts';
+import { InvalidRequestError } from '../core/errors.ts';
 
 const MAX_ID_LENGTH = 256;
 
@@ -20,24 +21,22 @@ export const VectorSchema = z
 
 const Scalar = z.union([z.string(), z.number(), z.boolean()]);
 
-export const PredicateSchema = z
-  .union([
-    z.strictObject({
-      field: z.string(),
-      op: z.enum(['eq', 'ne', 'gt', 'gte', 'lt', 'lte']),
-      value: Scalar,
-    }),
-    z.strictObject({
-      field: z.string(),
-      op: z.enum(['in', 'nin']),
-      values: z.array(Scalar).min(1),
-    }),
-  ])
-  .meta({ description: 'A condition on a field; conditions of a filter are ANDed.' });
+/**
+ * A structured filter: every key a field, ANDed; a value means equality, an
+ * object of operators compares. Its details (fields of the collection,
+ * operators, value types) are checked by parseFilter, which knows the schema.
+ */
+export const FilterSchema = z.record(z.string(), z.unknown()).meta({
+  description:
+    'Keys are fields, ANDed. A scalar means equality; an object takes operators eq, ne, gt, gte, lt, lte (a value) and in, nin (1 to 1,024 values).',
+  example: { category: { in: ['A', 'B'] }, price: { lt: 50 } },
+});
 
 const searchOptions = {
-  topK: z.int().min(1).optional().meta({ description: 'Hits per query (default 10, at most MAX_TOPK).' }),
-  filter: z.array(PredicateSchema).optional(),
+  topK: z.number().optional().meta({
+    description: 'Hits per query: an integer from 1 to MAX_TOPK (default 10).',
+  }),
+  filter: FilterSchema.optional(),
   outputFields: z
     .array(z.string())
     .optional()
@@ -45,11 +44,11 @@ const searchOptions = {
   params: z
     .strictObject({
       ef: z
-        .int()
-        .min(1)
-        .max(MAX_EF)
+        .number()
         .optional()
-        .meta({ description: 'Candidates the HNSW search keeps (at least topK); recall rises with it.' }),
+        .meta({
+          description: `Candidates the HNSW search keeps: an integer from topK to ${MAX_EF}; recall rises with it.`,
+        }),
     })
     .optional(),
 };
@@ -62,11 +61,20 @@ export const BatchSearchBodySchema = z.strictObject({
 
 export const RowSchema = z
   .object({
-    id: z.string().min(1).max(MAX_ID_LENGTH).optional().meta({ description: 'Made for you when absent.' }),
+    id: z
+      .string()
+      .min(1)
+      .max(MAX_ID_LENGTH)
+      .optional()
+      .meta({ description: 'Made for you when absent.' }),
     vector: VectorSchema,
   })
-  .catchall(Scalar)
-  .meta({ description: 'A row: its id, its vector and a value for every field of the collection.' });
+  // Field values: which fields and types depends on the collection (checked after the schema).
+  .catchall(z.union([Scalar, z.array(z.number())]))
+  .meta({
+    description:
+      "A row: its id, its vector and a value for every field of the collection (string, int, float or bool, as the field's type).",
+  });
 
 export const WriteBodySchema = z.strictObject({
   rows: z.array(RowSchema).min(1).meta({ description: 'At most MAX_WRITE_ROWS rows.' }),
@@ -100,9 +108,12 @@ export const CreateCollectionBodySchema = z.strictObject({
 
 // Responses, for the document and the client.
 export const HitSchema = z
-  .object({ id: z.string(), distance: z.number() })
-  .catchall(Scalar)
-  .meta({ description: 'A neighbour: its id, its distance and the output fields asked for.' });
+  .object({
+    id: z.string(),
+    distance: z.number(),
+    fields: z.record(z.string(), Scalar).optional(),
+  })
+  .meta({ description: 'A neighbour: its id, its distance and, when asked for, its fields.' });
 export const SearchResponseSchema = z.object({ hits: z.array(HitSchema), tookMs: z.number() });
 export const BatchSearchResponseSchema = z.object({
   results: z.array(z.array(HitSchema)),
@@ -110,6 +121,9 @@ export const BatchSearchResponseSchema = z.object({
 });
 export const WriteResponseSchema = z.object({
   ids: z.array(z.string()),
+  durability: z.enum(['fsynced', 'logged', 'flushed']).meta({
+    description: 'What is guaranteed now that the call returned (README, "Writes").',
+  }),
   count: z.int(),
   tookMs: z.number(),
 });
@@ -135,7 +149,9 @@ export const ProblemSchema = z
     requestId: z.string().optional(),
   })
   .catchall(z.unknown())
-  .meta({ description: 'RFC 9457 problem details; `code` names the error, `detail` says what was wrong.' });
+  .meta({
+    description: 'RFC 9457 problem details; `code` names the error, `detail` says what was wrong.',
+  });
 
 export type SearchBody = z.infer<typeof SearchBodySchema>;
 export type BatchSearchBody = z.infer<typeof BatchSearchBodySchema>;
@@ -159,14 +175,13 @@ export function parseBody<T>(schema: z.ZodType<T>, raw: unknown, what: string): 
   const r = schema.safeParse(raw);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  throw new BodyError(describeIssue(issue, raw, what));
+  throw new InvalidRequestError(describeIssue(issue, raw, what));
 }
-
-export class BodyError extends Error {}
 
 function pathText(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  for (const p of path)
+    out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
   return out;
 }
 
@@ -182,24 +197,38 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown, what: string): string {
   const where = pathText(issue.path);
   const at = where === '' ? what : where;
+  const got = valueAt(raw, issue.path);
   switch (issue.code) {
     case 'unrecognized_keys':
       return `${at}: unknown property ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     case 'invalid_type': {
-      const got = valueAt(raw, issue.path);
       if (got === undefined) return `${at} is required`;
-      return `${at} must be ${issue.expected === 'int' ? 'an integer' : issue.expected}, got ${JSON.stringify(got) ?? typeof got}`;
+      if (issue.expected === 'object' || issue.expected === 'record')
+        return where === '' ? 'request body must be a JSON object' : `${where} must be an object`;
+      if (issue.expected === 'array') return `${at} must be an array, got ${JSON.stringify(got)}`;
+      if (issue.expected === 'number' || issue.expected === 'int') {
+        // JSON cannot spell NaN, but 1e999 parses as Infinity.
+        if (typeof got === 'number') return `${at} = ${got} is not a finite 32-bit float`;
+        return `${at} is ${JSON.stringify(got)}, not a number`;
+      }
+      return `${at} must be a ${issue.expected}, got ${JSON.stringify(got)}`;
     }
     case 'invalid_value':
-      return `${at} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(raw, issue.path))}`;
+      return `${at} must be one of ${issue.values.map(String).join(', ')}, got ${JSON.stringify(got)}`;
     case 'too_small':
-      return issue.origin === 'array'
-        ? `${at} must not be empty`
-        : `${at} must be at least ${issue.minimum}, got ${JSON.stringify(valueAt(raw, issue.path))}`;
+      return issue.origin === 'array' || (issue.origin === 'string' && issue.minimum === 1)
+        ? `${at} is empty`
+        : `${at} must be at least ${issue.minimum}, got ${JSON.stringify(got)}`;
     case 'too_big':
-      return `${at} must be at most ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}, got ${issue.origin === 'string' ? `${String(valueAt(raw, issue.path)).length} characters` : JSON.stringify(valueAt(raw, issue.path))}`;
-    case 'invalid_union':
-      return `${at} is not valid: ${issue.errors[0]?.[0] ? describeIssue({ ...issue.errors[0][0], path: [...issue.path, ...issue.errors[0][0].path] }, raw, what) : issue.message}`;
+      return issue.origin === 'string'
+        ? `${at} must be a string of at most ${issue.maximum} characters`
+        : `${at} must be at most ${issue.maximum}, got ${JSON.stringify(got)}`;
+    case 'invalid_union': {
+      const first = issue.errors[0]?.[0];
+      return first
+        ? describeIssue({ ...first, path: [...issue.path, ...first.path] }, raw, what)
+        : `${at} is not valid`;
+    }
     default:
       return `${at}: ${issue.message}`;
   }

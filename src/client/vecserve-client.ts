@@ -1,0 +1,131 @@
+/**
+ * A typed client for TypeScript users: one method per route, bodies and
+ * answers typed from the same zod schemas the server validates with
+ * (src/api/schemas.ts). Errors become VecserveError with the server's
+ * problem+json fields (code, detail, requestId, status).
+ *
+ * @example
+ * const vs = new VecserveClient('http://127.0.0.1:8000', { apiKey: process.env.VECSERVE_KEY });
+ * const { hits } = await vs.search('products', { vector, topK: 10, filter: { category: 'A' } });
+ */
+import type {
+  BatchSearchBody,
+  BatchSearchResponse,
+  CollectionInfoResponse,
+  CreateCollectionBody,
+  DeleteBody,
+  DeleteResponse,
+  Problem,
+  SearchBody,
+  SearchResponse,
+  WriteBody,
+  WriteResponse,
+} from '../api/schemas.ts';
+
+export type {
+  BatchSearchBody,
+  BatchSearchResponse,
+  CollectionInfoResponse,
+  CreateCollectionBody,
+  DeleteBody,
+  DeleteResponse,
+  Problem,
+  SearchBody,
+  SearchResponse,
+  WriteBody,
+  WriteResponse,
+};
+
+export class VecserveError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly requestId: string | undefined;
+  readonly problem: Problem | null;
+  /** Seconds to wait before retrying (429/503), when the server said. */
+  readonly retryAfter: number | undefined;
+
+  constructor(status: number, problem: Problem | null, retryAfter: number | undefined) {
+    super(problem ? `${problem.code}: ${problem.detail}` : `HTTP ${status}`);
+    this.status = status;
+    this.code = problem?.code ?? `http_${status}`;
+    this.requestId = problem?.requestId;
+    this.problem = problem;
+    this.retryAfter = retryAfter;
+  }
+}
+
+export interface ClientOptions {
+  /** Sent as Authorization: Bearer. */
+  apiKey?: string;
+  /** Per-request timeout in ms (default 30 s). */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export class VecserveClient {
+  readonly #base: string;
+  readonly #opts: ClientOptions;
+
+  constructor(baseUrl: string, opts: ClientOptions = {}) {
+    this.#base = baseUrl.replace(/\/+$/, '');
+    this.#opts = opts;
+  }
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (this.#opts.apiKey) headers.authorization = `Bearer ${this.#opts.apiKey}`;
+    const res = await (this.#opts.fetch ?? fetch)(`${this.#base}${path}`, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 30_000),
+    });
+    if (res.status === 204) return undefined as T;
+    const text = await res.text();
+    if (!res.ok) {
+      let problem: Problem | null = null;
+      try {
+        problem = JSON.parse(text) as Problem;
+      } catch {
+        // not problem+json (a proxy's page): status only
+      }
+      const retry = Number(res.headers.get('retry-after'));
+      throw new VecserveError(
+        res.status,
+        problem,
+        Number.isFinite(retry) && retry > 0 ? retry : undefined,
+      );
+    }
+    return JSON.parse(text) as T;
+  }
+
+  #collection(name: string): string {
+    return `/v1/collections/${encodeURIComponent(name)}`;
+  }
+
+  listCollections(): Promise<{ collections: string[] }> {
+    return this.#call('GET', '/v1/collections');
+  }
+  createCollection(spec: CreateCollectionBody): Promise<CollectionInfoResponse> {
+    return this.#call('POST', '/v1/collections', spec);
+  }
+  describe(name: string): Promise<CollectionInfoResponse> {
+    return this.#call('GET', this.#collection(name));
+  }
+  dropCollection(name: string): Promise<void> {
+    return this.#call('DELETE', this.#collection(name));
+  }
+  search(name: string, body: SearchBody): Promise<SearchResponse> {
+    return this.#call('POST', `${this.#collection(name)}/search`, body);
+  }
+  searchBatch(name: string, body: BatchSearchBody): Promise<BatchSearchResponse> {
+    return this.#call('POST', `${this.#collection(name)}/search/batch`, body);
+  }
+  write(name: string, body: WriteBody): Promise<WriteResponse> {
+    return this.#call('POST', `${this.#collection(name)}/vectors`, body);
+  }
+  deleteRows(name: string, body: DeleteBody): Promise<DeleteResponse> {
+    return this.#call('DELETE', `${this.#collection(name)}/vectors`, body);
+  }
+}
