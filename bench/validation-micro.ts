@@ -1,0 +1,75 @@
+/**
+ * bench:validation-micro — what the request parser costs on the search hot
+ * path, per body, side by side in one run: JSON.parse alone, plus the nesting
+ * check, plus the zod schema, plus the collection checks (the whole
+ * parseSearchBody). 512-d and 2-d bodies; best of 5 rounds after a warm-up.
+ * Writes bench/results/validation-micro.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { SearchBodySchema } from '../src/api/schemas.ts';
+import { MAX_JSON_DEPTH, nestsDeeper } from '../src/server/read-json.ts';
+import { parseSearchBody } from '../src/server/request-bodies.ts';
+import { environment } from './lib/environment.ts';
+
+const limits = { maxTopK: 1024, maxBatch: 100, maxWriteRows: 1000 };
+
+function best(fn: () => void, n: number): number {
+  for (let i = 0; i < n; i++) fn();
+  let min = Number.POSITIVE_INFINITY;
+  for (let round = 0; round < 5; round++) {
+    const t = performance.now();
+    for (let i = 0; i < n; i++) fn();
+    min = Math.min(min, ((performance.now() - t) / n) * 1000);
+  }
+  return Math.round(min * 100) / 100;
+}
+
+const rows = [512, 2].map((dimension) => {
+  const info = {
+    name: 'products',
+    dimension,
+    metric: 'L2' as const,
+    fields: [{ name: 'category', type: 'string' as const, maxLength: 16 }],
+  };
+  const text = JSON.stringify({
+    vector: Array.from({ length: dimension }, () => Math.random() * 2 - 1),
+    topK: 10,
+    filter: { category: 'A' },
+    params: { ef: 64 },
+  });
+  const n = dimension > 100 ? 20_000 : 200_000;
+  const parsed = JSON.parse(text);
+  const parse = best(() => JSON.parse(text), n);
+  const depth = best(() => nestsDeeper(parsed, MAX_JSON_DEPTH), n);
+  const schema = best(() => SearchBodySchema.safeParse(parsed), n);
+  const whole = best(() => parseSearchBody(parsed, info, limits), n);
+  return {
+    dimension,
+    bodyBytes: text.length,
+    usPerBody: {
+      jsonParse: parse,
+      nestingCheck: depth,
+      zodSchema: schema,
+      parseSearchBodyWhole: whole,
+    },
+    addedOverJsonParse: Math.round(((depth + whole) / parse) * 100) / 100,
+  };
+});
+
+const report = {
+  benchmark: 'validation-micro',
+  environment: environment(),
+  notes:
+    'Microseconds per body, best of 5 rounds, one process. parseSearchBodyWhole includes the zod schema and the collection checks (dimension, float32 finiteness, filter, fields); the nesting check runs on the parsed value. addedOverJsonParse: (nesting + whole) / JSON.parse.',
+  results: rows,
+};
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/validation-micro.json', `${JSON.stringify(report, null, 2)}\n`);
+console.table(
+  rows.map((r) => ({
+    dimension: r.dimension,
+    bytes: r.bodyBytes,
+    ...r.usPerBody,
+    'added / parse': r.addedOverJsonParse,
+  })),
+);
