@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
-import { createMilvusClient, MilvusPool } from '../src/pool/milvus-pool.ts';
+import { createMilvusClient, MilvusPool } from '../src/backends/milvus/milvus-pool.ts';
 import { environment } from './lib/environment.ts';
 import { heldOutVectors, searchBodies } from './lib/query-bodies.ts';
 import { startServerProcess } from './lib/server-process.ts';

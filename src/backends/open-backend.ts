@@ -4,6 +4,7 @@ import type { Config } from '../config/settings.ts';
 import { ensureDemoCollection } from '../data/demo-collection.ts';
 import type { Logger } from '../observability/logger.ts';
 import { EmbeddedBackend } from './embedded/embedded-backend.ts';
+import { BatchingBackend } from './micro-batcher.ts';
 import { openMilvusBackend } from './milvus/open-milvus-backend.ts';
 import type { SearchBackend } from './search-backend.ts';
 
@@ -12,6 +13,26 @@ import type { SearchBackend } from './search-backend.ts';
  * collection present when one is configured. Returns once it can serve.
  */
 export async function openBackend(
+  config: Config,
+  logger: Logger,
+  registry?: Registry,
+): Promise<SearchBackend> {
+  const backend = await openStore(config, logger, registry);
+  const batch = config.batch === 'auto' ? config.backend === 'milvus' : config.batch === 'on';
+  if (!batch) return backend;
+  logger.info(
+    { max: config.batchMax, windowUs: config.batchWindowUs, slots: config.batchSlots },
+    'micro-batching concurrent searches',
+  );
+  return new BatchingBackend(backend, {
+    maxBatch: config.batchMax,
+    windowUs: config.batchWindowUs,
+    slots: config.batchSlots,
+    registry,
+  });
+}
+
+async function openStore(
   config: Config,
   logger: Logger,
   registry?: Registry,

@@ -57,6 +57,10 @@ export interface Config {
   maxBodyBytes: number;
   maxTopK: number;
   maxBatch: number;
+  batch: 'auto' | 'on' | 'off';
+  batchMax: number;
+  batchWindowUs: number;
+  batchSlots: number;
   maxCollections: number;
   maxDimension: number;
   maxIndexM: number;
@@ -517,6 +521,34 @@ export const SETTINGS: readonly SettingDef[] = [
     () => 100,
     integer(1, 10_000),
     'Most query vectors in one batch search.',
+  ),
+  def(
+    'batch',
+    'batch',
+    () => 'auto',
+    oneOf('auto', 'on', 'off'),
+    'Micro-batching of concurrent single searches into one backend call (auto: on for Milvus, where one call with many queries costs far less than many calls; off for the embedded index, where it was measured not to help).',
+  ),
+  def(
+    'batchMax',
+    'batch_max',
+    () => 32,
+    integer(1, 1024),
+    'Most queries in one batched backend call.',
+  ),
+  def(
+    'batchWindowUs',
+    'batch_window_us',
+    () => 1000,
+    integer(0, 1_000_000),
+    'Longest a search waits for company (microseconds), and only while every batch slot is busy: an idle backend adds no wait.',
+  ),
+  def(
+    'batchSlots',
+    'batch_slots',
+    () => 4,
+    integer(1, 1024),
+    'Backend calls the batcher keeps in flight per worker; searches beyond them queue and go together when one returns.',
   ),
   def(
     'maxCollections',

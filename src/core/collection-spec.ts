@@ -23,6 +23,7 @@ export const MAX_EF = 16_384;
 export const RESERVED_FIELDS: ReadonlySet<string> = new Set([
   'id',
   'vector',
+  'vectorBase64',
   'distance',
   ...Object.getOwnPropertyNames(Object.prototype),
 ]);

@@ -44,6 +44,50 @@ function onlyKeys(o: Obj, allowed: readonly string[], what: string): void {
   }
 }
 
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/**
+ * A vector sent as base64 of little-endian float32 values: exactly 4 x `dim`
+ * bytes, every value finite. Node's decoder skips characters outside the
+ * alphabet silently, so the text is checked first.
+ */
+export function parseVectorBase64(raw: string, dim: number, where: string): Float32Array {
+  if (raw.length % 4 !== 0 || !BASE64.test(raw))
+    throw new InvalidRequestError(`${where} is not base64 (A-Z a-z 0-9 + /, padded with =)`);
+  const bytes = Buffer.from(raw, 'base64');
+  if (bytes.length !== dim * 4)
+    throw new InvalidRequestError(
+      `${where} holds ${bytes.length} bytes (${bytes.length / 4} float32 values); the collection has ${dim} dimensions, ${dim * 4} bytes`,
+      { expected: dim, got: bytes.length / 4 },
+    );
+  const v = new Float32Array(dim);
+  for (let i = 0; i < dim; i++) {
+    const x = bytes.readFloatLE(i * 4);
+    if (!Number.isFinite(x))
+      throw new InvalidRequestError(`${where}: value ${i} is ${x}, not a finite float32`);
+    v[i] = x;
+  }
+  return v;
+}
+
+/** `vector` or `vectorBase64`: exactly one. */
+function eitherVector(
+  o: { vector?: unknown; vectorBase64?: string },
+  dim: number,
+  where: string,
+): Float32Array {
+  const prefix = where === '' ? '' : `${where}.`;
+  if (o.vector !== undefined && o.vectorBase64 !== undefined)
+    throw new InvalidRequestError(
+      `${prefix}vector and ${prefix}vectorBase64 are both set; send one`,
+    );
+  if (o.vectorBase64 !== undefined)
+    return parseVectorBase64(o.vectorBase64, dim, `${prefix}vectorBase64`);
+  if (o.vector === undefined)
+    throw new InvalidRequestError(`${prefix}vector (or ${prefix}vectorBase64) is required`);
+  return parseVector(o.vector, dim, `${prefix}vector`);
+}
+
 /** A float32 vector of exactly `dim` finite values. */
 export function parseVector(raw: unknown, dim: number, where: string): Float32Array {
   if (!Array.isArray(raw)) throw new InvalidRequestError(`${where} must be an array of numbers`);
@@ -134,22 +178,28 @@ function searchOptions(o: Obj, info: CollectionSchema, limits: BodyLimits): Sear
 export function parseSearchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
   const o = parseBody(SearchBodySchema, raw, 'search') as Obj;
   return {
-    vector: parseVector(o.vector, info.dimension, 'vector'),
+    vector: eitherVector(o as { vector?: unknown; vectorBase64?: string }, info.dimension, ''),
     options: searchOptions(o, info, limits),
   };
 }
 
 export function parseBatchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
   const o = parseBody(BatchSearchBodySchema, raw, 'batch search');
-  if (o.vectors.length > limits.maxBatch) {
+  if (o.vectors !== undefined && o.vectorsBase64 !== undefined)
+    throw new InvalidRequestError('vectors and vectorsBase64 are both set; send one');
+  const count = (o.vectors ?? o.vectorsBase64)?.length;
+  if (count === undefined) throw new InvalidRequestError('vectors (or vectorsBase64) is required');
+  if (count > limits.maxBatch) {
     throw new InvalidRequestError(
-      `vectors holds ${o.vectors.length} queries; the limit is ${limits.maxBatch}`,
+      `vectors holds ${count} queries; the limit is ${limits.maxBatch}`,
       {
         limit: limits.maxBatch,
       },
     );
   }
-  const vectors = o.vectors.map((v, i) => parseVector(v, info.dimension, `vectors[${i}]`));
+  const vectors = o.vectors
+    ? o.vectors.map((v, i) => parseVector(v, info.dimension, `vectors[${i}]`))
+    : o.vectorsBase64!.map((v, i) => parseVectorBase64(v, info.dimension, `vectorsBase64[${i}]`));
   return { vectors, options: searchOptions(o as Obj, info, limits) };
 }
 
@@ -195,12 +245,13 @@ export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: Bod
       seen.add(row.id);
       id = row.id;
     }
-    if (row.vector === undefined) throw new InvalidRequestError(`${where}.vector is required`);
-    const vector = Array.from(parseVector(row.vector, info.dimension, `${where}.vector`));
+    const vector = Array.from(
+      eitherVector(row as { vector?: unknown; vectorBase64?: string }, info.dimension, where),
+    );
     // Null prototype: a field named like an Object.prototype property stays a plain key.
     const fields: Fields = Object.create(null);
     for (const [k, v] of Object.entries(row)) {
-      if (k === 'id' || k === 'vector') continue;
+      if (k === 'id' || k === 'vector' || k === 'vectorBase64') continue;
       const schema = info.fields.find((f) => f.name === k);
       if (!schema) {
         throw new InvalidRequestError(

@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type ServerProcess, startServerProcess } from '../../bench/lib/server-process.ts';
 import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
+import { MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
 import { demoRows, demoSpec } from '../../src/data/demo-collection.ts';
-import { MilvusPool } from '../../src/pool/milvus-pool.ts';
 import { tempDir } from '../helpers.ts';
 
 const run = promisify(execFile);

@@ -7,13 +7,14 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { BatchingBackend } from '../../src/backends/micro-batcher.ts';
 import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
+import { MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
 import type { SearchOptions } from '../../src/backends/search-backend.ts';
 import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
 import { parseFilter } from '../../src/core/filter.ts';
 import type { CollectionSpec, Row } from '../../src/core/types.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
-import { MilvusPool } from '../../src/pool/milvus-pool.ts';
 import { type RunningServer, startServer } from '../../src/server/http-server.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 import { TEST_MILVUS_PORT } from '../setup/milvus.ts';
@@ -169,6 +170,36 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       expect(batch[i]!.map((h) => h.id)).toEqual(
         (await backend.search(name, [q], opts({ topK: 5 })))[0]!.map((h) => h.id),
       );
+    }
+  });
+
+  it('micro-batches 120 distinct concurrent searches, each answered as when sent alone, in far fewer calls', async () => {
+    const distinct = new SyntheticVectors({ dimension: DIM, seed: 4242, clusters: 6 });
+    const qs = Array.from({ length: 120 }, () => distinct.next());
+    const variants = (i: number): SearchOptions =>
+      i % 3 === 0
+        ? opts({ topK: 5 })
+        : i % 3 === 1
+          ? opts({
+              topK: 10,
+              filter: parseFilter({ category: 'A' }, spec.fields),
+              outputFields: ['price'],
+            })
+          : opts({ topK: 10, ef: 32 });
+    const alone = [];
+    for (const [i, q] of qs.entries())
+      alone.push((await backend.search(name, [q], variants(i)))[0]!);
+    const batching = new BatchingBackend(backend, { maxBatch: 16, windowUs: 2000, slots: 1 });
+    const before = rpcs;
+    const together = await Promise.all(qs.map((q, i) => batching.search(name, [q], variants(i))));
+    const calls = rpcs - before;
+    expect(calls).toBeLessThan(qs.length / 3);
+    for (const [i, hits] of together.entries()) {
+      expect(
+        hits[0]!.map((h) => h.id),
+        `query ${i}`,
+      ).toEqual(alone[i]!.map((h) => h.id));
+      expect(hits[0]!.map((h) => h.fields)).toEqual(alone[i]!.map((h) => h.fields));
     }
   });
 

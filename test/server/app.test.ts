@@ -205,7 +205,7 @@ describe('HTTP API through app.request()', () => {
         'a missing vector',
         () => post('/v1/collections/items/search', { topK: 3 }),
         400,
-        /vector is required/,
+        /vector \(or vectorBase64\) is required/,
       ],
       [
         'an empty vector',

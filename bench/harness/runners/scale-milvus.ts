@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openMilvusBackend } from '../../../src/backends/milvus/open-milvus-backend.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
-import { createMilvusClient } from '../../../src/pool/milvus-pool.ts';
+import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts';
 import {
   httpSweep,
   recallCurve,

@@ -18,7 +18,6 @@ import type {
   Metric,
   Row,
 } from '../../core/types.ts';
-import { createMilvusClient } from '../../pool/milvus-pool.ts';
 import type {
   CallOptions,
   Health,
@@ -28,6 +27,7 @@ import type {
   WriteResult,
 } from '../search-backend.ts';
 import { toMilvusExpression } from './milvus-expression.ts';
+import { createMilvusClient } from './milvus-pool.ts';
 
 /**
  * Where the backend gets Milvus clients: one endpoint's pool (MilvusPool) or

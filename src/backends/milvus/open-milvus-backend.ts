@@ -1,15 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import {
-  BalancedMilvusPool,
-  parseEndpoints,
-  strategyByName,
-} from '../../balance/balanced-milvus-pool.ts';
 import type { Config } from '../../config/settings.ts';
 import { UnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { MilvusPool } from '../../pool/milvus-pool.ts';
+import { BalancedMilvusPool, parseEndpoints, strategyByName } from './balanced-milvus-pool.ts';
 import { MilvusBackend } from './milvus-backend.ts';
+import { MilvusPool } from './milvus-pool.ts';
 
 /** The pool settings of a Config, shared by the server and the CLIs. */
 export function milvusPoolFromConfig(

@@ -1,7 +1,7 @@
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
 import { UnavailableError } from '../../src/core/errors.ts';
-import { MilvusPool } from '../../src/pool/milvus-pool.ts';
 
 // Clients are only lent here, never used for RPCs: no server needed (nothing listens on port 9).
 const ADDRESS = '127.0.0.1:9';

@@ -1,7 +1,7 @@
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createPool, type Pool } from 'generic-pool';
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import { UnavailableError } from '../core/errors.ts';
+import { UnavailableError } from '../../core/errors.ts';
 
 /**
  * A pool of Milvus clients with the controls the SDK's own pool lacks: a

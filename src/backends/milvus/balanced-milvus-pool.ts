@@ -1,16 +1,16 @@
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { MilvusClientSource } from '../backends/milvus/milvus-backend.ts';
-import type { CallOptions, Health } from '../backends/search-backend.ts';
-import { UnavailableError } from '../core/errors.ts';
-import { createMilvusClient, type MilvusPool } from '../pool/milvus-pool.ts';
-import { Balancer, type EndpointState, NoEndpointError } from './balancer.ts';
-import { ConsistentHash } from './consistent-hash.ts';
-import { LeastOutstanding } from './least-outstanding.ts';
-import { RetryBudget } from './retry-budget.ts';
-import { RoundRobin } from './round-robin.ts';
-import type { BalancingStrategy } from './strategy.ts';
-import { SmoothWeightedRoundRobin } from './weighted-round-robin.ts';
+import { Balancer, type EndpointState, NoEndpointError } from '../../balance/balancer.ts';
+import { ConsistentHash } from '../../balance/consistent-hash.ts';
+import { LeastOutstanding } from '../../balance/least-outstanding.ts';
+import { RetryBudget } from '../../balance/retry-budget.ts';
+import { RoundRobin } from '../../balance/round-robin.ts';
+import type { BalancingStrategy } from '../../balance/strategy.ts';
+import { SmoothWeightedRoundRobin } from '../../balance/weighted-round-robin.ts';
+import { UnavailableError } from '../../core/errors.ts';
+import type { CallOptions, Health } from '../search-backend.ts';
+import type { MilvusClientSource } from './milvus-backend.ts';
+import { createMilvusClient, type MilvusPool } from './milvus-pool.ts';
 
 export type StrategyName =
   | 'least-outstanding'
