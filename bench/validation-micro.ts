@@ -43,6 +43,16 @@ const rows = [512, 2].map((dimension) => {
   const depth = best(() => nestsDeeper(parsed, MAX_JSON_DEPTH), n);
   const schema = best(() => SearchBodySchema.safeParse(parsed), n);
   const whole = best(() => parseSearchBody(parsed, info, limits), n);
+  // The same query in the compact encoding: read as the server reads it (parse + schema + decode).
+  const vector = (parsed as { vector: number[] }).vector;
+  const b64Text = JSON.stringify({
+    vectorBase64: Buffer.from(new Float32Array(vector).buffer).toString('base64'),
+    topK: 10,
+    filter: { category: 'A' },
+    params: { ef: 64 },
+  });
+  const jsonPath = best(() => parseSearchBody(JSON.parse(text), info, limits), n);
+  const b64Path = best(() => parseSearchBody(JSON.parse(b64Text), info, limits), n);
   return {
     dimension,
     bodyBytes: text.length,
@@ -53,6 +63,11 @@ const rows = [512, 2].map((dimension) => {
       parseSearchBodyWhole: whole,
     },
     addedOverJsonParse: Math.round(((depth + whole) / parse) * 100) / 100,
+    encodings: {
+      jsonFloats: { bytes: text.length, usParseAndValidate: jsonPath },
+      base64Float32: { bytes: b64Text.length, usParseAndValidate: b64Path },
+      base64Speedup: Math.round((jsonPath / b64Path) * 100) / 100,
+    },
   };
 });
 
@@ -60,7 +75,7 @@ const report = {
   benchmark: 'validation-micro',
   environment: environment(),
   notes:
-    'Microseconds per body, best of 5 rounds, one process. parseSearchBodyWhole includes the zod schema and the collection checks (dimension, float32 finiteness, filter, fields); the nesting check runs on the parsed value. addedOverJsonParse: (nesting + whole) / JSON.parse.',
+    'Microseconds per body, best of 5 rounds, one process. parseSearchBodyWhole includes the zod schema and the collection checks (dimension, float32 finiteness, filter, fields); the nesting check runs on the parsed value. addedOverJsonParse: (nesting + whole) / JSON.parse. encodings: the same query as JSON floats and as vectorBase64, JSON.parse plus parseSearchBody each.',
   results: rows,
 };
 mkdirSync('bench/results', { recursive: true });
@@ -71,5 +86,8 @@ console.table(
     bytes: r.bodyBytes,
     ...r.usPerBody,
     'added / parse': r.addedOverJsonParse,
+    'json us': r.encodings.jsonFloats.usParseAndValidate,
+    'base64 us': r.encodings.base64Float32.usParseAndValidate,
+    'base64 bytes': r.encodings.base64Float32.bytes,
   })),
 );

@@ -1,10 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts';
 import { openMilvusBackend } from '../../../src/backends/milvus/open-milvus-backend.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
-import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts';
 import {
   httpSweep,
   recallCurve,
