@@ -6,7 +6,10 @@
  *   sdk-one-client-N    one MilvusClient whose inner pool allows N RPCs (one HTTP/2 connection)
  *   pool-shared-conn    our MilvusPool: N clients, inner pool 1, grpc-js shares one connection
  *   pool-separate-conn  our MilvusPool: N clients, each on its own HTTP/2 connection
- *   api                 the HTTP API end to end (BACKEND=milvus, chosen pool), via autocannon
+ *   api                 the HTTP API end to end (BACKEND=milvus, chosen pool, BATCH=off), via autocannon
+ *   api-batched         the same with micro-batching (BATCH=on)
+ *   api-batched-base64  the same with queries as vectorBase64
+ *   milvus-rest         Milvus's own REST API (POST /v1/vector/search on its gRPC port)
  *
  * Closed loop: `c` callers each send the next search as soon as the last one returns.
  *   npm run bench:milvus-pool -- [--address 127.0.0.1:19530] [--size 20000] [--duration 4]
@@ -22,7 +25,7 @@ import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
 import { createMilvusClient, MilvusPool } from '../src/backends/milvus/milvus-pool.ts';
 import { environment } from './lib/environment.ts';
-import { heldOutVectors, searchBodies } from './lib/query-bodies.ts';
+import { heldOutVectors } from './lib/query-bodies.ts';
 import { startServerProcess } from './lib/server-process.ts';
 
 const { values } = parseArgs({
@@ -94,6 +97,36 @@ async function closedLoop(search: Search, c: number) {
     p99Ms: r2(pct(latencies, 0.99)),
     errors,
   };
+}
+
+/** Closed loop over HTTP with autocannon at every level, after a 1 s warm-up; one row per level. */
+async function httpLevels(variant: string, url: string, bodies: string[]) {
+  let i = 0;
+  const run = (connections: number, duration: number) =>
+    autocannon({
+      url,
+      method: 'POST',
+      connections,
+      duration,
+      headers: { 'content-type': 'application/json' },
+      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+    });
+  await run(4, 1);
+  const out = [];
+  for (const c of levels) {
+    process.stderr.write(`  ${variant} c=${c}\n`);
+    const r = await run(c, seconds);
+    out.push({
+      variant,
+      concurrency: c,
+      qps: r2(r.requests.average),
+      meanMs: r2(r.latency.average),
+      p50Ms: r.latency.p50,
+      p99Ms: r.latency.p99,
+      errors: r.errors + r.non2xx,
+    });
+  }
+  return out;
 }
 
 async function main() {
@@ -179,67 +212,77 @@ async function main() {
     await close();
   }
 
-  process.stderr.write('  api: starting the server (BACKEND=milvus)...\n');
-  const port = 8250;
-  const api = await startServerProcess({
-    command: process.execPath,
-    args: ['--import', 'tsx', 'src/server/main.ts'],
-    env: {
-      PORT: String(port),
-      BACKEND: 'milvus',
-      MILVUS_ADDRESS: address,
-      DEMO_COLLECTION: '',
-      LOG_LEVEL: 'warn',
-      MILVUS_POOL_MAX: String(N),
-      MILVUS_POOL_MIN: String(N),
-    },
-    url: `http://127.0.0.1:${port}`,
-    readyPath: '/readyz',
-  });
-  try {
-    const bodies = searchBodies(500, DIM);
-    let i = 0;
-    const url = `${api.url}/v1/collections/${collection}/search`;
-    await autocannon({
-      url,
-      method: 'POST',
-      connections: 4,
-      duration: 1,
-      headers: { 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+  // The API end to end, without and with micro-batching, and with the compact encoding.
+  const vectors = heldOutVectors(500, DIM);
+  const jsonBodies = vectors.map((v) => JSON.stringify({ vector: Array.from(v), topK: 10 }));
+  const b64Bodies = vectors.map((v) =>
+    JSON.stringify({
+      vectorBase64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
+      topK: 10,
+    }),
+  );
+  const apiVariants = [
+    { variant: 'api', env: { BATCH: 'off' }, bodies: jsonBodies },
+    { variant: 'api-batched', env: { BATCH: 'on' }, bodies: jsonBodies },
+    { variant: 'api-batched-base64', env: { BATCH: 'on' }, bodies: b64Bodies },
+  ];
+  for (const v of apiVariants) {
+    process.stderr.write(`  ${v.variant}: starting the server (BACKEND=milvus)...\n`);
+    const port = 8250;
+    const api = await startServerProcess({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/server/main.ts'],
+      env: {
+        PORT: String(port),
+        BACKEND: 'milvus',
+        MILVUS_ADDRESS: address,
+        DEMO_COLLECTION: '',
+        LOG_LEVEL: 'warn',
+        MILVUS_POOL_MAX: String(N),
+        MILVUS_POOL_MIN: String(N),
+        ...v.env,
+      },
+      url: `http://127.0.0.1:${port}`,
+      readyPath: '/readyz',
     });
-    for (const c of levels) {
-      process.stderr.write(`  api c=${c}\n`);
-      const r = await autocannon({
-        url,
-        method: 'POST',
-        connections: c,
-        duration: seconds,
-        headers: { 'content-type': 'application/json' },
-        requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
-      });
-      rows.push({
-        variant: 'api',
-        concurrency: c,
-        qps: r2(r.requests.average),
-        meanMs: r2(r.latency.average),
-        p50Ms: r.latency.p50,
-        p99Ms: r.latency.p99,
-        errors: r.errors + r.non2xx,
-      });
+    try {
+      rows.push(
+        ...(await httpLevels(
+          v.variant,
+          `${api.url}/v1/collections/${collection}/search`,
+          v.bodies,
+        )),
+      );
+    } finally {
+      await api.stop();
     }
-  } finally {
-    await api.stop();
   }
+  // Milvus's own REST API (served on its gRPC port since 2.3): what a user gets by skipping vecserve.
+  const restBodies = vectors.map((v) =>
+    JSON.stringify({
+      collectionName: collection,
+      vector: Array.from(v),
+      limit: 10,
+      outputFields: ['id'],
+    }),
+  );
+  rows.push(...(await httpLevels('milvus-rest', `http://${address}/v1/vector/search`, restBodies)));
 
   const byLevel = levels.map((c) => {
     const at = (v: string) =>
       rows.find((r) => r.variant === v && r.concurrency === c) as { qps: number } | undefined;
     const chosen = at('pool-shared-conn');
-    const apiRow = at('api');
+    const ratio = (v: string, base: { qps: number } | undefined) => {
+      const row = at(v);
+      return row && base ? r2(row.qps / base.qps) : null;
+    };
     return {
       concurrency: c,
-      apiOverPoolQps: chosen && apiRow ? r2(apiRow.qps / chosen.qps) : null,
+      apiOverPoolQps: ratio('api', chosen),
+      batchedOverPoolQps: ratio('api-batched', chosen),
+      batchedBase64OverPoolQps: ratio('api-batched-base64', chosen),
+      batchedOverMilvusRest: ratio('api-batched', at('milvus-rest')),
+      batchedBase64OverMilvusRest: ratio('api-batched-base64', at('milvus-rest')),
     };
   });
   const report = {

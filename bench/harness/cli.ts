@@ -9,6 +9,7 @@
  *   plan    machines for a target QPS from a measured slo/sweep result
  *   report  HTML (self-contained, charts) + terminal tables of one or more result files
  *   threads the default embedded server swept with SEARCH_THREADS=0 and 1, alternating (search off the event loop)
+ *   batching the embedded demo server with BATCH off/on and queries as JSON floats/vectorBase64, alternating
  *   scale   the embedded store at scale (default 1M x 512): build, restart, memory per
  *           worker, recall vs ef and HTTP QPS/p99 per quantization (writes bench/results/scale-*.json)
  *
@@ -482,6 +483,60 @@ async function cmdThreads(values: Values): Promise<number> {
   return 0;
 }
 
+/**
+ * The embedded demo server with and without micro-batching, with queries as
+ * JSON floats and as vectorBase64, alternating in one run.
+ */
+async function cmdBatching(values: Values): Promise<number> {
+  const vectors = heldOutVectors(1000, 512);
+  const encodings = {
+    json: vectors.map((v) => JSON.stringify({ vector: Array.from(v), topK: 10 })),
+    base64: vectors.map((v) =>
+      JSON.stringify({
+        vectorBase64: Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64'),
+        topK: 10,
+      }),
+    ),
+  };
+  const rows = [];
+  for (let round = 1; round <= num(values, 'rounds'); round++) {
+    for (const batch of ['off', 'on'])
+      for (const [encoding, bodies] of Object.entries(encodings)) {
+        const [row] = await compareSearchThreads({
+          threads: [1],
+          env: { BATCH: batch },
+          bodies,
+          levels: list(
+            values.levels === '1,5,10,20,50,100' ? '1,10,50,100' : values.levels!,
+            '--levels',
+          ),
+          seconds: num(values, 'level-seconds'),
+          rounds: 1,
+          port: num(values, 'port'),
+          dataDir:
+            values['work-dir'] === '.data/bench-scale'
+              ? '.data/bench-threads'
+              : values['work-dir']!,
+          log: (m) => progress(values)(`BATCH=${batch} ${encoding}: ${m}`),
+        });
+        rows.push({ batch, encoding, round, levels: row!.levels });
+      }
+  }
+  const out = values.out ?? 'bench/results/embedded-batching.json';
+  const file = {
+    schema: 'vecserve-bench-batching/1',
+    label: values.label ?? 'embedded demo 10k x 512: BATCH off/on x JSON floats/vectorBase64',
+    createdAt: new Date().toISOString(),
+    environment: { ...environment(), versions: versions() },
+    notes:
+      'Server (SEARCH_THREADS=1) and autocannon share 2 cores; closed loop per level; settings alternate each round.',
+    rows,
+  };
+  writeFileSync(out, `${JSON.stringify(file, null, 2)}\n`);
+  console.log(`written to ${out}`);
+  return 0;
+}
+
 async function cmdScale(values: Values): Promise<number> {
   const quantizations = values.quantizations!.split(',') as Quantization[];
   const options = {
@@ -550,6 +605,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === 'scale') return cmdScale(values);
   if (command === 'threads') return cmdThreads(values);
+  if (command === 'batching') return cmdBatching(values);
   const commands: Record<string, (v: Values) => Promise<AnyRun> | AnyRun> = {
     sweep: cmdSweep,
     rate: cmdRate,
@@ -561,7 +617,7 @@ export async function main(argv: string[]): Promise<number> {
   const run = command ? commands[command] : undefined;
   if (!run)
     throw new UsageError(
-      `usage: npm run bench -- <${Object.keys(commands).join('|')}|report> [options]`,
+      `usage: npm run bench -- <${Object.keys(commands).join('|')}|report|scale|threads|batching> [options]`,
     );
   const result = await run(values);
   const out =

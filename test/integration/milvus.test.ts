@@ -109,6 +109,15 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
     expect(await backend.listCollections()).toContain(name);
   });
 
+  it('is ready only once every collection is indexed and loaded', async () => {
+    const fresh = new MilvusBackend({ pool });
+    const h = await eventually(
+      () => fresh.health(),
+      (x) => x.ok,
+    );
+    expect(h).toEqual({ ok: true });
+  });
+
   it('answers a search exactly like a direct SDK search on the same data', async () => {
     for (const q of queries) {
       const [hits] = await backend.search(name, [q], opts({ outputFields: ['category'] }));

@@ -5,6 +5,10 @@ import { type SweepLevel, sweep } from './sweep.ts';
 export interface ThreadsCompareOptions {
   /** SEARCH_THREADS values to compare, e.g. [0, 1]. */
   threads: number[];
+  /** More settings for every server, e.g. { BATCH: 'on' }. */
+  env?: Record<string, string>;
+  /** Request bodies (default: JSON float queries of the demo's dimension). */
+  bodies?: string[];
   levels: number[];
   seconds: number;
   /** Alternate the settings this many times, so drift on a shared machine hits both. */
@@ -35,7 +39,7 @@ export interface ThreadsCompareRow {
 export async function compareSearchThreads(
   opts: ThreadsCompareOptions,
 ): Promise<ThreadsCompareRow[]> {
-  const bodies = searchBodies(1000, 512);
+  const bodies = opts.bodies ?? searchBodies(1000, 512);
   const rows: ThreadsCompareRow[] = [];
   for (let round = 1; round <= opts.rounds; round++) {
     for (const t of opts.threads) {
@@ -48,6 +52,7 @@ export async function compareSearchThreads(
           DATA_DIR: opts.dataDir,
           LOG_LEVEL: 'warn',
           SEARCH_THREADS: String(t),
+          ...opts.env,
         },
         url,
         readyPath: '/readyz',
