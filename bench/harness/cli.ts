@@ -26,6 +26,7 @@ import { heldOutVectors } from '../lib/query-bodies.ts';
 import { findKnee } from './analysis/knee.ts';
 import { plan } from './analysis/plan.ts';
 import { judge, parseSlo } from './analysis/slo-rule.ts';
+import { formatThresholds, judgeThresholds } from './analysis/thresholds.ts';
 import { fitUsl } from './analysis/usl.ts';
 import { renderHtml, sweepCharts } from './report/html.ts';
 import { printRun } from './report/terminal.ts';
@@ -92,6 +93,9 @@ const OPTIONS = {
   backend: { type: 'string', default: 'embedded' },
   'search-threads': { type: 'string', default: '0,1' },
   rounds: { type: 'string', default: '2' },
+  // k6 style, repeatable: --threshold 'p99<100ms' --threshold 'errors<0.1%'
+  threshold: { type: 'string', multiple: true },
+  help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
 type Values = ReturnType<
@@ -572,6 +576,38 @@ async function cmdScale(values: Values): Promise<number> {
   return 0;
 }
 
+const COMMAND_HELP: Record<string, string> = {
+  sweep:
+    'closed-loop concurrency sweep: --levels 1,5,10,20,50,100 --duration S --warmup S --scenario search|filtered|batch',
+  rate: 'open loop at an arrival rate: --rate R --duration S | --stages "100:10,500:30" | --ramp "100..1000:60"',
+  slo: 'highest rate meeting --rule "p99<100ms,errors<0.1%": --start R --max R --iterations N [--require R]',
+  mix: 'weighted scenarios, open loop: --weights search=10,filtered=3,batch=1 --rate R --duration S',
+  recall: 'recall@k vs QPS over ef: --ef 16,32,64 --k 10 --queries N --concurrency C',
+  plan: 'machines for a target: --from RESULT.json --peak-qps N --average-qps N --utilisation 0.8',
+  report: 'HTML + tables of result files: report A.json B.json [--out report.html] [--charts DIR]',
+  threads: 'demo server with SEARCH_THREADS=0 and 1, alternating: --search-threads 0,1 --rounds N',
+  batching: 'demo server with BATCH off/on x JSON/vectorBase64 queries, alternating: --rounds N',
+  scale: 'the store at scale: --rows N --dimension D --quantizations f32,f16,i8 [--backend milvus]',
+};
+
+export function helpText(command?: string): string {
+  const common = `Every measuring command takes:
+  --target URL        the server (default http://127.0.0.1:8000)
+  --collection NAME   (default products)
+  --out FILE          JSON result (a CSV is written next to it)
+  --label TEXT        names the run in reports
+  --threshold EXPR    k6-style, repeatable: 'p99<100ms', 'p95<50ms', 'errors<0.1%';
+                      printed PASS/FAIL per level or run, exit code 1 when one fails
+`;
+  if (command && COMMAND_HELP[command])
+    return `npm run bench -- ${command} [options]\n  ${COMMAND_HELP[command]}\n\n${common}`;
+  return `usage: npm run bench -- <command> [options]   (--help after a command for its options)\n\n${Object.entries(
+    COMMAND_HELP,
+  )
+    .map(([c, h]) => `  ${c.padEnd(9)} ${h}`)
+    .join('\n')}\n\n${common}`;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -579,6 +615,10 @@ export async function main(argv: string[]): Promise<number> {
     allowPositionals: true,
   });
   const command = positionals[0];
+  if (values.help || command === 'help' || command === undefined) {
+    process.stdout.write(helpText(command === 'help' ? positionals[1] : command));
+    return command === undefined && !values.help ? 2 : 0;
+  }
   if (command === 'report') {
     const files = [...(values.in ?? []), ...positionals.slice(1)];
     if (files.length === 0)
@@ -620,11 +660,14 @@ export async function main(argv: string[]): Promise<number> {
       `usage: npm run bench -- <${Object.keys(commands).join('|')}|report|scale|threads|batching> [options]`,
     );
   const result = await run(values);
+  result.thresholds = judgeThresholds(result, values.threshold ?? []);
   const out =
     values.out ?? `bench/results/${command}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
   const files = writeRun(result, out);
   printRun(result);
   console.log(`written to ${files.json} and ${files.csv}`);
+  if (result.thresholds) console.log(formatThresholds(result.thresholds));
+  if (result.thresholds && !result.thresholds.pass) return 1;
   if (result.kind === 'slo' && result.required && !result.required.pass) return 1;
   return 0;
 }

@@ -1,6 +1,7 @@
 import type { KneeResult } from './analysis/knee.ts';
 import type { Plan, PlanInput } from './analysis/plan.ts';
 import type { SloVerdict } from './analysis/slo-rule.ts';
+import type { ThresholdReport } from './analysis/thresholds.ts';
 import type { UslFit } from './analysis/usl.ts';
 import type { OpenLoopResult, Stage } from './runners/open-loop.ts';
 import type { SweepLevel } from './runners/sweep.ts';
@@ -19,6 +20,8 @@ export interface RunEnvelope {
   warnings: string[];
   /** recall@k of the served results against exact ground truth, next to every QPS figure. */
   recall?: RecallFigure | null;
+  /** --threshold verdicts (k6 style); a failed one makes the command exit 1. */
+  thresholds?: ThresholdReport | null;
 }
 
 export interface RecallFigure {

@@ -716,7 +716,7 @@ export const SETTINGS: readonly SettingDef[] = [
   def(
     'queueTargetSeconds',
     'queue_target',
-    () => 0.002,
+    () => 0.05,
     seconds(0, 3600),
     'Controlled delay: once every request served for QUEUE_INTERVAL waited longer than this (never less than one hold time), the queue stands: newcomers that cannot be served within it and waiters older than it are refused (503 queue_delay) instead of served late; 0 turns it off.',
   ),

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../bench/harness/cli.ts';
+import { helpText, main } from '../../bench/harness/cli.ts';
 import { type ServerProcess, startServerProcess } from '../../bench/lib/server-process.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -113,6 +113,71 @@ describe('bench harness against a real server', () => {
     expect(run.result.scenarios.batch.ok).toBe(10);
     expect(run.vectorsPerSecond).toBeCloseTo(230, -1);
   }, 60_000);
+
+  it('thresholds on any command: verdicts in the JSON, printed, and exit 1 when one fails', async () => {
+    const pass = join(work.dir, 'rate-pass.json');
+    expect(
+      await main([
+        'rate',
+        ...common(),
+        '--rate',
+        '50',
+        '--duration',
+        '1',
+        '--threshold',
+        'p99<10s',
+        '--threshold',
+        'errors<50%',
+        '--out',
+        pass,
+      ]),
+    ).toBe(0);
+    const ok = expectValid(pass);
+    expect(ok.thresholds).toMatchObject({ pass: true, thresholds: ['p99<10s', 'errors<50%'] });
+    const fail = join(work.dir, 'sweep-fail.json');
+    const code = await main([
+      'sweep',
+      ...common(),
+      '--levels',
+      '1,2',
+      '--duration',
+      '1',
+      '--warmup',
+      '0',
+      '--no-recall',
+      '--threshold',
+      'p50<1us',
+      '--out',
+      fail,
+    ]);
+    expect(code).toBe(1);
+    const run = expectValid(fail);
+    expect(run.thresholds.pass).toBe(false);
+    expect(run.thresholds.verdicts.map((v: { scope: string }) => v.scope)).toEqual(['c=1', 'c=2']);
+    expect(run.thresholds.verdicts[0].verdict.terms[0]).toMatchObject({
+      text: 'p50<1us',
+      pass: false,
+    });
+  }, 60_000);
+
+  it('--help lists every command and the threshold option', async () => {
+    const text = helpText();
+    for (const c of [
+      'sweep',
+      'rate',
+      'slo',
+      'mix',
+      'recall',
+      'plan',
+      'report',
+      'threads',
+      'batching',
+      'scale',
+    ])
+      expect(text).toContain(`  ${c} `);
+    expect(text).toContain('--threshold');
+    expect(await main(['sweep', '--help'])).toBe(0);
+  });
 
   it('slo: exits non-zero when a required rate misses the rule', async () => {
     const out = join(work.dir, 'slo.json');
