@@ -201,11 +201,16 @@ async function cmdSweep(values: Values): Promise<SweepRun> {
     warmupSeconds: num(values, 'warmup'),
     onProgress: progress(values),
   });
-  const points = levels.map((l) => ({
-    concurrency: l.concurrency,
-    qps: l.qps,
-    p95Ms: l.latency.p95Ms,
-  }));
+  // A level that failed more than 1% of its requests measured refusals or errors, not
+  // capacity: it is left out of the knee and USL fits, and the run says why.
+  const failing = levels.filter((l) => l.failureRate > 0.01);
+  const points = levels
+    .filter((l) => l.failureRate <= 0.01)
+    .map((l) => ({
+      concurrency: l.concurrency,
+      qps: l.qps,
+      p95Ms: l.latency.p95Ms,
+    }));
   const knee = findKnee(points);
   const run: SweepRun = {
     ...envelope('sweep', values, target),
@@ -220,6 +225,10 @@ async function cmdSweep(values: Values): Promise<SweepRun> {
     },
     recall: null,
   };
+  for (const l of failing)
+    run.warnings.push(
+      `c=${l.concurrency}: ${(l.failureRate * 100).toFixed(1)}% of requests failed (${JSON.stringify(l.errors.byStatus)}; timeouts ${l.errors.timeouts}, connection errors ${l.errors.connectionErrors}): the server refused or failed them, so this level is left out of the knee and USL fits`,
+    );
   for (const l of levels) {
     if (!l.generator.trustworthy)
       run.warnings.push(`c=${l.concurrency}: ${l.generator.reasons.join('; ')}`);
