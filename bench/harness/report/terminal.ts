@@ -47,6 +47,8 @@ export function printRun(run: AnyRun): void {
         `target ${r1(run.result.targetRate)}/s, achieved send ${r1(run.result.achievedSendRate)}/s, ok ${r1(run.result.okPerSecond)}/s, ` +
           `late ${run.result.late}, dropped ${run.result.dropped}, errors ${(run.result.errorRate * 100).toFixed(3)}%`,
       );
+      if (run.result.stages?.length > 1) console.table(run.result.stages);
+      for (const b of run.result.bottlenecks ?? []) console.log(`bottleneck: ${b}`);
       break;
     case 'slo':
       console.table(

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AnyRun } from '../result.ts';
+import type { SecondFigures } from '../runners/time-series.ts';
 
 /** One CSV row per measured point of a run (levels, steps, ef values...). */
 export function toCsv(run: AnyRun): string {
@@ -106,12 +107,66 @@ export function toCsv(run: AnyRun): string {
   return `${rows.map((r) => r.join(',')).join('\n')}\n`;
 }
 
-/** Writes FILE.json and FILE.csv (the CSV next to the JSON). */
-export function writeRun(run: AnyRun, out: string): { json: string; csv: string } {
+/** The per-second figures of an open-loop run as CSV (Locust's stats_history). */
+export function timeSeriesCsv(rows: SecondFigures[]): string {
+  const kinds = [...new Set(rows.flatMap((r) => Object.keys(r.errors)))].sort();
+  const header = [
+    'second',
+    'offered',
+    'sent',
+    'completed',
+    'ok',
+    'p50_ms',
+    'p95_ms',
+    'p99_ms',
+    'in_flight',
+    ...kinds.map((k) => `errors_${k}`),
+    'server_cpu_percent',
+    'server_rss_mb',
+    'server_event_loop_lag_ms',
+    'server_admission_in_flight',
+    'server_admission_queued',
+  ];
+  const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
+  const lines = rows.map((r) =>
+    [
+      r.second,
+      r.offered,
+      r.sent,
+      r.completed,
+      r.ok,
+      cell(r.p50Ms),
+      cell(r.p95Ms),
+      cell(r.p99Ms),
+      r.inFlight,
+      ...kinds.map((k) => r.errors[k] ?? 0),
+      cell(r.server?.cpuPercent),
+      cell(r.server?.rssMb),
+      cell(r.server?.eventLoopLagMs),
+      cell(r.server?.admissionInFlight),
+      cell(r.server?.admissionQueued),
+    ].join(','),
+  );
+  return `${[header.join(','), ...lines].join('\n')}\n`;
+}
+
+/**
+ * Writes FILE.json and FILE.csv (the CSV next to the JSON), and for open-loop
+ * runs FILE.timeseries.csv with one row per second.
+ */
+export function writeRun(
+  run: AnyRun,
+  out: string,
+): { json: string; csv: string; timeSeries: string | null } {
   mkdirSync(dirname(out), { recursive: true });
   const json = out.endsWith('.json') ? out : `${out}.json`;
   const csv = json.replace(/\.json$/, '.csv');
   writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(csv, toCsv(run));
-  return { json, csv };
+  let timeSeries: string | null = null;
+  if ((run.kind === 'rate' || run.kind === 'mix') && run.result.timeSeries?.length) {
+    timeSeries = json.replace(/\.json$/, '.timeseries.csv');
+    writeFileSync(timeSeries, timeSeriesCsv(run.result.timeSeries));
+  }
+  return { json, csv, timeSeries };
 }

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
 import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './time-series.ts';
 
 /**
  * Open-loop load: request i is due at its scheduled time whatever the server
@@ -24,6 +25,8 @@ export interface OpenLoopOptions {
   lateMs?: number;
   maxInFlight?: number;
   onProgress?: (message: string) => void;
+  /** Sample the server's /v1/stats every second (default true). */
+  sampleServer?: boolean;
 }
 
 export interface ScenarioStats {
@@ -52,6 +55,19 @@ export interface OpenLoopResult {
   byOutcome: Record<string, number>;
   scenarios: Record<string, ScenarioStats>;
   generator: GeneratorHealth;
+  /** Per second of the run: offered, sent, completed, latency, errors, in flight, server samples. */
+  timeSeries: SecondFigures[];
+  /** Per stage of a stage shape: offered and achieved rates, p99, errors. */
+  stages: {
+    stage: number;
+    seconds: number;
+    offeredPerSecond: number;
+    okPerSecond: number;
+    p99Ms: number | null;
+    errors: number;
+  }[];
+  /** What limited the run, from the measurements. */
+  bottlenecks: string[];
 }
 
 /** Intended send times (ms from start) of every request of the stages. */
@@ -110,8 +126,21 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   let next = 0;
   let lastProgress = t0;
 
+  const series = new TimeSeries();
+  for (const t of times) series.offered(Math.floor(t / 1000));
+  const sample = opts.sampleServer === false ? null : serverSampler(opts.url);
+  let sampling = true;
+  const sampler = (async () => {
+    for (let second = 0; sampling; second++) {
+      const due = t0 + (second + 1) * 1000;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+      if (!sampling) break;
+      series.sample(second, inFlight, sample ? await sample() : null);
+    }
+  })();
   const finish = (scenario: string, outcome: string, intendedAt: number) => {
     const us = Math.max(1, Math.round((performance.now() - intendedAt) * 1000));
+    series.completed(Math.floor((performance.now() - t0) / 1000), outcome, us / 1000);
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
     let s = scenarioHists.get(scenario);
     if (!s) {
@@ -143,6 +172,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       }
       if (now - times[next - 1]! > lateMs) late++;
       sent++;
+      series.sent(Math.floor(now / 1000));
       inFlight++;
       const p = pool
         .request({
@@ -186,6 +216,8 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     );
   }
   await Promise.all(pending);
+  sampling = false;
+  await sampler;
   const elapsedMs = performance.now() - t0;
   await pool.close();
   const reasons: string[] = [];
@@ -207,6 +239,24 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     };
     s.h.destroy();
   }
+  const timeSeries = series.rows();
+  let stageStart = 0;
+  const stageFigures = opts.stages.map((st, i) => {
+    const rows = timeSeries.slice(stageStart, stageStart + st.seconds);
+    stageStart += st.seconds;
+    const ok = rows.reduce((a, r) => a + r.ok, 0);
+    const offered = rows.reduce((a, r) => a + r.offered, 0);
+    const p99s = rows.map((r) => r.p99Ms).filter((x): x is number => x !== null);
+    return {
+      stage: i + 1,
+      seconds: st.seconds,
+      offeredPerSecond: Math.round(offered / st.seconds),
+      okPerSecond: Math.round(ok / st.seconds),
+      // The worst second's p99 (per-second figures are not mergeable into one exact p99).
+      p99Ms: p99s.length > 0 ? Math.max(...p99s) : null,
+      errors: rows.reduce((a, r) => a + Object.values(r.errors).reduce((x, y) => x + y, 0), 0),
+    };
+  });
   const result: OpenLoopResult = {
     intended: times.length,
     sent,
@@ -225,6 +275,16 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     byOutcome,
     scenarios,
     generator,
+    timeSeries,
+    stages: stageFigures,
+    bottlenecks: bottlenecks(timeSeries, {
+      achievedSendRate: sent / (Math.min(elapsedMs, durationMs) / 1000),
+      targetRate: times.length / (durationMs / 1000),
+      late,
+      sent,
+      byOutcome,
+      generatorCpuPercent: generator.cpuPercent,
+    }),
   };
   okHist.destroy();
   allHist.destroy();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { GeneratorHealth } from './generator-monitor.ts';
 import { latencyHistogram, summarize } from './latency.ts';
 import type { OpenLoopResult } from './open-loop.ts';
+import { bottlenecks } from './time-series.ts';
 
 /** Installs (once) and returns the pinned vegeta binary: deploy/tools/install-vegeta.sh. */
 export function vegetaBinary(): string {
@@ -205,6 +206,17 @@ export function summarizeVegeta(
     perSecondP99Ms: p99PerSecond(perSecond),
     perSecondRefusedP99Ms: p99PerSecond(perSecondRefused),
     afterFirstSecond: { latency: summarize(okAfter), refused: summarize(refusedAfter) },
+    // vegeta's results carry no server samples; per-second p99s are above.
+    timeSeries: [],
+    stages: [],
+    bottlenecks: bottlenecks([], {
+      achievedSendRate: sent / sendSpan,
+      targetRate: opts.rate,
+      late,
+      sent,
+      byOutcome,
+      generatorCpuPercent: Math.round(cpuPercent),
+    }),
     refusedWithoutRetryAfter,
   };
 }

@@ -532,7 +532,10 @@ export class MilvusBackend implements SearchBackend {
       const done = Number(d.indexed_rows);
       const total = Number(d.total_rows);
       if (Number(d.pending_index_rows ?? 0) > 0 || done < total)
-        return { ok: false, reason: `collection "${name}": index built for ${done} of ${total} rows` };
+        return {
+          ok: false,
+          reason: `collection "${name}": index built for ${done} of ${total} rows`,
+        };
       const load = await this.#call(opts, (c) =>
         c.getLoadState({ collection_name: name, timeout: this.#callTimeout }),
       );

@@ -7,6 +7,16 @@ import type { Admission } from '../admission/build-admission.ts';
 import { describeAdmission } from '../admission/describe-admission.ts';
 import { problem } from '../problem.ts';
 
+function processFigures() {
+  const cpu = process.cpuUsage();
+  return {
+    pid: process.pid,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    rssBytes: process.memoryUsage.rss(),
+    uptimeSeconds: Math.round(process.uptime()),
+  };
+}
+
 export interface Lifecycle {
   /** True once shutdown began: readiness fails so balancers stop sending. */
   draining: boolean;
@@ -63,6 +73,8 @@ export function operationRoutes(deps: {
       backend: deps.backend.kind,
       ...deps.stats.snapshot(),
       admission: describeAdmission(deps.admission),
+      // For load generators sampling the server each second: CPU% from two samples.
+      process: processFigures(),
     }),
   );
 

@@ -1,0 +1,181 @@
+/**
+ * Per-second figures of a run (Locust's stats_history, k6's time series):
+ * what was offered and sent, what completed and how fast, errors by kind and
+ * what was in flight; plus the server's own figures sampled from /v1/stats
+ * each second (CPU, RSS, event-loop lag, admission queue), so a report can
+ * say what the bottleneck was.
+ */
+export interface SecondFigures {
+  second: number;
+  offered: number;
+  sent: number;
+  completed: number;
+  ok: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  errors: Record<string, number>;
+  inFlight: number;
+  server: ServerSample | null;
+}
+
+export interface ServerSample {
+  cpuPercent: number | null;
+  rssMb: number | null;
+  eventLoopLagMs: number | null;
+  admissionInFlight: number | null;
+  admissionQueued: number | null;
+}
+
+export class TimeSeries {
+  readonly #offered: number[] = [];
+  readonly #sent: number[] = [];
+  readonly #ok: number[][] = [];
+  readonly #errors: Record<string, number>[] = [];
+  readonly #inFlight: number[] = [];
+  readonly #server: (ServerSample | null)[] = [];
+
+  offered(second: number): void {
+    this.#offered[second] = (this.#offered[second] ?? 0) + 1;
+  }
+  sent(second: number): void {
+    this.#sent[second] = (this.#sent[second] ?? 0) + 1;
+  }
+  completed(second: number, outcome: string, latencyMs: number): void {
+    if (outcome.startsWith('2')) {
+      this.#ok[second] ??= [];
+      this.#ok[second].push(latencyMs);
+    } else {
+      this.#errors[second] ??= {};
+      const e = this.#errors[second];
+      e[outcome] = (e[outcome] ?? 0) + 1;
+    }
+  }
+  sample(second: number, inFlight: number, server: ServerSample | null): void {
+    this.#inFlight[second] = inFlight;
+    this.#server[second] = server;
+  }
+
+  rows(): SecondFigures[] {
+    const n = Math.max(
+      this.#offered.length,
+      this.#sent.length,
+      this.#ok.length,
+      this.#errors.length,
+    );
+    const pct = (xs: number[], p: number) => {
+      if (xs.length === 0) return null;
+      return Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]! * 100) / 100;
+    };
+    return Array.from({ length: n }, (_, second) => {
+      const ok = (this.#ok[second] ?? []).sort((a, b) => a - b);
+      const errors = this.#errors[second] ?? {};
+      const failed = Object.values(errors).reduce((a, b) => a + b, 0);
+      return {
+        second,
+        offered: this.#offered[second] ?? 0,
+        sent: this.#sent[second] ?? 0,
+        completed: ok.length + failed,
+        ok: ok.length,
+        p50Ms: pct(ok, 0.5),
+        p95Ms: pct(ok, 0.95),
+        p99Ms: pct(ok, 0.99),
+        errors,
+        inFlight: this.#inFlight[second] ?? 0,
+        server: this.#server[second] ?? null,
+      };
+    });
+  }
+}
+
+/** Samples the server's /v1/stats; CPU% from the change in its CPU seconds. */
+export function serverSampler(url: string): () => Promise<ServerSample | null> {
+  let last: { cpuSeconds: number; at: number } | null = null;
+  return async () => {
+    try {
+      const res = await fetch(`${url}/v1/stats`, { signal: AbortSignal.timeout(500) });
+      if (!res.ok) return null;
+      const s = (await res.json()) as {
+        process?: { cpuSeconds: number; rssBytes: number };
+        admission?: {
+          eventLoop?: { lagMs: number } | null;
+          concurrency?: { inFlight: number; queued: number } | null;
+        } | null;
+      };
+      const now = performance.now();
+      let cpuPercent: number | null = null;
+      if (s.process && last)
+        cpuPercent = Math.round(
+          ((s.process.cpuSeconds - last.cpuSeconds) / ((now - last.at) / 1000)) * 100,
+        );
+      if (s.process) last = { cpuSeconds: s.process.cpuSeconds, at: now };
+      return {
+        cpuPercent,
+        rssMb: s.process ? Math.round(s.process.rssBytes / 1e6) : null,
+        eventLoopLagMs: s.admission?.eventLoop?.lagMs ?? null,
+        admissionInFlight: s.admission?.concurrency?.inFlight ?? null,
+        admissionQueued: s.admission?.concurrency?.queued ?? null,
+      };
+    } catch {
+      return null; // the server is too busy to answer its stats: that is a figure too (null)
+    }
+  };
+}
+
+/**
+ * What limited the run, from what was measured, each with its figure:
+ * the generator, the server's CPU or event loop, the server refusing,
+ * timeouts (backend-bound), or nothing found.
+ */
+export function bottlenecks(
+  rows: SecondFigures[],
+  run: {
+    achievedSendRate: number;
+    targetRate: number;
+    late: number;
+    sent: number;
+    byOutcome: Record<string, number>;
+    generatorCpuPercent: number;
+  },
+): string[] {
+  const out: string[] = [];
+  if (
+    run.achievedSendRate < run.targetRate * 0.97 ||
+    run.late > run.sent * 0.01 ||
+    run.generatorCpuPercent > 90
+  )
+    out.push(
+      `generator-bound: it sent ${Math.round(run.achievedSendRate)}/s of ${Math.round(run.targetRate)}/s asked, ${run.late} sends late, at ${run.generatorCpuPercent}% of a core`,
+    );
+  const cpu = rows
+    .map((r) => r.server?.cpuPercent)
+    .filter((x): x is number => typeof x === 'number');
+  const busy = cpu.filter((x) => x >= 90).length;
+  if (cpu.length > 0 && busy >= cpu.length / 2)
+    out.push(
+      `server CPU saturated: at or above 90% of a core in ${busy} of ${cpu.length} seconds (max ${Math.max(...cpu)}%)`,
+    );
+  const lag = rows
+    .map((r) => r.server?.eventLoopLagMs)
+    .filter((x): x is number => typeof x === 'number');
+  if (lag.length > 0 && Math.max(...lag) > 50)
+    out.push(`event loop blocked: lag up to ${Math.round(Math.max(...lag))} ms`);
+  const total = Object.values(run.byOutcome).reduce((a, b) => a + b, 0) || 1;
+  const refused = (run.byOutcome['429'] ?? 0) + (run.byOutcome['503'] ?? 0);
+  if (refused / total > 0.01)
+    out.push(
+      `server refusing: ${((refused / total) * 100).toFixed(1)}% answered 429/503 (admission control or an open breaker)`,
+    );
+  const timeouts = (run.byOutcome.timeout ?? 0) + (run.byOutcome['504'] ?? 0);
+  if (timeouts / total > 0.001)
+    out.push(
+      `backend-bound or stalled: ${timeouts} requests timed out (${((timeouts / total) * 100).toFixed(2)}%)`,
+    );
+  const unanswered = rows.filter((r) => r.server === null).length;
+  if (rows.length > 0 && unanswered > rows.length / 2)
+    out.push(
+      `server stats unanswered in ${unanswered} of ${rows.length} seconds: too busy to answer, or not a vecserve server`,
+    );
+  if (out.length === 0) out.push('no bottleneck reached: the server kept up with what was offered');
+  return out;
+}
