@@ -99,6 +99,27 @@ describe('bench harness against a real server', () => {
     expect(run.result.latency.count).toBe(150);
     // recall@k next to the QPS figure
     expect(run.recall.recall).toBeGreaterThan(0.8);
+    // Per second: what was offered and answered, and the server sampled alongside.
+    const series = run.result.timeSeries as {
+      offered: number;
+      ok: number;
+      server: { cpuPercent: number | null; rssMb: number } | null;
+    }[];
+    expect(series.length).toBeGreaterThanOrEqual(2);
+    expect(series[0]!.offered).toBe(50);
+    expect(series[1]!.offered).toBe(100);
+    expect(series.reduce((a, r) => a + r.ok, 0)).toBe(150);
+    expect(series[0]!.server?.rssMb).toBeGreaterThan(10);
+    expect(series[1]!.server?.cpuPercent).toBeGreaterThanOrEqual(0);
+    expect(run.result.stages.map((x: { offeredPerSecond: number }) => x.offeredPerSecond)).toEqual([
+      50, 100,
+    ]);
+    expect(run.result.bottlenecks).toEqual([
+      'no bottleneck reached: the server kept up with what was offered',
+    ]);
+    const csv = readFileSync(out.replace(/\.json$/, '.timeseries.csv'), 'utf8').split('\n');
+    expect(csv[0]).toMatch(/^second,offered,sent,completed,ok,p50_ms,p95_ms,p99_ms,in_flight/);
+    expect(csv[1]).toMatch(/^0,50,/);
   }, 60_000);
 
   it('mix: per-scenario figures for search, filtered and batch', async () => {

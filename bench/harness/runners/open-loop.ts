@@ -122,13 +122,14 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   let inFlight = 0;
   const pending = new Set<Promise<void>>();
   const monitor = monitorGenerator();
+  const sample = opts.sampleServer === false ? null : serverSampler(opts.url);
+  await sample?.(); // primes the CPU counter: the first second then has a CPU figure
   const t0 = performance.now();
   let next = 0;
   let lastProgress = t0;
 
   const series = new TimeSeries();
   for (const t of times) series.offered(Math.floor(t / 1000));
-  const sample = opts.sampleServer === false ? null : serverSampler(opts.url);
   let sampling = true;
   const sampler = (async () => {
     for (let second = 0; sampling; second++) {
@@ -218,6 +219,9 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   await Promise.all(pending);
   sampling = false;
   await sampler;
+  // The last, partial second gets its sample too.
+  const lastSecond = Math.floor((performance.now() - t0) / 1000);
+  series.sample(lastSecond, 0, sample ? await sample() : null);
   const elapsedMs = performance.now() - t0;
   await pool.close();
   const reasons: string[] = [];
