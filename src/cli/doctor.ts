@@ -76,6 +76,19 @@ const CHECKS: Check[] = [
     },
   },
   {
+    name: 'Prometheus and promtool (the shipped rules are checked against the stack)',
+    neededBy: ['test'],
+    run: () => {
+      const v = has('prometheus', ['--version']);
+      const t = has('promtool', ['--version']);
+      return {
+        ok: v !== null && t !== null,
+        detail: v ?? 'not found',
+        fix: 'apt-get install prometheus (Debian; brings promtool)',
+      };
+    },
+  },
+  {
     name: 'python3 with venv (Milvus from PyPI)',
     // SKIP_MILVUS=1 npm test skips the Milvus tests explicitly.
     neededBy: process.env.SKIP_MILVUS === '1' ? [] : ['test'],

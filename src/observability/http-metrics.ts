@@ -45,5 +45,16 @@ export class HttpMetrics {
       labelNames: ['worker'],
       registers: [this.registry],
     }).labels({ worker: String(opts.worker ?? 0) });
+    // prom-client's own process_start_time_seconds is left out of a summed cluster
+    // scrape; this one keeps a series per worker, so changes() counts restarts.
+    new Gauge({
+      name: `${prefix}worker_start_time_seconds`,
+      help: 'When this worker process started (Unix seconds), by worker index: changes() counts restarts',
+      labelNames: ['worker'],
+      registers: [this.registry],
+      aggregator: 'first',
+    })
+      .labels({ worker: String(opts.worker ?? 0) })
+      .set(Math.round(Date.now() / 1000 - process.uptime()));
   }
 }

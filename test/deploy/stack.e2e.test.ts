@@ -3,8 +3,8 @@
  * (npm) -> 2 workers -> embedded index, started by the stack scripts on
  * loopback ports of its own, with real sockets and a steady load.
  */
-import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pm2List } from '../../src/deploy/stack.ts';
@@ -19,6 +19,7 @@ const ports = {
   nginx: base + 20,
   status: base + 21,
   worker: base + 30,
+  prometheus: base + 39,
 };
 const data = tempDir('vecserve-stack-');
 const env: Record<string, string> = {
@@ -215,6 +216,88 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
     expect(around.length).toBeGreaterThan(50);
     const slowest = Math.max(...around.map((t) => t.ms));
     expect(slowest, 'a request waited for a timeout').toBeLessThan(1500);
+  }, 120_000);
+
+  it("Debian's prometheus scrapes the stack: every recording rule, alert and dashboard query evaluates with data", async () => {
+    const dir = join(data.dir, 'prometheus');
+    mkdirSync(dir, { recursive: true });
+    const root = join(import.meta.dirname, '../..');
+    const rules = join(root, 'deploy/prometheus/vecserve-rules.yml');
+    const check = spawnSync('promtool', ['check', 'rules', rules], { encoding: 'utf8' });
+    expect(check.error, 'promtool is not installed: apt-get install prometheus').toBeUndefined();
+    expect(check.stdout, check.stderr).toMatch(/SUCCESS: 12 rules found/);
+    // The shipped config, pointed at this stack's status listener and scraping every second.
+    const config = readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')
+      .replace("'127.0.0.1:8081'", `'127.0.0.1:${ports.status}'`)
+      .replace(/scrape_interval: 15s/, 'scrape_interval: 1s')
+      .replace(/evaluation_interval: 15s/, 'evaluation_interval: 1s')
+      .replace('- vecserve-rules.yml', `- ${rules}`);
+    writeFileSync(join(dir, 'prometheus.yml'), config);
+    const prom = spawn(
+      'prometheus',
+      [
+        `--config.file=${join(dir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${join(dir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${ports.prometheus}`,
+      ],
+      { stdio: 'ignore' },
+    );
+    const api = `http://127.0.0.1:${ports.prometheus}`;
+    const query = async (expr: string) => {
+      const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
+      const body = (await res.json()) as {
+        status: string;
+        error?: string;
+        data: { result: unknown[] };
+      };
+      expect(body.status, `${expr}: ${body.error}`).toBe('success');
+      return body.data.result;
+    };
+    try {
+      const load = steadyLoad(4);
+      let ready = false;
+      for (let i = 0; i < 60 && !ready; i++) {
+        await sleep(250);
+        ready = await fetch(`${api}/-/ready`).then(
+          (r) => r.ok,
+          () => false,
+        );
+      }
+      expect(ready, 'prometheus did not start').toBe(true);
+      // Until a few scrapes and rule evaluations have happened.
+      let requests: unknown[] = [];
+      for (let i = 0; i < 40 && requests.length === 0; i++) {
+        await sleep(500);
+        requests = await query('vecserve:requests:rate1m');
+      }
+      await sleep(2000);
+      await load.stop();
+      expect(await query('up{job="vecserve"} == 1')).toHaveLength(1);
+      const groups = (
+        (await (await fetch(`${api}/api/v1/rules`)).json()) as {
+          data: {
+            groups: { rules: { name: string; type: string; health: string; query: string }[] }[];
+          };
+        }
+      ).data.groups;
+      const all = groups.flatMap((g) => g.rules);
+      expect(all).toHaveLength(12);
+      for (const r of all) {
+        expect(r.health, `${r.name}: ${r.query}`).toBe('ok');
+        // A recording rule has data; an alert's expression, without its threshold, too.
+        const expr =
+          r.type === 'recording' ? r.name : r.query.replace(/\s*(==|>)\s*[\d.]+\s*$/, '');
+        expect((await query(expr)).length, `${r.name}: ${expr}`).toBeGreaterThan(0);
+      }
+      const dashboard = JSON.parse(
+        readFileSync(join(root, 'deploy/grafana/vecserve-dashboard.json'), 'utf8'),
+      ) as { panels: { title: string; targets: { expr: string }[] }[] };
+      for (const panel of dashboard.panels)
+        for (const t of panel.targets)
+          expect((await query(t.expr)).length, `${panel.title}: ${t.expr}`).toBeGreaterThan(0);
+    } finally {
+      prom.kill('SIGTERM'); // the prometheus this test started
+    }
   }, 120_000);
 
   it('max_requests retires workers during the load without failing a request', async () => {
