@@ -42,7 +42,7 @@ running_pid() {
 }
 
 healthy() {
-  (cd "$ROOT" && node --import tsx deploy/milvus/wait-healthy.ts "$ADDRESS" "${1:-2}" >/dev/null 2>&1)
+  (cd "$ROOT" && NODE_ENV=production node --import tsx deploy/milvus/wait-healthy.ts "$ADDRESS" "${1:-2}" >/dev/null 2>&1)
 }
 
 ensure_venv() {
@@ -104,7 +104,8 @@ up() {
   ensure_venv
   say "starting (log: ${LOG#"$ROOT"/})"
   start
-  if ! (cd "$ROOT" && node --import tsx deploy/milvus/wait-healthy.ts "$ADDRESS" "$WAIT_SECONDS"); then
+  # NODE_ENV=production: the SDK logs every RPC at debug level when NODE_ENV is "test" (under vitest).
+  if ! (cd "$ROOT" && NODE_ENV=production node --import tsx deploy/milvus/wait-healthy.ts "$ADDRESS" "$WAIT_SECONDS"); then
     echo "---- last lines of $LOG ----" >&2
     tail -n 30 "$LOG" >&2 || true
     down || true

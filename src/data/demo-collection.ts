@@ -63,3 +63,13 @@ export async function ensureDemoCollection(
     'demo collection ready',
   );
 }
+
+/**
+ * A query from the demo's own distribution (its cluster centres, another
+ * seed), as a search body: what the start banner's curl sends, so the
+ * distances it shows look like a real search's, not those of the vector 1..512.
+ */
+export function demoQueryBody(dimension: number): string {
+  const v = new SyntheticVectors({ dimension, seed: DEMO_SEED + 2000 }).next();
+  return `${JSON.stringify({ vector: Array.from(v, (x) => Math.round(x * 1e4) / 1e4), topK: 10 })}\n`;
+}

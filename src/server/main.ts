@@ -3,8 +3,10 @@
  * listens, prints how to try it, and shuts down gracefully on SIGINT/SIGTERM.
  */
 import cluster from 'node:cluster';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { demoQueryBody } from '../data/demo-collection.ts';
 import { retireAfterRequests } from '../lifecycle/max-requests.ts';
 import { retireWhenSafe } from '../lifecycle/retire-worker.ts';
 import { startWatchdog } from '../lifecycle/watchdog.ts';
@@ -61,11 +63,15 @@ async function main(): Promise<void> {
   );
   if (config.demoCollection && collections.includes(config.demoCollection)) {
     const info = await running.backend.describe(config.demoCollection);
+    // A query like the demo's own vectors, so the distances shown are a real search's.
+    const queryFile = join(config.dataDir, 'demo-query.json');
+    writeFileSync(queryFile, demoQueryBody(info.dimension));
     process.stdout.write(
       `\nvecserve is serving ${info.count} vectors of "${info.name}" at ${running.url}\n` +
-        `Try a search (top 10 neighbours of the vector 1..${info.dimension}):\n\n` +
+        `Try a search (the 10 nearest neighbours of a query like the demo's vectors):\n\n` +
         `  curl -s ${running.url}/v1/collections/${info.name}/search -H 'content-type: application/json' ` +
-        `-d "{\\"vector\\": [$(seq -s, 1 ${info.dimension})], \\"topK\\": 10}"\n\n`,
+        `-d @${relative(process.cwd(), queryFile).startsWith('..') ? queryFile : relative(process.cwd(), queryFile)}\n\n` +
+        `API description: ${running.url}/docs\n\n`,
     );
   }
   // PM2 (wait_ready) starts routing to this worker only after this message.

@@ -41,6 +41,8 @@ describe('the server process (npm start)', () => {
     const [line] = await first.printed(/curl -s \S+ .*\n/);
     const result = JSON.parse(execFileSync('bash', ['-c', line], { encoding: 'utf8' }));
     expect(result.hits).toHaveLength(10);
+    // A query like the demo's vectors: distances of a real search, not of the vector 1..512.
+    expect(result.hits[0].distance).toBeLessThan(5);
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
 
