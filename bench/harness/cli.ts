@@ -29,6 +29,7 @@ import { judge, parseSlo } from './analysis/slo-rule.ts';
 import { formatThresholds, judgeThresholds } from './analysis/thresholds.ts';
 import { fitUsl } from './analysis/usl.ts';
 import { renderHtml, sweepCharts } from './report/html.ts';
+import { startLiveView } from './report/live-view.ts';
 import { printRun } from './report/terminal.ts';
 import { writeRun } from './report/write.ts';
 import type {
@@ -49,6 +50,7 @@ import { runMilvusScale } from './runners/scale-milvus.ts';
 import { runLevel, sweep } from './runners/sweep.ts';
 import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
 import { compareSearchThreads } from './runners/threads-compare.ts';
+import type { SecondFigures } from './runners/time-series.ts';
 
 export class UsageError extends Error {}
 
@@ -95,6 +97,9 @@ const OPTIONS = {
   rounds: { type: 'string', default: '2' },
   // k6 style, repeatable: --threshold 'p99<100ms' --threshold 'errors<0.1%'
   threshold: { type: 'string', multiple: true },
+  // A live page of the run's per-second figures on loopback (rate, mix).
+  ui: { type: 'boolean', default: false },
+  'ui-port': { type: 'string', default: '0' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -254,6 +259,34 @@ async function recallProbe(target: TargetInfo, values: Values, warnings: string[
   }
 }
 
+/**
+ * Runs an open-loop measurement, with the live view when --ui is given: the
+ * page's URL is printed before the first request, every second is pushed to
+ * it, and the end (totals, bottlenecks) before it closes.
+ */
+async function withLiveView(
+  values: Values,
+  title: string,
+  measure: (onSecond?: (row: SecondFigures) => void) => Promise<OpenLoopResult>,
+): Promise<OpenLoopResult> {
+  if (!values.ui) return measure();
+  const view = await startLiveView({ port: num(values, 'ui-port'), title });
+  process.stdout.write(`live view: ${view.url}\n`);
+  try {
+    const result = await measure((row) => view.second(row));
+    view.done({
+      sent: result.sent,
+      ok: result.latency.count,
+      errors: result.intended - result.latency.count,
+      p99Ms: result.latency.p99Ms,
+      bottlenecks: result.bottlenecks,
+    });
+    return result;
+  } finally {
+    await view.close();
+  }
+}
+
 async function cmdRate(values: Values): Promise<RateRun> {
   const target = await describeTarget(values.target!, values.collection!);
   const queries = buildQueries(target, { batchSize: num(values, 'batch-size') });
@@ -262,13 +295,20 @@ async function cmdRate(values: Values): Promise<RateRun> {
     throw new UsageError('--scenario is search, filtered or batch');
   const stages = stagesOf(values, 10);
   const bodies = queries.bodies[scenario];
-  const result = await openLoop({
-    url: target.url,
-    stages,
-    connections: num(values, 'connections'),
-    request: (i) => ({ path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario }),
-    onProgress: progress(values),
-  });
+  const result = await withLiveView(values, `rate: ${values.label ?? scenario}`, (onSecond) =>
+    openLoop({
+      url: target.url,
+      stages,
+      connections: num(values, 'connections'),
+      request: (i) => ({
+        path: queries.path[scenario],
+        body: bodies[i % bodies.length]!,
+        scenario,
+      }),
+      onProgress: progress(values),
+      onSecond,
+    }),
+  );
   const run: RateRun = { ...envelope('rate', values, target), stages, result };
   run.warnings.push(...openLoopWarnings(result));
   if (!values['no-recall']) run.recall = await recallProbe(target, values, run.warnings);
@@ -367,17 +407,20 @@ async function cmdMix(values: Values): Promise<MixRun> {
     values.rate || values.stages || values.ramp
       ? stagesOf(values, 10)
       : [{ rate: 200, seconds: num(values, 'duration', 10) }];
-  const result = await openLoop({
-    url: target.url,
-    stages,
-    connections: num(values, 'connections'),
-    request: (i) => {
-      const scenario = cycle[(i * 7919) % cycle.length]!; // spread each kind over the run
-      const bodies = queries.bodies[scenario];
-      return { path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario };
-    },
-    onProgress: progress(values),
-  });
+  const result = await withLiveView(values, `mix: ${values.label ?? values.weights}`, (onSecond) =>
+    openLoop({
+      url: target.url,
+      stages,
+      connections: num(values, 'connections'),
+      request: (i) => {
+        const scenario = cycle[(i * 7919) % cycle.length]!; // spread each kind over the run
+        const bodies = queries.bodies[scenario];
+        return { path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario };
+      },
+      onProgress: progress(values),
+      onSecond,
+    }),
+  );
   const seconds = result.durationSeconds;
   const vectors =
     (result.scenarios.search?.ok ?? 0) +
@@ -607,6 +650,7 @@ export function helpText(command?: string): string {
   --label TEXT        names the run in reports
   --threshold EXPR    k6-style, repeatable: 'p99<100ms', 'p95<50ms', 'errors<0.1%';
                       printed PASS/FAIL per level or run, exit code 1 when one fails
+  --ui [--ui-port N]  rate, mix: a live page of the per-second figures on loopback
 `;
   if (command && COMMAND_HELP[command])
     return `npm run bench -- ${command} [options]\n  ${COMMAND_HELP[command]}\n\n${common}`;

@@ -200,6 +200,56 @@ describe('bench harness against a real server', () => {
     expect(await main(['sweep', '--help'])).toBe(0);
   });
 
+  it('--ui: a live page charts the run while it goes (headless Chromium) and ends with the JSON totals', async () => {
+    const out = join(work.dir, 'live.json');
+    const uiPort = port + 900;
+    const running = main([
+      'rate',
+      ...common(),
+      '--rate',
+      '60',
+      '--duration',
+      '3',
+      '--no-recall',
+      '--ui',
+      '--ui-port',
+      String(uiPort),
+      '--out',
+      out,
+    ]);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      let loaded = false;
+      for (let i = 0; i < 40 && !loaded; i++) {
+        loaded = await page.goto(`http://127.0.0.1:${uiPort}/`).then(
+          () => true,
+          () => false,
+        );
+        if (!loaded) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(loaded).toBe(true);
+      // While running: at least one second charted.
+      await page.locator('svg#rps polyline.series').first().waitFor({ state: 'attached' });
+      await page.locator('#status', { hasText: 'done' }).waitFor({ timeout: 20_000 });
+      const okShown = Number(await page.locator('#ok').textContent());
+      const secondsShown = Number(await page.locator('#seconds').textContent());
+      expect(await running).toBe(0);
+      const run = expectValid(out);
+      expect(okShown).toBe(run.result.latency.count);
+      expect(secondsShown).toBeGreaterThanOrEqual(3);
+      expect(await page.locator('#bottlenecks').textContent()).toContain(run.result.bottlenecks[0]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
+
   it('slo: exits non-zero when a required rate misses the rule', async () => {
     const out = join(work.dir, 'slo.json');
     // A rule nothing can meet: p50 under 1 microsecond.

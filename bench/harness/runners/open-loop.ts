@@ -27,6 +27,8 @@ export interface OpenLoopOptions {
   onProgress?: (message: string) => void;
   /** Sample the server's /v1/stats every second (default true). */
   sampleServer?: boolean;
+  /** Called once a second with that second's figures (the live view). */
+  onSecond?: (row: SecondFigures) => void;
 }
 
 export interface ScenarioStats {
@@ -131,12 +133,17 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const series = new TimeSeries();
   for (const t of times) series.offered(Math.floor(t / 1000));
   let sampling = true;
+  let published = -1;
   const sampler = (async () => {
     for (let second = 0; sampling; second++) {
       const due = t0 + (second + 1) * 1000;
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
       if (!sampling) break;
       series.sample(second, inFlight, sample ? await sample() : null);
+      if (opts.onSecond) {
+        opts.onSecond(series.rows()[second]!);
+        published = second;
+      }
     }
   })();
   const finish = (scenario: string, outcome: string, intendedAt: number) => {
@@ -219,9 +226,13 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   await Promise.all(pending);
   sampling = false;
   await sampler;
-  // The last, partial second gets its sample too.
+  // The last, partial second gets its sample too, and the live view every second not yet sent.
   const lastSecond = Math.floor((performance.now() - t0) / 1000);
   series.sample(lastSecond, 0, sample ? await sample() : null);
+  if (opts.onSecond) {
+    const rows = series.rows();
+    for (let second = published + 1; second < rows.length; second++) opts.onSecond(rows[second]!);
+  }
   const elapsedMs = performance.now() - t0;
   await pool.close();
   const reasons: string[] = [];
