@@ -154,7 +154,12 @@ function envelope<K extends AnyRun['kind']>(
   return {
     schema: 'vecserve-bench/1',
     kind,
-    label: values.label ?? `${kind} ${new Date().toISOString().slice(0, 16)}`,
+    // Unlabelled: say what was measured, not only when.
+    label:
+      values.label ??
+      (target
+        ? `${kind} of ${target.collection} (${target.count} x ${target.dimension}, ${target.backend}) at ${new Date().toISOString().slice(0, 16)}`
+        : `${kind} at ${new Date().toISOString().slice(0, 16)}`),
     createdAt: new Date().toISOString(),
     environment: { ...environment(), versions: versions() },
     target,

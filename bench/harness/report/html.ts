@@ -60,7 +60,12 @@ export function sweepCharts(run: SweepRun): string[] {
       xLabel: 'QPS',
       yLabel: 'p99 ms',
       series: [
-        { name: 'p99 at each level', points: L.map((l) => ({ x: l.qps, y: l.latency.p99Ms })) },
+        {
+          name: 'p99 at each level',
+          // In throughput order: past saturation QPS can fall as concurrency rises, and
+          // joining points in concurrency order drew a zigzag.
+          points: L.map((l) => ({ x: l.qps, y: l.latency.p99Ms })).sort((p, q) => p.x - q.x),
+        },
       ],
     }),
     lineChart({
@@ -73,6 +78,41 @@ export function sweepCharts(run: SweepRun): string[] {
       ],
     }),
   ];
+}
+
+/** What the sweep found, in words a newcomer reads without the jargon below it. */
+export function plainConclusion(run: SweepRun): string {
+  const a = run.analysis;
+  const usable = run.levels.filter((l) => l.failureRate <= 0.01);
+  if (usable.length === 0)
+    return 'Every level failed more than 1% of its requests: this run measured refusals or errors, not capacity (see the warnings).';
+  const peak = usable.reduce((b, l) => (l.qps > b.qps ? l : b));
+  const best = usable.find((l) => l.concurrency === a.bestConcurrency);
+  const parts = [
+    `The server answered at most ${Math.round(peak.qps)} requests per second, reached with ${peak.concurrency} clients at once (p99 ${peak.latency.p99Ms} ms).`,
+  ];
+  if (best && best !== peak)
+    parts.push(
+      `Beyond ${best.concurrency} clients more load mostly adds waiting: ${best.concurrency} clients got ${Math.round(best.qps)}/s at p95 ${best.latency.p95Ms} ms.`,
+    );
+  if (a.usl && a.usl.sigma > 0.5)
+    parts.push(
+      'The work is mostly serial (one event loop or one core does most of it): more clients cannot raise throughput.',
+    );
+  else if (a.usl?.peakConcurrency)
+    parts.push(
+      `The fitted model expects throughput to stop rising near ${Math.round(a.usl.peakConcurrency)} clients.`,
+    );
+  const failing = run.levels.filter((l) => l.failureRate > 0.01).map((l) => l.concurrency);
+  if (failing.length > 0)
+    parts.push(
+      `At ${failing.join(', ')} clients over 1% of requests failed; those levels are left out of the analysis.`,
+    );
+  if (a.untrustworthyLevels.length > 0)
+    parts.push(
+      `At ${a.untrustworthyLevels.join(', ')} clients the load generator itself was the limit; those figures understate the server.`,
+    );
+  return parts.join(' ');
 }
 
 function sweepSection(run: SweepRun): string {
@@ -92,6 +132,7 @@ function sweepSection(run: SweepRun): string {
   ]);
   const usl = a.usl;
   return `
+<p class="verdict">${esc(plainConclusion(run))}</p>
 <p>Knee: seeds' rule ${esc(a.knee.seedsRule ?? 'none')}, Kneedle ${esc(a.knee.kneedle ?? 'none')};
 best concurrency by QPS/p95: <b>${esc(a.bestConcurrency ?? '-')}</b>; peak measured ${r1(a.peakMeasuredQps)} QPS.
 ${usl ? `USL: sigma ${usl.sigma.toFixed(4)}, kappa ${usl.kappa.toExponential(3)}, N* ${usl.peakConcurrency ? r1(usl.peakConcurrency) : 'none'}, predicted peak ${usl.peakQps ? r1(usl.peakQps) : '-'} QPS, R&sup2; ${usl.r2.toFixed(3)}.` : ''}
