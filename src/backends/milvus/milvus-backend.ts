@@ -548,7 +548,7 @@ export class MilvusBackend implements SearchBackend {
   }
 
   async health(opts?: CallOptions): Promise<Health> {
-    const up = await this.#reachable(opts);
+    const up = await this.reachable(opts);
     if (!up.ok) return up;
     try {
       return await this.#indexReadiness(opts);
@@ -557,7 +557,8 @@ export class MilvusBackend implements SearchBackend {
     }
   }
 
-  async #reachable(opts?: CallOptions): Promise<Health> {
+  /** Milvus answers (health check only; an index still building does not count). */
+  async reachable(opts?: CallOptions): Promise<Health> {
     if (this.#closed) return { ok: false, reason: 'backend is closed' };
     if (this.#pool.health) return this.#pool.health(opts);
     this.#healthClient ??= createMilvusClient(this.#pool.address, {

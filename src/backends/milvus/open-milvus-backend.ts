@@ -59,7 +59,8 @@ export async function openMilvusBackend(
   });
   const deadline = Date.now() + config.milvusStartupWaitSeconds * 1000;
   for (let attempt = 1; ; attempt++) {
-    let health = await backend.health();
+    // Reachable is enough to start: readiness (/readyz) then waits for indexes being built.
+    let health = await backend.reachable();
     // Validate the pool itself: one real call through a pooled client.
     if (health.ok) {
       try {
@@ -76,8 +77,13 @@ export async function openMilvusBackend(
           'start one with `npm run milvus:up` or set MILVUS_ADDRESS',
       );
     }
-    if (attempt === 1)
+    if (attempt === 1) {
       logger.warn({ address: config.milvusAddress, reason: health.reason }, 'waiting for Milvus');
+      // Said at once, in words, not after the wait: a newcomer sees why nothing happens.
+      process.stderr.write(
+        `Milvus at ${config.milvusAddress} is not answering (${health.reason}); waiting up to ${config.milvusStartupWaitSeconds} s (MILVUS_STARTUP_WAIT). Start one with \`npm run milvus:up\`, or set MILVUS_ADDRESS.\n`,
+      );
+    }
     await sleep(500);
   }
   return backend;
