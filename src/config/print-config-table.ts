@@ -1,4 +1,4 @@
-/** Prints the configuration table in README (`npm run config:docs`). */
+/** Prints the configuration table of docs/configuration.md (`npm run config:docs`). */
 import { SETTINGS } from './settings.ts';
 
 const fmt = (v: unknown) => (v === '' ? '(empty)' : `\`${String(v)}\``);
