@@ -1,20 +1,13 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, ListenOptions } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
-import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Config } from '../config/settings.ts';
-import { startInternalServer } from '../lifecycle/internal-server.ts';
-import { workerIdentity } from '../lifecycle/worker-identity.ts';
-import { probeWhileOpen } from '../limits/breaker-probe.ts';
-import { ClusterMetrics } from '../observability/cluster-metrics.ts';
-import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { AdmissionMetrics } from './admission/admission-metrics.ts';
-import { type Admission, createAdmission } from './admission/build-admission.ts';
-import { createApp } from './app.ts';
-import { ApiKeys } from './auth/api-keys.ts';
+import type { Admission } from './admission/build-admission.ts';
+import type { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
+import { composeApp } from './compose.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
 
 export interface RunningServer {
@@ -44,65 +37,13 @@ export async function startServer(
   backend?: SearchBackend,
   beforeListen?: (backend: SearchBackend) => Promise<void>,
 ): Promise<RunningServer> {
-  const identity = workerIdentity();
-  const metrics = new HttpMetrics({ worker: identity.index });
-  if (identity.underPm2 && config.metricsAggregation === 'per-worker') {
-    // Distinct series per worker: the cluster scrape then lists them side by side,
-    // and a restart resets only that worker's series, which rate() handles.
-    metrics.registry.setDefaultLabels({ worker: String(identity.index) });
-  }
-  const store = backend ?? (await openBackend(config, logger, metrics.registry));
-  let admission: Admission | null = null;
-  const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
-  admission = createAdmission(config, {
-    onQueueWait: (ms) => admissionMetrics.queueWait.observe(ms / 1000),
-  });
-  admission.breaker?.onStateChange((s, previous) =>
-    logger.warn({ breaker: s.kind, previous: previous.kind }, 'circuit breaker changed state'),
-  );
-  // An open breaker ends as soon as the backend answers a health check again.
-  const stopProbe = admission.breaker
-    ? probeWhileOpen(
-        admission.breaker,
-        async () => (await store.health()).ok,
-        Math.round(config.breakerProbeSeconds * 1000),
-      )
-    : () => {};
-  // Under PM2 each worker also listens on its own loopback port, so that any
-  // worker can answer /metrics for the whole cluster.
-  const lifecycle = { draining: false };
-  const internal =
-    (identity.underPm2 || config.faultInjection) && config.internalPort > 0
-      ? await startInternalServer({
-          registry: metrics.registry,
-          port: config.internalPort + identity.index,
-          faultInjection: config.faultInjection,
-          ready: () => server.listening && !lifecycle.draining,
-        })
-      : null;
-  const cluster = identity.underPm2
-    ? new ClusterMetrics({
-        registry: metrics.registry,
-        workerIndex: identity.index,
-        workers: config.workers,
-        internalPort: config.internalPort,
-      })
-    : undefined;
-  const built = createApp({
-    keys: ApiKeys.load({ list: config.apiKeys, file: config.apiKeysFile }),
-    lifecycle,
-    backend: store,
+  let listening = false;
+  const { identity, store, built, admission, internal, stop } = await composeApp(
     config,
     logger,
-    metrics,
-    admission,
-    admissionMetrics,
-    cluster,
-  });
-  const stopAdmission = () => {
-    admission?.eventLoop?.stop();
-    stopProbe();
-  };
+    backend,
+    () => listening,
+  );
   const serve = () => {
     const server = createAdaptorServer({
       fetch: built.app.fetch,
@@ -133,6 +74,7 @@ export async function startServer(
   const { server } = shared;
   await beforeListen?.(store);
   await listen(server, { host: config.host, port: config.port, backlog: config.backlog });
+  listening = true;
   // Under PM2, the worker's own port (see WORKER_PORT): bound by this process
   // (exclusive), so nothing the cluster primary holds stands between it and
   // nginx. During `pm2 reload` the worker this one replaces still holds the
@@ -193,10 +135,7 @@ export async function startServer(
         store,
         config.gracefulTimeoutSeconds * 1000,
         logger,
-      ).finally(async () => {
-        stopAdmission();
-        await internal?.close();
-      });
+      ).finally(stop);
       return closing;
     },
   };
