@@ -41,6 +41,7 @@ import type {
   RunEnvelope,
   SloRun,
   SweepRun,
+  UsersRun,
 } from './result.ts';
 import { sloView } from './runners/latency.ts';
 import { type OpenLoopResult, openLoop, type Stage } from './runners/open-loop.ts';
@@ -51,6 +52,7 @@ import { runLevel, sweep } from './runners/sweep.ts';
 import { buildQueries, describeTarget, type Scenario, type TargetInfo } from './runners/target.ts';
 import { compareSearchThreads } from './runners/threads-compare.ts';
 import type { SecondFigures } from './runners/time-series.ts';
+import { runUsers } from './runners/users.ts';
 
 export class UsageError extends Error {}
 
@@ -99,6 +101,10 @@ const OPTIONS = {
   threshold: { type: 'string', multiple: true },
   // A live page of the run's per-second figures on loopback (rate, mix).
   ui: { type: 'boolean', default: false },
+  // users: Locust's model (virtual users with think time).
+  users: { type: 'string', default: '10' },
+  spawn: { type: 'string', default: '1' },
+  wait: { type: 'string', default: '0.1-0.5' },
   'ui-port': { type: 'string', default: '0' },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -290,6 +296,37 @@ async function withLiveView(
   } finally {
     await view.close();
   }
+}
+
+async function cmdUsers(values: Values): Promise<UsersRun> {
+  const target = await describeTarget(values.target!, values.collection!);
+  const queries = buildQueries(target, { batchSize: num(values, 'batch-size') });
+  const scenario = values.scenario as Scenario;
+  if (!['search', 'filtered', 'batch'].includes(scenario))
+    throw new UsageError('--scenario is search, filtered or batch');
+  const m = /^([\d.]+)(?:-([\d.]+))?$/.exec(values.wait!);
+  if (!m)
+    throw new UsageError(`--wait looks like 0.5-1.5 (seconds, uniform) or 1, got "${values.wait}"`);
+  const waitSeconds: [number, number] = [Number(m[1]), Number(m[2] ?? m[1])];
+  const users = num(values, 'users');
+  const bodies = queries.bodies[scenario];
+  const result = await withLiveView(
+    values,
+    `users: ${values.label ?? `${users} users`}`,
+    (onSecond) =>
+      runUsers({
+        url: target.url,
+        users,
+        spawnSeconds: num(values, 'spawn'),
+        seconds: num(values, 'duration', 10),
+        waitSeconds,
+        request: (i) => ({ path: queries.path[scenario], body: bodies[i % bodies.length]! }),
+        onSecond,
+      }),
+  );
+  const run: UsersRun = { ...envelope('users', values, target), users, waitSeconds, result };
+  if (!values['no-recall']) run.recall = await recallProbe(target, values, run.warnings);
+  return run;
 }
 
 async function cmdRate(values: Values): Promise<RateRun> {
@@ -639,6 +676,8 @@ const COMMAND_HELP: Record<string, string> = {
   rate: 'open loop at an arrival rate: --rate R --duration S | --stages "100:10,500:30" | --ramp "100..1000:60"',
   slo: 'highest rate meeting --rule "p99<100ms,errors<0.1%": --start R --max R --iterations N [--require R]',
   mix: 'weighted scenarios, open loop: --weights search=10,filtered=3,batch=1 --rate R --duration S',
+  users:
+    "Locust's model: --users N --spawn S --wait 0.5-1.5 (think time, s) --duration S [--scenario]",
   recall: 'recall@k vs QPS over ef: --ef 16,32,64 --k 10 --queries N --concurrency C',
   plan: 'machines for a target: --from RESULT.json --peak-qps N --average-qps N --utilisation 0.8',
   report: 'HTML + tables of result files: report A.json B.json [--out report.html] [--charts DIR]',
@@ -655,7 +694,7 @@ export function helpText(command?: string): string {
   --label TEXT        names the run in reports
   --threshold EXPR    k6-style, repeatable: 'p99<100ms', 'p95<50ms', 'errors<0.1%';
                       printed PASS/FAIL per level or run, exit code 1 when one fails
-  --ui [--ui-port N]  rate, mix: a live page of the per-second figures on loopback
+  --ui [--ui-port N]  rate, mix, users: a live page of the per-second figures on loopback
 `;
   if (command && COMMAND_HELP[command])
     return `npm run bench -- ${command} [options]\n  ${COMMAND_HELP[command]}\n\n${common}`;
@@ -711,6 +750,7 @@ export async function main(argv: string[]): Promise<number> {
     mix: cmdMix,
     recall: cmdRecall,
     plan: cmdPlan,
+    users: cmdUsers,
   };
   const run = command ? commands[command] : undefined;
   if (!run)

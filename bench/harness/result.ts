@@ -10,7 +10,7 @@ import type { TargetInfo } from './runners/target.ts';
 /** The envelope every command writes (bench/harness/result.schema.json). */
 export interface RunEnvelope {
   schema: 'vecserve-bench/1';
-  kind: 'sweep' | 'rate' | 'slo' | 'mix' | 'recall' | 'plan';
+  kind: 'sweep' | 'rate' | 'slo' | 'mix' | 'recall' | 'plan' | 'users';
   label: string;
   createdAt: string;
   environment: Record<string, unknown>;
@@ -65,6 +65,14 @@ export interface MixRun extends RunEnvelope {
   vectorsPerSecond: number;
 }
 
+/** Locust-style users with think time (closed loop per user). */
+export interface UsersRun extends RunEnvelope {
+  kind: 'users';
+  users: number;
+  waitSeconds: [number, number];
+  result: OpenLoopResult;
+}
+
 export interface RecallRun extends RunEnvelope {
   kind: 'recall';
   k: number;
@@ -78,4 +86,4 @@ export interface PlanRun extends RunEnvelope {
   plan: Plan;
 }
 
-export type AnyRun = SweepRun | RateRun | SloRun | MixRun | RecallRun | PlanRun;
+export type AnyRun = SweepRun | RateRun | SloRun | MixRun | RecallRun | PlanRun | UsersRun;

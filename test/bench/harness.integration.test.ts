@@ -250,6 +250,35 @@ describe('bench harness against a real server', () => {
     }
   }, 60_000);
 
+  it("users: Locust's model, virtual users with think time; nothing cut at the end", async () => {
+    const out = join(work.dir, 'users.json');
+    expect(
+      await main([
+        'users',
+        ...common(),
+        '--users',
+        '5',
+        '--spawn',
+        '0.5',
+        '--wait',
+        '0.05-0.1',
+        '--duration',
+        '2',
+        '--no-recall',
+        '--out',
+        out,
+      ]),
+    ).toBe(0);
+    const run = expectValid(out);
+    expect(run.kind).toBe('users');
+    expect(run.waitSeconds).toEqual([0.05, 0.1]);
+    // 5 users, each about 13 requests a second (75 ms think time plus a fast answer).
+    expect(run.result.sent).toBeGreaterThan(60);
+    expect(run.result.sent).toBeLessThan(200);
+    expect(run.result.byOutcome).toEqual({ 200: run.result.sent });
+    expect(run.result.timeSeries.length).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
   it('slo: exits non-zero when a required rate misses the rule', async () => {
     const out = join(work.dir, 'slo.json');
     // A rule nothing can meet: p50 under 1 microsecond.

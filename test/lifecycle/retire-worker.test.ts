@@ -59,8 +59,14 @@ describe('retireWhenSafe', () => {
       );
       await new Promise((r) => setTimeout(r, 300));
       expect(retired).toBe(false);
-      // It does not hold the lock while it waits.
-      expect(existsSync(join(dir, 'retire.lock'))).toBe(false);
+      // It does not hold the lock while it waits: it takes it only for each check (a few ms),
+      // so on a busy machine one sample may land inside a check; most must not.
+      let free = 0;
+      for (let i = 0; i < 10; i++) {
+        if (!existsSync(join(dir, 'retire.lock'))) free++;
+        await new Promise((r) => setTimeout(r, 17));
+      }
+      expect(free).toBeGreaterThanOrEqual(5);
       siblingReady = true;
       await done;
       expect(retired).toBe(true);

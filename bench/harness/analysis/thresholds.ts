@@ -26,6 +26,7 @@ export function judgeThresholds(run: AnyRun, thresholds: string[]): ThresholdRep
   const verdicts: ThresholdVerdict[] = [];
   switch (run.kind) {
     case 'rate':
+    case 'users':
     case 'mix':
       verdicts.push({
         scope: 'run',

@@ -146,6 +146,7 @@ function runSection(run: AnyRun): string {
     case 'sweep':
       return sweepSection(run);
     case 'rate':
+    case 'users':
     case 'mix': {
       const r = run.result;
       const rows = Object.entries(r.scenarios).map(([name, s]) => [

@@ -31,6 +31,7 @@ export function printRun(run: AnyRun): void {
       );
       break;
     case 'rate':
+    case 'users':
     case 'mix':
       console.table(
         Object.entries(run.result.scenarios).map(([name, s]) => ({

@@ -68,6 +68,7 @@ export function toCsv(run: AnyRun): string {
       );
       break;
     case 'rate':
+    case 'users':
     case 'mix':
       push(
         ['scenario', 'ok', 'failed', 'mean_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'],
@@ -164,7 +165,10 @@ export function writeRun(
   writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(csv, toCsv(run));
   let timeSeries: string | null = null;
-  if ((run.kind === 'rate' || run.kind === 'mix') && run.result.timeSeries?.length) {
+  if (
+    (run.kind === 'rate' || run.kind === 'mix' || run.kind === 'users') &&
+    run.result.timeSeries?.length
+  ) {
     timeSeries = json.replace(/\.json$/, '.timeseries.csv');
     writeFileSync(timeSeries, timeSeriesCsv(run.result.timeSeries));
   }
