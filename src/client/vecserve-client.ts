@@ -34,7 +34,7 @@ export type {
   SearchResponse,
   WriteBody,
   WriteResponse,
-};
+} from '../api/schemas.ts';
 
 export class VecserveError extends Error {
   readonly status: number;

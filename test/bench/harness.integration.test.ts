@@ -114,9 +114,10 @@ describe('bench harness against a real server', () => {
     expect(run.result.stages.map((x: { offeredPerSecond: number }) => x.offeredPerSecond)).toEqual([
       50, 100,
     ]);
-    expect(run.result.bottlenecks).toEqual([
-      'no bottleneck reached: the server kept up with what was offered',
-    ]);
+    // What limited the run is stated (on a busy test machine the generator or the CPU may be
+    // named); with every request answered 200, nothing may blame refusals or timeouts.
+    expect(run.result.bottlenecks.length).toBeGreaterThan(0);
+    expect(run.result.bottlenecks.join(' ')).not.toMatch(/refusing|timed out/);
     const csv = readFileSync(out.replace(/\.json$/, '.timeseries.csv'), 'utf8').split('\n');
     expect(csv[0]).toMatch(/^second,offered,sent,completed,ok,p50_ms,p95_ms,p99_ms,in_flight/);
     expect(csv[1]).toMatch(/^0,50,/);

@@ -1,38 +1,22 @@
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
 import { VecserveClient, VecserveError } from '../../src/client/vecserve-client.ts';
-import { ensureDemoCollection } from '../../src/data/demo-collection.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
 import { OPERATIONS } from '../../src/server/openapi.ts';
 import { allowedMethods } from '../../src/server/routes/allowed-methods.ts';
-import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
+import { startEmbeddedServer } from '../embedded-server.ts';
+import { body } from '../helpers.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the test walks an arbitrary JSON document
 type Json = any;
 
 describe('the API described: /openapi.json, /docs and the typed client, over a real socket', () => {
-  const { dir, cleanup } = tempDir();
   let running: RunningServer;
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    const backend = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
-    await backend.init();
-    await ensureDemoCollection(backend, {
-      name: 'products',
-      size: 300,
-      dimension: 4,
-      logger: silentLogger,
-    });
-    running = await startServer(
-      testConfig({ dataDir: dir, breaker: 'off' }),
-      silentLogger,
-      backend,
-    );
+    ({ running, stop } = await startEmbeddedServer({ size: 300, dimension: 4, config: {} }));
   });
-  afterAll(async () => {
-    await running.close();
-    cleanup();
-  });
+  afterAll(() => stop());
 
   it('describes every route the app answers, with its body schema and every error status it can give', async () => {
     const doc = await body(fetch(`${running.url}/openapi.json`));

@@ -7,10 +7,8 @@
  */
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
-import { ensureDemoCollection } from '../../src/data/demo-collection.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
-import { silentLogger, tempDir, testConfig } from '../helpers.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
+import { startEmbeddedServer } from '../embedded-server.ts';
 
 function mulberry32(seed: number) {
   let a = seed;
@@ -141,27 +139,16 @@ function rawRequest(port: number, text: string): Promise<string> {
 }
 
 describe('fuzz over every route (seeded, bounded)', () => {
-  const { dir, cleanup } = tempDir();
   let running: RunningServer;
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    const backend = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
-    await backend.init();
-    await ensureDemoCollection(backend, {
-      name: 'products',
+    ({ running, stop } = await startEmbeddedServer({
       size: 200,
       dimension: DIM,
-      logger: silentLogger,
-    });
-    running = await startServer(
-      testConfig({ dataDir: dir, breaker: 'off', maxCollections: 20, timeoutSeconds: 10 }),
-      silentLogger,
-      backend,
-    );
+      config: { maxCollections: 20, timeoutSeconds: 10 },
+    }));
   });
-  afterAll(async () => {
-    await running.close();
-    cleanup();
-  });
+  afterAll(() => stop());
 
   it('1,200 mutated requests: no 5xx, every error problem+json, and the server still searches', async () => {
     const failures: string[] = [];

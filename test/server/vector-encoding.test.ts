@@ -1,42 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
-import { ensureDemoCollection } from '../../src/data/demo-collection.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
-import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
+import { startEmbeddedServer } from '../embedded-server.ts';
+import { body } from '../helpers.ts';
 
 const DIM = 16;
 const b64 = (v: ArrayLike<number>) =>
   Buffer.from(new Float32Array(Array.from(v)).buffer).toString('base64');
 
 describe('the compact vector encoding (base64 of little-endian float32), over a real socket', () => {
-  const { dir, cleanup } = tempDir();
   let running: RunningServer;
+  let stop: () => Promise<void>;
+  beforeAll(async () => {
+    ({ running, stop } = await startEmbeddedServer({ size: 300, dimension: 16, config: {} }));
+  });
+  afterAll(() => stop());
   const post = (path: string, payload: unknown) =>
     fetch(`${running.url}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(payload),
     });
-  beforeAll(async () => {
-    const backend = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
-    await backend.init();
-    await ensureDemoCollection(backend, {
-      name: 'products',
-      size: 300,
-      dimension: DIM,
-      logger: silentLogger,
-    });
-    running = await startServer(
-      testConfig({ dataDir: dir, breaker: 'off' }),
-      silentLogger,
-      backend,
-    );
-  });
-  afterAll(async () => {
-    await running.close();
-    cleanup();
-  });
 
   it('answers a search, a batch and a write alike in both encodings', async () => {
     const gen = new SyntheticVectors({ dimension: DIM, seed: 31 });
