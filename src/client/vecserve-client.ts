@@ -8,19 +8,7 @@
  * const vs = new VecserveClient('http://127.0.0.1:8000', { apiKey: process.env.VECSERVE_KEY });
  * const { hits } = await vs.search('products', { vector, topK: 10, filter: { category: 'A' } });
  */
-import type {
-  BatchSearchBody,
-  BatchSearchResponse,
-  CollectionInfoResponse,
-  CreateCollectionBody,
-  DeleteBody,
-  DeleteResponse,
-  Problem,
-  SearchBody,
-  SearchResponse,
-  WriteBody,
-  WriteResponse,
-} from '../api/schemas.ts';
+import type * as Api from '../api/schemas.ts';
 
 export type {
   BatchSearchBody,
@@ -40,11 +28,11 @@ export class VecserveError extends Error {
   readonly status: number;
   readonly code: string;
   readonly requestId: string | undefined;
-  readonly problem: Problem | null;
+  readonly problem: Api.Problem | null;
   /** Seconds to wait before retrying (429/503), when the server said. */
   readonly retryAfter: number | undefined;
 
-  constructor(status: number, problem: Problem | null, retryAfter: number | undefined) {
+  constructor(status: number, problem: Api.Problem | null, retryAfter: number | undefined) {
     super(problem ? `${problem.code}: ${problem.detail}` : `HTTP ${status}`);
     this.status = status;
     this.code = problem?.code ?? `http_${status}`;
@@ -84,9 +72,9 @@ export class VecserveClient {
     if (res.status === 204) return undefined as T;
     const text = await res.text();
     if (!res.ok) {
-      let problem: Problem | null = null;
+      let problem: Api.Problem | null = null;
       try {
-        problem = JSON.parse(text) as Problem;
+        problem = JSON.parse(text) as Api.Problem;
       } catch {
         // not problem+json (a proxy's page): status only
       }
@@ -107,25 +95,25 @@ export class VecserveClient {
   listCollections(): Promise<{ collections: string[] }> {
     return this.#call('GET', '/v1/collections');
   }
-  createCollection(spec: CreateCollectionBody): Promise<CollectionInfoResponse> {
+  createCollection(spec: Api.CreateCollectionBody): Promise<Api.CollectionInfoResponse> {
     return this.#call('POST', '/v1/collections', spec);
   }
-  describe(name: string): Promise<CollectionInfoResponse> {
+  describe(name: string): Promise<Api.CollectionInfoResponse> {
     return this.#call('GET', this.#collection(name));
   }
   dropCollection(name: string): Promise<void> {
     return this.#call('DELETE', this.#collection(name));
   }
-  search(name: string, body: SearchBody): Promise<SearchResponse> {
+  search(name: string, body: Api.SearchBody): Promise<Api.SearchResponse> {
     return this.#call('POST', `${this.#collection(name)}/search`, body);
   }
-  searchBatch(name: string, body: BatchSearchBody): Promise<BatchSearchResponse> {
+  searchBatch(name: string, body: Api.BatchSearchBody): Promise<Api.BatchSearchResponse> {
     return this.#call('POST', `${this.#collection(name)}/search/batch`, body);
   }
-  write(name: string, body: WriteBody): Promise<WriteResponse> {
+  write(name: string, body: Api.WriteBody): Promise<Api.WriteResponse> {
     return this.#call('POST', `${this.#collection(name)}/vectors`, body);
   }
-  deleteRows(name: string, body: DeleteBody): Promise<DeleteResponse> {
+  deleteRows(name: string, body: Api.DeleteBody): Promise<Api.DeleteResponse> {
     return this.#call('DELETE', `${this.#collection(name)}/vectors`, body);
   }
 }
