@@ -10,7 +10,7 @@ let settings;
 let settingsEnv;
 try {
   ({ config: settings, env: settingsEnv } = JSON.parse(
-    execFileSync(process.execPath, ['--import', 'tsx', 'src/deploy/print-settings.ts'], {
+    execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/print-settings.ts'], {
       cwd: root,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'inherit'],

@@ -223,7 +223,7 @@ async function startStack(env: Record<string, string>) {
     ...env,
   };
   const run = (command: string) => {
-    const argv = [process.execPath, '--import', 'tsx', 'src/deploy/stack.ts', command];
+    const argv = [process.execPath, '--import', 'tsx', 'src/cli/stack.ts', command];
     const cpus = values['server-cpus'];
     const out = spawnSync(
       cpus ? 'taskset' : argv[0]!,

@@ -15,14 +15,13 @@ import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import { ConfigError, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { renderNginxConf } from './nginx-config.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const APP = 'vecserve';
 
-class StackError extends Error {}
+export class StackError extends Error {}
 
 export interface StackPaths {
   dir: string;
@@ -317,32 +316,4 @@ export async function reload(config: Config): Promise<void> {
     say('nginx config changed: reloaded');
   }
   say('reloaded');
-}
-
-async function main(): Promise<void> {
-  const command = process.argv[2];
-  const config = loadConfig();
-  switch (command) {
-    case 'up':
-      return up(config);
-    case 'down':
-      return down(config);
-    case 'reload':
-      return reload(config);
-    case 'status':
-      if (!(await status(config))) process.exitCode = 1;
-      return;
-    default:
-      throw new StackError('usage: stack.ts up|down|status|reload');
-  }
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch((err) => {
-    if (err instanceof StackError || err instanceof ConfigError) {
-      process.stderr.write(`stack: ${err.message}\n`);
-      process.exit(err instanceof ConfigError ? 2 : 1);
-    }
-    throw err;
-  });
 }

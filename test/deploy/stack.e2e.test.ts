@@ -45,7 +45,7 @@ const searchUrl = `${publicUrl}/v1/collections/products/search`;
 const body = JSON.stringify({ vector: Array.from({ length: 64 }, (_, i) => Math.sin(i)), topK: 5 });
 
 function stack(command: string, extraEnv: Record<string, string> = {}) {
-  const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/deploy/stack.ts', command], {
+  const out = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/stack.ts', command], {
     cwd: ROOT,
     env: { ...env, ...extraEnv },
     encoding: 'utf8',
