@@ -109,8 +109,9 @@ describe('bench harness against a real server', () => {
     expect(series[0]!.offered).toBe(50);
     expect(series[1]!.offered).toBe(100);
     expect(series.reduce((a, r) => a + r.ok, 0)).toBe(150);
-    expect(series[0]!.server?.rssMb).toBeGreaterThan(10);
-    expect(series[1]!.server?.cpuPercent).toBeGreaterThanOrEqual(0);
+    // Sampled from the server's /v1/stats (a sample may time out on a busy machine: null).
+    expect(series.some((r) => (r.server?.rssMb ?? 0) > 10)).toBe(true);
+    expect(series.some((r) => typeof r.server?.cpuPercent === 'number')).toBe(true);
     expect(run.result.stages.map((x: { offeredPerSecond: number }) => x.offeredPerSecond)).toEqual([
       50, 100,
     ]);

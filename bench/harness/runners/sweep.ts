@@ -1,4 +1,4 @@
-import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { type LittlesLawCheck, littlesLaw } from '../analysis/littles-law.ts';
 import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
 import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
@@ -33,12 +33,14 @@ export interface SweepOptions {
 }
 
 /**
- * Closed loop on autocannon's programmatic API: `concurrency` connections,
- * each sending its next request as soon as the previous one is answered.
- * Every request carries another held-out vector; each connection starts at a
- * random offset into them. Latency is recorded from autocannon's per-response
- * timing into an HDR histogram in microseconds (autocannon's own histogram
- * has 1 ms resolution and no p95).
+ * Closed loop: `concurrency` clients on as many keep-alive connections, each
+ * sending its next request as soon as the previous one is answered. Every
+ * request carries another held-out vector; each client starts at a random
+ * offset into them. At the end of the level clients stop starting requests
+ * and the ones in flight are awaited: the generator never cuts a request, so
+ * the server sees no client disconnects it did not cause (autocannon, used
+ * before, destroyed its sockets mid-request at the end of every level).
+ * Latency is recorded per request in microseconds into an HDR histogram.
  */
 export async function runLevel(
   opts: SweepOptions,
@@ -46,68 +48,59 @@ export async function runLevel(
   seconds: number,
 ): Promise<SweepLevel> {
   const n = opts.bodies.length;
-  const requests = Array.from({ length: n }, () => ({
-    method: 'POST' as const,
-    // biome-ignore lint/suspicious/noExplicitAny: autocannon's per-connection context
-    setupRequest: (req: any, context: any) => {
-      context.offset ??= Math.floor(Math.random() * n);
-      context.k = (context.k ?? 0) + 1;
-      return { ...req, body: opts.bodies[(context.offset + context.k) % n] };
-    },
-  }));
+  const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
+  const url = new URL(opts.url);
+  const pool = new Pool(url.origin, { connections: concurrency, pipelining: 1 });
   const histogram = latencyHistogram();
   const monitor = monitorGenerator();
-  let done!: (r: autocannon.Result) => void;
-  let failed!: (e: Error) => void;
-  const finished = new Promise<autocannon.Result>((resolve, reject) => {
-    done = resolve;
-    failed = reject;
-  });
-  const instance = autocannon(
-    {
-      url: `${opts.url}${opts.path}`,
-      connections: concurrency,
-      duration: seconds,
-      timeout: opts.timeoutSeconds ?? 10,
-      headers: { 'content-type': 'application/json' },
-      requests,
-    },
-    (err, result) => (err ? failed(err) : done(result)),
-  );
-  instance.on(
-    'response',
-    (_client: unknown, status: number, _bytes: number, responseTimeMs: number) => {
-      if (status >= 200 && status < 300)
-        histogram.recordValue(Math.max(1, Math.round(responseTimeMs * 1000)));
-    },
-  );
-  const result = await finished;
+  const byStatus: Record<string, number> = {};
+  let ok = 0;
+  let attempted = 0;
+  let timeouts = 0;
+  let connectionErrors = 0;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const client = async () => {
+    let k = Math.floor(Math.random() * n);
+    while (performance.now() < end) {
+      const body = opts.bodies[k++ % n]!;
+      const started = performance.now();
+      attempted++;
+      try {
+        const res = await pool.request({
+          path: `${url.pathname.replace(/\/$/, '')}${opts.path}`,
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+        });
+        await res.body.dump();
+        if (res.statusCode >= 200 && res.statusCode < 300) {
+          ok++;
+          histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
+        } else byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
+      } catch (err) {
+        if (/timeout/i.test((err as { code?: string }).code ?? '')) timeouts++;
+        else connectionErrors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
+  const elapsedSeconds = (performance.now() - t0) / 1000;
+  await pool.close();
   const generator = monitor.stop();
   const latency = summarize(histogram);
   histogram.destroy();
-  const byStatus: Record<string, number> = {};
-  for (const [code, stat] of Object.entries(result.statusCodeStats ?? {})) {
-    if (!code.startsWith('2')) byStatus[code] = (stat as { count: number }).count;
-  }
-  const ok = latency.count;
-  const attempted = result.requests.total + result.errors;
-  // Over the run's real span (autocannon's start to finish), not the nominal duration.
-  const elapsedSeconds =
-    result.finish && result.start
-      ? (new Date(result.finish).getTime() - new Date(result.start).getTime()) / 1000
-      : seconds;
+  // Over the run's real span (first send to last answer), not the nominal duration.
   const qps = ok / Math.max(elapsedSeconds, 0.001);
   return {
     concurrency,
     durationSeconds: elapsedSeconds,
-    requests: result.requests.total,
+    requests: attempted,
     qps,
     latency,
-    errors: {
-      byStatus,
-      timeouts: result.timeouts,
-      connectionErrors: Math.max(0, result.errors - result.timeouts),
-    },
+    errors: { byStatus, timeouts, connectionErrors },
     failureRate: attempted > 0 ? (attempted - ok) / attempted : 0,
     littlesLaw: littlesLaw(concurrency, latency.meanMs, qps),
     generator,
