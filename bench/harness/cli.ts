@@ -16,6 +16,7 @@
  * Every command takes --target URL (default http://127.0.0.1:8000) and --out FILE
  * (JSON; a CSV is written next to it).
  */
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -670,6 +671,42 @@ async function cmdScale(values: Values): Promise<number> {
   return 0;
 }
 
+/**
+ * The stand-alone benchmarks (bench/*.ts), reachable from this one entry
+ * point: `npm run bench -- overload --factor 10` runs bench/overload.ts with
+ * the rest of the arguments. Each writes its own result file under
+ * bench/results/ and prints its table.
+ */
+const SCRIPTS: Record<string, { file: string; help: string }> = {
+  overload: {
+    file: 'bench/overload.ts',
+    help: 'admission control at N x capacity, open loop with vegeta: --factor 10 --seconds 60 [--backend milvus] [--via nginx] [--server-cpus 1 --generator-cpus 0] [--size N --ef N --data-dir DIR] [--env K=V --only NAME]',
+  },
+  smoke: {
+    file: 'bench/smoke.ts',
+    help: 'start-up to first search, and /search next to bare Hono routes',
+  },
+  'milvus-pool': {
+    file: 'bench/milvus-pool.ts',
+    help: 'Milvus from Node: SDK variants, our pool, the API (plain, batched, base64) and Milvus REST: [--address A] [--concurrency 1,10,50,100] [--pool 16]',
+  },
+  'admission-micro': {
+    file: 'bench/admission-micro.ts',
+    help: 'the cost of one admission decision, per limiter (ns)',
+  },
+  'validation-micro': {
+    file: 'bench/validation-micro.ts',
+    help: 'the parser on the search hot path: JSON.parse, nesting check, zod, vectorBase64 (us)',
+  },
+};
+
+function runScript(name: string, args: string[]): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', SCRIPTS[name]!.file, ...args], {
+    stdio: 'inherit',
+  });
+  return r.status ?? 1;
+}
+
 const COMMAND_HELP: Record<string, string> = {
   sweep:
     'closed-loop concurrency sweep: --levels 1,5,10,20,50,100 --duration S --warmup S --scenario search|filtered|batch',
@@ -698,14 +735,23 @@ export function helpText(command?: string): string {
 `;
   if (command && COMMAND_HELP[command])
     return `npm run bench -- ${command} [options]\n  ${COMMAND_HELP[command]}\n\n${common}`;
+  if (command && SCRIPTS[command])
+    return `npm run bench -- ${command} [options]   (runs ${SCRIPTS[command]!.file})\n  ${SCRIPTS[command]!.help}\n`;
   return `usage: npm run bench -- <command> [options]   (--help after a command for its options)\n\n${Object.entries(
     COMMAND_HELP,
   )
     .map(([c, h]) => `  ${c.padEnd(9)} ${h}`)
+    .join('\n')}\n\nStand-alone benchmarks (own options and result files):\n${Object.entries(
+    SCRIPTS,
+  )
+    .map(([c, x]) => `  ${c.padEnd(16)} ${x.help}`)
     .join('\n')}\n\n${common}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The stand-alone benchmarks take their own arguments: hand them over untouched.
+  if (argv[0] && SCRIPTS[argv[0]] && !argv.includes('--help') && !argv.includes('-h'))
+    return runScript(argv[0], argv.slice(1));
   const { values, positionals } = parseArgs({
     args: argv,
     options: OPTIONS,

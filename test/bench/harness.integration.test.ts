@@ -200,6 +200,10 @@ describe('bench harness against a real server', () => {
       expect(text).toContain(`  ${c} `);
     expect(text).toContain('--threshold');
     expect(await main(['sweep', '--help'])).toBe(0);
+    // The stand-alone benchmarks are reachable from the same entry point.
+    for (const c of ['overload', 'smoke', 'milvus-pool', 'admission-micro', 'validation-micro'])
+      expect(text).toContain(`  ${c} `);
+    expect(await main(['overload', '--help'])).toBe(0);
   });
 
   it('--ui: a live page charts the run while it goes (headless Chromium) and ends with the JSON totals', async () => {
