@@ -188,8 +188,11 @@ export class ConcurrencyLimiter {
    */
   #standing(now: number): boolean {
     if (this.#targetMs <= 0) return false;
-    if (this.#aboveSince !== null && now - this.#aboveSince >= this.#intervalMs) return true;
-    return this.#oldestWaitMs(now) >= this.#effectiveTargetMs() + this.#intervalMs;
+    // An interval spans several requests' service: a cold worker whose first few
+    // requests take 200 ms each must not count as overloaded after two of them.
+    const interval = Math.max(this.#intervalMs, 4 * this.#holdMs);
+    if (this.#aboveSince !== null && now - this.#aboveSince >= interval) return true;
+    return this.#oldestWaitMs(now) >= this.#effectiveTargetMs() + interval;
   }
 
   #oldestWaitMs(now: number): number {
