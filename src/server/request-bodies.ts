@@ -25,25 +25,13 @@ export interface BodyLimits {
   maxWriteRows: number;
 }
 
-type Obj = Record<string, unknown>;
-const MAX_ID_LENGTH = 256;
-
-function object(raw: unknown, what: string): Obj {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new InvalidRequestError(`${what} must be a JSON object`);
-  }
-  return raw as Obj;
-}
-
-function onlyKeys(o: Obj, allowed: readonly string[], what: string): void {
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) {
-      throw new InvalidRequestError(
-        `${what}: unknown property "${k}" (allowed: ${allowed.join(', ')})`,
-      );
-    }
-  }
-}
+/** The options every search body shares, as the schemas have already shaped them. */
+type SearchOptionsBody = {
+  topK?: number;
+  filter?: unknown;
+  outputFields?: string[];
+  params?: { ef?: number };
+};
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const LITTLE_ENDIAN = endianness() === 'LE';
@@ -147,20 +135,23 @@ function parseOutputFields(raw: unknown, fields: readonly FieldSchema[]): string
   return [...new Set(raw as string[])];
 }
 
-function parseParams(raw: unknown): { ef?: number } {
-  if (raw === undefined) return {};
-  const o = object(raw, 'params');
-  onlyKeys(o, ['ef'], 'params');
-  if (o.ef === undefined) return {};
-  if (!Number.isInteger(o.ef) || (o.ef as number) < 1 || (o.ef as number) > MAX_EF) {
+/** params.ef's range (the schema has refused unknown keys inside params already). */
+function parseParams(params: SearchOptionsBody['params']): { ef?: number } {
+  const ef = params?.ef;
+  if (ef === undefined) return {};
+  if (!Number.isInteger(ef) || ef < 1 || ef > MAX_EF) {
     throw new InvalidRequestError(
-      `params.ef must be an integer from 1 to ${MAX_EF}, got ${JSON.stringify(o.ef)}`,
+      `params.ef must be an integer from 1 to ${MAX_EF}, got ${JSON.stringify(ef)}`,
     );
   }
-  return { ef: o.ef as number };
+  return { ef };
 }
 
-function searchOptions(o: Obj, info: CollectionSchema, limits: BodyLimits): SearchOptions {
+function searchOptions(
+  o: SearchOptionsBody,
+  info: CollectionSchema,
+  limits: BodyLimits,
+): SearchOptions {
   const filter: Filter = parseFilter(o.filter, info.fields);
   const topK = parseTopK(o.topK, limits);
   const params = parseParams(o.params);
@@ -179,9 +170,9 @@ function searchOptions(o: Obj, info: CollectionSchema, limits: BodyLimits): Sear
 }
 
 export function parseSearchBody(raw: unknown, info: CollectionSchema, limits: BodyLimits) {
-  const o = parseBody(SearchBodySchema, raw, 'search') as Obj;
+  const o = parseBody(SearchBodySchema, raw, 'search');
   return {
-    vector: eitherVector(o as { vector?: unknown; vectorBase64?: string }, info.dimension, ''),
+    vector: eitherVector(o, info.dimension, ''),
     options: searchOptions(o, info, limits),
   };
 }
@@ -203,7 +194,7 @@ export function parseBatchBody(raw: unknown, info: CollectionSchema, limits: Bod
   const vectors = o.vectors
     ? o.vectors.map((v, i) => parseVector(v, info.dimension, `vectors[${i}]`))
     : o.vectorsBase64!.map((v, i) => parseVectorBase64(v, info.dimension, `vectorsBase64[${i}]`));
-  return { vectors, options: searchOptions(o as Obj, info, limits) };
+  return { vectors, options: searchOptions(o, info, limits) };
 }
 
 function checkField(schema: FieldSchema, value: unknown, where: string): void {
@@ -234,15 +225,11 @@ export function parseWriteBody(raw: unknown, info: CollectionSchema, limits: Bod
   }
   const seen = new Set<string>();
   const rows: Row[] = o.rows.map((r, i) => {
-    const row = r as Obj;
+    const row = r as Record<string, unknown>;
     const where = `rows[${i}]`;
     let id: string | undefined;
-    if (row.id !== undefined) {
-      if (typeof row.id !== 'string' || row.id.length === 0 || row.id.length > MAX_ID_LENGTH) {
-        throw new InvalidRequestError(
-          `${where}.id must be a string of 1 to ${MAX_ID_LENGTH} characters`,
-        );
-      }
+    // The schema made sure an id is a string of 1 to 256 characters.
+    if (typeof row.id === 'string') {
       if (seen.has(row.id))
         throw new InvalidRequestError(`${where}.id "${row.id}" appears twice in this request`);
       seen.add(row.id);
