@@ -17,10 +17,10 @@ import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { nodeBindings } from './node-bindings.ts';
 import { problem, problemFromError } from './problem.ts';
-import { allowedMethods } from './routes/allowed-methods.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { type Lifecycle, operationRoutes } from './routes/operations.ts';
+import { allowedMethods } from './routes/route-table.ts';
 
 /** The API's version in /openapi.json: the package's. */
 const API_VERSION: string = (

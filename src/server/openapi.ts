@@ -18,14 +18,12 @@ import {
   WriteBodySchema,
   WriteResponseSchema,
 } from '../api/schemas.ts';
-
-type Role = 'open' | 'search' | 'write' | 'admin';
+import { roleOf } from './routes/route-table.ts';
 
 interface Operation {
   method: 'get' | 'post' | 'delete';
   path: string;
   summary: string;
-  role: Role;
   body?: z.ZodType;
   ok: { status: number; schema?: z.ZodType; description: string };
   /** Error statuses this route can answer, beyond those every API route can. */
@@ -52,7 +50,6 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/healthz',
     summary: 'Liveness',
-    role: 'open',
     ok: { status: 200, description: 'The process is up' },
     errors: [],
   },
@@ -60,7 +57,6 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/readyz',
     summary: 'Readiness: the backend answers and the server is not draining',
-    role: 'open',
     ok: { status: 200, description: 'Ready' },
     errors: [503],
   },
@@ -68,7 +64,6 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/v1/stats',
     summary: 'Request, admission and backend statistics',
-    role: 'admin',
     ok: { status: 200, description: 'Statistics' },
     errors: [401, 403],
   },
@@ -76,7 +71,6 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/metrics',
     summary: 'Prometheus metrics',
-    role: 'admin',
     ok: { status: 200, description: 'Prometheus text format' },
     errors: [401, 403],
   },
@@ -84,7 +78,6 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/v1/collections',
     summary: 'List collections',
-    role: 'search',
     ok: { status: 200, schema: CollectionListSchema, description: 'Collection names' },
     errors: COMMON_API_ERRORS,
   },
@@ -92,7 +85,6 @@ export const OPERATIONS: Operation[] = [
     method: 'post',
     path: '/v1/collections',
     summary: 'Create a collection',
-    role: 'admin',
     body: CreateCollectionBodySchema,
     ok: { status: 201, schema: CollectionInfoSchema, description: 'Created' },
     errors: [...COMMON_API_ERRORS, ...BODY_ERRORS, 409],
@@ -101,7 +93,6 @@ export const OPERATIONS: Operation[] = [
     method: 'get',
     path: '/v1/collections/{name}',
     summary: 'Describe a collection',
-    role: 'search',
     ok: { status: 200, schema: CollectionInfoSchema, description: 'The collection' },
     errors: [...COMMON_API_ERRORS, 404],
   },
@@ -109,7 +100,6 @@ export const OPERATIONS: Operation[] = [
     method: 'delete',
     path: '/v1/collections/{name}',
     summary: 'Drop a collection and its data',
-    role: 'admin',
     ok: { status: 204, description: 'Dropped' },
     errors: [...COMMON_API_ERRORS, 404, 409],
   },
@@ -117,7 +107,6 @@ export const OPERATIONS: Operation[] = [
     method: 'post',
     path: '/v1/collections/{name}/search',
     summary: 'Nearest neighbours of one vector',
-    role: 'search',
     body: SearchBodySchema,
     ok: { status: 200, schema: SearchResponseSchema, description: 'Hits, nearest first' },
     errors: [...COMMON_API_ERRORS, ...BODY_ERRORS, 404],
@@ -126,7 +115,6 @@ export const OPERATIONS: Operation[] = [
     method: 'post',
     path: '/v1/collections/{name}/search/batch',
     summary: 'Nearest neighbours of several vectors',
-    role: 'search',
     body: BatchSearchBodySchema,
     ok: { status: 200, schema: BatchSearchResponseSchema, description: 'Hits per query, in order' },
     errors: [...COMMON_API_ERRORS, ...BODY_ERRORS, 404],
@@ -135,7 +123,6 @@ export const OPERATIONS: Operation[] = [
     method: 'post',
     path: '/v1/collections/{name}/vectors',
     summary: 'Insert or upsert rows (durable when answered)',
-    role: 'write',
     body: WriteBodySchema,
     ok: { status: 200, schema: WriteResponseSchema, description: 'Ids written' },
     errors: [...COMMON_API_ERRORS, ...BODY_ERRORS, 404, 409],
@@ -144,7 +131,6 @@ export const OPERATIONS: Operation[] = [
     method: 'delete',
     path: '/v1/collections/{name}/vectors',
     summary: 'Delete rows by id',
-    role: 'write',
     body: DeleteBodySchema,
     ok: { status: 200, schema: DeleteResponseSchema, description: 'How many were deleted' },
     errors: [...COMMON_API_ERRORS, ...BODY_ERRORS, 404, 409],
@@ -192,8 +178,8 @@ export function openApiDocument(version = '0.0.0'): Record<string, unknown> {
         .replace(/[{}]/g, '')
         .replace(/\/(\w)/g, (_, c: string) => c.toUpperCase())
         .replace(/\W/g, '')}`,
-      'x-required-role': op.role,
-      ...(op.role === 'open' ? { security: [] } : {}),
+      'x-required-role': roleOf(op.method, op.path),
+      ...(roleOf(op.method, op.path) === 'open' ? { security: [] } : {}),
       ...(op.path.includes('{name}') ? { parameters: [NAME] } : {}),
       ...(op.body
         ? {

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VecserveClient, VecserveError } from '../../src/client/vecserve-client.ts';
 import type { RunningServer } from '../../src/server/http-server.ts';
 import { OPERATIONS } from '../../src/server/openapi.ts';
-import { allowedMethods } from '../../src/server/routes/allowed-methods.ts';
+import { allowedMethods } from '../../src/server/routes/route-table.ts';
 import { startEmbeddedServer } from '../embedded-server.ts';
 import { body } from '../helpers.ts';
 

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { ForbiddenError, UnauthorizedError } from '../../core/errors.ts';
 import type { AppEnv } from '../app-env.ts';
+import { neededRole } from '../routes/route-table.ts';
 import { type ApiKeys, roleAllows } from './api-keys.ts';
 import { isLocalClient } from './client-address.ts';
-import { neededRole } from './route-roles.ts';
 
 export interface AuthorizeOptions {
   keys: ApiKeys;
