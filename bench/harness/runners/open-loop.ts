@@ -72,6 +72,12 @@ export interface OpenLoopResult {
   bottlenecks: string[];
 }
 
+/** A request that got no answer: undici's header/body timeouts, or the connection failing. */
+export function failedOutcome(err: unknown): 'timeout' | 'connection_error' {
+  const e = err as { code?: string; name?: string };
+  return /timeout/i.test(e.code ?? e.name ?? '') ? 'timeout' : 'connection_error';
+}
+
 /** Intended send times (ms from start) of every request of the stages. */
 export function schedule(stages: Stage[]): number[] {
   const times: number[] = [];
@@ -141,7 +147,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       if (!sampling) break;
       series.sample(second, inFlight, sample ? await sample() : null);
       if (opts.onSecond) {
-        opts.onSecond(series.rows()[second]!);
+        opts.onSecond(series.row(second));
         published = second;
       }
     }
@@ -196,12 +202,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
             await res.body.dump();
             finish(scenario, String(res.statusCode), intendedAt);
           },
-          (err: Error & { code?: string }) =>
-            finish(
-              scenario,
-              /timeout/i.test(err.code ?? err.name) ? 'timeout' : 'connection_error',
-              intendedAt,
-            ),
+          (err: unknown) => finish(scenario, failedOutcome(err), intendedAt),
         )
         .finally(() => {
           inFlight--;
@@ -230,8 +231,8 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const lastSecond = Math.floor((performance.now() - t0) / 1000);
   series.sample(lastSecond, 0, sample ? await sample() : null);
   if (opts.onSecond) {
-    const rows = series.rows();
-    for (let second = published + 1; second < rows.length; second++) opts.onSecond(rows[second]!);
+    for (let second = published + 1; second < series.length; second++)
+      opts.onSecond(series.row(second));
   }
   const elapsedMs = performance.now() - t0;
   await pool.close();

@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import { type LittlesLawCheck, littlesLaw } from '../analysis/littles-law.ts';
 import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
 import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+import { failedOutcome } from './open-loop.ts';
 
 /** One concurrency level of a closed-loop sweep. */
 export interface SweepLevel {
@@ -81,7 +82,7 @@ export async function runLevel(
           histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
         } else byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
       } catch (err) {
-        if (/timeout/i.test((err as { code?: string }).code ?? '')) timeouts++;
+        if (failedOutcome(err) === 'timeout') timeouts++;
         else connectionErrors++;
       }
     }

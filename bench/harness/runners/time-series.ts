@@ -56,35 +56,37 @@ export class TimeSeries {
     this.#server[second] = server;
   }
 
-  rows(): SecondFigures[] {
-    const n = Math.max(
-      this.#offered.length,
-      this.#sent.length,
-      this.#ok.length,
-      this.#errors.length,
-    );
+  /** How many seconds have figures. */
+  get length(): number {
+    return Math.max(this.#offered.length, this.#sent.length, this.#ok.length, this.#errors.length);
+  }
+
+  /** One second's figures (sorts only that second's latencies: cheap enough to call every second). */
+  row(second: number): SecondFigures {
     const pct = (xs: number[], p: number) => {
       if (xs.length === 0) return null;
       return Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]! * 100) / 100;
     };
-    return Array.from({ length: n }, (_, second) => {
-      const ok = (this.#ok[second] ?? []).sort((a, b) => a - b);
-      const errors = this.#errors[second] ?? {};
-      const failed = Object.values(errors).reduce((a, b) => a + b, 0);
-      return {
-        second,
-        offered: this.#offered[second] ?? 0,
-        sent: this.#sent[second] ?? 0,
-        completed: ok.length + failed,
-        ok: ok.length,
-        p50Ms: pct(ok, 0.5),
-        p95Ms: pct(ok, 0.95),
-        p99Ms: pct(ok, 0.99),
-        errors,
-        inFlight: this.#inFlight[second] ?? 0,
-        server: this.#server[second] ?? null,
-      };
-    });
+    const ok = (this.#ok[second] ?? []).sort((a, b) => a - b);
+    const errors = this.#errors[second] ?? {};
+    const failed = Object.values(errors).reduce((a, b) => a + b, 0);
+    return {
+      second,
+      offered: this.#offered[second] ?? 0,
+      sent: this.#sent[second] ?? 0,
+      completed: ok.length + failed,
+      ok: ok.length,
+      p50Ms: pct(ok, 0.5),
+      p95Ms: pct(ok, 0.95),
+      p99Ms: pct(ok, 0.99),
+      errors,
+      inFlight: this.#inFlight[second] ?? 0,
+      server: this.#server[second] ?? null,
+    };
+  }
+
+  rows(): SecondFigures[] {
+    return Array.from({ length: this.length }, (_, second) => this.row(second));
   }
 }
 

@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import { monitorGenerator } from './generator-monitor.ts';
 import { latencyHistogram, summarize } from './latency.ts';
-import type { OpenLoopResult } from './open-loop.ts';
+import { failedOutcome, type OpenLoopResult } from './open-loop.ts';
 import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './time-series.ts';
 
 export interface UsersOptions {
@@ -50,7 +50,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
       );
       if (!sampling) break;
       series.sample(second, inFlight, await sample());
-      opts.onSecond?.(series.rows()[second]!);
+      opts.onSecond?.(series.row(second));
     }
   })();
   const user = async (u: number) => {
@@ -76,9 +76,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
         await res.body.dump();
         outcome = String(res.statusCode);
       } catch (err) {
-        outcome = /timeout/i.test((err as { code?: string }).code ?? '')
-          ? 'timeout'
-          : 'connection_error';
+        outcome = failedOutcome(err);
       }
       inFlight--;
       const us = Math.max(1, Math.round((performance.now() - started) * 1000));
