@@ -85,10 +85,6 @@ export class MicroBatcher {
       : null;
   }
 
-  get inFlight(): number {
-    return this.#inFlight;
-  }
-
   /** One query's hits, alone or inside a batch. */
   search(name: string, vector: Float32Array, options: SearchOptions): Promise<Hit[]> {
     const { signal, ...rest } = options;

@@ -26,15 +26,6 @@ export interface ConcurrencyLimiterOptions {
   queueTargetMs?: number;
   /** See queueTargetMs. @default 100 */
   queueIntervalMs?: number;
-  /**
-   * Refuse at arrival, not after waiting: in a standing queue, a request that
-   * finds no free slot is refused at once when the wait it would have (its
-   * place in the queue times the recent permit hold time, over the limit) is
-   * longer than the target. Refusals then cost no waiting, and the queue holds
-   * only what can be served within the target.
-   * @default true
-   */
-  refuseExpectedLate?: boolean;
   clock?: Clock;
   /** Called with each queued request's wait, admitted or not (for a histogram). */
   onQueueWait?: (ms: number) => void;
@@ -95,7 +86,6 @@ export class ConcurrencyLimiter {
   #inFlight = 0;
   /** Recent time a permit is held (ms, moving average); 0 until the first release. */
   #holdMs = 0;
-  readonly #refuseExpectedLate: boolean;
 
   constructor(opts: ConcurrencyLimiterOptions) {
     if (typeof opts.limit === 'number' && (!Number.isInteger(opts.limit) || opts.limit < 1)) {
@@ -115,7 +105,6 @@ export class ConcurrencyLimiter {
     this.#onQueueWait = opts.onQueueWait;
     this.#targetMs = opts.queueTargetMs ?? 0;
     this.#intervalMs = opts.queueIntervalMs ?? 100;
-    this.#refuseExpectedLate = opts.refuseExpectedLate ?? true;
   }
 
   get limit(): number {
@@ -205,12 +194,15 @@ export class ConcurrencyLimiter {
 
   /**
    * Why a newcomer without a slot should be refused now rather than queued,
-   * or null: the wait it can expect exceeds what it may wait.
+   * or null. Refused at arrival, not after waiting: in a standing queue, when
+   * the wait it can expect (its place in the queue times the recent hold
+   * time, over the limit) is longer than the target. Refusals then cost no
+   * waiting, and the queue holds only what can be served within the target.
    */
   #expectedLate(now: number): { reason: 'queue_delay'; waitMs: number; mayWaitMs: number } | null {
     // Only a standing queue refuses on an estimate: a burst, a cold start or a
     // slow batch may skew the recent hold time, and must not cost refusals.
-    if (!this.#refuseExpectedLate || this.#holdMs === 0 || !this.#standing(now)) return null;
+    if (this.#holdMs === 0 || !this.#standing(now)) return null;
     const waitMs = ((this.#waiting + 1) * this.#holdMs) / this.limit;
     const mayWaitMs = this.#effectiveTargetMs();
     return waitMs > mayWaitMs ? { reason: 'queue_delay', waitMs, mayWaitMs } : null;
