@@ -1,9 +1,9 @@
-import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VecserveClient, VecserveError } from '../../src/client/vecserve-client.ts';
 import type { RunningServer } from '../../src/server/http-server.ts';
 import { OPERATIONS } from '../../src/server/openapi.ts';
 import { allowedMethods } from '../../src/server/routes/route-table.ts';
+import { launchChromium } from '../chromium.ts';
 import { startEmbeddedServer } from '../embedded-server.ts';
 import { body } from '../helpers.ts';
 
@@ -111,10 +111,7 @@ describe('the API described: /openapi.json, /docs and the typed client, over a r
   });
 
   it('/docs renders every operation in headless Chromium and sends a search', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage();
       const errors: string[] = [];
