@@ -149,10 +149,11 @@ ${upstreamServers(s)}
         }
 
         # Searches are reads: when a keep-alive socket to a worker that is
-        # restarting breaks under a request, resend it on a fresh connection.
+        # restarting breaks under a request, or a worker refuses it (503: retiring,
+        # its search threads closing, its queue standing), resend it to another.
         location ~ ^/v1/collections/[^/]+/search(/batch)?$ {
 ${limitLines}
-${proxy('            proxy_next_upstream error timeout non_idempotent;')}
+${proxy('            proxy_next_upstream error timeout http_503 non_idempotent;')}
         }
 
         location / {
