@@ -4,13 +4,15 @@ import type { SloVerdict } from './analysis/slo-rule.ts';
 import type { ThresholdReport } from './analysis/thresholds.ts';
 import type { UslFit } from './analysis/usl.ts';
 import type { OpenLoopResult, Stage } from './runners/open-loop.ts';
+import type { ScaleFigures } from './runners/scale.ts';
+import type { MilvusScaleFigures } from './runners/scale-milvus.ts';
 import type { SweepLevel } from './runners/sweep.ts';
 import type { TargetInfo } from './runners/target.ts';
 
 /** The envelope every command writes (bench/harness/result.schema.json). */
 export interface RunEnvelope {
   schema: 'vecserve-bench/1';
-  kind: 'sweep' | 'rate' | 'slo' | 'mix' | 'recall' | 'plan' | 'users';
+  kind: AnyRun['kind'];
   label: string;
   createdAt: string;
   environment: Record<string, unknown>;
@@ -86,4 +88,163 @@ export interface PlanRun extends RunEnvelope {
   plan: Plan;
 }
 
-export type AnyRun = SweepRun | RateRun | SloRun | MixRun | RecallRun | PlanRun | UsersRun;
+/** Latency figures of one phase of a benchmark that starts its own servers (ms). */
+export interface PhaseLatency {
+  p50: number;
+  p99: number;
+  max?: number;
+}
+
+/** One phase (unloaded or overload) of one admission configuration. */
+export interface OverloadPhase {
+  offered: number;
+  offeredPerSecond?: number;
+  achievedSendRate: number;
+  lateSends: number;
+  droppedSends?: number;
+  admitted: number;
+  admittedPerSecond: number;
+  admittedMs: PhaseLatency;
+  rejected: number;
+  rejectedMs: PhaseLatency;
+  rejectedWithoutRetryAfter?: number | null;
+  otherOutcomes: Record<string, number>;
+  afterFirstSecond?: { admittedMs: PhaseLatency; rejectedMs: PhaseLatency } | null;
+  generator: { cpuPercent: number; trustworthy?: boolean; reasons?: string[] };
+}
+
+/** Admission control at N x capacity: each configuration unloaded, flooded, recovering. */
+export interface OverloadRun extends RunEnvelope {
+  kind: 'overload';
+  generator?: string;
+  notes: string;
+  via?: string;
+  backend: string;
+  dataset: Record<string, unknown>;
+  query?: Record<string, unknown>;
+  clientConnections?: number;
+  capacityPerSecond: number;
+  overloadFactor?: number;
+  secondsPerRun: number;
+  targets: Record<string, number>;
+  results: {
+    configuration: string;
+    unloaded: OverloadPhase;
+    overload: OverloadPhase;
+    recovery?: { seconds: number | null; perSecondP99Ms: number[] } | null;
+    admittedP99OverUnloadedP99: number;
+    targets?: Record<string, boolean>;
+  }[];
+}
+
+/** Start-up to the first search, and /search next to bare Hono routes. */
+export interface SmokeRun extends RunEnvelope {
+  kind: 'smoke';
+  notes: string;
+  dataset: Record<string, unknown>;
+  startup: { coldToFirstSearchMs: number; warmToFirstSearchMs: number; command: string };
+  durationSeconds: number;
+  results: {
+    target: string;
+    concurrency: number;
+    qps: number;
+    latencyMs: { mean: number; p50: number; p99: number; max: number };
+    requests: number;
+    non2xx: number;
+    errors: number;
+    timeouts: number;
+  }[];
+}
+
+/** Ways of reaching Milvus from Node, side by side. */
+export interface MilvusPoolRun extends RunEnvelope {
+  kind: 'milvus-pool';
+  milvus: Record<string, unknown>;
+  poolSize: number;
+  durationSeconds: number;
+  notes: string;
+  results: {
+    variant: string;
+    concurrency: number;
+    qps: number;
+    meanMs?: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+  }[];
+  apiOverDirect: Record<string, number | null>[];
+}
+
+/** The cost of one admission decision per limiter. */
+export interface AdmissionMicroRun extends RunEnvelope {
+  kind: 'admission-micro';
+  decisionsPerRound: number;
+  /** Counts decisions, so the JIT cannot drop the timed loops. */
+  sink?: number;
+  results: { decision: string; keys: number; nsPerDecision: number }[];
+}
+
+/** The request parser on the search hot path. */
+export interface ValidationMicroRun extends RunEnvelope {
+  kind: 'validation-micro';
+  notes: string;
+  results: {
+    dimension: number;
+    bodyBytes: number;
+    usPerBody: Record<string, number>;
+    addedOverJsonParse: number;
+    encodings: {
+      jsonFloats: { bytes: number; usParseAndValidate: number };
+      base64Float32: { bytes: number; usParseAndValidate: number };
+      base64Speedup: number;
+    };
+  }[];
+}
+
+/** One closed-loop level of a server the harness started itself. */
+export interface ComparedLevel {
+  concurrency: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+  failureRate: number;
+  generatorCpuPercent: number;
+}
+
+/** The demo server with SEARCH_THREADS settings alternating. */
+export interface ThreadsRun extends RunEnvelope {
+  kind: 'threads';
+  rows: { searchThreads: number; round: number; levels: ComparedLevel[] }[];
+}
+
+/** The demo server with BATCH off/on x query encodings alternating. */
+export interface BatchingRun extends RunEnvelope {
+  kind: 'batching';
+  notes?: string;
+  rows: { batch: string; encoding: string; round: number; levels: ComparedLevel[] }[];
+}
+
+/** The store at scale: build, restart, memory, recall and HTTP figures per quantization. */
+export interface ScaleRun extends RunEnvelope {
+  kind: 'scale';
+  data?: Record<string, unknown>;
+  runs?: ScaleFigures[];
+  milvus?: MilvusScaleFigures;
+}
+
+export type AnyRun =
+  | SweepRun
+  | RateRun
+  | SloRun
+  | MixRun
+  | RecallRun
+  | PlanRun
+  | UsersRun
+  | OverloadRun
+  | SmokeRun
+  | MilvusPoolRun
+  | AdmissionMicroRun
+  | ValidationMicroRun
+  | ThreadsRun
+  | BatchingRun
+  | ScaleRun;

@@ -1,5 +1,5 @@
 /**
- * The baseline for bench:smoke: Hono on @hono/node-server with no backend,
+ * The baseline for the smoke bench: Hono on @hono/node-server with no backend,
  * middleware or validation. `GET /constant` answers a constant;
  * `POST /parse` reads and parses the same JSON body a search sends, then
  * answers a constant. The gap to /search is the cost of our layers + search.

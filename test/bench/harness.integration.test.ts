@@ -4,6 +4,7 @@
  * the HTML report opened in headless Chromium (Debian package), checked for
  * rendered charts and console errors, and a screenshot saved as an artifact.
  */
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -124,6 +125,69 @@ describe('bench harness against a real server', () => {
     expect(csv[1]).toMatch(/^0,50,/);
   }, 60_000);
 
+  it('names the generator as the bottleneck when it runs on a starved core', async () => {
+    // The generator pinned to CPU 0 at nice 10; once it is about to send (the live view's URL
+    // is printed before the first request), two busy loops at normal priority join it on
+    // CPU 0: it gets a sliver of one core and cannot send 3,000 requests a second on time.
+    const out = join(work.dir, 'starved.json');
+    const generator = spawn(
+      'taskset',
+      [
+        '-c',
+        '0',
+        'nice',
+        '-n',
+        '10',
+        process.execPath,
+        '--import',
+        'tsx',
+        'bench/harness/cli.ts',
+        'rate',
+        ...common(),
+        '--no-recall',
+        '--ui',
+        '--rate',
+        '3000',
+        '--duration',
+        '3',
+        '--out',
+        out,
+      ],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const hogs: ChildProcess[] = [];
+    let stderr = '';
+    generator.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    generator.stdout.on('data', (d) => {
+      if (hogs.length === 0 && String(d).includes('live view:'))
+        for (let i = 0; i < 2; i++)
+          hogs.push(
+            spawn(
+              'taskset',
+              [
+                '-c',
+                '0',
+                process.execPath,
+                '-e',
+                'const end = Date.now() + 20000; while (Date.now() < end) {}',
+              ],
+              { stdio: 'ignore' },
+            ),
+          );
+    });
+    const code = await new Promise<number | null>((resolve) => generator.on('exit', resolve));
+    for (const h of hogs) h.kill('SIGKILL');
+    expect(code, stderr).toBe(0);
+    expect(hogs.length).toBe(2);
+    const run = expectValid(out);
+    expect(run.result.bottlenecks[0]).toMatch(
+      /^generator-bound: it sent \d+\/s of 3000\/s asked, \d+ sends late/,
+    );
+    expect(run.warnings.join(' ')).toMatch(/load generator/);
+  }, 90_000);
+
   it('mix: per-scenario figures for search, filtered and batch', async () => {
     const out = join(work.dir, 'mix.json');
     expect(await main(['mix', ...common(), '--rate', '140', '--duration', '1', '--out', out])).toBe(
@@ -183,28 +247,67 @@ describe('bench harness against a real server', () => {
     });
   }, 60_000);
 
-  it('--help lists every command and the threshold option', async () => {
+  it('one parser for every command: --help from its own options, unknown options and misplaced thresholds refused', async () => {
     const text = helpText();
     for (const c of [
       'sweep',
       'rate',
       'slo',
       'mix',
+      'users',
       'recall',
       'plan',
       'report',
       'threads',
       'batching',
       'scale',
-    ])
+      'overload',
+      'smoke',
+      'milvus-pool',
+      'admission-micro',
+      'validation-micro',
+    ]) {
       expect(text).toContain(`  ${c} `);
-    expect(text).toContain('--threshold');
+      // Each command's help lists its own options and the common ones, with defaults.
+      const own = helpText(c);
+      expect(own).toContain(`npm run bench -- ${c} [options]`);
+      expect(own).toContain('--out X');
+      expect(own).toContain('--help');
+    }
+    expect(helpText('overload')).toMatch(
+      /--factor X\s+overload as a multiple of measured capacity \(default 5\)/,
+    );
+    expect(helpText('sweep')).toMatch(/--levels X.*\(default 1,5,10,20,50,100\)/);
+    expect(helpText('sweep')).not.toContain('--factor');
     expect(await main(['sweep', '--help'])).toBe(0);
-    // The stand-alone benchmarks are reachable from the same entry point.
-    for (const c of ['overload', 'smoke', 'milvus-pool', 'admission-micro', 'validation-micro'])
-      expect(text).toContain(`  ${c} `);
     expect(await main(['overload', '--help'])).toBe(0);
+    // An option of another command is a usage error that names it, before anything runs.
+    await expect(main(['sweep', '--factor', '5'])).rejects.toThrow(
+      /Unknown option '--factor'.*sweep --help/,
+    );
+    await expect(main(['admission-micro', '--threshold', 'p99<1ms'])).rejects.toThrow(
+      /admission-micro measures no request latencies/,
+    );
+    await expect(main(['nonsense'])).rejects.toThrow(/unknown command "nonsense"/);
   });
+
+  it('a self-contained benchmark writes the same envelope, CSV and report as the load commands', async () => {
+    const out = join(work.dir, 'validation.json');
+    expect(
+      await main(['validation-micro', '--bodies', '500', '--out', out, '--label', 'parser cost']),
+    ).toBe(0);
+    const run = JSON.parse(readFileSync(out, 'utf8'));
+    expect(validate(run), JSON.stringify(validate.errors)).toBe(true);
+    expect(run).toMatchObject({
+      schema: 'vecserve-bench/1',
+      kind: 'validation-micro',
+      label: 'parser cost',
+    });
+    expect(run.results.map((r: { dimension: number }) => r.dimension)).toEqual([512, 2]);
+    const csv = readFileSync(out.replace(/\.json$/, '.csv'), 'utf8').split('\n');
+    expect(csv[0]).toMatch(/^dimension,bytes,jsonParse/);
+    expect(csv[1]).toMatch(/^512,/);
+  }, 120_000);
 
   it('--ui: a live page charts the run while it goes (headless Chromium) and ends with the JSON totals', async () => {
     const out = join(work.dir, 'live.json');

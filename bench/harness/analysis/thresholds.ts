@@ -18,7 +18,9 @@ export interface ThresholdReport {
  * k6-style thresholds (`--threshold 'p99<100ms' --threshold 'errors<0.1%'`) on
  * any run: a rate or mix run is judged as a whole, a sweep at every level (a
  * level that misses fails the run), a recall run at every ef point (p99
- * only). Plan runs measure nothing and have no thresholds.
+ * only), an overload run per configuration (its flood phase), smoke,
+ * milvus-pool, threads and batching per row. Plan, scale and the
+ * micro-benchmarks measure no request latencies and have no thresholds.
  */
 export function judgeThresholds(run: AnyRun, thresholds: string[]): ThresholdReport | null {
   if (thresholds.length === 0) return null;
@@ -65,10 +67,75 @@ export function judgeThresholds(run: AnyRun, thresholds: string[]): ThresholdRep
         });
       }
       break;
-    case 'plan':
+    case 'overload':
+      // The flood phase of each configuration: admitted latency, and anything but 200/429/503 as errors.
+      for (const r of run.results) {
+        const o = r.overload;
+        const other = Object.values(o.otherOutcomes).reduce((a, b) => a + b, 0);
+        verdicts.push({
+          scope: r.configuration,
+          verdict: judge(terms, partialView(o.admittedMs, other / Math.max(1, o.offered))),
+        });
+      }
+      break;
+    case 'smoke':
+      for (const r of run.results)
+        verdicts.push({
+          scope: `${r.target} c=${r.concurrency}`,
+          verdict: judge(
+            terms,
+            partialView(
+              { ...r.latencyMs },
+              (r.errors + r.non2xx) / Math.max(1, r.requests + r.errors),
+            ),
+          ),
+        });
+      break;
+    case 'milvus-pool':
+      for (const r of run.results)
+        verdicts.push({
+          scope: `${r.variant} c=${r.concurrency}`,
+          verdict: judge(
+            terms,
+            partialView(
+              { p50: r.p50Ms, p99: r.p99Ms, mean: r.meanMs },
+              r.errors / Math.max(1, r.errors + r.qps * run.durationSeconds),
+            ),
+          ),
+        });
+      break;
+    case 'threads':
+    case 'batching':
+      for (const row of run.rows)
+        for (const l of row.levels)
+          verdicts.push({
+            scope: `${'searchThreads' in row ? `SEARCH_THREADS=${row.searchThreads}` : `BATCH=${row.batch} ${row.encoding}`} round ${row.round} c=${l.concurrency}`,
+            verdict: judge(terms, partialView({ p50: l.p50Ms, p99: l.p99Ms }, l.failureRate)),
+          });
+      break;
+    default:
+      // plan, scale and the micro-benchmarks measure no request latencies.
       return null;
   }
   return { thresholds, pass: verdicts.every((v) => v.verdict.pass), verdicts };
+}
+
+/** The figures a command recorded; a threshold on one it did not record fails, saying so. */
+function partialView(
+  ms: { p50?: number; p95?: number; p99?: number; max?: number; mean?: number },
+  errorRate: number,
+) {
+  const v = (x: number | undefined) => (x === undefined ? Number.NaN : x);
+  return {
+    p50: v(ms.p50),
+    p90: Number.NaN,
+    p95: v(ms.p95),
+    p99: v(ms.p99),
+    p999: Number.NaN,
+    max: v(ms.max),
+    mean: v(ms.mean),
+    errorRate,
+  };
 }
 
 /** One line per judged scope: ✓/✗ and every term with its measured value. */
@@ -78,7 +145,7 @@ export function formatThresholds(report: ThresholdReport): string {
       `${v.verdict.pass ? 'PASS' : 'FAIL'} ${v.scope}: ${v.verdict.terms
         .map(
           (t) =>
-            `${t.text} (measured ${t.text.startsWith('errors') ? `${(t.actual * 100).toFixed(3)}%` : `${Math.round(t.actual * 100) / 100} ms`})${t.pass ? '' : ' MISSED'}`,
+            `${t.text} (${Number.isNaN(t.actual) ? 'not measured by this command' : `measured ${t.text.startsWith('errors') ? `${(t.actual * 100).toFixed(3)}%` : `${Math.round(t.actual * 100) / 100} ms`}`})${t.pass ? '' : ' MISSED'}`,
         )
         .join(', ')}`,
   );

@@ -1,6 +1,7 @@
 import { uslThroughput } from '../analysis/usl.ts';
 import type { AnyRun, SweepRun } from '../result.ts';
 import { lineChart, type Series } from './svg-chart.ts';
+import { headline, runTables, type Table } from './tables.ts';
 
 const esc = (s: unknown) =>
   String(s).replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
@@ -141,8 +142,29 @@ ${table(['concurrency', 'QPS', "Little's law QPS", 'diff', 'mean ms', 'p50', 'p9
 <div class="charts">${sweepCharts(run).join('\n')}</div>`;
 }
 
+function renderTables(tables: Table[]): string {
+  return tables
+    .map((t) => {
+      const header = [...new Set(t.rows.flatMap((r) => Object.keys(r)))];
+      return `<h3>${esc(t.title)}</h3>${table(
+        header,
+        t.rows.map((r) => header.map((h) => r[h] ?? '')),
+      )}${t.notes?.length ? `<ul>${t.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}`;
+    })
+    .join('\n');
+}
+
 function runSection(run: AnyRun): string {
   switch (run.kind) {
+    case 'overload':
+    case 'smoke':
+    case 'milvus-pool':
+    case 'admission-micro':
+    case 'validation-micro':
+    case 'threads':
+    case 'batching':
+    case 'scale':
+      return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);
     case 'rate':
@@ -192,9 +214,35 @@ ${table(
   }
 }
 
+/** Runs side by side by their headline figures, each against the first of its kind. */
+function headlines(runs: AnyRun[]): string {
+  const rows: unknown[][] = [];
+  const first = new Map<string, ReturnType<typeof headline>>();
+  for (const run of runs) {
+    const h = headline(run);
+    if (!h) continue;
+    const base = first.get(run.kind) ?? h;
+    first.set(run.kind, base);
+    rows.push([
+      run.label,
+      run.kind,
+      h.throughputName,
+      r1(h.throughput),
+      base.throughput > 0 ? `${(h.throughput / base.throughput).toFixed(2)}x` : '-',
+      h.p99Ms === null ? '-' : r1(h.p99Ms),
+      h.p99Ms !== null && base.p99Ms ? `${(h.p99Ms / base.p99Ms).toFixed(2)}x` : '-',
+      run.environment.gitCommit ? String(run.environment.gitCommit).slice(0, 8) : '-',
+    ]);
+  }
+  if (rows.length < 2) return '';
+  return `<section><h2>Runs compared</h2>
+<p>Each run against the first run of its kind in this report (ratios measured on the same machine are the figures to trust; absolute ones move with the machine's other load).</p>
+${table(['run', 'kind', 'figure', 'value', 'vs first', 'p99 ms', 'p99 vs first', 'commit'], rows)}</section>`;
+}
+
 function comparison(runs: AnyRun[]): string {
   const sweeps = runs.filter((r): r is SweepRun => r.kind === 'sweep');
-  if (sweeps.length < 2) return '';
+  if (sweeps.length < 2) return headlines(runs);
   const rows = sweeps.map((s) => {
     const best = s.levels.find((l) => l.concurrency === s.analysis.bestConcurrency);
     return [
@@ -206,7 +254,7 @@ function comparison(runs: AnyRun[]): string {
     ];
   });
   const base = sweeps[0]!.analysis.peakMeasuredQps;
-  return `<section><h2>Comparison</h2>
+  return `${headlines(runs)}<section><h2>Sweeps compared</h2>
 ${table(['run', 'peak QPS', 'best concurrency', 'p99 there (ms)', 'commit'], rows)}
 <p>Peak QPS relative to the first run: ${sweeps.map((s) => `${esc(s.label)} ${base > 0 ? (s.analysis.peakMeasuredQps / base).toFixed(2) : '-'}x`).join(', ')}.</p>
 <div class="charts">

@@ -1,4 +1,5 @@
 import type { AnyRun } from '../result.ts';
+import { runTables } from './tables.ts';
 
 const r1 = (v: number) => Math.round(v * 10) / 10;
 
@@ -81,6 +82,12 @@ export function printRun(run: AnyRun): void {
       );
       for (const n of run.plan.notes) console.log(`- ${n}`);
       break;
+    default:
+      for (const t of runTables(run)) {
+        console.log(t.title);
+        console.table(t.rows);
+        for (const n of t.notes ?? []) console.log(`- ${n}`);
+      }
   }
   if (run.kind !== 'sweep' && run.recall) {
     console.log(

@@ -2,6 +2,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AnyRun } from '../result.ts';
 import type { SecondFigures } from '../runners/time-series.ts';
+import { runTables } from './tables.ts';
+
+/** A CSV cell: quoted when it holds a comma, a quote or a newline. */
+function csvCell(v: unknown): string {
+  const text = v === null || v === undefined ? '' : String(v);
+  return /[",\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
 
 /** One CSV row per measured point of a run (levels, steps, ef values...). */
 export function toCsv(run: AnyRun): string {
@@ -104,6 +111,17 @@ export function toCsv(run: AnyRun): string {
           .map(([k, v]) => [k, v as number]),
       );
       break;
+    default: {
+      // The first table of the run: the rows a spreadsheet wants.
+      const t = runTables(run)[0];
+      if (t) {
+        const header = [...new Set(t.rows.flatMap((r) => Object.keys(r)))];
+        push(
+          header,
+          t.rows.map((r) => header.map((h) => csvCell(r[h]))),
+        );
+      }
+    }
   }
   return `${rows.map((r) => r.join(',')).join('\n')}\n`;
 }

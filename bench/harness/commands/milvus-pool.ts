@@ -1,5 +1,5 @@
 /**
- * bench:milvus-pool — how to talk to Milvus from Node, measured side by side in one run
+ * milvus-pool — how to talk to Milvus from Node, measured side by side in one run
  * against the same server and data (a running Milvus; `npm run milvus:up`):
  *
  *   sdk-default         one MilvusClient, SDK defaults (inner pool min 2 / max 10)
@@ -12,125 +12,135 @@
  *   milvus-rest         Milvus's own REST API (POST /v1/vector/search on its gRPC port)
  *
  * Closed loop: `c` callers each send the next search as soon as the last one returns.
- *   npm run bench:milvus-pool -- [--address 127.0.0.1:19530] [--size 20000] [--duration 4]
+ *   npm run bench -- milvus-pool [--address 127.0.0.1:19530] [--size 20000] [--duration 4]
  *                                [--concurrency 1,10,50,100] [--pool 16] [--out FILE]
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
-import { createMilvusClient, MilvusPool } from '../src/backends/milvus/milvus-pool.ts';
-import { environment } from './lib/environment.ts';
-import { heldOutVectors } from './lib/query-bodies.ts';
-import { startServerProcess } from './lib/server-process.ts';
+import { createMilvusClient, MilvusPool } from '../../../src/backends/milvus/milvus-pool.ts';
+import { heldOutVectors } from '../../lib/query-bodies.ts';
+import { startServerProcess } from '../../lib/server-process.ts';
+import { type Command, list, num, type Progress, str, type Values } from '../command-line.ts';
+import { envelope } from '../envelope.ts';
+import type { MilvusPoolRun } from '../result.ts';
 
-const { values } = parseArgs({
+/** Milvus from Node. */
+export const milvusPoolCommand: Command = {
+  name: 'milvus-pool',
+  summary:
+    'Milvus from Node: SDK variants, our pool, the API (plain, batched, base64) and Milvus REST, side by side',
+  defaultOut: () => 'bench/results/milvus-pool.json',
   options: {
-    address: { type: 'string', default: '127.0.0.1:19530' },
-    size: { type: 'string', default: '20000' },
-    dimension: { type: 'string', default: '512' },
-    duration: { type: 'string', default: '4' },
-    concurrency: { type: 'string', default: '1,10,50,100' },
-    pool: { type: 'string', default: '16' },
-    out: { type: 'string', default: 'bench/results/milvus-pool.json' },
+    address: {
+      type: 'string',
+      default: '127.0.0.1:19530',
+      help: 'a running Milvus (npm run milvus:up)',
+    },
+    size: { type: 'string', default: '20000', help: 'rows of the bench collection' },
+    dimension: { type: 'string', default: '512', help: 'their dimension' },
+    duration: { type: 'string', default: '4', help: 'seconds per level' },
+    concurrency: { type: 'string', default: '1,10,50,100', help: 'callers per level' },
+    pool: { type: 'string', default: '16', help: 'clients in the pools' },
   },
-});
-const address = values.address!;
-const DIM = Number(values.dimension);
-const N = Number(values.pool);
-const seconds = Number(values.duration);
-const levels = values.concurrency!.split(',').map(Number);
-const collection = `bench_pool_${DIM}`;
-const queries = heldOutVectors(500, DIM).map((v) => Array.from(v));
+  run: (values, progress) => runMilvusPool(values, progress),
+};
 
-type Search = (vector: number[]) => Promise<void>;
+async function runMilvusPool(values: Values, progress: Progress): Promise<MilvusPoolRun> {
+  const address = str(values, 'address');
+  const size = str(values, 'size');
+  const DIM = num(values, 'dimension');
+  const N = num(values, 'pool');
+  const seconds = num(values, 'duration');
+  const levels = list(str(values, 'concurrency'), '--concurrency');
+  const collection = `bench_pool_${DIM}`;
+  const queries = heldOutVectors(500, DIM).map((v) => Array.from(v));
 
-function searchWith(client: MilvusClient): Search {
-  return async (vector) => {
-    const r = await client.search({
-      collection_name: collection,
-      data: [vector],
-      limit: 10,
-      metric_type: 'L2',
-      params: { ef: 64 },
-      output_fields: ['id'],
-    });
-    if (r.status.error_code !== 'Success') throw new Error(r.status.reason);
-  };
-}
+  type Search = (vector: number[]) => Promise<void>;
 
-const pct = (sorted: number[], q: number) =>
-  sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-const r2 = (v: number) => Math.round(v * 100) / 100;
-
-/** `c` callers in a closed loop for `seconds`; latencies in ms. */
-async function closedLoop(search: Search, c: number) {
-  const latencies: number[] = [];
-  let errors = 0;
-  let next = Math.floor(Math.random() * queries.length);
-  const end = performance.now() + seconds * 1000;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: c }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        try {
-          await search(queries[next++ % queries.length]!);
-          latencies.push(performance.now() - t);
-        } catch {
-          errors++;
-        }
-      }
-    }),
-  );
-  const elapsed = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const mean = latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length);
-  return {
-    qps: r2(latencies.length / elapsed),
-    meanMs: r2(mean),
-    p50Ms: r2(pct(latencies, 0.5)),
-    p99Ms: r2(pct(latencies, 0.99)),
-    errors,
-  };
-}
-
-/** Closed loop over HTTP with autocannon at every level, after a 1 s warm-up; one row per level. */
-async function httpLevels(variant: string, url: string, bodies: string[]) {
-  let i = 0;
-  const run = (connections: number, duration: number) =>
-    autocannon({
-      url,
-      method: 'POST',
-      connections,
-      duration,
-      headers: { 'content-type': 'application/json' },
-      requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
-    });
-  await run(4, 1);
-  const out = [];
-  for (const c of levels) {
-    process.stderr.write(`  ${variant} c=${c}\n`);
-    const r = await run(c, seconds);
-    out.push({
-      variant,
-      concurrency: c,
-      qps: r2(r.requests.average),
-      meanMs: r2(r.latency.average),
-      p50Ms: r.latency.p50,
-      p99Ms: r.latency.p99,
-      errors: r.errors + r.non2xx,
-    });
+  function searchWith(client: MilvusClient): Search {
+    return async (vector) => {
+      const r = await client.search({
+        collection_name: collection,
+        data: [vector],
+        limit: 10,
+        metric_type: 'L2',
+        params: { ef: 64 },
+        output_fields: ['id'],
+      });
+      if (r.status.error_code !== 'Success') throw new Error(r.status.reason);
+    };
   }
-  return out;
-}
 
-async function main() {
-  process.stderr.write(`preparing ${collection} (${values.size} x ${DIM}) on ${address}...\n`);
+  const pct = (sorted: number[], q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  const r2 = (v: number) => Math.round(v * 100) / 100;
+
+  /** `c` callers in a closed loop for `seconds`; latencies in ms. */
+  async function closedLoop(search: Search, c: number) {
+    const latencies: number[] = [];
+    let errors = 0;
+    let next = Math.floor(Math.random() * queries.length);
+    const end = performance.now() + seconds * 1000;
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: c }, async () => {
+        while (performance.now() < end) {
+          const t = performance.now();
+          try {
+            await search(queries[next++ % queries.length]!);
+            latencies.push(performance.now() - t);
+          } catch {
+            errors++;
+          }
+        }
+      }),
+    );
+    const elapsed = (performance.now() - started) / 1000;
+    latencies.sort((a, b) => a - b);
+    const mean = latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length);
+    return {
+      qps: r2(latencies.length / elapsed),
+      meanMs: r2(mean),
+      p50Ms: r2(pct(latencies, 0.5)),
+      p99Ms: r2(pct(latencies, 0.99)),
+      errors,
+    };
+  }
+
+  /** Closed loop over HTTP with autocannon at every level, after a 1 s warm-up; one row per level. */
+  async function httpLevels(variant: string, url: string, bodies: string[]) {
+    let i = 0;
+    const run = (connections: number, duration: number) =>
+      autocannon({
+        url,
+        method: 'POST',
+        connections,
+        duration,
+        headers: { 'content-type': 'application/json' },
+        requests: [{ setupRequest: (req) => ({ ...req, body: bodies[i++ % bodies.length] }) }],
+      });
+    await run(4, 1);
+    const out = [];
+    for (const c of levels) {
+      progress(`  ${variant} c=${c}`);
+      const r = await run(c, seconds);
+      out.push({
+        variant,
+        concurrency: c,
+        qps: r2(r.requests.average),
+        meanMs: r2(r.latency.average),
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        errors: r.errors + r.non2xx,
+      });
+    }
+    return out;
+  }
+
+  progress(`preparing ${collection} (${size} x ${DIM}) on ${address}...`);
   execFileSync(
     process.execPath,
     [
@@ -141,7 +151,7 @@ async function main() {
       '--collection',
       collection,
       '--size',
-      values.size!,
+      size,
       '--dimension',
       String(DIM),
     ],
@@ -201,12 +211,12 @@ async function main() {
     })),
   ];
 
-  const rows: Record<string, unknown>[] = [];
+  const rows: MilvusPoolRun['results'] = [];
   for (const variant of variants) {
     const { search, close } = await variant.open();
     await closedLoop(search, 4); // warm-up: connections, JIT
     for (const c of levels) {
-      process.stderr.write(`  ${variant.name} c=${c}\n`);
+      progress(`  ${variant.name} c=${c}`);
       rows.push({ variant: variant.name, concurrency: c, ...(await closedLoop(search, c)) });
     }
     await close();
@@ -227,7 +237,7 @@ async function main() {
     { variant: 'api-batched-base64', env: { BATCH: 'on' }, bodies: b64Bodies },
   ];
   for (const v of apiVariants) {
-    process.stderr.write(`  ${v.variant}: starting the server (BACKEND=milvus)...\n`);
+    progress(`  ${v.variant}: starting the server (BACKEND=milvus)...`);
     const port = 8250;
     const api = await startServerProcess({
       command: process.execPath,
@@ -269,8 +279,7 @@ async function main() {
   rows.push(...(await httpLevels('milvus-rest', `http://${address}/v1/vector/search`, restBodies)));
 
   const byLevel = levels.map((c) => {
-    const at = (v: string) =>
-      rows.find((r) => r.variant === v && r.concurrency === c) as { qps: number } | undefined;
+    const at = (v: string) => rows.find((r) => r.variant === v && r.concurrency === c);
     const chosen = at('pool-shared-conn');
     const ratio = (v: string, base: { qps: number } | undefined) => {
       const row = at(v);
@@ -285,13 +294,12 @@ async function main() {
       batchedBase64OverMilvusRest: ratio('api-batched-base64', at('milvus-rest')),
     };
   });
-  const report = {
-    benchmark: 'milvus-pool',
-    environment: environment(),
+  return {
+    ...envelope('milvus-pool', values, null, `${size} x ${values.dimension} at ${values.address}`),
     milvus: {
       address,
       collection,
-      size: Number(values.size),
+      size: Number(size),
       dimension: DIM,
       index: 'HNSW M=16 efConstruction=200, ef=64, topK=10',
     },
@@ -302,14 +310,4 @@ async function main() {
     results: rows,
     apiOverDirect: byLevel,
   };
-  mkdirSync(dirname(values.out!), { recursive: true });
-  writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
-  console.table(rows);
-  console.table(byLevel);
-  console.log(`written to ${values.out}`);
 }
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});

@@ -1,0 +1,46 @@
+import type { Command } from '../command-line.ts';
+import { admissionMicroCommand } from './admission-micro.ts';
+import { batchingCommand } from './batching.ts';
+import { milvusPoolCommand } from './milvus-pool.ts';
+import { mixCommand } from './mix.ts';
+import { overloadCommand } from './overload.ts';
+import { planCommand } from './plan.ts';
+import { rateCommand } from './rate.ts';
+import { recallCommand } from './recall.ts';
+import { reportCommand } from './report.ts';
+import { scaleCommand } from './scale.ts';
+import { sloCommand } from './slo.ts';
+import { smokeCommand } from './smoke.ts';
+import { sweepCommand } from './sweep.ts';
+import { threadsCommand } from './threads.ts';
+import { usersCommand } from './users.ts';
+import { validationMicroCommand } from './validation-micro.ts';
+
+/** Measure a server someone else started. */
+export const SERVER_COMMANDS: Command[] = [
+  sweepCommand,
+  rateCommand,
+  sloCommand,
+  mixCommand,
+  usersCommand,
+  recallCommand,
+];
+
+/** Start the servers themselves, setting against setting, in one run. */
+export const SELF_CONTAINED_COMMANDS: Command[] = [
+  overloadCommand,
+  smokeCommand,
+  milvusPoolCommand,
+  threadsCommand,
+  batchingCommand,
+  scaleCommand,
+  admissionMicroCommand,
+  validationMicroCommand,
+];
+
+/** Read result files. */
+export const RESULT_COMMANDS: Command[] = [planCommand, reportCommand];
+
+export const COMMANDS: ReadonlyMap<string, Command> = new Map(
+  [...SERVER_COMMANDS, ...SELF_CONTAINED_COMMANDS, ...RESULT_COMMANDS].map((c) => [c.name, c]),
+);

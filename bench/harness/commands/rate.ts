@@ -1,0 +1,49 @@
+import { type Command, LIVE_OPTIONS, num, str } from '../command-line.ts';
+import { envelope } from '../envelope.ts';
+import type { RateRun } from '../result.ts';
+import { openLoop } from '../runners/open-loop.ts';
+import { buildQueries, describeTarget } from '../runners/target.ts';
+import {
+  ARRIVAL_OPTIONS,
+  openLoopWarnings,
+  recallProbe,
+  SCENARIO_OPTION,
+  scenarioOf,
+  stagesOf,
+  withLiveView,
+} from './common.ts';
+
+/** Open loop at a target arrival rate, latency from each request's intended send time. */
+export const rateCommand: Command = {
+  name: 'rate',
+  summary:
+    'open loop at an arrival rate (constant, --stages or --ramp): per-second and per-stage figures',
+  targetsServer: true,
+  options: { ...ARRIVAL_OPTIONS, ...SCENARIO_OPTION, ...LIVE_OPTIONS },
+  async run(values, progress): Promise<RateRun> {
+    const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
+    const queries = buildQueries(target, { batchSize: num(values, 'batch-size') });
+    const scenario = scenarioOf(values);
+    const stages = stagesOf(values, 10);
+    const bodies = queries.bodies[scenario];
+    const label = typeof values.label === 'string' ? values.label : scenario;
+    const result = await withLiveView(values, `rate: ${label}`, (onSecond) =>
+      openLoop({
+        url: target.url,
+        stages,
+        connections: num(values, 'connections'),
+        request: (i) => ({
+          path: queries.path[scenario],
+          body: bodies[i % bodies.length]!,
+          scenario,
+        }),
+        onProgress: progress,
+        onSecond,
+      }),
+    );
+    const run: RateRun = { ...envelope('rate', values, target), stages, result };
+    run.warnings.push(...openLoopWarnings(result));
+    run.recall = await recallProbe(target, values, run.warnings);
+    return run;
+  },
+};

@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command, UsageError } from '../command-line.ts';
+import { renderHtml, sweepCharts } from '../report/html.ts';
+import { printRun } from '../report/terminal.ts';
+import type { AnyRun } from '../result.ts';
+
+/** Terminal tables and one self-contained HTML page of any result files, compared. */
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'HTML (self-contained, charts, two runs compared) + terminal tables of result files',
+  positionals: 'A.json [B.json ...]',
+  thresholds: false,
+  defaultOut: () => 'bench/results/report.html',
+  options: {
+    in: { type: 'string', multiple: true, help: 'a result file (or give them as arguments)' },
+    charts: { type: 'string', help: 'also write each sweep chart as an SVG file into this folder' },
+  },
+  async run(values, _progress, positionals) {
+    const files = [...((values.in as string[] | undefined) ?? []), ...positionals];
+    if (files.length === 0)
+      throw new UsageError('report needs result files: report a.json b.json (or --in a.json)');
+    const runs = files.map((f) => {
+      const run = JSON.parse(readFileSync(f, 'utf8')) as AnyRun;
+      if (run.schema !== 'vecserve-bench/1')
+        throw new UsageError(
+          `${f} is not a vecserve-bench/1 result (schema ${String(run.schema)})`,
+        );
+      return run;
+    });
+    for (const r of runs) printRun(r);
+    const out = typeof values.out === 'string' ? values.out : 'bench/results/report.html';
+    writeFileSync(out, renderHtml(runs));
+    console.log(`report written to ${out}`);
+    if (typeof values.charts === 'string') {
+      // Stand-alone SVG charts of each sweep, e.g. for a README.
+      const dir = values.charts;
+      mkdirSync(dir, { recursive: true });
+      runs.forEach((r, i) => {
+        if (r.kind !== 'sweep') return;
+        const names = ['qps', 'latency', 'latency-vs-qps', 'failures'];
+        for (const [j, svg] of sweepCharts(r).entries()) {
+          const suffix = runs.length > 1 ? `-${i + 1}` : '';
+          writeFileSync(join(dir, `sweep${suffix}-${names[j]}.svg`), svg);
+        }
+      });
+      console.log(`charts written to ${dir}/`);
+    }
+    return 0;
+  },
+};

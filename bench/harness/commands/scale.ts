@@ -1,0 +1,58 @@
+import type { Quantization } from '../../../src/core/types.ts';
+import { type Command, list, num, str } from '../command-line.ts';
+import { envelope } from '../envelope.ts';
+import type { ScaleRun } from '../result.ts';
+import { runScale } from '../runners/scale.ts';
+import { runMilvusScale } from '../runners/scale-milvus.ts';
+
+/** The store at scale: build, restart, memory per worker, recall and HTTP figures. */
+export const scaleCommand: Command = {
+  name: 'scale',
+  thresholds: false,
+  summary:
+    'the store at scale (default 1M x 512): build, restart, memory per worker, recall vs ef, HTTP QPS/p99 per quantization',
+  defaultOut: (values) =>
+    `bench/results/scale-${values.backend === 'milvus' ? 'milvus-' : ''}${values.rows}.json`,
+  options: {
+    rows: { type: 'string', default: '1000000', help: 'vectors' },
+    dimension: { type: 'string', default: '512', help: 'their dimension' },
+    quantizations: { type: 'string', default: 'f32,f16,i8', help: 'embedded index quantizations' },
+    backend: { type: 'string', default: 'embedded', help: 'embedded or milvus' },
+    queries: { type: 'string', default: '1000', help: 'held-out queries for recall' },
+    k: { type: 'string', default: '10', help: 'recall@k' },
+    ef: { type: 'string', default: '16,32,64,128,256', help: 'search breadths' },
+    levels: { type: 'string', default: '1,10,50,100', help: 'clients per HTTP level' },
+    'level-seconds': { type: 'string', default: '10', help: 'seconds per level' },
+    'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
+    port: { type: 'string', default: '18431', help: 'port of the server the command starts' },
+  },
+  async run(values, progress): Promise<ScaleRun> {
+    const options = {
+      rows: num(values, 'rows'),
+      dimension: num(values, 'dimension'),
+      quantizations: str(values, 'quantizations').split(',') as Quantization[],
+      queries: num(values, 'queries'),
+      k: num(values, 'k'),
+      efs: list(str(values, 'ef'), '--ef'),
+      levels: list(str(values, 'levels'), '--levels'),
+      levelSeconds: num(values, 'level-seconds'),
+      workDir: str(values, 'work-dir'),
+      port: num(values, 'port'),
+      log: progress,
+    };
+    // --backend milvus: the same data set in a real Milvus, through vecserve's Milvus backend.
+    const figures =
+      values.backend === 'milvus'
+        ? { milvus: await runMilvusScale(options) }
+        : await runScale(options);
+    return {
+      ...envelope(
+        'scale',
+        values,
+        null,
+        `${options.rows} x ${options.dimension}, ${values.backend}`,
+      ),
+      ...figures,
+    };
+  },
+};

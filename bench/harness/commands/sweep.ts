@@ -1,0 +1,70 @@
+import { findKnee } from '../analysis/knee.ts';
+import { fitUsl } from '../analysis/usl.ts';
+import { type Command, list, num, str } from '../command-line.ts';
+import { envelope } from '../envelope.ts';
+import type { SweepRun } from '../result.ts';
+import { sweep } from '../runners/sweep.ts';
+import { buildQueries, describeTarget } from '../runners/target.ts';
+import { recallProbe } from './common.ts';
+
+/** Closed-loop concurrency sweep: Little's law per level, knee, USL, recall. */
+export const sweepCommand: Command = {
+  name: 'sweep',
+  summary:
+    "closed-loop concurrency sweep: QPS and latency per level, Little's law, knee, USL, recall",
+  targetsServer: true,
+  options: {
+    levels: { type: 'string', default: '1,5,10,20,50,100', help: 'clients per level' },
+    duration: { type: 'string', default: '10', help: 'seconds per level' },
+    warmup: { type: 'string', default: '2', help: 'seconds before the first level, discarded' },
+  },
+  async run(values, progress): Promise<SweepRun> {
+    const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
+    const queries = buildQueries(target);
+    const levels = await sweep({
+      url: target.url,
+      path: queries.path.search,
+      bodies: queries.bodies.search,
+      levels: list(str(values, 'levels'), '--levels'),
+      durationSeconds: num(values, 'duration'),
+      warmupSeconds: num(values, 'warmup'),
+      onProgress: progress,
+    });
+    // A level that failed more than 1% of its requests measured refusals or errors, not
+    // capacity: it is left out of the knee and USL fits, and the run says why.
+    const failing = levels.filter((l) => l.failureRate > 0.01);
+    const points = levels
+      .filter((l) => l.failureRate <= 0.01)
+      .map((l) => ({ concurrency: l.concurrency, qps: l.qps, p95Ms: l.latency.p95Ms }));
+    const knee = findKnee(points);
+    const run: SweepRun = {
+      ...envelope('sweep', values, target),
+      levels,
+      analysis: {
+        knee,
+        usl: fitUsl(points),
+        bestConcurrency: knee.bestByQpsOverP95,
+        peakMeasuredQps: Math.max(0, ...levels.map((l) => l.qps)),
+        untrustworthyLevels: levels
+          .filter((l) => !l.generator.trustworthy)
+          .map((l) => l.concurrency),
+        littlesLawFlagged: levels.filter((l) => l.littlesLaw.flagged).map((l) => l.concurrency),
+      },
+      recall: null,
+    };
+    for (const l of failing)
+      run.warnings.push(
+        `c=${l.concurrency}: ${(l.failureRate * 100).toFixed(1)}% of requests failed (${JSON.stringify(l.errors.byStatus)}; timeouts ${l.errors.timeouts}, connection errors ${l.errors.connectionErrors}): the server refused or failed them, so this level is left out of the knee and USL fits`,
+      );
+    for (const l of levels) {
+      if (!l.generator.trustworthy)
+        run.warnings.push(`c=${l.concurrency}: ${l.generator.reasons.join('; ')}`);
+      if (l.littlesLaw.flagged)
+        run.warnings.push(
+          `c=${l.concurrency}: Little's law off by ${(l.littlesLaw.relativeDifference * 100).toFixed(1)}%: ${l.littlesLaw.explanation}`,
+        );
+    }
+    run.recall = await recallProbe(target, values, run.warnings);
+    return run;
+  },
+};

@@ -1,0 +1,215 @@
+import type { AnyRun, ComparedLevel } from '../result.ts';
+
+/** A table of figures: the terminal, the CSV and the HTML report render the same one. */
+export interface Table {
+  title: string;
+  rows: Record<string, string | number | boolean | null>[];
+  /** Plain sentences under the table (verdicts, what limited a figure). */
+  notes?: string[];
+}
+
+const r2 = (v: number) => Math.round(v * 100) / 100;
+
+function comparedRows(
+  rows: { levels: ComparedLevel[] }[],
+  name: (
+    row: { levels: ComparedLevel[] } & Record<string, unknown>,
+  ) => Record<string, string | number>,
+): Table['rows'] {
+  return rows.flatMap((row) =>
+    row.levels.map((l) => ({
+      ...name(row as { levels: ComparedLevel[] } & Record<string, unknown>),
+      c: l.concurrency,
+      QPS: Math.round(l.qps),
+      'p50 ms': l.p50Ms,
+      'p99 ms': l.p99Ms,
+      failed: `${(l.failureRate * 100).toFixed(2)}%`,
+      'gen CPU': `${l.generatorCpuPercent}%`,
+    })),
+  );
+}
+
+/**
+ * The tables of the commands that start their own servers (overload, smoke,
+ * milvus-pool, threads, batching, scale, the micro-benchmarks); the load
+ * commands (sweep, rate, slo, mix, users, recall, plan) have charts of their own.
+ */
+export function runTables(run: AnyRun): Table[] {
+  switch (run.kind) {
+    case 'overload':
+      return [
+        {
+          title: `${run.backend}${run.via ? `, ${run.via}` : ''}: capacity ${run.capacityPerSecond}/s, offered ${run.overloadFactor ?? '?'}x`,
+          rows: run.results.map((r) => ({
+            configuration: r.configuration,
+            'unloaded p99 ms': r.unloaded.admittedMs.p99,
+            'admitted/s': r.overload.admittedPerSecond,
+            'admitted p99 ms': r.overload.admittedMs.p99,
+            'x unloaded': r.admittedP99OverUnloadedP99,
+            refused: r.overload.rejected,
+            'refused p99 ms': r.overload.rejectedMs.p99,
+            'after 1st s (adm/ref p99)': r.overload.afterFirstSecond
+              ? `${r.overload.afterFirstSecond.admittedMs.p99} / ${r.overload.afterFirstSecond.rejectedMs.p99}`
+              : '-',
+            errors: JSON.stringify(r.overload.otherOutcomes),
+            'offered/s':
+              r.overload.offeredPerSecond ?? Math.round(r.overload.offered / run.secondsPerRun),
+            'sent/s': r.overload.achievedSendRate,
+            'p99 back after s': r.recovery?.seconds ?? '-',
+          })),
+          notes: run.results.map((r) => {
+            const failed = Object.entries(r.targets ?? {}).filter(([, ok]) => !ok);
+            return `${r.configuration}: ${r.targets === undefined ? 'targets not recorded' : failed.length === 0 ? 'every target met' : `not met: ${failed.map(([k]) => k).join(', ')}`}`;
+          }),
+        },
+      ];
+    case 'smoke':
+      return [
+        {
+          title: `start-up: cold ${run.startup.coldToFirstSearchMs} ms, warm ${run.startup.warmToFirstSearchMs} ms to the first search`,
+          rows: run.results.map((r) => ({
+            target: r.target,
+            c: r.concurrency,
+            QPS: r.qps,
+            'p50 ms': r.latencyMs.p50,
+            'p99 ms': r.latencyMs.p99,
+            errors: r.errors + r.non2xx,
+          })),
+        },
+      ];
+    case 'milvus-pool':
+      return [
+        {
+          title: `ways to reach Milvus, closed loop, pool ${run.poolSize}`,
+          rows: run.results.map((r) => ({
+            variant: r.variant,
+            c: r.concurrency,
+            QPS: r.qps,
+            'p50 ms': r.p50Ms,
+            'p99 ms': r.p99Ms,
+            errors: r.errors,
+          })),
+        },
+        {
+          title: 'the API over direct calls (QPS ratios)',
+          rows: run.apiOverDirect.map((r) => ({ ...r })),
+        },
+      ];
+    case 'admission-micro':
+      return [
+        {
+          title: `one admission decision (${run.decisionsPerRound} per round, best of 5)`,
+          rows: run.results.map((r) => ({ ...r })),
+        },
+      ];
+    case 'validation-micro':
+      return [
+        {
+          title: 'the search body parser, microseconds per body',
+          rows: run.results.map((r) => ({
+            dimension: r.dimension,
+            bytes: r.bodyBytes,
+            ...r.usPerBody,
+            'added / parse': r.addedOverJsonParse,
+            'json us': r.encodings.jsonFloats.usParseAndValidate,
+            'base64 us': r.encodings.base64Float32.usParseAndValidate,
+            'base64 bytes': r.encodings.base64Float32.bytes,
+          })),
+        },
+      ];
+    case 'threads':
+      return [
+        {
+          title: 'SEARCH_THREADS compared (rounds alternate)',
+          rows: comparedRows(run.rows, (r) => ({
+            threads: Number(r.searchThreads),
+            round: Number(r.round),
+          })),
+        },
+      ];
+    case 'batching':
+      return [
+        {
+          title: 'BATCH off/on x query encoding (rounds alternate)',
+          rows: comparedRows(run.rows, (r) => ({
+            batch: String(r.batch),
+            encoding: String(r.encoding),
+            round: Number(r.round),
+          })),
+          notes: run.notes ? [run.notes] : [],
+        },
+      ];
+    case 'scale': {
+      const tables: Table[] = [];
+      for (const f of run.runs ?? []) {
+        tables.push({
+          title: `${f.quantization}: build ${Math.round(f.buildSeconds)} s, open ${Math.round(f.openMs.shared)} ms (shared), restart after a crash ${Math.round(f.crashRestart.wallMs)} ms`,
+          rows: f.recall.map((p) => ({
+            ef: p.ef,
+            recall: p.recall,
+            'QPS one thread': Math.round(p.qpsOneThread),
+            'p99 ms': r2(p.p99Ms),
+          })),
+        });
+      }
+      if (run.milvus)
+        tables.push({
+          title: `Milvus: insert ${Math.round(run.milvus.insertSeconds)} s, index ${Math.round(run.milvus.indexBuildSeconds)} s, restart ${Math.round(run.milvus.restartToFirstSearchSeconds)} s`,
+          rows: run.milvus.recall.map((p) => ({
+            ef: p.ef,
+            recall: p.recall,
+            'QPS one thread': Math.round(p.qpsOneThread),
+            'p99 ms': r2(p.p99Ms),
+          })),
+        });
+      return tables;
+    }
+    default:
+      return [];
+  }
+}
+
+/** The one figure a run is compared by, and its p99 where it has one. */
+export function headline(
+  run: AnyRun,
+): { throughputName: string; throughput: number; p99Ms: number | null } | null {
+  switch (run.kind) {
+    case 'sweep': {
+      const best = run.levels.find((l) => l.concurrency === run.analysis.bestConcurrency);
+      return {
+        throughputName: 'peak QPS (closed loop)',
+        throughput: run.analysis.peakMeasuredQps,
+        p99Ms: best?.latency.p99Ms ?? null,
+      };
+    }
+    case 'rate':
+    case 'mix':
+    case 'users':
+      return {
+        throughputName: 'ok/s',
+        throughput: run.result.okPerSecond,
+        p99Ms: run.result.latency.p99Ms,
+      };
+    case 'slo': {
+      const best = run.steps.find((s) => s.rate === run.maxPassingRate);
+      return {
+        throughputName: `highest rate within ${run.rule}`,
+        throughput: run.maxPassingRate ?? 0,
+        p99Ms: best?.result.latency.p99Ms ?? null,
+      };
+    }
+    case 'overload': {
+      const defaults =
+        run.results.find((r) => r.configuration === 'defaults') ?? run.results.at(-1);
+      return defaults
+        ? {
+            throughputName: `admitted/s at ${run.overloadFactor ?? '?'}x (${defaults.configuration})`,
+            throughput: defaults.overload.admittedPerSecond,
+            p99Ms: defaults.overload.admittedMs.p99,
+          }
+        : null;
+    }
+    default:
+      return null;
+  }
+}
