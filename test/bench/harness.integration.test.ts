@@ -432,10 +432,17 @@ describe('bench harness against a real server', () => {
       });
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(`file://${html}`);
-      // Two sweeps: comparison (2 charts) + 4 charts each; slo: 1 chart.
-      expect(await page.locator('svg.chart').count()).toBe(11);
+      // Two sweeps: comparison (2 charts) + 4 charts each; slo: 1 chart; mix: its per-second
+      // series (requests, latency, the server; errors only when there were any).
+      const charts = await page.locator('svg.chart').count();
+      expect(charts).toBeGreaterThanOrEqual(14);
       const drawn = await page.locator('svg.chart path.series').count();
-      expect(drawn).toBeGreaterThanOrEqual(11);
+      expect(drawn).toBeGreaterThanOrEqual(14);
+      await expect(page.getByRole('heading', { name: 'Per second' }).count()).resolves.toBe(1);
+      await expect(page.getByRole('heading', { name: 'Runs compared' }).count()).resolves.toBe(1);
+      await expect(page.getByText('What limited this run:').count()).resolves.toBe(1);
+      // Every point carries its values for a hover.
+      expect(await page.locator('svg.chart circle title').first().textContent()).toMatch(/\d/);
       const box = await page.locator('svg.chart').first().boundingBox();
       expect(box?.width).toBeGreaterThan(300);
       expect(errors).toEqual([]);

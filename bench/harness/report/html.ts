@@ -1,5 +1,6 @@
 import { uslThroughput } from '../analysis/usl.ts';
 import type { AnyRun, SweepRun } from '../result.ts';
+import type { SecondFigures } from '../runners/time-series.ts';
 import { lineChart, type Series } from './svg-chart.ts';
 import { headline, runTables, type Table } from './tables.ts';
 
@@ -142,6 +143,60 @@ ${table(['concurrency', 'QPS', "Little's law QPS", 'diff', 'mean ms', 'p50', 'p9
 <div class="charts">${sweepCharts(run).join('\n')}</div>`;
 }
 
+/** What limited the run, each with its figure (from the run's own measurements). */
+function bottleneckList(items: string[] | undefined): string {
+  if (!items?.length) return '';
+  return `<p><b>What limited this run:</b></p><ul class="verdict">${items.map((b) => `<li>${esc(b)}</li>`).join('')}</ul>`;
+}
+
+function stageTable(stages: Record<string, unknown>[]): string {
+  const header = [...new Set(stages.flatMap((s) => Object.keys(s)))];
+  return `<h3>Per stage</h3>${table(
+    header,
+    stages.map((st) =>
+      header.map((h) => (typeof st[h] === 'number' ? r1(st[h] as number) : (st[h] ?? ''))),
+    ),
+  )}`;
+}
+
+/** The per-second series of an open-loop or users run: load, latency, errors and the server. */
+export function timeSeriesCharts(label: string, rows: SecondFigures[]): string {
+  if (rows.length === 0) return '';
+  const line = (name: string, y: (r: SecondFigures) => number | null | undefined): Series => ({
+    name,
+    points: rows
+      .map((r) => ({ x: r.second, y: y(r) }))
+      .filter((p): p is { x: number; y: number } => typeof p.y === 'number'),
+  });
+  const errorKinds = [...new Set(rows.flatMap((r) => Object.keys(r.errors)))];
+  return `<h3>Per second</h3><div class="charts">
+${lineChart({ title: `${label}: requests per second`, xLabel: 'second', yLabel: 'requests', series: [line('offered', (r) => r.offered), line('sent', (r) => r.sent), line('ok', (r) => r.ok), line('in flight', (r) => r.inFlight)] })}
+${lineChart({ title: `${label}: latency per second`, xLabel: 'second', yLabel: 'ms', series: [line('p50', (r) => r.p50Ms), line('p95', (r) => r.p95Ms), line('p99', (r) => r.p99Ms)] })}
+${errorKinds.length ? lineChart({ title: `${label}: errors per second`, xLabel: 'second', yLabel: 'requests', series: errorKinds.map((k) => line(k, (r) => r.errors[k] ?? 0)) }) : ''}
+${lineChart({ title: `${label}: the server, sampled each second`, xLabel: 'second', yLabel: '% of a core / ms / MB', series: [line('CPU %', (r) => r.server?.cpuPercent), line('event-loop lag ms', (r) => r.server?.eventLoopLagMs), line('admission queue', (r) => r.server?.admissionQueued)] })}
+</div>`;
+}
+
+/** The --threshold verdicts of a run, PASS/FAIL per scope with the measured figures. */
+function thresholdSection(run: AnyRun): string {
+  const t = run.thresholds;
+  if (!t) return '';
+  return `<p><b>Thresholds ${t.pass ? 'passed' : 'FAILED'}</b>: ${t.thresholds.map((x) => `<code>${esc(x)}</code>`).join(', ')}</p>
+${table(
+  ['scope', 'verdict', 'terms'],
+  t.verdicts.map((v) => [
+    v.scope,
+    v.verdict.pass ? 'PASS' : 'FAIL',
+    v.verdict.terms
+      .map(
+        (x) =>
+          `${x.text}: ${Number.isNaN(x.actual) ? 'not measured' : x.text.startsWith('errors') ? `${(x.actual * 100).toFixed(3)}%` : `${r1(x.actual)} ms`}${x.pass ? '' : ' (missed)'}`,
+      )
+      .join('; '),
+  ]),
+)}`;
+}
+
 function renderTables(tables: Table[]): string {
   return tables
     .map((t) => {
@@ -182,7 +237,10 @@ function runSection(run: AnyRun): string {
       ]);
       return `<p>Target ${r1(r.targetRate)}/s, sent ${r.sent} of ${r.intended} (late ${r.late}, dropped ${r.dropped}), ${r1(r.okPerSecond)} ok/s,
 errors ${(r.errorRate * 100).toFixed(3)}%${run.kind === 'mix' ? `, ${r1(run.vectorsPerSecond)} vectors/s` : ''}.</p>
-${table(['scenario', 'ok', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], rows)}`;
+${bottleneckList(r.bottlenecks)}
+${table(['scenario', 'ok', 'failed', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms'], rows)}
+${r.stages?.length > 1 ? stageTable(r.stages) : ''}
+${timeSeriesCharts(run.label, r.timeSeries ?? [])}`;
     }
     case 'slo':
       return `<p>Rule <code>${esc(run.rule)}</code>: highest passing rate <b>${esc(run.maxPassingRate ?? 'none')}</b>/s${run.required ? `; required ${run.required.rate}/s: ${run.required.pass ? 'PASS' : 'FAIL'}` : ''}.</p>
@@ -290,6 +348,7 @@ export function renderHtml(runs: AnyRun[], title = 'vecserve benchmark report'):
 &middot; node ${esc(env.node)} &middot; ${esc(env.cpus)} CPUs (${esc(env.cpuModel)}) &middot; commit ${esc(String(env.gitCommit ?? '-').slice(0, 8))}${env.gitDirty ? ' (dirty)' : ''}</p>
 ${run.kind !== 'sweep' && run.recall ? `<p>Recall@${run.recall.k} of the served results: <b>${run.recall.recall.toFixed(3)}</b> (${run.recall.queries} held-out queries, exact ground truth).</p>` : ''}
 ${run.warnings.length ? `<div class="warn"><b>Not trustworthy:</b><ul>${run.warnings.map((w) => `<li>${esc(w)}</li>`).join('')}</ul></div>` : ''}
+${thresholdSection(run)}
 ${runSection(run)}</section>`;
     })
     .join('\n');
