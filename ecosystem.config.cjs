@@ -27,7 +27,7 @@ module.exports = {
       name: 'vecserve',
       cwd: root,
       // A .mjs entry that imports the TypeScript server through tsx.
-      script: 'bin/vecserve-worker.mjs',
+      script: 'src/cli/pm2-worker.mjs',
       node_args: '--import tsx',
       exec_mode: 'cluster',
       instances: settings.workers,

@@ -1,7 +1,8 @@
 import { EmbeddedBackend } from '../src/backends/embedded/embedded-backend.ts';
 import type { Config } from '../src/config/settings.ts';
 import { ensureDemoCollection } from '../src/data/demo-collection.ts';
-import { type RunningServer, startServer } from '../src/server/http-server.ts';
+import { startServer } from '../src/server/compose.ts';
+import type { RunningServer } from '../src/server/http-server.ts';
 import { silentLogger, tempDir, testConfig } from './helpers.ts';
 
 /**

@@ -1,69 +1,71 @@
 import type { Registry } from 'prom-client';
-import { resolveIndexMode, resolveSearchThreads } from '../config/load-config.ts';
-import type { Config } from '../config/settings.ts';
-import { ensureDemoCollection } from '../data/demo-collection.ts';
 import type { Logger } from '../observability/logger.ts';
 import { EmbeddedBackend } from './embedded/embedded-backend.ts';
 import { BatchingBackend } from './micro-batcher.ts';
-import { openMilvusBackend } from './milvus/open-milvus-backend.ts';
+import { type MilvusBackendOptions, openMilvusBackend } from './milvus/open-milvus-backend.ts';
 import type { SearchBackend } from './search-backend.ts';
 
+/** Which store to open and how, in the components' own units (the composition root fills it). */
+export interface BackendOptions {
+  store:
+    | {
+        kind: 'embedded';
+        dataDir: string;
+        /** Collections this small are searched exactly. */
+        bruteForceLimit: number;
+        /** Threads searching off the event loop (0: inline). */
+        searchThreads: number;
+        /** writable: this process owns the index; shared: PM2 siblings map one copy. */
+        mode: 'writable' | 'shared';
+      }
+    | ({ kind: 'milvus' } & MilvusBackendOptions);
+  /** Micro-batching of concurrent compatible searches (null: off). */
+  batch: { maxBatch: number; windowUs: number; slots: number } | null;
+}
+
 /**
- * Opens the configured backend, warm: the index mapped (embedded) and the demo
- * collection present when one is configured. Returns once it can serve.
+ * Opens the configured backend, warm: the index mapped (embedded), and
+ * `prepare` (e.g. creating the demo collection) done before it is shared
+ * with sibling workers. Returns once it can serve.
  */
 export async function openBackend(
-  config: Config,
+  options: BackendOptions,
   logger: Logger,
   registry?: Registry,
+  prepare: (backend: SearchBackend) => Promise<void> = async () => {},
 ): Promise<SearchBackend> {
-  const backend = await openStore(config, logger, registry);
-  const batch = config.batch === 'auto' ? config.backend === 'milvus' : config.batch === 'on';
-  if (!batch) return backend;
+  const backend = await openStore(options, logger, registry, prepare);
+  if (!options.batch) return backend;
   logger.info(
-    { max: config.batchMax, windowUs: config.batchWindowUs, slots: config.batchSlots },
+    { max: options.batch.maxBatch, windowUs: options.batch.windowUs, slots: options.batch.slots },
     'micro-batching concurrent searches',
   );
-  return new BatchingBackend(backend, {
-    maxBatch: config.batchMax,
-    windowUs: config.batchWindowUs,
-    slots: config.batchSlots,
-    registry,
-  });
+  return new BatchingBackend(backend, { ...options.batch, registry });
 }
 
 async function openStore(
-  config: Config,
+  { store }: BackendOptions,
   logger: Logger,
-  registry?: Registry,
+  registry: Registry | undefined,
+  prepare: (backend: SearchBackend) => Promise<void>,
 ): Promise<SearchBackend> {
-  const demo = async (b: SearchBackend) => {
-    if (!config.demoCollection) return;
-    await ensureDemoCollection(b, {
-      name: config.demoCollection,
-      size: config.demoSize,
-      dimension: config.demoDimension,
-      logger,
-    });
-  };
-  switch (config.backend) {
+  switch (store.kind) {
     case 'embedded': {
       const options = {
-        dataDir: config.dataDir,
-        bruteForceLimit: config.bruteForceLimit,
-        searchThreads: resolveSearchThreads(config),
+        dataDir: store.dataDir,
+        bruteForceLimit: store.bruteForceLimit,
+        searchThreads: store.searchThreads,
         logger,
       };
-      const mode = resolveIndexMode(config);
-      if (mode === 'shared') return EmbeddedBackend.openShared(options, demo);
-      const backend = new EmbeddedBackend({ ...options, mode });
+      if (store.mode === 'shared') return EmbeddedBackend.openShared(options, prepare);
+      const backend = new EmbeddedBackend({ ...options, mode: store.mode });
       await backend.init();
-      await demo(backend);
+      await prepare(backend);
       return backend;
     }
     case 'milvus': {
-      const backend = await openMilvusBackend(config, logger, registry);
-      await demo(backend);
+      const backend = await openMilvusBackend(store, logger, registry);
+      await prepare(backend);
       return backend;
     }
   }

@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { QUANTIZATIONS } from '../core/types.ts';
-import { capacityRows, littlesLaw } from '../deploy/capacity.ts';
-import { estimateMemory } from '../deploy/memory-estimate.ts';
+import { capacityRows, littlesLaw } from '../stack/capacity.ts';
+import { estimateMemory } from '../stack/memory-estimate.ts';
 
 function main(): void {
   const { values } = parseArgs({

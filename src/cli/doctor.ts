@@ -42,12 +42,12 @@ const CHECKS: Check[] = [
     neededBy: ['start', 'test', 'stack', 'bench'],
     run: () => {
       const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-      // --import tsx (module hooks registered from --import) needs 20.6 or later.
-      const ok = major > 20 || (major === 20 && minor >= 6);
+      // --import tsx needs 20.6 or later; process.loadEnvFile (.env) 20.12. Tested on 20, 22 and 24.
+      const ok = (major === 20 && minor >= 12) || major === 22 || major === 24;
       return {
         ok,
         detail: `${process.version} (the project needs ${pkg.engines.node})`,
-        fix: 'install Node.js 20.6 or later (22 LTS recommended): https://nodejs.org or your package manager',
+        fix: 'install Node.js 24 or 22 (LTS), or 20.12 or later: https://nodejs.org or your package manager',
       };
     },
   },

@@ -1,7 +1,7 @@
 /** `npm run nginx:conf [-- --out FILE]`: the nginx config for the current settings. */
 import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../config/load-config.ts';
-import { renderNginxConf } from '../deploy/nginx-config.ts';
+import { renderNginxConf } from '../stack/nginx-config.ts';
 
 const outAt = process.argv.indexOf('--out');
 const text = renderNginxConf(loadConfig());

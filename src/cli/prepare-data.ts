@@ -21,6 +21,7 @@ import { isServiceError } from '../core/errors.ts';
 import { METRICS, type Metric } from '../core/types.ts';
 import { demoRows, demoSpec } from '../data/demo-collection.ts';
 import { createLogger } from '../observability/logger.ts';
+import { milvusOptions } from '../server/compose.ts';
 import { progressLine } from './progress.ts';
 
 const USAGE = `usage: npm run prepare-data -- <create|describe|drop> --collection NAME [options]
@@ -41,7 +42,7 @@ function positiveInt(name: string, raw: string | undefined, fallback: number, ma
 
 async function openBackendFor(config: Config): Promise<SearchBackend> {
   const logger = createLogger('warn');
-  if (config.backend === 'milvus') return openMilvusBackend(config, logger);
+  if (config.backend === 'milvus') return openMilvusBackend(milvusOptions(config), logger);
   const backend = new EmbeddedBackend({
     dataDir: config.dataDir,
     mode: 'writable',

@@ -1,6 +1,6 @@
-/** `npm run stack:up|down|status|reload`: the nginx -> PM2 stack (src/deploy/stack.ts). */
+/** `npm run stack:up|down|status|reload`: the nginx -> PM2 stack (src/stack/stack.ts). */
 import { ConfigError, loadConfig } from '../config/load-config.ts';
-import { down, reload, StackError, status, up } from '../deploy/stack.ts';
+import { down, reload, StackError, status, up } from '../stack/stack.ts';
 
 async function main(): Promise<void> {
   const command = process.argv[2];

@@ -113,12 +113,8 @@ export function resolveConcurrencyLimit(config: Config): number {
 }
 
 /** The embedded index mode this process should use. */
-export function resolveIndexMode(
-  config: Config,
-  env: NodeJS.ProcessEnv = process.env,
-): 'writable' | 'shared' {
+export function resolveIndexMode(config: Config, underPm2: boolean): 'writable' | 'shared' {
   if (config.indexMode !== 'auto') return config.indexMode;
-  // PM2 cluster mode sets NODE_APP_INSTANCE in every worker.
-  const clustered = env.NODE_APP_INSTANCE !== undefined && config.workers > 1;
-  return clustered ? 'shared' : 'writable';
+  // Several PM2 workers map one copy of the index; one process owns it alone.
+  return underPm2 && config.workers > 1 ? 'shared' : 'writable';
 }

@@ -1,4 +1,5 @@
 import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 import { INTERNAL_METRICS_PATH } from '../observability/cluster-metrics.ts';
 
@@ -15,7 +16,7 @@ export async function startInternalServer(opts: {
   faultInjection: boolean;
   /** True while this worker serves (listening, not draining): /internal/ready. */
   ready?: () => boolean;
-}): Promise<{ server: Server; close(): Promise<void> }> {
+}): Promise<{ server: Server; port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://internal');
     if (req.method === 'GET' && url.pathname === INTERNAL_METRICS_PATH) {
@@ -67,6 +68,7 @@ export async function startInternalServer(opts: {
   });
   return {
     server,
+    port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,7 +1,6 @@
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
 import type { SearchBackend } from '../backends/search-backend.ts';
-import type { Config } from '../config/settings.ts';
 import { isServiceError } from '../core/errors.ts';
 import type { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
@@ -17,6 +16,8 @@ import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { nodeBindings } from './node-bindings.ts';
 import { problem, problemFromError } from './problem.ts';
+import type { Quotas } from './quotas.ts';
+import type { BodyLimits } from './request-bodies.ts';
 import { collectionRoutes } from './routes/collections.ts';
 import { docsRoutes } from './routes/docs.ts';
 import { type Lifecycle, operationRoutes } from './routes/operations.ts';
@@ -30,27 +31,23 @@ const API_VERSION: string = (
 /** A "." or ".." path segment, plain or percent-encoded. */
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|$)/i;
 
-export type AppConfig = Pick<
-  Config,
-  | 'maxBodyBytes'
-  | 'maxTopK'
-  | 'maxBatch'
-  | 'maxCollections'
-  | 'maxDimension'
-  | 'maxIndexM'
-  | 'maxEfConstruction'
-  | 'maxSearchWork'
-  | 'maxWriteRows'
-  | 'timeoutSeconds'
-  | 'accessLog'
-  | 'rateLimitKey'
-  | 'trustProxy'
-  | 'allowUnauthenticated'
->;
+/** What the HTTP application needs to know, in its own units (the composition root fills it). */
+export interface AppOptions extends BodyLimits, Quotas {
+  maxBodyBytes: number;
+  /** Every API request's deadline. */
+  timeoutMs: number;
+  accessLog: boolean;
+  /** What a rate limit counts per: client address, API key, or the whole server. */
+  rateLimitKey: 'ip' | 'api-key' | 'global';
+  /** Take the client address from X-Real-IP when the peer is loopback (behind nginx). */
+  trustProxy: boolean;
+  /** Without API keys, let any client write and administer (not only local ones). */
+  allowUnauthenticated: boolean;
+}
 
 export interface AppDeps {
   backend: SearchBackend;
-  config: AppConfig;
+  options: AppOptions;
   logger: Logger;
   metrics?: HttpMetrics;
   stats?: RequestStats;
@@ -66,20 +63,20 @@ export interface AppDeps {
 
 /**
  * Builds the HTTP application without listening, so tests drive it through
- * `app.request()` and main.ts serves it on a socket.
+ * `app.request()` and http-server.ts serves it on a socket.
  *
  * @example
- * const { app } = createApp({ backend, config, logger });
+ * const { app } = createApp({ backend, options: appOptions(loadConfig()), logger });
  * const res = await app.request('/healthz');
  */
 export function createApp(deps: AppDeps) {
   const metrics = deps.metrics ?? new HttpMetrics();
   const stats = deps.stats ?? new RequestStats();
   const lifecycle = deps.lifecycle ?? { draining: false };
-  const { config, logger } = deps;
+  const { options, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use('*', observe({ metrics, stats, logger, accessLog: config.accessLog }));
+  app.use('*', observe({ metrics, stats, logger, accessLog: options.accessLog }));
   // The URL parser resolves dot segments, so /v1/collections/zzz/../products
   // would reach (and DELETE would drop) "products": refuse them as sent.
   app.use('*', async (c, next) => {
@@ -102,16 +99,16 @@ export function createApp(deps: AppDeps) {
     '*',
     authorize({
       keys: deps.keys ?? new ApiKeys([]),
-      trustProxy: config.trustProxy,
-      allowUnauthenticated: config.allowUnauthenticated,
+      trustProxy: options.trustProxy,
+      allowUnauthenticated: options.allowUnauthenticated,
     }),
   );
   // Admission (see admission-chain.ts), then the deadline, then the route.
   const admission = deps.admission;
   const admissionMetrics =
     deps.admissionMetrics ?? new AdmissionMetrics(metrics.registry, () => admission ?? null);
-  const { guards, backend } = admissionChain(admission, deps.backend, config);
-  guards.push(deadline({ timeoutMs: config.timeoutSeconds * 1000 }));
+  const { guards, backend } = admissionChain(admission, deps.backend, options);
+  guards.push(deadline({ timeoutMs: options.timeoutMs }));
   for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, ...guards);
 
   app.route(
@@ -125,7 +122,7 @@ export function createApp(deps: AppDeps) {
       cluster: deps.cluster,
     }),
   );
-  app.route('/v1/collections', collectionRoutes(backend, config, metrics));
+  app.route('/v1/collections', collectionRoutes(backend, options, metrics));
   app.route('/', docsRoutes(API_VERSION));
 
   app.notFound((c) => {

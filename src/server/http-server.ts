@@ -1,13 +1,12 @@
 import type { Server } from 'node:http';
-import type { AddressInfo, ListenOptions } from 'node:net';
+import type { AddressInfo, ListenOptions as NetListenOptions } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { SearchBackend } from '../backends/search-backend.ts';
-import type { Config } from '../config/settings.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Admission } from './admission/build-admission.ts';
 import type { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
-import { composeApp } from './compose.ts';
+import type { ComposedApp } from './compose.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
 
 export interface RunningServer {
@@ -25,25 +24,35 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** How the HTTP server listens and drains, in its own units (the composition root fills it). */
+export interface ListenOptions {
+  host: string;
+  port: number;
+  backlog: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** Open connections per worker (worker_connections). */
+  maxConnections: number;
+  /** Under PM2, worker i also serves on workerPort + i (0: not). */
+  workerPort: number;
+  /** How long a shutdown waits for requests in flight. */
+  gracefulTimeoutMs: number;
+}
+
 /**
- * Opens the backend (warm), then listens. Gunicorn-style settings map onto
- * Node's server: worker_connections -> maxConnections, backlog -> listen
- * backlog, keepalive -> keepAliveTimeout (headersTimeout just above it, as
- * Node requires), timeout -> the per-request deadline middleware.
+ * Listens with a composed app (compose.ts) and drains it on close.
+ * Gunicorn-style settings map onto Node's server: worker_connections ->
+ * maxConnections, backlog -> listen backlog, keepalive -> keepAliveTimeout
+ * (headersTimeout just above it, as Node requires).
  */
-export async function startServer(
-  config: Config,
+export async function listenApp(
+  composed: ComposedApp,
+  options: ListenOptions,
   logger: Logger,
-  backend?: SearchBackend,
   beforeListen?: (backend: SearchBackend) => Promise<void>,
 ): Promise<RunningServer> {
-  let listening = false;
-  const { identity, store, built, admission, internal, stop } = await composeApp(
-    config,
-    logger,
-    backend,
-    () => listening,
-  );
+  const { identity, store, built, admission, internal, stop } = composed;
   const serve = () => {
     const server = createAdaptorServer({
       fetch: built.app.fetch,
@@ -51,18 +60,18 @@ export async function startServer(
         // Node checks these timeouts every connectionsCheckingInterval (30 s by
         // default): once a second cuts a slowloris within its headers timeout.
         connectionsCheckingInterval: 1000,
-        headersTimeout: config.headersTimeoutSeconds * 1000,
-        requestTimeout: Math.max(config.requestTimeoutSeconds, config.headersTimeoutSeconds) * 1000,
-        keepAliveTimeout: config.keepaliveSeconds * 1000,
+        headersTimeout: options.headersTimeoutMs,
+        requestTimeout: Math.max(options.requestTimeoutMs, options.headersTimeoutMs),
+        keepAliveTimeout: options.keepAliveTimeoutMs,
       },
     }) as Server;
     answerClientErrors(server);
     const connections = new ConnectionTracker(server, {
-      maxConnections: config.workerConnections,
+      maxConnections: options.maxConnections,
     });
     return { server, connections };
   };
-  const listen = (server: Server, opts: ListenOptions) =>
+  const listen = (server: Server, opts: NetListenOptions) =>
     new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts, () => {
@@ -73,17 +82,17 @@ export async function startServer(
   const shared = serve();
   const { server } = shared;
   await beforeListen?.(store);
-  await listen(server, { host: config.host, port: config.port, backlog: config.backlog });
-  listening = true;
+  await listen(server, { host: options.host, port: options.port, backlog: options.backlog });
+  composed.markListening();
   // Under PM2, the worker's own port (see WORKER_PORT): bound by this process
   // (exclusive), so nothing the cluster primary holds stands between it and
   // nginx. During `pm2 reload` the worker this one replaces still holds the
   // port until it drains, so bind in the background and retry: nginx meanwhile
   // gets a refusal there and resends to another worker.
-  const own = identity.underPm2 && config.workerPort > 0 ? serve() : null;
+  const own = identity.underPm2 && options.workerPort > 0 ? serve() : null;
   let stopBinding = () => {};
   if (own) {
-    const ownPort = config.workerPort + identity.index;
+    const ownPort = options.workerPort + identity.index;
     let timer: NodeJS.Timeout | undefined;
     let stopped = false;
     stopBinding = () => {
@@ -95,7 +104,7 @@ export async function startServer(
       listen(own.server, {
         host: '127.0.0.1',
         port: ownPort,
-        backlog: config.backlog,
+        backlog: options.backlog,
         exclusive: true,
       })
         .then(() => logger.info({ port: ownPort }, 'serving on the worker port'))
@@ -116,7 +125,7 @@ export async function startServer(
   }
   const listeners = own ? [shared, own] : [shared];
   const { port } = server.address() as AddressInfo;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   let closing: Promise<void> | null = null;
   return {
     url: `http://${host}:${port}`,
@@ -126,14 +135,14 @@ export async function startServer(
     backend: store,
     app: built,
     admission,
-    internalPort: internal ? config.internalPort + identity.index : undefined,
+    internalPort: internal?.port,
     close: () => {
       stopBinding();
       closing ??= shutdown(
         listeners,
         built.lifecycle,
         store,
-        config.gracefulTimeoutSeconds * 1000,
+        options.gracefulTimeoutMs,
         logger,
       ).finally(stop);
       return closing;

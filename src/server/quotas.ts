@@ -1,11 +1,15 @@
-import type { Config } from '../config/settings.ts';
 import { InvalidRequestError, QuotaExceededError } from '../core/errors.ts';
 import type { CollectionSpec } from '../core/types.ts';
 
-export type Quotas = Pick<
-  Config,
-  'maxCollections' | 'maxDimension' | 'maxIndexM' | 'maxEfConstruction' | 'maxSearchWork'
->;
+/** The operator's bounds (MAX_COLLECTIONS, MAX_DIMENSION, ...), as the settings give them. */
+export interface Quotas {
+  maxCollections: number;
+  maxDimension: number;
+  maxIndexM: number;
+  maxEfConstruction: number;
+  /** queries x dimension x candidates one search may cost. */
+  maxSearchWork: number;
+}
 
 /**
  * The operator's bounds on what one client may ask of the server, checked

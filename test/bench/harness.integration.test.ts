@@ -34,7 +34,7 @@ describe('bench harness against a real server', () => {
   beforeAll(async () => {
     server = await startServerProcess({
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/server/main.ts'],
+      args: ['--import', 'tsx', 'src/cli/serve.ts'],
       env: {
         PORT: String(port),
         DATA_DIR: join(work.dir, 'data'),

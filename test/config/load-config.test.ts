@@ -1,7 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { withConfigTable } from '../../src/config/config-table.ts';
 import { ConfigError, loadConfig, resolveIndexMode } from '../../src/config/load-config.ts';
+import { SETTINGS } from '../../src/config/settings.ts';
 import { tempDir } from '../helpers.ts';
 
 describe('loadConfig', () => {
@@ -91,9 +93,18 @@ describe('loadConfig', () => {
 
   it('serves the embedded index shared only under PM2 with several workers', () => {
     const c = loadConfig({ env: { WORKERS: '2' } });
-    expect(resolveIndexMode(c, {})).toBe('writable');
-    expect(resolveIndexMode(c, { NODE_APP_INSTANCE: '0' })).toBe('shared');
-    expect(resolveIndexMode({ ...c, workers: 1 }, { NODE_APP_INSTANCE: '0' })).toBe('writable');
-    expect(resolveIndexMode({ ...c, indexMode: 'shared' }, {})).toBe('shared');
+    expect(resolveIndexMode(c, false)).toBe('writable');
+    expect(resolveIndexMode(c, true)).toBe('shared');
+    expect(resolveIndexMode({ ...c, workers: 1 }, true)).toBe('writable');
+    expect(resolveIndexMode({ ...c, indexMode: 'shared' }, false)).toBe('shared');
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('lists every setting, by area, as the settings tables render them', () => {
+    const file = join(import.meta.dirname, '../../docs/configuration.md');
+    const text = readFileSync(file, 'utf8');
+    expect(withConfigTable(text), 'run `npm run config:docs -- --write`').toBe(text);
+    for (const s of SETTINGS) expect(text).toContain(`| \`${s.env}\` |`);
   });
 });

@@ -144,7 +144,7 @@ describe.skipIf(!enabled)('two Milvus endpoints behind the balancer', () => {
     await Promise.all(PORTS.map((p) => load(p)));
     api = await startServerProcess({
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/server/main.ts'],
+      args: ['--import', 'tsx', 'src/cli/serve.ts'],
       env: {
         PORT: '29990',
         DATA_DIR: work.dir,

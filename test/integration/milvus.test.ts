@@ -15,7 +15,8 @@ import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
 import { parseFilter } from '../../src/core/filter.ts';
 import type { CollectionSpec, Row } from '../../src/core/types.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { startServer } from '../../src/server/compose.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 import { TEST_MILVUS_PORT } from '../setup/milvus.ts';
 

@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
 import { createApp } from '../../src/server/app.ts';
+import { appOptions } from '../../src/server/compose.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 
 const DIM = 8;
@@ -30,7 +31,7 @@ describe('HTTP API through app.request()', () => {
   beforeAll(async () => {
     backend = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
     await backend.init();
-    ({ app } = createApp({ backend, config, logger: silentLogger }));
+    ({ app } = createApp({ backend, options: appOptions(config), logger: silentLogger }));
     const created = await post('/v1/collections', {
       name: 'items',
       dimension: DIM,

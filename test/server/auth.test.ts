@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/settings.ts';
 import { ApiKeys, newKey, parseKeyFile, parseKeyList } from '../../src/server/auth/api-keys.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { startServer } from '../../src/server/compose.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 

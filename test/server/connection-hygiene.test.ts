@@ -1,7 +1,8 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/settings.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { startServer } from '../../src/server/compose.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { silentLogger, testConfig } from '../helpers.ts';
 

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
 import { ensureDemoCollection } from '../../src/data/demo-collection.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { startServer } from '../../src/server/compose.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 

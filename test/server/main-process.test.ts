@@ -4,7 +4,7 @@ import { tempDir } from '../helpers.ts';
 
 /** Starts the real entry point (what `npm start` runs) and collects its output. */
 function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

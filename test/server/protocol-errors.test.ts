@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type RunningServer, startServer } from '../../src/server/http-server.ts';
+import { startServer } from '../../src/server/compose.ts';
+import type { RunningServer } from '../../src/server/http-server.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { body, silentLogger, testConfig } from '../helpers.ts';
 

@@ -241,7 +241,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     const port = 8250;
     const api = await startServerProcess({
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/server/main.ts'],
+      args: ['--import', 'tsx', 'src/cli/serve.ts'],
       env: {
         PORT: String(port),
         BACKEND: 'milvus',

@@ -272,7 +272,7 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
             ...(serverCpus ? ['-c', serverCpus, process.execPath] : []),
             '--import',
             'tsx',
-            'src/server/main.ts',
+            'src/cli/serve.ts',
           ],
           env: {
             PORT: String(PORT),

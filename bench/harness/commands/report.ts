@@ -1,7 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { type Command, UsageError } from '../command-line.ts';
 import { renderHtml, sweepCharts } from '../report/html.ts';
+import { replaceSection, summaryMarkdown } from '../report/markdown.ts';
 import { printRun } from '../report/terminal.ts';
 import type { AnyRun } from '../result.ts';
 
@@ -15,6 +16,10 @@ export const reportCommand: Command = {
   options: {
     in: { type: 'string', multiple: true, help: 'a result file (or give them as arguments)' },
     charts: { type: 'string', help: 'also write each sweep chart as an SVG file into this folder' },
+    readme: {
+      type: 'string',
+      help: 'rewrite the bench summary section of this Markdown file (e.g. README.md) from the runs',
+    },
   },
   async run(values, _progress, positionals) {
     const files = [...((values.in as string[] | undefined) ?? []), ...positionals];
@@ -29,6 +34,16 @@ export const reportCommand: Command = {
       return run;
     });
     for (const r of runs) printRun(r);
+    if (typeof values.readme === 'string') {
+      const file = values.readme;
+      const rel = (f: string) => relative(dirname(resolve(file)), resolve(f));
+      const text = replaceSection(
+        readFileSync(file, 'utf8'),
+        summaryMarkdown(runs.map((run, i) => ({ run, file: rel(files[i]!) }))),
+      );
+      writeFileSync(file, text);
+      console.log(`bench summary in ${file} rewritten from ${files.length} result files`);
+    }
     const out = typeof values.out === 'string' ? values.out : 'bench/results/report.html';
     writeFileSync(out, renderHtml(runs));
     console.log(`report written to ${out}`);

@@ -5,6 +5,7 @@ import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts'
 import { openMilvusBackend } from '../../../src/backends/milvus/open-milvus-backend.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
+import { milvusOptions } from '../../../src/server/compose.ts';
 import {
   httpSweep,
   recallCurve,
@@ -70,7 +71,7 @@ export async function runMilvusScale(opts: ScaleOptions): Promise<MilvusScaleFig
     env: { BACKEND: 'milvus', MILVUS_ADDRESS: address, LOG_LEVEL: 'warn' },
   });
   const logger = createLogger('warn');
-  const backend = await openMilvusBackend(config, logger);
+  const backend = await openMilvusBackend(milvusOptions(config), logger);
   const sdk = createMilvusClient(address, {
     separateConnection: true,
     sdkPoolMax: 1,
@@ -126,7 +127,7 @@ export async function runMilvusScale(opts: ScaleOptions): Promise<MilvusScaleFig
     milvus('down');
     const t2 = performance.now();
     milvus('up');
-    const again = await openMilvusBackend(config, logger);
+    const again = await openMilvusBackend(milvusOptions(config), logger);
     const q = data.queries.subarray(0, opts.dimension);
     for (;;) {
       try {

@@ -222,7 +222,7 @@ export async function httpSweep(
   const url = `http://127.0.0.1:${opts.port}`;
   const server = await startServerProcess({
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/server/main.ts'],
+    args: ['--import', 'tsx', 'src/cli/serve.ts'],
     env: { PORT: String(opts.port), DEMO_COLLECTION: '', LOG_LEVEL: 'warn', ...env },
     url,
     readyPath: '/readyz',

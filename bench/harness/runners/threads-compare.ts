@@ -46,7 +46,7 @@ export async function compareSearchThreads(
       const url = `http://127.0.0.1:${opts.port}`;
       const server = await startServerProcess({
         command: process.execPath,
-        args: ['--import', 'tsx', 'src/server/main.ts'],
+        args: ['--import', 'tsx', 'src/cli/serve.ts'],
         env: {
           PORT: String(opts.port),
           DATA_DIR: opts.dataDir,

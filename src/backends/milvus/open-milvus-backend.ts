@@ -1,30 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import type { Config } from '../../config/settings.ts';
 import { UnavailableError } from '../../core/errors.ts';
 import type { Logger } from '../../observability/logger.ts';
-import { BalancedMilvusPool, parseEndpoints, strategyByName } from './balanced-milvus-pool.ts';
+import {
+  BalancedMilvusPool,
+  type BalancedMilvusPoolOptions,
+  parseEndpoints,
+} from './balanced-milvus-pool.ts';
 import { MilvusBackend } from './milvus-backend.ts';
-import { MilvusPool } from './milvus-pool.ts';
+import { MilvusPool, type MilvusPoolOptions } from './milvus-pool.ts';
 
-/** The pool settings of a Config, shared by the server and the CLIs. */
-export function milvusPoolFromConfig(
-  config: Config,
-  registry?: Registry,
-  address = config.milvusAddress,
-) {
-  return new MilvusPool({
-    address,
-    min: config.milvusPoolMin,
-    max: config.milvusPoolMax,
-    acquireTimeoutMs: Math.round(config.milvusPoolAcquireTimeoutSeconds * 1000),
-    maxWaiting: config.milvusPoolMaxWaiting,
-    idleTimeoutMs: Math.round(config.milvusPoolIdleTimeoutSeconds * 1000),
-    maxLifetimeMs: Math.round(config.milvusPoolMaxLifetimeSeconds * 1000),
-    separateConnections: config.milvusSeparateConnections,
-    callTimeoutMs: Math.round(config.timeoutSeconds * 1000),
-    registry,
-  });
+/** How to reach Milvus, in the components' own units (the composition root fills it). */
+export interface MilvusBackendOptions {
+  /** One address, or several separated by commas (balanced). */
+  address: string;
+  pool: Omit<MilvusPoolOptions, 'address' | 'registry' | 'callTimeoutMs'>;
+  balance: Omit<
+    BalancedMilvusPoolOptions,
+    'endpoints' | 'createPool' | 'registry' | 'onStateChange'
+  >;
+  /** A call's deadline (the request timeout). */
+  callTimeoutMs: number;
+  /** How long start-up waits for Milvus to answer. */
+  startupWaitMs: number;
 }
 
 /**
@@ -32,32 +30,30 @@ export function milvusPoolFromConfig(
  * a worker reports ready only with a validated connection.
  */
 export async function openMilvusBackend(
-  config: Config,
+  options: MilvusBackendOptions,
   logger: Logger,
   registry?: Registry,
 ): Promise<MilvusBackend> {
-  const endpoints = parseEndpoints(config.milvusAddress);
+  const endpoints = parseEndpoints(options.address);
+  const poolAt = (address: string) =>
+    new MilvusPool({ ...options.pool, address, callTimeoutMs: options.callTimeoutMs, registry });
   const pool =
     endpoints.length === 1
-      ? milvusPoolFromConfig(config, registry)
+      ? poolAt(options.address)
       : new BalancedMilvusPool({
+          ...options.balance,
           endpoints,
-          createPool: (address) => milvusPoolFromConfig(config, registry, address),
-          strategy: strategyByName(config.milvusBalance),
-          ejectAfter: config.milvusEjectAfter,
-          maxEjectedShare: config.milvusMaxEjected,
-          slowStartMs: config.milvusSlowStartSeconds * 1000,
-          retryRatio: config.milvusRetryBudget,
-          probeIntervalMs: config.milvusProbeIntervalSeconds * 1000,
+          createPool: poolAt,
           registry,
           onStateChange: (endpoint, state) =>
             logger.warn({ endpoint, state }, 'Milvus endpoint changed state'),
         });
   const backend = new MilvusBackend({
     pool,
-    callTimeoutMs: Math.round(config.timeoutSeconds * 1000),
+    callTimeoutMs: options.callTimeoutMs,
   });
-  const deadline = Date.now() + config.milvusStartupWaitSeconds * 1000;
+  const deadline = Date.now() + options.startupWaitMs;
+  const waitSeconds = Math.round(options.startupWaitMs / 1000);
   for (let attempt = 1; ; attempt++) {
     // Reachable is enough to start: readiness (/readyz) then waits for indexes being built.
     let health = await backend.reachable();
@@ -73,15 +69,15 @@ export async function openMilvusBackend(
     if (Date.now() >= deadline) {
       await backend.close();
       throw new UnavailableError(
-        `Milvus at ${config.milvusAddress} did not answer within ${config.milvusStartupWaitSeconds} s (${health.reason}); ` +
+        `Milvus at ${options.address} did not answer within ${waitSeconds} s (${health.reason}); ` +
           'start one with `npm run milvus:up` or set MILVUS_ADDRESS',
       );
     }
     if (attempt === 1) {
-      logger.warn({ address: config.milvusAddress, reason: health.reason }, 'waiting for Milvus');
+      logger.warn({ address: options.address, reason: health.reason }, 'waiting for Milvus');
       // Said at once, in words, not after the wait: a newcomer sees why nothing happens.
       process.stderr.write(
-        `Milvus at ${config.milvusAddress} is not answering (${health.reason}); waiting up to ${config.milvusStartupWaitSeconds} s (MILVUS_STARTUP_WAIT). Start one with \`npm run milvus:up\`, or set MILVUS_ADDRESS.\n`,
+        `Milvus at ${options.address} is not answering (${health.reason}); waiting up to ${waitSeconds} s (MILVUS_STARTUP_WAIT). Start one with \`npm run milvus:up\`, or set MILVUS_ADDRESS.\n`,
       );
     }
     await sleep(500);

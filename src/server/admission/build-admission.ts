@@ -1,5 +1,3 @@
-import { resolveConcurrencyLimit } from '../../config/load-config.ts';
-import type { Config } from '../../config/settings.ts';
 import { VegasLimit } from '../../limits/adaptive-limit.ts';
 import { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
@@ -8,6 +6,42 @@ import { LeakyBucket } from '../../limits/leaky-bucket.ts';
 import type { RateLimiter } from '../../limits/rate-limiter.ts';
 import { SlidingWindowCounter, SlidingWindowLog } from '../../limits/sliding-window.ts';
 import { TokenBucket } from '../../limits/token-bucket.ts';
+
+/**
+ * What one worker's admission controls are, in their own units (per second,
+ * milliseconds); the composition root (compose.ts) derives them from the
+ * settings. A null part is switched off.
+ */
+export interface AdmissionOptions {
+  rate: {
+    /** The deployment-wide rate and burst (requests/s) ... */
+    perSecond: number;
+    burst: number;
+    /** ... shared by this many workers (1 outside PM2; see compose.ts). */
+    workers: number;
+    algorithm: 'token-bucket' | 'leaky-bucket' | 'sliding-window' | 'sliding-log';
+    maxKeys: number;
+  } | null;
+  /** Refuse while the event loop lags more than this (0: off). */
+  maxEventLoopLagMs: number;
+  concurrency: {
+    limit: number;
+    /** Vegas adapts the limit up to this (null: fixed limit). */
+    adaptiveMaxLimit: number | null;
+    maxQueue: number;
+    queueTimeoutMs: number;
+    queueTargetMs: number;
+    queueIntervalMs: number;
+  } | null;
+  breaker: {
+    openMs: number;
+    maxOpenMs: number;
+    halfOpenTrials: number;
+    mode:
+      | { kind: 'consecutive'; threshold: number }
+      | { kind: 'rate'; threshold: number; minVolume: number; windowMs: number };
+  } | null;
+}
 
 /** The admission controls one worker enforces, built from the configuration. */
 export interface Admission {
@@ -19,33 +53,19 @@ export interface Admission {
   breaker: CircuitBreaker | null;
 }
 
-/**
- * How many processes share a configured rate. In-process limiters are per
- * worker (PM2 cluster mode runs WORKERS copies), so a deployment-wide rate is
- * divided by the worker count when running under PM2 with several workers.
- * We divide rather than share state: PM2 spreads connections round robin, so
- * each worker sees about 1/N of the clients, and dividing costs no IPC or
- * shared store on the hot path. The cost: a single client on one keep-alive
- * connection gets only 1/N of its quota. nginx's limit_req (deploy issue) is
- * the exact, shared limit in front.
- */
-export function workersSharingRate(config: Config, env: NodeJS.ProcessEnv = process.env): number {
-  return env.NODE_APP_INSTANCE !== undefined ? config.workers : 1;
-}
-
 export function createAdmission(
-  config: Config,
-  opts: { onQueueWait?: (ms: number) => void; env?: NodeJS.ProcessEnv } = {},
+  options: AdmissionOptions,
+  opts: { onQueueWait?: (ms: number) => void } = {},
 ): Admission {
   let rateLimiter: RateLimiter | null = null;
   let rate: Admission['rate'] = null;
-  if (config.rateLimit > 0) {
-    const workers = workersSharingRate(config, opts.env);
-    const perWorker = config.rateLimit / workers;
-    const burst = (config.rateLimitBurst > 0 ? config.rateLimitBurst : config.rateLimit) / workers;
-    const maxKeys = config.rateLimitMaxKeys;
-    rate = { configured: config.rateLimit, perWorker, workers };
-    switch (config.rateLimitAlgorithm) {
+  if (options.rate) {
+    // In-process limiters are per worker: each takes its share of the deployment's rate.
+    const { workers, maxKeys } = options.rate;
+    const perWorker = options.rate.perSecond / workers;
+    const burst = options.rate.burst / workers;
+    rate = { configured: options.rate.perSecond, perWorker, workers };
+    switch (options.rate.algorithm) {
       case 'token-bucket':
         rateLimiter = new TokenBucket({
           ratePerSecond: perWorker,
@@ -77,52 +97,28 @@ export function createAdmission(
     }
   }
   const eventLoop =
-    config.maxEventLoopLagSeconds > 0
-      ? new EventLoopGuard({ maxLagMs: config.maxEventLoopLagSeconds * 1000 }).start()
+    options.maxEventLoopLagMs > 0
+      ? new EventLoopGuard({ maxLagMs: options.maxEventLoopLagMs }).start()
       : null;
   let concurrency: ConcurrencyLimiter | null = null;
-  const concurrencyLimit = resolveConcurrencyLimit(config);
-  if (concurrencyLimit > 0 || config.adaptiveConcurrency) {
-    const limit = config.adaptiveConcurrency
-      ? new VegasLimit({
-          initialLimit: Math.min(concurrencyLimit || 20, config.adaptiveMaxLimit),
-          maxLimit: config.adaptiveMaxLimit,
-        })
-      : concurrencyLimit;
+  const c = options.concurrency;
+  if (c) {
+    const limit =
+      c.adaptiveMaxLimit !== null
+        ? new VegasLimit({
+            initialLimit: Math.min(c.limit || 20, c.adaptiveMaxLimit),
+            maxLimit: c.adaptiveMaxLimit,
+          })
+        : c.limit;
     concurrency = new ConcurrencyLimiter({
       limit,
-      maxQueue: config.queueLimit,
-      queueTimeoutMs: Math.round(config.queueTimeoutSeconds * 1000),
-      queueTargetMs: Math.round(config.queueTargetSeconds * 1000),
-      queueIntervalMs: Math.round(config.queueIntervalSeconds * 1000),
+      maxQueue: c.maxQueue,
+      queueTimeoutMs: c.queueTimeoutMs,
+      queueTargetMs: c.queueTargetMs,
+      queueIntervalMs: c.queueIntervalMs,
       onQueueWait: opts.onQueueWait,
     });
   }
-  let breaker: CircuitBreaker | null = null;
-  if (config.breaker !== 'off') {
-    const common = {
-      openMs: Math.round(config.breakerOpenSeconds * 1000),
-      maxOpenMs: Math.round(config.breakerMaxOpenSeconds * 1000),
-      halfOpenTrials: config.breakerTrials,
-    };
-    breaker =
-      config.breaker === 'consecutive'
-        ? new CircuitBreaker({
-            ...common,
-            mode: {
-              kind: 'consecutive',
-              threshold: config.breakerThreshold,
-            },
-          })
-        : new CircuitBreaker({
-            ...common,
-            mode: {
-              kind: 'rate',
-              threshold: config.breakerFailureRate,
-              minVolume: config.breakerMinVolume,
-              windowMs: config.breakerWindowSeconds * 1000,
-            },
-          });
-  }
+  const breaker = options.breaker ? new CircuitBreaker(options.breaker) : null;
   return { rateLimiter, rate, eventLoop, concurrency, breaker };
 }

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { renderNginxConf } from '../../src/deploy/nginx-config.ts';
+import { renderNginxConf } from '../../src/stack/nginx-config.ts';
 import { tempDir } from '../helpers.ts';
 
 const SHIPPED = join(import.meta.dirname, '../../deploy/nginx/nginx.conf');

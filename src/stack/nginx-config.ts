@@ -59,7 +59,7 @@ export function renderNginxConf(s: NginxSettings): string {
   const proxy = (extra: string) => `            proxy_pass http://vecserve_workers;
 ${extra}`;
   return `# nginx in front of the vecserve workers (PM2 cluster on 127.0.0.1:${s.port}${s.workerPort > 0 ? `; worker i also on 127.0.0.1:${s.workerPort}+i, rendered for ${s.workers} workers` : ''}).
-# Generated from the settings table by \`npm run nginx:conf\` (src/deploy/nginx-config.ts):
+# Generated from the settings table by \`npm run nginx:conf\` (src/stack/nginx-config.ts):
 # edit the settings, not this file. Start: nginx -p <prefix dir> -c <this file>;
 # relative paths below (pid, logs, temp files) live under the prefix.
 worker_processes auto;

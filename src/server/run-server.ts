@@ -1,6 +1,7 @@
 /**
- * Process entry: `npm start`. Loads the configuration, opens the backend,
- * listens, prints how to try it, and shuts down gracefully on SIGINT/SIGTERM.
+ * What `npm start` runs (entry: src/cli/serve.ts): loads the settings, opens
+ * the backend, listens, prints how to try it, retires after MAX_REQUESTS,
+ * and shuts down gracefully on SIGINT/SIGTERM.
  */
 import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
@@ -13,12 +14,12 @@ import { startWatchdog } from '../lifecycle/watchdog.ts';
 import { workerIdentity } from '../lifecycle/worker-identity.ts';
 import { createLogger } from '../observability/logger.ts';
 import { ApiKeys } from './auth/api-keys.ts';
-import { startServer } from './http-server.ts';
+import { startServer } from './compose.ts';
 import { warmUp } from './warm-up.ts';
 
 const CLUSTER_EXIT_LINGER_MS = 500;
 
-async function main(): Promise<void> {
+export async function runServer(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -36,7 +37,8 @@ async function main(): Promise<void> {
     process.stderr.write(`Invalid API keys: ${(err as Error).message}\n`);
     process.exit(2);
   }
-  const logger = createLogger(config.logLevel);
+  const identity = workerIdentity();
+  const logger = createLogger(config.logLevel, { underPm2: identity.underPm2 });
   if (keys.size > 0) logger.info({ keys: keys.size }, 'API keys required on every API route');
   else if (config.allowUnauthenticated)
     logger.warn(
@@ -77,7 +79,6 @@ async function main(): Promise<void> {
   // PM2 (wait_ready) starts routing to this worker only after this message.
   process.send?.('ready');
 
-  const identity = workerIdentity();
   // Armed only once warm: building an index at start-up may block for long.
   const watchdog = config.watchdog
     ? startWatchdog({
@@ -137,10 +138,3 @@ async function main(): Promise<void> {
     logger.info({ threshold: retirement.threshold }, 'max_requests: this worker retires after');
   }
 }
-
-main().catch((err) => {
-  process.stderr.write(
-    `vecserve failed to start: ${err instanceof Error ? err.message : String(err)}\n`,
-  );
-  process.exit(1);
-});

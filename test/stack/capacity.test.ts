@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
-import { capacityRows, littlesLaw } from '../../src/deploy/capacity.ts';
-import { estimateMemory } from '../../src/deploy/memory-estimate.ts';
+import { capacityRows, littlesLaw } from '../../src/stack/capacity.ts';
+import { estimateMemory } from '../../src/stack/memory-estimate.ts';
 
 describe('capacity', () => {
   it('multiplies per-worker limits by the workers and finds the narrowest in-flight limit', () => {

@@ -1,0 +1,184 @@
+import { boolean, def, integer, oneOf, type SettingDef, seconds } from './define.ts';
+
+/** Admission control: rate limit, event-loop guard, concurrency limit and queue, breaker. */
+export interface AdmissionSettings {
+  rateLimit: number;
+  rateLimitBurst: number;
+  rateLimitAlgorithm: 'token-bucket' | 'leaky-bucket' | 'sliding-window' | 'sliding-log';
+  rateLimitKey: 'ip' | 'api-key' | 'global';
+  rateLimitMaxKeys: number;
+  maxEventLoopLagSeconds: number;
+  concurrencyLimit: number;
+  adaptiveConcurrency: boolean;
+  adaptiveMaxLimit: number;
+  queueLimit: number;
+  queueTimeoutSeconds: number;
+  queueTargetSeconds: number;
+  queueIntervalSeconds: number;
+  breaker: 'off' | 'consecutive' | 'rate';
+  breakerThreshold: number;
+  breakerFailureRate: number;
+  breakerMinVolume: number;
+  breakerWindowSeconds: number;
+  breakerOpenSeconds: number;
+  breakerMaxOpenSeconds: number;
+  breakerProbeSeconds: number;
+  breakerTrials: number;
+}
+
+export const ADMISSION_SETTINGS: readonly SettingDef[] = [
+  def(
+    'rateLimit',
+    'rate_limit',
+    () => 0,
+    seconds(0, 1e9),
+    'Requests per second per key, for the whole deployment (divided by WORKERS under PM2); 0: off.',
+  ),
+  def(
+    'rateLimitBurst',
+    'rate_limit_burst',
+    () => 0,
+    seconds(0, 1e9),
+    'Burst allowance per key (token/leaky bucket capacity); 0: same as RATE_LIMIT.',
+  ),
+  def(
+    'rateLimitAlgorithm',
+    'rate_limit_algorithm',
+    () => 'token-bucket',
+    oneOf('token-bucket', 'leaky-bucket', 'sliding-window', 'sliding-log'),
+    'Rate limiter: token-bucket, leaky-bucket (meter), sliding-window (two counters) or sliding-log (exact).',
+  ),
+  def(
+    'rateLimitKey',
+    'rate_limit_key',
+    () => 'ip',
+    oneOf('ip', 'api-key', 'global'),
+    'What a quota belongs to: client IP, the X-API-Key header (IP when absent), or one global quota.',
+  ),
+  def(
+    'rateLimitMaxKeys',
+    'rate_limit_max_keys',
+    () => 10_000,
+    integer(1, 10_000_000),
+    'Keys remembered per worker (least recently used forgotten first).',
+  ),
+  def(
+    'maxEventLoopLagSeconds',
+    'max_event_loop_lag',
+    () => 0.05,
+    seconds(0, 60),
+    'Refuse API requests with 503 while the event loop is this far behind (0: off); the guard that sees a CPU-bound backend saturate.',
+  ),
+  def(
+    'concurrencyLimit',
+    'concurrency_limit',
+    () => -1,
+    integer(-1, 1_000_000),
+    'API requests served at once per worker; 0: off (with ADAPTIVE_CONCURRENCY: the starting limit); -1: sized to the backend (embedded: 2 per search thread, so each thread has one search running and one ready; Milvus: 256, its calls are network waits).',
+  ),
+  def(
+    'adaptiveConcurrency',
+    'adaptive_concurrency',
+    () => false,
+    boolean,
+    'Learn the concurrency limit from latency (Vegas) instead of a fixed one.',
+  ),
+  def(
+    'adaptiveMaxLimit',
+    'adaptive_max_limit',
+    () => 1000,
+    integer(1, 1_000_000),
+    'Upper bound of the adaptive limit.',
+  ),
+  def(
+    'queueLimit',
+    'queue_limit',
+    () => 512,
+    integer(0, 1_000_000),
+    'Requests that may wait for a slot per worker; beyond, 503 at once.',
+  ),
+  def(
+    'queueTimeoutSeconds',
+    'queue_timeout',
+    () => 1,
+    seconds(0.001, 3600),
+    'Longest wait for a slot before 503.',
+  ),
+  def(
+    'queueTargetSeconds',
+    'queue_target',
+    () => 0.05,
+    seconds(0, 3600),
+    'Controlled delay: once every request served for QUEUE_INTERVAL waited longer than this (never less than one hold time), the queue stands: newcomers that cannot be served within it and waiters older than it are refused (503 queue_delay) instead of served late; 0 turns it off.',
+  ),
+  def(
+    'queueIntervalSeconds',
+    'queue_interval',
+    () => 0.1,
+    seconds(0.001, 3600),
+    'How long every served request must have waited past QUEUE_TARGET before the queue counts as standing; also the most work a queue holds before it stands.',
+  ),
+  def(
+    'breaker',
+    'breaker',
+    () => 'consecutive',
+    oneOf('off', 'consecutive', 'rate'),
+    'Circuit breaker on backend failures: consecutive, rate (failure ratio in a window), or off.',
+  ),
+  def(
+    'breakerThreshold',
+    'breaker_threshold',
+    () => 5,
+    integer(1, 1_000_000),
+    'consecutive mode: failures in a row that open the breaker.',
+  ),
+  def(
+    'breakerFailureRate',
+    'breaker_failure_rate',
+    () => 0.5,
+    seconds(0.01, 1),
+    'rate mode: failure ratio (0.01-1) over the window that opens the breaker.',
+  ),
+  def(
+    'breakerMinVolume',
+    'breaker_min_volume',
+    () => 20,
+    integer(1, 1e9),
+    'rate mode: calls in the window before the ratio counts.',
+  ),
+  def(
+    'breakerWindowSeconds',
+    'breaker_window',
+    () => 10,
+    seconds(0.1, 3600),
+    'rate mode: the rolling window.',
+  ),
+  def(
+    'breakerOpenSeconds',
+    'breaker_open',
+    () => 5,
+    seconds(0.01, 3600),
+    'First open period; doubles after each failed half-open trial.',
+  ),
+  def(
+    'breakerMaxOpenSeconds',
+    'breaker_max_open',
+    () => 10,
+    seconds(0.01, 86_400),
+    'Longest open period (the health probe usually ends it sooner).',
+  ),
+  def(
+    'breakerProbeSeconds',
+    'breaker_probe',
+    () => 1,
+    seconds(0.05, 3600),
+    'While the breaker is open, check backend health this often; a healthy answer ends the open period.',
+  ),
+  def(
+    'breakerTrials',
+    'breaker_trials',
+    () => 3,
+    integer(1, 1000),
+    'Calls let through while half-open; all must succeed to close.',
+  ),
+];

@@ -1,0 +1,97 @@
+import { def, integer, oneOf, type SettingDef, text } from './define.ts';
+
+/** The search backend: the embedded index and its demo data, micro-batching. */
+export interface BackendSettings {
+  dataDir: string;
+  indexMode: 'auto' | 'writable' | 'shared';
+  demoCollection: string;
+  demoSize: number;
+  demoDimension: number;
+  batch: 'auto' | 'on' | 'off';
+  batchMax: number;
+  batchWindowUs: number;
+  batchSlots: number;
+  bruteForceLimit: number;
+  searchThreads: number;
+}
+
+export const BACKEND_SETTINGS: readonly SettingDef[] = [
+  def(
+    'dataDir',
+    'data_dir',
+    () => '.data',
+    text(/^.+$/, 'a directory path'),
+    'Where the embedded backend keeps its collections.',
+  ),
+  def(
+    'indexMode',
+    'index_mode',
+    () => 'auto',
+    oneOf('auto', 'writable', 'shared'),
+    'Embedded index: writable (one process), shared (read-only, memory-mapped by every worker), auto (shared under PM2 with several workers).',
+  ),
+  def(
+    'demoCollection',
+    'demo_collection',
+    () => 'products',
+    text(/^([A-Za-z_][A-Za-z0-9_]{0,254})?$/, 'a collection name, or empty to disable'),
+    'Demo collection created on first start (empty: none).',
+  ),
+  def(
+    'demoSize',
+    'demo_size',
+    () => 10_000,
+    integer(1, 10_000_000),
+    'Vectors in the demo collection.',
+  ),
+  def(
+    'demoDimension',
+    'demo_dimension',
+    () => 512,
+    integer(1, 32_768),
+    'Dimension of the demo collection.',
+  ),
+  def(
+    'batch',
+    'batch',
+    () => 'auto',
+    oneOf('auto', 'on', 'off'),
+    'Micro-batching of concurrent single searches into one backend call (auto: on for Milvus, where one call with many queries costs far less than many calls; off for the embedded index, where it was measured not to help).',
+  ),
+  def(
+    'batchMax',
+    'batch_max',
+    () => 32,
+    integer(1, 1024),
+    'Most queries in one batched backend call.',
+  ),
+  def(
+    'batchWindowUs',
+    'batch_window_us',
+    () => 1000,
+    integer(0, 1_000_000),
+    'Longest a search waits for company (microseconds), and only while every batch slot is busy: an idle backend adds no wait.',
+  ),
+  def(
+    'batchSlots',
+    'batch_slots',
+    () => 4,
+    integer(1, 1024),
+    'Backend calls the batcher keeps in flight per worker; searches beyond them queue and go together when one returns.',
+  ),
+  def(
+    'bruteForceLimit',
+    'brute_force_limit',
+    () => 2048,
+    integer(0, 10_000_000),
+    'Embedded: filtered searches matching at most this many rows are answered exactly.',
+  ),
+  def(
+    'searchThreads',
+    'search_threads',
+    () => -1,
+    integer(-1, 1024),
+    'Embedded: threads per worker that run searches off the event loop (0: on it; -1: CPU count / WORKERS, at least 1, so workers x threads stays near the core count, like Gunicorn workers x threads).',
+    'threads',
+  ),
+];

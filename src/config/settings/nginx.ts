@@ -1,0 +1,72 @@
+import { def, integer, type SettingDef, text } from './define.ts';
+
+/** nginx in front: listen addresses, rate and connection limits. */
+export interface NginxSettings {
+  nginxListen: string;
+  nginxStatusListen: string;
+  nginxWorkerConnections: number;
+  nginxRateLimit: number;
+  nginxRateBurst: number;
+  nginxGlobalRateLimit: number;
+  nginxGlobalRateBurst: number;
+  nginxConnLimit: number;
+}
+
+export const NGINX_SETTINGS: readonly SettingDef[] = [
+  def(
+    'nginxListen',
+    'nginx_listen',
+    () => '127.0.0.1:8080',
+    text(/^[\w.:[\]-]+:\d{1,5}$/, 'host:port'),
+    'nginx public listener (stack scripts).',
+  ),
+  def(
+    'nginxStatusListen',
+    'nginx_status_listen',
+    () => '127.0.0.1:8081',
+    text(/^(127\.\d+\.\d+\.\d+|\[::1\]|localhost):\d{1,5}$/, 'a loopback host:port'),
+    'nginx loopback-only listener serving /metrics, /v1/stats and probes.',
+  ),
+  def(
+    'nginxWorkerConnections',
+    'nginx_worker_connections',
+    () => 4096,
+    integer(64, 1_000_000),
+    'nginx worker_connections (each proxied request holds two).',
+  ),
+  def(
+    'nginxRateLimit',
+    'nginx_rate_limit',
+    () => 1000,
+    integer(0, 1e9),
+    'nginx limit_req per client IP, requests/s (0: off); excess answered 429.',
+  ),
+  def(
+    'nginxRateBurst',
+    'nginx_rate_burst',
+    () => 200,
+    integer(0, 1e9),
+    'nginx limit_req burst per client (served without delay, nodelay).',
+  ),
+  def(
+    'nginxGlobalRateLimit',
+    'nginx_global_rate_limit',
+    () => 0,
+    integer(0, 1e9),
+    'nginx limit_req for the whole host, requests/s (0: off): sheds above measured capacity before Node parses a byte.',
+  ),
+  def(
+    'nginxGlobalRateBurst',
+    'nginx_global_rate_burst',
+    () => 50,
+    integer(0, 1e9),
+    'Burst of the host-wide nginx limit.',
+  ),
+  def(
+    'nginxConnLimit',
+    'nginx_conn_limit',
+    () => 256,
+    integer(0, 1e9),
+    'nginx limit_conn: open connections per client IP (0: off); excess answered 429.',
+  ),
+];
