@@ -1,10 +1,19 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.ts';
 
+const ROOT = join(import.meta.dirname, '../..');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+
 /** Starts the real entry point (what `npm start` runs) and collects its output. */
-function startMain(env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/serve.ts'], {
+function startMain(env: Record<string, string>, cwd = ROOT) {
+  // Absolute paths: the process may run in another working directory (.env is read from there).
+  const child = spawn(process.execPath, ['--import', TSX, join(ROOT, 'src/cli/serve.ts')], {
+    cwd,
     env: { ...process.env, PORT: '0', LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -33,6 +42,24 @@ describe('the server process (npm start)', () => {
     for (const c of children) c.kill('SIGKILL');
     cleanup();
   });
+
+  it('reads a .env file in its working directory; variables already set win', async () => {
+    const work = tempDir();
+    try {
+      writeFileSync(
+        join(work.dir, '.env'),
+        `# settings for this directory\nDEMO_COLLECTION=from_dotenv\nDEMO_SIZE=300\nDATA_DIR=${join(work.dir, 'data')}\n`,
+      );
+      const run = startMain({ DEMO_SIZE: '200' }, work.dir);
+      children.push(run.child);
+      const [line] = await run.printed(/serving (\d+) vectors of "(\w+)"/);
+      expect(line).toBe('serving 200 vectors of "from_dotenv"');
+      run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+    } finally {
+      work.cleanup();
+    }
+  }, 90_000);
 
   it('builds the demo collection, prints a curl that returns 10 hits, and exits 0 on SIGTERM', async () => {
     const env = { DATA_DIR: dir, DEMO_SIZE: '2000' };

@@ -51,11 +51,11 @@ export const reportCommand: Command = {
       // Stand-alone SVG charts of each sweep, e.g. for a README.
       const dir = values.charts;
       mkdirSync(dir, { recursive: true });
-      runs.forEach((r, i) => {
-        if (r.kind !== 'sweep') return;
+      const sweeps = runs.filter((r) => r.kind === 'sweep');
+      sweeps.forEach((r, i) => {
         const names = ['qps', 'latency', 'latency-vs-qps', 'failures'];
         for (const [j, svg] of sweepCharts(r).entries()) {
-          const suffix = runs.length > 1 ? `-${i + 1}` : '';
+          const suffix = sweeps.length > 1 ? `-${i + 1}` : '';
           writeFileSync(join(dir, `sweep${suffix}-${names[j]}.svg`), svg);
         }
       });

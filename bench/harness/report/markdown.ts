@@ -16,15 +16,22 @@ function limitedBy(run: AnyRun): string {
       return run.result.bottlenecks?.[0]?.split(':')[0] ?? '-';
     case 'sweep': {
       const gen = run.analysis.untrustworthyLevels;
-      return gen.length
-        ? `generator at c=${gen.join(', ')}`
-        : `server (knee at c=${run.analysis.knee.kneedle ?? run.analysis.knee.seedsRule ?? '-'})`;
+      const shed = run.levels.filter((l) => l.failureRate > 0.01).map((l) => l.concurrency);
+      return [
+        `server (knee at c=${run.analysis.knee.kneedle ?? run.analysis.knee.seedsRule ?? '-'})`,
+        shed.length ? `refusing at c=${shed.join(', ')}` : '',
+        gen.length ? `generator at c=${gen.join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
     }
     case 'slo': {
       const fail = run.steps.filter((s) => !s.pass).sort((a, b) => a.rate - b.rate)[0];
-      if (!fail) return 'no failing rate found';
+      if (!fail) return `no rate up to ${Math.max(...run.steps.map((s) => s.rate))}/s failed`;
       const missed = fail.verdict.terms.filter((t) => !t.pass).map((t) => t.text);
-      return `${fail.rate}/s missed ${missed.join(', ') || 'the generator check'}`;
+      return missed.length
+        ? `${fail.rate}/s missed ${missed.join(', ')}`
+        : `the generator: at ${fail.rate}/s it sent ${Math.round(fail.result.achievedSendRate)}/s`;
     }
     default:
       return '-';
@@ -48,7 +55,7 @@ export function summaryMarkdown(runs: { run: AnyRun; file: string }[]): string {
     })
     .filter((r): r is string => r !== null);
   return [
-    '| run | figure | p99 ms | what limited it | result | commit, date |',
+    '| run | figure | p99 ms there | what limited it | result | commit, date |',
     '|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');

@@ -175,11 +175,11 @@ export function headline(
 ): { throughputName: string; throughput: number; p99Ms: number | null } | null {
   switch (run.kind) {
     case 'sweep': {
-      const best = run.levels.find((l) => l.concurrency === run.analysis.bestConcurrency);
+      const peak = run.levels.reduce((a, b) => (b.qps > a.qps ? b : a), run.levels[0]!);
       return {
-        throughputName: 'peak QPS (closed loop)',
-        throughput: run.analysis.peakMeasuredQps,
-        p99Ms: best?.latency.p99Ms ?? null,
+        throughputName: `peak QPS (closed loop, c=${peak.concurrency})`,
+        throughput: peak.qps,
+        p99Ms: peak.latency.p99Ms,
       };
     }
     case 'rate':
