@@ -232,6 +232,21 @@ export interface ScaleRun extends RunEnvelope {
   milvus?: MilvusScaleFigures;
 }
 
+/** usearch releases side by side under each Node binary. */
+export interface UsearchVersionsRun extends RunEnvelope {
+  kind: 'usearch-versions';
+  rows: {
+    round: number;
+    node: string;
+    usearch: string;
+    buildSeconds: number;
+    addsPerSecond: number;
+    searchQpsOneThread: number;
+    searchP99Ms: number;
+    recallAt10: number;
+  }[];
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -247,4 +262,5 @@ export type AnyRun =
   | ValidationMicroRun
   | ThreadsRun
   | BatchingRun
-  | ScaleRun;
+  | ScaleRun
+  | UsearchVersionsRun;

@@ -13,6 +13,7 @@ import { sloCommand } from './slo.ts';
 import { smokeCommand } from './smoke.ts';
 import { sweepCommand } from './sweep.ts';
 import { threadsCommand } from './threads.ts';
+import { usearchVersionsCommand } from './usearch-versions.ts';
 import { usersCommand } from './users.ts';
 import { validationMicroCommand } from './validation-micro.ts';
 
@@ -34,6 +35,7 @@ export const SELF_CONTAINED_COMMANDS: Command[] = [
   threadsCommand,
   batchingCommand,
   scaleCommand,
+  usearchVersionsCommand,
   admissionMicroCommand,
   validationMicroCommand,
 ];

@@ -219,6 +219,7 @@ function runSection(run: AnyRun): string {
     case 'threads':
     case 'batching':
     case 'scale':
+    case 'usearch-versions':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

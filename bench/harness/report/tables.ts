@@ -164,6 +164,21 @@ export function runTables(run: AnyRun): Table[] {
         });
       return tables;
     }
+    case 'usearch-versions':
+      return [
+        {
+          title: 'usearch releases side by side (rounds alternate)',
+          rows: run.rows.map((r) => ({
+            round: r.round,
+            node: r.node,
+            usearch: r.usearch,
+            'build s': r2(r.buildSeconds),
+            'QPS one thread': Math.round(r.searchQpsOneThread),
+            'p99 ms': r2(r.searchP99Ms),
+            'recall@10': r2(r.recallAt10 * 1000) / 1000,
+          })),
+        },
+      ];
     default:
       return [];
   }
