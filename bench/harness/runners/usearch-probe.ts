@@ -25,7 +25,7 @@ const gen = new SyntheticVectors({ dimension, seed: 7 });
 const base = Array.from({ length: rows }, () => gen.next());
 const queries = Array.from({ length: nq }, () => gen.next());
 const matrix = new Float32Array(rows * dimension);
-base.forEach((v, i) => matrix.set(v, i * dimension));
+for (const [i, v] of base.entries()) matrix.set(v, i * dimension);
 const keys = BigUint64Array.from({ length: rows }, (_, i) => BigInt(i));
 
 const index = new Index({
