@@ -47,13 +47,24 @@ function say(message: string): void {
   process.stdout.write(`stack: ${message}\n`);
 }
 
-function findNginx(): string {
-  const candidates = [process.env.NGINX_BIN, '/usr/sbin/nginx', '/usr/local/sbin/nginx'];
-  for (const c of candidates) if (c && existsSync(c)) return c;
+/**
+ * The nginx binary the stack runs: NGINX_BIN when set (that one or none),
+ * else Debian's or a local build's path, else the PATH's. Null when none.
+ */
+export function locateNginx(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.NGINX_BIN) return existsSync(env.NGINX_BIN) ? env.NGINX_BIN : null;
+  for (const c of ['/usr/sbin/nginx', '/usr/local/sbin/nginx']) if (existsSync(c)) return c;
   const which = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' });
-  if (which.status === 0 && which.stdout.trim()) return which.stdout.trim();
+  return which.status === 0 && which.stdout.trim() ? which.stdout.trim() : null;
+}
+
+function findNginx(): string {
+  const found = locateNginx();
+  if (found) return found;
   throw new StackError(
-    'nginx not found. Install it (Debian/Ubuntu: apt-get install nginx), or set NGINX_BIN to its path.',
+    process.env.NGINX_BIN
+      ? `nginx not found at NGINX_BIN=${process.env.NGINX_BIN}`
+      : 'nginx not found. Install it (Debian/Ubuntu: apt-get install nginx), or set NGINX_BIN to its path.',
   );
 }
 
