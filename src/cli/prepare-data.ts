@@ -19,7 +19,7 @@ import type { Config } from '../config/settings.ts';
 import { checkName } from '../core/collection-spec.ts';
 import { isServiceError } from '../core/errors.ts';
 import { METRICS, type Metric } from '../core/types.ts';
-import { demoRows, demoSpec } from '../data/demo-collection.ts';
+import { fillCollection } from '../data/fill-collection.ts';
 import { createLogger } from '../observability/logger.ts';
 import { milvusOptions } from '../server/compose.ts';
 import { progressLine } from './progress.ts';
@@ -106,59 +106,40 @@ async function run(argv: string[]): Promise<void> {
     const metric = (values.metric ?? 'L2').toUpperCase() as Metric;
     if (!METRICS.includes(metric))
       throw new UsageError(`--metric must be one of ${METRICS.join(', ')}, got "${values.metric}"`);
-    const spec = {
-      ...demoSpec(name, dimension),
-      metric,
-      index: {
-        M: positiveInt('m', values.m, 16, 2048),
-        efConstruction: positiveInt('ef-construction', values['ef-construction'], 200, 65_536),
-        efSearch: 64,
-      },
-    };
-
-    let have = 0;
-    if ((await backend.listCollections()).includes(name)) {
-      const info = await backend.describe(name);
-      if (info.dimension !== dimension || info.metric !== metric) {
-        throw new UsageError(
-          `collection ${name} exists with dimension ${info.dimension} and metric ${info.metric}; ` +
-            `asked for ${dimension} / ${metric}: drop it first (prepare-data -- drop --collection ${name})`,
-        );
-      }
-      have = info.count;
-      if (have >= size) {
-        console.log(`${name} already holds ${have} rows (>= ${size}): nothing to do`);
-        return;
-      }
-      console.error(`${name} exists with ${have} rows: adding rows ${have}..${size - 1}`);
-    } else {
-      await backend.createCollection(spec);
-      console.error(
-        `created ${name} (${backend.kind}, ${dimension}-d, ${metric}, HNSW M=${spec.index.M} efConstruction=${spec.index.efConstruction})`,
-      );
-    }
-
     const tty = process.stderr.isTTY;
     const started = performance.now();
-    let done = 0;
     let lastPrint = 0;
-    const todo = size - have;
-    for (const rows of demoRows(size, dimension, batch)) {
-      const lastId = Number(rows[rows.length - 1]!.id!.slice('item-'.length));
-      if (lastId < have) continue; // already there (ids are deterministic)
-      const fresh = rows.filter((r) => Number(r.id!.slice('item-'.length)) >= have);
-      await backend.write(name, fresh, { mode: 'upsert' });
-      done += fresh.length;
-      const now = performance.now();
-      if (now - lastPrint > (tty ? 200 : 5000) || done === todo) {
-        lastPrint = now;
-        const line = progressLine(done, todo, now - started);
-        process.stderr.write(tty ? `\r${line}` : `${line}\n`);
-      }
+    const { had, added } = await fillCollection(
+      backend,
+      {
+        name,
+        size,
+        dimension,
+        metric,
+        batch,
+        M: positiveInt('m', values.m, 16, 2048),
+        efConstruction: positiveInt('ef-construction', values['ef-construction'], 200, 65_536),
+      },
+      {
+        created: (what) => console.error(`created ${what}`),
+        flushing: () => console.error('flushing (seal segments / snapshot), building the index...'),
+        resumed: (have) =>
+          console.error(`${name} exists with ${have} rows: adding rows ${have}..${size - 1}`),
+        progress: (done, todo) => {
+          const now = performance.now();
+          if (now - lastPrint > (tty ? 200 : 5000) || done === todo) {
+            lastPrint = now;
+            const line = progressLine(done, todo, now - started);
+            process.stderr.write(tty ? `\r${line}` : `${line}\n`);
+            if (tty && done === todo) process.stderr.write('\n');
+          }
+        },
+      },
+    );
+    if (added === 0) {
+      console.log(`${name} already holds ${had} rows (>= ${size}): nothing to do`);
+      return;
     }
-    if (tty) process.stderr.write('\n');
-    console.error('flushing (seal segments / snapshot), building the index...');
-    await backend.flush(name);
     const info = await backend.describe(name);
     console.log(
       `${name}: ${info.count} rows in ${((performance.now() - started) / 1000).toFixed(1)} s (${backend.kind})`,
@@ -175,6 +156,7 @@ run(process.argv.slice(2)).catch((err: unknown) => {
     process.exit(2);
   }
   if (isServiceError(err)) {
+    // A refusal says what was wrong (e.g. the collection exists with another dimension).
     console.error(`prepare-data: ${err.message}`);
     process.exit(1);
   }
