@@ -72,6 +72,8 @@ export interface UsersRun extends RunEnvelope {
   kind: 'users';
   users: number;
   waitSeconds: [number, number];
+  /** The task mix, when the users ran one (--weights). */
+  weights?: Record<string, number>;
   result: OpenLoopResult;
 }
 

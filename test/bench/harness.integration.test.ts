@@ -385,6 +385,35 @@ describe('bench harness against a real server', () => {
     expect(run.result.timeSeries.length).toBeGreaterThanOrEqual(2);
   }, 60_000);
 
+  it("users with a weighted task mix (Locust's @task weights): figures per task", async () => {
+    const out = join(work.dir, 'users-mix.json');
+    expect(
+      await main([
+        'users',
+        ...common(),
+        '--users',
+        '4',
+        '--wait',
+        '0.02',
+        '--duration',
+        '2',
+        '--weights',
+        'search=3,filtered=1',
+        '--no-recall',
+        '--out',
+        out,
+      ]),
+    ).toBe(0);
+    const run = expectValid(out);
+    expect(run.weights).toEqual({ search: 3, filtered: 1 });
+    const { search, filtered } = run.result.scenarios;
+    expect(search.ok + filtered.ok).toBe(run.result.sent);
+    // Three searches to one filtered search, within what a short run allows.
+    expect(search.ok / filtered.ok).toBeGreaterThan(2);
+    expect(search.ok / filtered.ok).toBeLessThan(4.5);
+    expect(filtered.latency.count).toBe(filtered.ok);
+  }, 60_000);
+
   it('slo: exits non-zero when a required rate misses the rule', async () => {
     const out = join(work.dir, 'slo.json');
     // A rule nothing can meet: p50 under 1 microsecond.

@@ -28,6 +28,28 @@ export function scenarioOf(values: Values): Scenario {
   return scenario;
 }
 
+/**
+ * A weighted task mix (`search=10,filtered=3,batch=1`) as a deterministic
+ * sequence: request i gets `pick(i)`, each kind spread over the run.
+ */
+export function weightedScenarios(text: string): {
+  weights: Record<string, number>;
+  pick: (i: number) => Scenario;
+} {
+  const weights: Record<string, number> = {};
+  for (const part of text.split(',')) {
+    const [name, w] = part.split('=');
+    if (!name || !['search', 'filtered', 'batch'].includes(name.trim()) || !(Number(w) >= 0))
+      throw new UsageError(`--weights looks like search=10,filtered=3,batch=1, got "${text}"`);
+    weights[name.trim()] = Number(w);
+  }
+  const cycle: Scenario[] = [];
+  for (const [name, w] of Object.entries(weights))
+    for (let j = 0; j < w; j++) cycle.push(name as Scenario);
+  if (cycle.length === 0) throw new UsageError('--weights are all zero');
+  return { weights, pick: (i) => cycle[(i * 7919) % cycle.length]! };
+}
+
 export function stagesOf(values: Values, defaultSeconds: number): Stage[] {
   const { stages, ramp, rate } = values;
   if (typeof stages === 'string') {

@@ -1,13 +1,14 @@
-import { type Command, LIVE_OPTIONS, num, str, UsageError } from '../command-line.ts';
+import { type Command, LIVE_OPTIONS, num, str } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
 import type { MixRun } from '../result.ts';
 import { openLoop } from '../runners/open-loop.ts';
-import { buildQueries, describeTarget, type Scenario } from '../runners/target.ts';
+import { buildQueries, describeTarget } from '../runners/target.ts';
 import {
   ARRIVAL_OPTIONS,
   openLoopWarnings,
   recallProbe,
   stagesOf,
+  weightedScenarios,
   withLiveView,
 } from './common.ts';
 
@@ -30,21 +31,7 @@ export const mixCommand: Command = {
     const batchSize = num(values, 'batch-size');
     const queries = buildQueries(target, { batchSize });
     const weightsText = str(values, 'weights');
-    const weights: Record<string, number> = {};
-    for (const part of weightsText.split(',')) {
-      const [name, w] = part.split('=');
-      if (!name || !['search', 'filtered', 'batch'].includes(name.trim()) || !(Number(w) >= 0)) {
-        throw new UsageError(
-          `--weights looks like search=10,filtered=3,batch=1, got "${weightsText}"`,
-        );
-      }
-      weights[name.trim()] = Number(w);
-    }
-    // A deterministic weighted sequence: scenario of request i cycles through the weights.
-    const cycle: Scenario[] = [];
-    for (const [name, w] of Object.entries(weights))
-      for (let j = 0; j < w; j++) cycle.push(name as Scenario);
-    if (cycle.length === 0) throw new UsageError('--weights are all zero');
+    const { weights, pick } = weightedScenarios(weightsText);
     const stages =
       values.rate || values.stages || values.ramp
         ? stagesOf(values, 10)
@@ -56,7 +43,7 @@ export const mixCommand: Command = {
         stages,
         connections: num(values, 'connections'),
         request: (i) => {
-          const scenario = cycle[(i * 7919) % cycle.length]!; // spread each kind over the run
+          const scenario = pick(i);
           const bodies = queries.bodies[scenario];
           return { path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario };
         },

@@ -3,7 +3,13 @@ import { envelope } from '../envelope.ts';
 import type { UsersRun } from '../result.ts';
 import { buildQueries, describeTarget } from '../runners/target.ts';
 import { runUsers } from '../runners/users.ts';
-import { recallProbe, SCENARIO_OPTION, scenarioOf, withLiveView } from './common.ts';
+import {
+  recallProbe,
+  SCENARIO_OPTION,
+  scenarioOf,
+  weightedScenarios,
+  withLiveView,
+} from './common.ts';
 
 /** Locust's model: virtual users, each sending, waiting for the answer, then thinking. */
 export const usersCommand: Command = {
@@ -21,6 +27,10 @@ export const usersCommand: Command = {
     duration: { type: 'string', default: '10', help: 'seconds' },
     'batch-size': { type: 'string', default: '10', help: 'queries per body of the batch scenario' },
     ...SCENARIO_OPTION,
+    weights: {
+      type: 'string',
+      help: "a weighted task mix instead of one scenario, as Locust's @task(weight): search=10,filtered=3,batch=1",
+    },
     ...LIVE_OPTIONS,
   },
   async run(values): Promise<UsersRun> {
@@ -33,7 +43,9 @@ export const usersCommand: Command = {
       throw new UsageError(`--wait looks like 0.5-1.5 (seconds, uniform) or 1, got "${wait}"`);
     const waitSeconds: [number, number] = [Number(m[1]), Number(m[2] ?? m[1])];
     const users = num(values, 'users');
-    const bodies = queries.bodies[scenario];
+    // One scenario, or a weighted mix of them (each user takes the next task of the sequence).
+    const mix = typeof values.weights === 'string' ? weightedScenarios(values.weights) : null;
+    const taskOf = (i: number) => (mix ? mix.pick(i) : scenario);
     const label = typeof values.label === 'string' ? values.label : `${users} users`;
     const result = await withLiveView(values, `users: ${label}`, (onSecond) =>
       runUsers({
@@ -42,11 +54,21 @@ export const usersCommand: Command = {
         spawnSeconds: num(values, 'spawn'),
         seconds: num(values, 'duration'),
         waitSeconds,
-        request: (i) => ({ path: queries.path[scenario], body: bodies[i % bodies.length]! }),
+        request: (i) => {
+          const task = taskOf(i);
+          const bodies = queries.bodies[task];
+          return { path: queries.path[task], body: bodies[i % bodies.length]!, scenario: task };
+        },
         onSecond,
       }),
     );
-    const run: UsersRun = { ...envelope('users', values, target), users, waitSeconds, result };
+    const run: UsersRun = {
+      ...envelope('users', values, target),
+      users,
+      waitSeconds,
+      ...(mix ? { weights: mix.weights } : {}),
+      result,
+    };
     run.recall = await recallProbe(target, values, run.warnings);
     return run;
   },

@@ -1,6 +1,7 @@
 import { Pool } from 'undici';
 import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
 import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+import { ScenarioTally } from './scenario-tally.ts';
 import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './time-series.ts';
 
 /**
@@ -114,15 +115,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const okHist = latencyHistogram();
   const allHist = latencyHistogram();
   const refusedHist = latencyHistogram();
-  const scenarioHists = new Map<
-    string,
-    {
-      h: ReturnType<typeof latencyHistogram>;
-      ok: number;
-      failed: number;
-      byOutcome: Record<string, number>;
-    }
-  >();
+  const scenarios = new ScenarioTally();
   const byOutcome: Record<string, number> = {};
   let sent = 0;
   let late = 0;
@@ -156,21 +149,10 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     const us = Math.max(1, Math.round((performance.now() - intendedAt) * 1000));
     series.completed(Math.floor((performance.now() - t0) / 1000), outcome, us / 1000);
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
-    let s = scenarioHists.get(scenario);
-    if (!s) {
-      s = { h: latencyHistogram(), ok: 0, failed: 0, byOutcome: {} };
-      scenarioHists.set(scenario, s);
-    }
-    s.byOutcome[outcome] = (s.byOutcome[outcome] ?? 0) + 1;
+    scenarios.record(scenario, outcome, us);
     allHist.recordValue(us);
     if (outcome === '429' || outcome === '503') refusedHist.recordValue(us);
-    if (outcome.startsWith('2')) {
-      okHist.recordValue(us);
-      s.h.recordValue(us);
-      s.ok++;
-    } else {
-      s.failed++;
-    }
+    if (outcome.startsWith('2')) okHist.recordValue(us);
   };
 
   while (next < times.length) {
@@ -245,16 +227,6 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   if (dropped > 0) reasons.push(`${dropped} sends dropped at ${maxInFlight} in flight`);
   const generator = monitor.stop(reasons);
   const ok = okHist.totalCount;
-  const scenarios: Record<string, ScenarioStats> = {};
-  for (const [name, s] of scenarioHists) {
-    scenarios[name] = {
-      ok: s.ok,
-      failed: s.failed,
-      byOutcome: s.byOutcome,
-      latency: summarize(s.h),
-    };
-    s.h.destroy();
-  }
   const timeSeries = series.rows();
   let stageStart = 0;
   const stageFigures = opts.stages.map((st, i) => {
@@ -289,7 +261,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     latencyAll: summarize(allHist),
     refused: summarize(refusedHist),
     byOutcome,
-    scenarios,
+    scenarios: scenarios.finish(),
     generator,
     timeSeries,
     stages: stageFigures,

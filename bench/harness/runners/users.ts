@@ -2,6 +2,7 @@ import { Pool } from 'undici';
 import { monitorGenerator } from './generator-monitor.ts';
 import { latencyHistogram, summarize } from './latency.ts';
 import { failedOutcome, type OpenLoopResult } from './open-loop.ts';
+import { ScenarioTally } from './scenario-tally.ts';
 import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './time-series.ts';
 
 export interface UsersOptions {
@@ -33,6 +34,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
   const all = latencyHistogram();
   const refused = latencyHistogram();
   const byOutcome: Record<string, number> = {};
+  const scenarios = new ScenarioTally();
   const series = new TimeSeries();
   const sample = serverSampler(opts.url);
   await sample();
@@ -56,7 +58,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
   const user = async (u: number) => {
     await new Promise((r) => setTimeout(r, (u / opts.users) * opts.spawnSeconds * 1000));
     while (performance.now() < end) {
-      const { path, body } = opts.request(next++);
+      const { path, body, scenario = 'default' } = opts.request(next++);
       const started = performance.now();
       const second = Math.floor((started - t0) / 1000);
       series.offered(second);
@@ -83,6 +85,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
       byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
       series.completed(Math.floor((performance.now() - t0) / 1000), outcome, us / 1000);
       all.recordValue(us);
+      scenarios.record(scenario, outcome, us);
       if (outcome.startsWith('2')) ok.recordValue(us);
       else if (outcome === '429' || outcome === '503') refused.recordValue(us);
       const [a, b] = opts.waitSeconds;
@@ -113,7 +116,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
     latencyAll: summarize(all),
     refused: summarize(refused),
     byOutcome,
-    scenarios: {},
+    scenarios: scenarios.finish(),
     generator,
     timeSeries,
     stages: [],
