@@ -8,6 +8,7 @@ import type { ScaleFigures } from './runners/scale.ts';
 import type { MilvusScaleFigures } from './runners/scale-milvus.ts';
 import type { SweepLevel } from './runners/sweep.ts';
 import type { TargetInfo } from './runners/target.ts';
+import type { ThreadsCompareRow } from './runners/threads-compare.ts';
 
 /** The envelope every command writes (bench/harness/result.schema.json). */
 export interface RunEnvelope {
@@ -204,14 +205,7 @@ export interface ValidationMicroRun extends RunEnvelope {
 }
 
 /** One closed-loop level of a server the harness started itself. */
-export interface ComparedLevel {
-  concurrency: number;
-  qps: number;
-  p50Ms: number;
-  p99Ms: number;
-  failureRate: number;
-  generatorCpuPercent: number;
-}
+export type ComparedLevel = ThreadsCompareRow['levels'][number];
 
 /** The demo server with SEARCH_THREADS settings alternating. */
 export interface ThreadsRun extends RunEnvelope {
