@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { AnyRun } from './result.ts';
 
@@ -160,4 +161,19 @@ export function list(raw: string, what: string): number[] {
     );
   }
   return out;
+}
+
+/** A result file of this harness, or a UsageError saying why it is not one. */
+export function readRun(file: string): AnyRun {
+  let run: AnyRun;
+  try {
+    run = JSON.parse(readFileSync(file, 'utf8')) as AnyRun;
+  } catch (err) {
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (run?.schema !== 'vecserve-bench/1')
+    throw new UsageError(
+      `${file} is not a vecserve-bench/1 result (schema ${String(run?.schema)})`,
+    );
+  return run;
 }

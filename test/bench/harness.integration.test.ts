@@ -289,6 +289,13 @@ describe('bench harness against a real server', () => {
       /admission-micro measures no request latencies/,
     );
     await expect(main(['nonsense'])).rejects.toThrow(/unknown command "nonsense"/);
+    // A file that is not a result is named, without a stack trace.
+    await expect(main(['report', join(work.dir, 'missing.json')])).rejects.toThrow(
+      /cannot read .*missing\.json: ENOENT/,
+    );
+    await expect(main(['plan', '--from', join(ROOT, 'package.json')])).rejects.toThrow(
+      /package\.json is not a vecserve-bench\/1 result/,
+    );
   });
 
   it('a self-contained benchmark writes the same envelope, CSV and report as the load commands', async () => {

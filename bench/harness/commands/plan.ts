@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { plan } from '../analysis/plan.ts';
 import { judge, parseSlo } from '../analysis/slo-rule.ts';
-import { type Command, num, str, UsageError } from '../command-line.ts';
+import { type Command, num, readRun, str, UsageError } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
-import type { AnyRun, PlanRun } from '../result.ts';
+import type { PlanRun } from '../result.ts';
 import { sloView } from '../runners/latency.ts';
 
 /** Machines for a target load, from a measured slo (or sweep) result. */
@@ -26,7 +25,7 @@ export const planCommand: Command = {
     if (typeof values.from !== 'string')
       throw new UsageError('plan needs --from FILE: a result of `slo` (or `sweep`)');
     const from = values.from;
-    const source = JSON.parse(readFileSync(from, 'utf8')) as AnyRun;
+    const source = readRun(from);
     const target = {
       peakQps: num(values, 'peak-qps'),
       averageQps: num(values, 'average-qps'),

@@ -1,10 +1,9 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { type Command, UsageError } from '../command-line.ts';
+import { type Command, readRun, UsageError } from '../command-line.ts';
 import { renderHtml, sweepCharts } from '../report/html.ts';
 import { replaceSection, summaryMarkdown } from '../report/markdown.ts';
 import { printRun } from '../report/terminal.ts';
-import type { AnyRun } from '../result.ts';
 
 /** Terminal tables and one self-contained HTML page of any result files, compared. */
 export const reportCommand: Command = {
@@ -25,14 +24,7 @@ export const reportCommand: Command = {
     const files = [...((values.in as string[] | undefined) ?? []), ...positionals];
     if (files.length === 0)
       throw new UsageError('report needs result files: report a.json b.json (or --in a.json)');
-    const runs = files.map((f) => {
-      const run = JSON.parse(readFileSync(f, 'utf8')) as AnyRun;
-      if (run.schema !== 'vecserve-bench/1')
-        throw new UsageError(
-          `${f} is not a vecserve-bench/1 result (schema ${String(run.schema)})`,
-        );
-      return run;
-    });
+    const runs = files.map(readRun);
     for (const r of runs) printRun(r);
     if (typeof values.readme === 'string') {
       const file = values.readme;
