@@ -304,6 +304,9 @@ describe('EmbeddedBackend writes and persistence', () => {
     await b.write('items', rows.slice(200), { mode: 'insert' });
     await b.delete('items', ['r0']);
     // No close(): the process "crashed". The lock's pid is ours, so a new open takes it over.
+    // (The abandoned instance is closed only after the test, once the reopened one is: its
+    // file handles are released explicitly rather than by the garbage collector.)
+    cleanups.push(() => b.close());
     const reopened = await open(dataDir);
     cleanups.push(() => reopened.close());
     expect((await reopened.describe('items')).count).toBe(299);

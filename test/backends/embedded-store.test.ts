@@ -180,6 +180,8 @@ describe('the embedded store always opens', () => {
       expect(refused.map((l) => (l.obj as { seq: number }).seq)).toEqual([2, 3]);
       expect((await b.describe('items')).count).toBe(9);
       await b.close();
+      // The "crashed" instance's file handles are released explicitly, not by the garbage collector.
+      await a.close();
     } finally {
       cleanup();
     }

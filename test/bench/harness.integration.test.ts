@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { helpText, main } from '../../bench/harness/cli.ts';
 import { type ServerProcess, startServerProcess } from '../../bench/lib/server-process.ts';
 import { launchChromium } from '../chromium.ts';
@@ -53,6 +53,20 @@ describe('bench harness against a real server', () => {
   });
 
   const common = () => ['--target', server.url, '--quiet'];
+
+  // What the commands print (tables, verdicts) is kept for the assertions, not the test log:
+  // a run that is meant to fail its thresholds prints FAIL, which is expected here.
+  let printed = '';
+  beforeEach(() => {
+    printed = '';
+    vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => {
+      printed += `${a.map(String).join(' ')}\n`;
+    });
+    vi.spyOn(console, 'table').mockImplementation((t: unknown) => {
+      printed += `${JSON.stringify(t)}\n`;
+    });
+  });
+  afterEach(() => vi.restoreAllMocks());
 
   it("sweep: levels, Little's law, analysis and recall, valid against the schema", async () => {
     const out = join(work.dir, 'sweep.json');
@@ -245,6 +259,9 @@ describe('bench harness against a real server', () => {
       text: 'p50<1us',
       pass: false,
     });
+    // Printed too: a verdict per level with the measured figure, and the overall result.
+    expect(printed).toMatch(/^FAIL c=1: p50<1us \(measured [\d.]+ ms\) MISSED$/m);
+    expect(printed).toContain('thresholds FAILED: p50<1us');
   }, 60_000);
 
   it('one parser for every command: --help from its own options, unknown options and misplaced thresholds refused', async () => {
