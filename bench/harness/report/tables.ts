@@ -199,12 +199,21 @@ export function headline(
     }
     case 'rate':
     case 'mix':
-    case 'users':
+    case 'users': {
+      // A staged run is judged by its last (heaviest) stage, not by the average over all of them.
+      const last = run.result.stages?.length > 1 ? run.result.stages.at(-1) : undefined;
+      if (last)
+        return {
+          throughputName: `ok/s in the last stage (${Math.round(last.offeredPerSecond)}/s offered)`,
+          throughput: last.okPerSecond,
+          p99Ms: last.p99Ms,
+        };
       return {
         throughputName: 'ok/s',
         throughput: run.result.okPerSecond,
         p99Ms: run.result.latency.p99Ms,
       };
+    }
     case 'slo': {
       const best = run.steps.find((s) => s.rate === run.maxPassingRate);
       return {
