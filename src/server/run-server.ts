@@ -53,6 +53,32 @@ export async function runServer(): Promise<void> {
   const running = await startServer(config, logger, undefined, (backend) =>
     warmUp(backend, logger),
   );
+  // Graceful on a signal from the moment it listens: before it says it is ready, so a
+  // stop sent right after "ready" (a PM2 reload, a test) drains instead of killing.
+  let watchdog: ReturnType<typeof startWatchdog> | null = null;
+  let signals = 0;
+  const stop = (signal: string) => {
+    if (++signals > 1) {
+      logger.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    logger.info({ signal }, 'signal received');
+    void watchdog?.stop();
+    running.close().then(
+      // A cluster worker lingers before exiting: the primary may have handed
+      // it a connection just before it learnt the server closed; while alive
+      // the worker answers "not accepted" and the primary passes it on, but a
+      // hand-off to an exited worker is never answered and that connection
+      // hangs in the primary (Node's RoundRobinHandle has no timeout for it).
+      () => setTimeout(() => process.exit(0), cluster.isWorker ? CLUSTER_EXIT_LINGER_MS : 0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   const collections = await running.backend.listCollections();
   logger.info(
     {
@@ -80,36 +106,12 @@ export async function runServer(): Promise<void> {
   process.send?.('ready');
 
   // Armed only once warm: building an index at start-up may block for long.
-  const watchdog = config.watchdog
+  watchdog = config.watchdog
     ? startWatchdog({
         timeoutMs: config.timeoutSeconds * 1000,
         context: { worker: identity.index },
       })
     : null;
-
-  let signals = 0;
-  const stop = (signal: string) => {
-    if (++signals > 1) {
-      logger.warn({ signal }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    logger.info({ signal }, 'signal received');
-    void watchdog?.stop();
-    running.close().then(
-      // A cluster worker lingers before exiting: the primary may have handed
-      // it a connection just before it learnt the server closed; while alive
-      // the worker answers "not accepted" and the primary passes it on, but a
-      // hand-off to an exited worker is never answered and that connection
-      // hangs in the primary (Node's RoundRobinHandle has no timeout for it).
-      () => setTimeout(() => process.exit(0), cluster.isWorker ? CLUSTER_EXIT_LINGER_MS : 0),
-      (err) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
 
   const retirement = retireAfterRequests(running.servers, {
     limit: config.maxRequests,
