@@ -1,6 +1,12 @@
 import { Histogram, type Registry } from 'prom-client';
 import type { CollectionSpec, Hit, Row } from '../core/types.ts';
-import type { CallOptions, SearchBackend, SearchOptions, WriteOptions } from './search-backend.ts';
+import type {
+  CallOptions,
+  PoolFigures,
+  SearchBackend,
+  SearchOptions,
+  WriteOptions,
+} from './search-backend.ts';
 
 export interface MicroBatchOptions {
   /** Most queries in one backend call. */
@@ -225,6 +231,10 @@ export class BatchingBackend implements SearchBackend {
   flush(name: string, opts?: CallOptions) {
     return this.#inner.flush(name, opts);
   }
+  connections(): PoolFigures | null {
+    return this.#inner.connections?.() ?? null;
+  }
+
   health(opts?: CallOptions) {
     return this.#inner.health(opts);
   }

@@ -52,5 +52,15 @@ export interface SearchBackend {
   /** Makes acknowledged writes part of the persisted, indexed state (snapshot / Milvus flush). */
   flush(name: string, opts?: CallOptions): Promise<void>;
   health(opts?: CallOptions): Promise<Health>;
+  /** A backend that reaches its store through a connection pool says how it is used. */
+  connections?(): PoolFigures | null;
   close(): Promise<void>;
+}
+
+/** A connection pool's use right now: open, lent out, and calls waiting for one. */
+export interface PoolFigures {
+  size: number;
+  borrowed: number;
+  /** Calls waiting for a connection: above zero, the pool is the bottleneck. */
+  waiting: number;
 }

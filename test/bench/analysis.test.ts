@@ -6,6 +6,7 @@ import { exactKnnL2, meanRecall, recallAtK } from '../../bench/harness/analysis/
 import { judge, parseSlo } from '../../bench/harness/analysis/slo-rule.ts';
 import { fitUsl, uslThroughput } from '../../bench/harness/analysis/usl.ts';
 import { schedule } from '../../bench/harness/runners/open-loop.ts';
+import { bottlenecks, type SecondFigures } from '../../bench/harness/runners/time-series.ts';
 import { SeededRandom } from '../../src/data/random.ts';
 
 describe('USL fit', () => {
@@ -179,5 +180,50 @@ describe('open-loop schedule', () => {
     const late = ramp.filter((t) => t >= 1800).length;
     expect(late / early).toBeGreaterThan(1.25);
     expect(ramp[ramp.length - 1]!).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('bottleneck verdicts', () => {
+  const row = (second: number, poolWaiting: number): SecondFigures => ({
+    second,
+    offered: 100,
+    sent: 100,
+    completed: 100,
+    ok: 100,
+    p50Ms: 5,
+    p95Ms: 9,
+    p99Ms: 12,
+    errors: {},
+    inFlight: 3,
+    server: {
+      cpuPercent: 40,
+      rssMb: 90,
+      eventLoopLagMs: 2,
+      admissionInFlight: 3,
+      admissionQueued: 0,
+      poolBorrowed: 16,
+      poolWaiting,
+    },
+  });
+  const run = {
+    achievedSendRate: 100,
+    targetRate: 100,
+    late: 0,
+    sent: 400,
+    byOutcome: { 200: 400 },
+    generatorCpuPercent: 20,
+  };
+
+  it('names an exhausted connection pool from the calls waiting for a client', () => {
+    const verdicts = bottlenecks([row(0, 0), row(1, 12), row(2, 30), row(3, 25)], run);
+    expect(verdicts).toEqual([
+      'connection pool exhausted: calls waited for a backend client in 3 of 4 seconds (up to 30 waiting; MILVUS_POOL_MAX)',
+    ]);
+  });
+
+  it('says no bottleneck was reached when nothing waited and everything was served', () => {
+    expect(bottlenecks([row(0, 0), row(1, 0)], run)).toEqual([
+      'no bottleneck reached: the server kept up with what was offered',
+    ]);
   });
 });

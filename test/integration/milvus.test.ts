@@ -298,6 +298,17 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
         body: JSON.stringify({ vector, topK: 10, ...extra }),
       });
 
+    it('reports its connection pool in /v1/stats (what a load test samples each second)', async () => {
+      await body(search(Array.from(queries[0]!)));
+      const stats = (await (await fetch(`${running.url}/v1/stats`)).json()) as {
+        pool: { size: number; borrowed: number; waiting: number } | null;
+      };
+      expect(stats.pool).not.toBeNull();
+      expect(stats.pool!.size).toBeGreaterThan(0);
+      expect(stats.pool!.waiting).toBe(0);
+      expect(stats.pool!.borrowed).toBeGreaterThanOrEqual(0);
+    });
+
     it('returns what a direct SDK search returns', async () => {
       const q = Array.from(queries[1]!);
       const api = await body(search(q, { filter: { category: { in: ['A', 'B'] } } }));

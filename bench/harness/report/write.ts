@@ -145,6 +145,8 @@ export function timeSeriesCsv(rows: SecondFigures[]): string {
     'server_event_loop_lag_ms',
     'server_admission_in_flight',
     'server_admission_queued',
+    'server_pool_borrowed',
+    'server_pool_waiting',
   ];
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
   const lines = rows.map((r) =>
@@ -164,6 +166,8 @@ export function timeSeriesCsv(rows: SecondFigures[]): string {
       cell(r.server?.eventLoopLagMs),
       cell(r.server?.admissionInFlight),
       cell(r.server?.admissionQueued),
+      cell(r.server?.poolBorrowed),
+      cell(r.server?.poolWaiting),
     ].join(','),
   );
   return `${[header.join(','), ...lines].join('\n')}\n`;

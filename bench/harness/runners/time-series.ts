@@ -25,6 +25,9 @@ export interface ServerSample {
   eventLoopLagMs: number | null;
   admissionInFlight: number | null;
   admissionQueued: number | null;
+  /** Backend connection pool (Milvus): clients lent out, and calls waiting for one. */
+  poolBorrowed?: number | null;
+  poolWaiting?: number | null;
 }
 
 export class TimeSeries {
@@ -103,6 +106,7 @@ export function serverSampler(url: string): () => Promise<ServerSample | null> {
           eventLoop?: { lagMs: number } | null;
           concurrency?: { inFlight: number; queued: number } | null;
         } | null;
+        pool?: { size: number; borrowed: number; waiting: number } | null;
       };
       const now = performance.now();
       let cpuPercent: number | null = null;
@@ -117,6 +121,8 @@ export function serverSampler(url: string): () => Promise<ServerSample | null> {
         eventLoopLagMs: s.admission?.eventLoop?.lagMs ?? null,
         admissionInFlight: s.admission?.concurrency?.inFlight ?? null,
         admissionQueued: s.admission?.concurrency?.queued ?? null,
+        poolBorrowed: s.pool?.borrowed ?? null,
+        poolWaiting: s.pool?.waiting ?? null,
       };
     } catch {
       return null; // the server is too busy to answer its stats: that is a figure too (null)
@@ -172,6 +178,14 @@ export function bottlenecks(
   if (timeouts / total > 0.001)
     out.push(
       `backend-bound or stalled: ${timeouts} requests timed out (${((timeouts / total) * 100).toFixed(2)}%)`,
+    );
+  const waiting = rows
+    .map((r) => r.server?.poolWaiting)
+    .filter((x): x is number => typeof x === 'number');
+  const starved = waiting.filter((x) => x > 0).length;
+  if (waiting.length > 0 && starved >= Math.max(1, waiting.length / 4))
+    out.push(
+      `connection pool exhausted: calls waited for a backend client in ${starved} of ${waiting.length} seconds (up to ${Math.max(...waiting)} waiting; MILVUS_POOL_MAX)`,
     );
   const unanswered = rows.filter((r) => r.server === null).length;
   if (rows.length > 0 && unanswered > rows.length / 2)

@@ -8,7 +8,7 @@ import { RoundRobin } from '../../balance/round-robin.ts';
 import type { BalancingStrategy } from '../../balance/strategy.ts';
 import { SmoothWeightedRoundRobin } from '../../balance/weighted-round-robin.ts';
 import { UnavailableError } from '../../core/errors.ts';
-import type { CallOptions, Health } from '../search-backend.ts';
+import type { CallOptions, Health, PoolFigures } from '../search-backend.ts';
 import type { MilvusClientSource } from './milvus-backend.ts';
 import { createMilvusClient, type MilvusPool } from './milvus-pool.ts';
 
@@ -109,6 +109,18 @@ export class BalancedMilvusPool implements MilvusClientSource {
       },
     });
     if (metrics) for (const e of this.balancer.endpoints) metrics.state.set({ endpoint: e.id }, 0);
+  }
+
+  /** Clients open, lent out, and calls waiting for one, summed over the endpoints. */
+  connections(): PoolFigures {
+    const sum = { size: 0, borrowed: 0, waiting: 0 };
+    for (const e of this.balancer.endpoints) {
+      const c = e.resource.pool.connections();
+      sum.size += c.size;
+      sum.borrowed += c.borrowed;
+      sum.waiting += c.waiting;
+    }
+    return sum;
   }
 
   #record(id: string, started: number, outcome: 'ok' | 'error'): void {

@@ -21,6 +21,7 @@ import type {
 import type {
   CallOptions,
   Health,
+  PoolFigures,
   SearchBackend,
   SearchOptions,
   WriteOptions,
@@ -49,6 +50,8 @@ export interface MilvusClientSource {
   drain(): Promise<void>;
   /** Own health check (several endpoints); without one the backend probes `address`. */
   health?(opts?: CallOptions): Promise<Health>;
+  /** Clients open, lent out, and calls waiting for one (summed over endpoints). */
+  connections?(): PoolFigures;
 }
 
 export interface MilvusBackendOptions {
@@ -545,6 +548,10 @@ export class MilvusBackend implements SearchBackend {
     }
     this.#allIndexed = true;
     return { ok: true };
+  }
+
+  connections(): PoolFigures | null {
+    return this.#pool.connections?.() ?? null;
   }
 
   async health(opts?: CallOptions): Promise<Health> {

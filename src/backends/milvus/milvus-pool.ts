@@ -2,6 +2,7 @@ import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createPool, type Pool } from 'generic-pool';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { UnavailableError } from '../../core/errors.ts';
+import type { PoolFigures } from '../search-backend.ts';
 
 /**
  * A pool of Milvus clients with the controls the SDK's own pool lacks: a
@@ -204,6 +205,11 @@ export class MilvusPool {
   }
   get available(): number {
     return this.#pool.available;
+  }
+
+  /** Clients open, lent out, and calls waiting for one. */
+  connections(): PoolFigures {
+    return { size: this.size, borrowed: this.borrowed, waiting: this.pending };
   }
 
   /**

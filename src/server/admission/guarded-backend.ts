@@ -33,6 +33,7 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
     delete: guarded(backend.delete),
     flush: guarded(backend.flush),
     health: (opts) => backend.health(opts),
+    connections: () => backend.connections?.() ?? null,
     close: () => backend.close(),
   };
 }

@@ -73,6 +73,8 @@ export function operationRoutes(deps: {
       backend: deps.backend.kind,
       ...deps.stats.snapshot(),
       admission: describeAdmission(deps.admission),
+      // The backend's connection pool (Milvus): calls waiting for a client mean it is exhausted.
+      pool: deps.backend.connections?.() ?? null,
       // For load generators sampling the server each second: CPU% from two samples.
       process: processFigures(),
     }),
