@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { openLoop } from '../../bench/harness/runners/open-loop.ts';
 import { BatchingBackend } from '../../src/backends/micro-batcher.ts';
 import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
 import { MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
@@ -268,6 +269,44 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
     ).toContain('nothing to do');
     expect(run(['drop', '--collection', cliName]).out).toContain(`dropped ${cliName}`);
   }, 120_000);
+
+  it("a load test names an exhausted connection pool from the server's own figures", async () => {
+    // Two Milvus clients and no batching: 800 searches a second must wait for a client.
+    const work = tempDir();
+    const small = await startServer(
+      testConfig({
+        backend: 'milvus',
+        milvusAddress: address!,
+        dataDir: work.dir,
+        demoCollection: '',
+        milvusPoolMin: 1,
+        milvusPoolMax: 2,
+        batch: 'off',
+        concurrencyLimit: 0,
+      }),
+      silentLogger,
+    );
+    try {
+      const bodies = queries.map((q) => JSON.stringify({ vector: Array.from(q), topK: 10 }));
+      const result = await openLoop({
+        url: small.url,
+        stages: [{ rate: 800, seconds: 3 }],
+        connections: 64,
+        request: (i) => ({
+          path: `/v1/collections/${name}/search`,
+          body: bodies[i % bodies.length]!,
+        }),
+      });
+      const waited = result.timeSeries.map((r) => r.server?.poolWaiting ?? 0);
+      expect(Math.max(...waited)).toBeGreaterThan(0);
+      expect(result.bottlenecks.join('\n')).toMatch(
+        /connection pool exhausted: calls waited for a backend client in \d+ of \d+ seconds/,
+      );
+    } finally {
+      await small.close();
+      work.cleanup();
+    }
+  }, 60_000);
 
   describe('through the API on a real socket', () => {
     const { dir, cleanup } = tempDir();
