@@ -17,8 +17,6 @@ import {
 import { printRun } from './report/terminal.ts';
 import { writeRun } from './report/write.ts';
 
-export { UsageError };
-
 export function helpText(command?: string): string {
   const known = command ? COMMANDS.get(command) : undefined;
   if (known) return commandHelp(known);

@@ -1,5 +1,5 @@
 import { heldOutVectors } from '../../lib/query-bodies.ts';
-import { num, type Progress, str, UsageError, type Values } from '../command-line.ts';
+import { num, str, UsageError, type Values } from '../command-line.ts';
 import { startLiveView } from '../report/live-view.ts';
 import type { RecallFigure } from '../result.ts';
 import type { OpenLoopResult, Stage } from '../runners/open-loop.ts';
@@ -123,5 +123,3 @@ export async function withLiveView(
     await view.close();
   }
 }
-
-export type { Progress };

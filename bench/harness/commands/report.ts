@@ -11,7 +11,6 @@ export const reportCommand: Command = {
   summary: 'HTML (self-contained, charts, two runs compared) + terminal tables of result files',
   positionals: 'A.json [B.json ...]',
   thresholds: false,
-  defaultOut: () => 'bench/results/report.html',
   options: {
     in: { type: 'string', multiple: true, help: 'a result file (or give them as arguments)' },
     charts: { type: 'string', help: 'also write each sweep chart as an SVG file into this folder' },

@@ -4,6 +4,7 @@ import { envelope } from '../envelope.ts';
 import type { ScaleRun } from '../result.ts';
 import { runScale } from '../runners/scale.ts';
 import { runMilvusScale } from '../runners/scale-milvus.ts';
+import { OWN_SERVER_LEVEL_OPTIONS } from './server-options.ts';
 
 /** The store at scale: build, restart, memory per worker, recall and HTTP figures. */
 export const scaleCommand: Command = {
@@ -21,10 +22,8 @@ export const scaleCommand: Command = {
     queries: { type: 'string', default: '1000', help: 'held-out queries for recall' },
     k: { type: 'string', default: '10', help: 'recall@k' },
     ef: { type: 'string', default: '16,32,64,128,256', help: 'search breadths' },
-    levels: { type: 'string', default: '1,10,50,100', help: 'clients per HTTP level' },
-    'level-seconds': { type: 'string', default: '10', help: 'seconds per level' },
     'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
-    port: { type: 'string', default: '18431', help: 'port of the server the command starts' },
+    ...OWN_SERVER_LEVEL_OPTIONS,
   },
   async run(values, progress): Promise<ScaleRun> {
     const options = {

@@ -26,8 +26,8 @@ export interface ServerSample {
   admissionInFlight: number | null;
   admissionQueued: number | null;
   /** Backend connection pool (Milvus): clients lent out, and calls waiting for one. */
-  poolBorrowed?: number | null;
-  poolWaiting?: number | null;
+  poolBorrowed: number | null;
+  poolWaiting: number | null;
 }
 
 export class TimeSeries {
