@@ -1,25 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/settings.ts';
+import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.ts';
-import { startServer } from '../../src/server/compose.ts';
-import type { RunningServer } from '../../src/server/http-server.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
-import { body, silentLogger, testConfig } from '../helpers.ts';
+import { body } from '../helpers.ts';
+import { serversOnSockets } from '../servers-on-sockets.ts';
 
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(fake: FakeBackend, overrides: Partial<Config>) {
-  const s = await startServer(
-    testConfig({ breaker: 'off', concurrencyLimit: 0, ...overrides }),
-    silentLogger,
-    fake,
-  );
-  servers.push(s);
-  return s;
-}
+const start = serversOnSockets({ concurrencyLimit: 0 });
 const search = (url: string) =>
   fetch(`${url}/v1/collections/items/search`, {
     method: 'POST',
@@ -29,7 +14,7 @@ const search = (url: string) =>
 
 describe('admission control over a real socket', () => {
   it('answers a burst over quota with 429, Retry-After, RateLimit headers and a problem body', async () => {
-    const s = await start(new FakeBackend(), {
+    const s = await start({
       rateLimit: 5,
       rateLimitBurst: 5,
       rateLimitKey: 'global',
@@ -58,12 +43,15 @@ describe('admission control over a real socket', () => {
   it('sheds a burst past concurrency + queue with an immediate 503, and serves the rest', async () => {
     const fake = new FakeBackend();
     fake.searchDelayMs = 300;
-    const s = await start(fake, {
-      concurrencyLimit: 2,
-      queueLimit: 2,
-      queueTimeoutSeconds: 5,
-      queueTargetSeconds: 0, // this test is about the length bound; 300 ms waits would be shed by delay
-    });
+    const s = await start(
+      {
+        concurrencyLimit: 2,
+        queueLimit: 2,
+        queueTimeoutSeconds: 5,
+        queueTargetSeconds: 0, // this test is about the length bound; 300 ms waits would be shed by delay
+      },
+      fake,
+    );
     const t0 = performance.now();
     const timed = Array.from({ length: 7 }, () =>
       search(s.url).then((r) => ({ r, ms: performance.now() - t0 })),
@@ -94,7 +82,7 @@ describe('admission control over a real socket', () => {
   it('refuses with 503 queue_timeout a request that waited too long', async () => {
     const fake = new FakeBackend();
     fake.searchDelayMs = 500;
-    const s = await start(fake, { concurrencyLimit: 1, queueLimit: 5, queueTimeoutSeconds: 0.1 });
+    const s = await start({ concurrencyLimit: 1, queueLimit: 5, queueTimeoutSeconds: 0.1 }, fake);
     const [first, second] = await Promise.all([search(s.url), search(s.url)]);
     expect(first.status).toBe(200);
     expect(await body(second)).toMatchObject({ status: 503, reason: 'queue_timeout' });
@@ -103,12 +91,15 @@ describe('admission control over a real socket', () => {
   it('opens the breaker on backend failures, fails fast without calling it, and closes after recovery', async () => {
     const fake = new FakeBackend();
     fake.searchError = new UnavailableError('backend down');
-    const s = await start(fake, {
-      breaker: 'consecutive',
-      breakerThreshold: 3,
-      breakerOpenSeconds: 0.3,
-      breakerTrials: 2,
-    });
+    const s = await start(
+      {
+        breaker: 'consecutive',
+        breakerThreshold: 3,
+        breakerOpenSeconds: 0.3,
+        breakerTrials: 2,
+      },
+      fake,
+    );
     for (let i = 0; i < 3; i++)
       expect(await body(search(s.url))).toMatchObject({ status: 503, code: 'unavailable' });
     expect(fake.searchCalls).toBe(3);
@@ -130,7 +121,7 @@ describe('admission control over a real socket', () => {
 
   it('refuses with 503 event_loop_lag, before reading the body, while the event loop is behind', async () => {
     const fake = new FakeBackend();
-    const s = await start(fake, { maxEventLoopLagSeconds: 0.02 });
+    const s = await start({ maxEventLoopLagSeconds: 0.02 }, fake);
     const guard = s.admission.eventLoop!;
     guard.stop(); // drive the samples by hand
     guard.sample();
@@ -154,7 +145,7 @@ describe('admission control over a real socket', () => {
   });
 
   it('does not count client errors against the backend', async () => {
-    const s = await start(new FakeBackend(), { breaker: 'consecutive', breakerThreshold: 2 });
+    const s = await start({ breaker: 'consecutive', breakerThreshold: 2 });
     for (let i = 0; i < 5; i++) {
       const bad = await fetch(`${s.url}/v1/collections/items/search`, {
         method: 'POST',
@@ -174,13 +165,16 @@ describe('admission decides before the body is read', () => {
     try {
       const fake = new FakeBackend();
       fake.searchDelayMs = 200;
-      const s = await start(fake, {
-        rateLimit: 3,
-        rateLimitBurst: 3,
-        rateLimitKey: 'global',
-        concurrencyLimit: 1,
-        queueLimit: 0,
-      });
+      const s = await start(
+        {
+          rateLimit: 3,
+          rateLimitBurst: 3,
+          rateLimitKey: 'global',
+          concurrencyLimit: 1,
+          queueLimit: 0,
+        },
+        fake,
+      );
       const send = (i: number) =>
         fetch(`${s.url}/v1/collections/items/search`, {
           method: 'POST',

@@ -1,27 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/settings.ts';
+import { describe, expect, it } from 'vitest';
 import { ApiKeys, newKey, parseKeyFile, parseKeyList } from '../../src/server/auth/api-keys.ts';
-import { startServer } from '../../src/server/compose.ts';
-import type { RunningServer } from '../../src/server/http-server.ts';
-import { FakeBackend } from '../fakes/fake-backend.ts';
-import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
+import { body, tempDir } from '../helpers.ts';
+import { serversOnSockets } from '../servers-on-sockets.ts';
 
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(overrides: Partial<Config>) {
-  const s = await startServer(
-    testConfig({ breaker: 'off', ...overrides }),
-    silentLogger,
-    new FakeBackend(),
-  );
-  servers.push(s);
-  return s;
-}
+const start = serversOnSockets();
 
 const KEYS =
   'reader:search:reader-secret-0123456789,writer:write:writer-secret-0123456789,root:admin:root-secret-0123456789';

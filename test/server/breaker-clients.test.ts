@@ -1,33 +1,18 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/settings.ts';
+import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { startServer } from '../../src/server/compose.ts';
-import type { RunningServer } from '../../src/server/http-server.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { body, silentLogger, testConfig } from '../helpers.ts';
+import { serversOnSockets } from '../servers-on-sockets.ts';
 
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
+const start = serversOnSockets({
+  concurrencyLimit: 0,
+  breaker: 'consecutive',
+  breakerThreshold: 5,
+  breakerOpenSeconds: 30,
+  breakerMaxOpenSeconds: 60,
 });
-
-async function start(fake: FakeBackend, overrides: Partial<Config> = {}) {
-  const s = await startServer(
-    testConfig({
-      concurrencyLimit: 0,
-      breaker: 'consecutive',
-      breakerThreshold: 5,
-      breakerOpenSeconds: 30,
-      breakerMaxOpenSeconds: 60,
-      ...overrides,
-    }),
-    silentLogger,
-    fake,
-  );
-  servers.push(s);
-  return s;
-}
 
 const searchBody = '{"vector":[0,0]}';
 const search = (url: string, signal?: AbortSignal) =>
@@ -59,7 +44,7 @@ describe('the breaker counts backend failures only', () => {
   it('stays closed when eight clients give up on slow searches', async () => {
     const fake = new FakeBackend();
     fake.searchDelayMs = 400;
-    const s = await start(fake);
+    const s = await start({}, fake);
     const gaveUp = await Promise.allSettled(
       Array.from({ length: 8 }, () => search(s.url, AbortSignal.timeout(100))),
     );
@@ -78,7 +63,7 @@ describe('the breaker counts backend failures only', () => {
 
   it('stays closed when six clients upload half a body and stall past the deadline', async () => {
     const fake = new FakeBackend();
-    const s = await start(fake, { timeoutSeconds: 0.3 });
+    const s = await start({ timeoutSeconds: 0.3 }, fake);
     await Promise.all(Array.from({ length: 6 }, () => halfUpload(s.url, 700)));
     expect(fake.searchCalls).toBe(0); // no stalled body ever reached the backend
     expect(await breakerState(s.url)).toBe('closed');
@@ -120,7 +105,7 @@ describe('the breaker counts backend failures only', () => {
     const fake = new FakeBackend();
     fake.searchError = new UnavailableError('backend down');
     fake.healthy = { ok: false, reason: 'down' };
-    const s = await start(fake, { breakerProbeSeconds: 0.1, breakerTrials: 1 });
+    const s = await start({ breakerProbeSeconds: 0.1, breakerTrials: 1 }, fake);
     for (let i = 0; i < 5; i++) expect((await search(s.url)).status).toBe(503);
     expect(await breakerState(s.url)).toBe('open');
     const refused = await search(s.url);

@@ -1,27 +1,13 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/settings.ts';
-import { startServer } from '../../src/server/compose.ts';
-import type { RunningServer } from '../../src/server/http-server.ts';
-import { FakeBackend } from '../fakes/fake-backend.ts';
-import { silentLogger, testConfig } from '../helpers.ts';
+import { serversOnSockets } from '../servers-on-sockets.ts';
 
-const servers: RunningServer[] = [];
+const start = serversOnSockets({ concurrencyLimit: 0, gracefulTimeoutSeconds: 1 });
+// Registered after the servers' hook, so it runs first: sockets go before their servers close.
 const sockets: Socket[] = [];
-afterEach(async () => {
+afterEach(() => {
   for (const s of sockets.splice(0)) s.destroy();
-  for (const s of servers.splice(0)) await s.close();
 });
-
-async function start(overrides: Partial<Config> = {}) {
-  const s = await startServer(
-    testConfig({ breaker: 'off', concurrencyLimit: 0, gracefulTimeoutSeconds: 1, ...overrides }),
-    silentLogger,
-    new FakeBackend(),
-  );
-  servers.push(s);
-  return s;
-}
 
 /** A raw socket that collects what the server sends, and when it closed. */
 function raw(url: string) {

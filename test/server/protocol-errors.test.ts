@@ -1,19 +1,9 @@
 import { connect } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startServer } from '../../src/server/compose.ts';
-import type { RunningServer } from '../../src/server/http-server.ts';
-import { FakeBackend } from '../fakes/fake-backend.ts';
-import { body, silentLogger, testConfig } from '../helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { body } from '../helpers.ts';
+import { serversOnSockets } from '../servers-on-sockets.ts';
 
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-async function start() {
-  const s = await startServer(testConfig({ breaker: 'off' }), silentLogger, new FakeBackend());
-  servers.push(s);
-  return s;
-}
+const start = serversOnSockets();
 
 /** Sends raw bytes and returns everything the server wrote until it closed or 2 s passed. */
 function raw(port: number, request: string): Promise<string> {

@@ -1,24 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/settings.ts';
-import { startServer } from '../../src/server/compose.ts';
-import type { RunningServer } from '../../src/server/http-server.ts';
-import { FakeBackend } from '../fakes/fake-backend.ts';
-import { body, silentLogger, testConfig } from '../helpers.ts';
+import { describe, expect, it } from 'vitest';
+import { body } from '../helpers.ts';
+import { serversOnSockets } from '../servers-on-sockets.ts';
 
-const servers: RunningServer[] = [];
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function start(overrides: Partial<Config> = {}) {
-  const s = await startServer(
-    testConfig({ breaker: 'off', ...overrides }),
-    silentLogger,
-    new FakeBackend(),
-  );
-  servers.push(s);
-  return s;
-}
+const start = serversOnSockets();
 const post = (url: string, path: string, payload: unknown) =>
   fetch(`${url}${path}`, {
     method: 'POST',
