@@ -9,6 +9,13 @@ import type { DeletedSlots } from './deleted-slots.ts';
 const SCAN_CHUNK = 65_536;
 
 /**
+ * Row ids are held in memory up to this many bytes per open generation (ids
+ * and their offsets: 19 bytes a row for ids like "item-123456", so about 3.5M
+ * rows); a larger column is read by position through the page cache.
+ */
+export const ID_MIRROR_BYTES = 64 * 1024 * 1024;
+
+/**
  * The rows of one data generation (`data-<g>/`): raw vectors, ids and one file per
  * scalar field, slot-aligned and append-only. A slot is never reused within a
  * generation; compaction starts a new generation holding only live rows.
@@ -38,7 +45,7 @@ export class RowStore {
     this.dir = dir;
     this.fields = fields;
     this.vectors = new VectorColumn(join(dir, 'vectors.f32'), mode, dimension);
-    this.#ids = new StringColumn(join(dir, 'ids'), mode);
+    this.#ids = new StringColumn(join(dir, 'ids'), mode, { mirrorBytes: ID_MIRROR_BYTES });
     for (const [i, f] of fields.entries())
       this.#columns.set(f.name, openColumn(dir, i, f.type, mode));
     if (mode === 'write') this.truncateTo(slots);
