@@ -315,6 +315,37 @@ describe('EmbeddedBackend writes and persistence', () => {
     expect(hits![0]!.id).toBe('r250');
   });
 
+  it('serves a reopened collection from its mapped snapshot, then writes, deletes and persists as before', async () => {
+    const dataDir = scratch();
+    const first = await open(dataDir);
+    await first.createCollection(spec());
+    const rows = makeRows(300);
+    await first.write('items', rows, { mode: 'insert' });
+    await first.close();
+    // Reopened, the graph is memory-mapped from the snapshot until the first write.
+    const b = await open(dataDir);
+    cleanups.push(() => b.close());
+    const q = Float32Array.from(rows[42]!.vector);
+    expect((await b.search('items', [q], opts({ topK: 1 })))[0]![0]!.id).toBe('r42');
+    // The first write reads the graph into memory; searches see it at once.
+    const moved = Array.from(queries(1)[0]!);
+    await b.write('items', [{ id: 'r7', vector: moved, fields: { category: 'Z', price: 1 } }], {
+      mode: 'upsert',
+    });
+    const [hits] = await b.search('items', [Float32Array.from(moved)], opts({ topK: 1 }));
+    expect(hits![0]!.id).toBe('r7');
+    expect(await b.delete('items', ['r42'])).toEqual({ deleted: 1 });
+    const [gone] = await b.search('items', [q], opts({ topK: 20, ef: 300 }));
+    expect(gone!.map((h) => h.id)).not.toContain('r42');
+    await b.close();
+    cleanups.pop();
+    const again = await open(dataDir);
+    cleanups.push(() => again.close());
+    expect((await again.describe('items')).count).toBe(299);
+    const [after] = await again.search('items', [Float32Array.from(moved)], opts({ topK: 1 }));
+    expect(after![0]!.id).toBe('r7');
+  });
+
   it('drops a torn record at the log tail (a write that was never acknowledged)', async () => {
     const dataDir = scratch();
     const b = await open(dataDir);
