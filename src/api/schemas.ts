@@ -11,10 +11,19 @@ import { InvalidRequestError } from '../core/errors.ts';
 
 const MAX_ID_LENGTH = 256;
 
+/**
+ * A query or row vector. Only its shape is checked here (an array):
+ * its length and every value are checked once, with the collection's
+ * dimension, by parseVector while it copies them into a Float32Array. A
+ * zod array of numbers checked and copied all 512 values a second time
+ * (2.4 us of a search request). The JSON Schema is the array's.
+ */
 export const VectorSchema = z
-  .array(z.number())
-  .min(1)
+  .custom<number[]>((v) => Array.isArray(v), { message: 'expected an array of numbers' })
   .meta({
+    type: 'array',
+    items: { type: 'number' },
+    minItems: 1,
     description: 'float32 values, as many as the collection dimension; finite',
     example: [0.12, -0.5, 0.33],
   });

@@ -194,12 +194,15 @@ export class MicroBatcher {
  */
 export class BatchingBackend implements SearchBackend {
   readonly kind: string;
+  readonly honoursAbort: boolean;
   readonly batcher: MicroBatcher;
   readonly #inner: SearchBackend;
 
   constructor(inner: SearchBackend, opts: MicroBatchOptions) {
     this.#inner = inner;
     this.kind = inner.kind;
+    // A search waiting for its batch leaves the queue when its signal aborts.
+    this.honoursAbort = true;
     this.batcher = new MicroBatcher(inner, opts);
   }
 

@@ -1,8 +1,10 @@
+import type { RequestDeadline } from './middleware/deadline.ts';
+
 /** Per-request variables shared by middleware and routes. */
 export type AppEnv = {
   Variables: {
-    /** Aborted at the request's deadline or when its client disconnects. */
-    signal: AbortSignal;
+    /** Ends at the request's deadline or when its client disconnects (its `signal`, made on first use). */
+    deadline: RequestDeadline;
     /** X-Request-Id from the front door (nginx sets one), or one made here; in logs and problem bodies. */
     requestId: string;
     /** The name of the API key that authenticated the request (never the key). */

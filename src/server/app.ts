@@ -12,7 +12,6 @@ import type { Admission } from './admission/build-admission.ts';
 import type { AppEnv } from './app-env.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { authorize } from './auth/authorize.ts';
-import { deadline } from './middleware/deadline.ts';
 import { observe } from './middleware/observe.ts';
 import { nodeBindings } from './node-bindings.ts';
 import { problem, problemFromError } from './problem.ts';
@@ -76,23 +75,31 @@ export function createApp(deps: AppDeps) {
   const { options, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use('*', observe({ metrics, stats, logger, accessLog: options.accessLog }));
+  app.use(
+    '*',
+    observe({
+      metrics,
+      stats,
+      logger,
+      accessLog: options.accessLog,
+      draining: () => lifecycle.draining,
+    }),
+  );
   // The URL parser resolves dot segments, so /v1/collections/zzz/../products
   // would reach (and DELETE would drop) "products": refuse them as sent.
-  app.use('*', async (c, next) => {
+  // Not async: a middleware that only checks adds no promise of its own.
+  app.use('*', (c, next) => {
     const target = nodeBindings(c)?.incoming.url ?? '';
-    if (DOT_SEGMENT.test(target.split('?')[0]!))
-      return problem(c, {
-        code: 'invalid_request',
-        status: 400,
-        detail: 'the path has "." or ".." segments; send it resolved',
-      });
+    const query = target.indexOf('?');
+    if (DOT_SEGMENT.test(query < 0 ? target : target.slice(0, query)))
+      return Promise.resolve(
+        problem(c, {
+          code: 'invalid_request',
+          status: 400,
+          detail: 'the path has "." or ".." segments; send it resolved',
+        }),
+      );
     return next();
-  });
-  // While draining, ask keep-alive clients to reconnect elsewhere after this response.
-  app.use('*', async (c, next) => {
-    await next();
-    if (lifecycle.draining) c.header('connection', 'close');
   });
   // Who is asking comes first: from the headers alone, before admission reads anything.
   app.use(
@@ -103,13 +110,12 @@ export function createApp(deps: AppDeps) {
       allowUnauthenticated: options.allowUnauthenticated,
     }),
   );
-  // Admission (see admission-chain.ts), then the deadline, then the route.
+  // Admission and the deadline (see admission-chain.ts), then the route.
   const admission = deps.admission;
   const admissionMetrics =
     deps.admissionMetrics ?? new AdmissionMetrics(metrics.registry, () => admission ?? null);
-  const { guards, backend } = admissionChain(admission, deps.backend, options);
-  guards.push(deadline({ timeoutMs: options.timeoutMs }));
-  for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, ...guards);
+  const { middleware, backend } = admissionChain(admission, deps.backend, options);
+  for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, middleware);
 
   app.route(
     '/',

@@ -36,16 +36,21 @@ export class ConnectionTracker {
       });
       if (this.#active.size > max) this.#makeRoom(socket);
     });
+    // One listener function for every response (no closure per request).
+    const active = this.#active;
+    const idleSince = this.#idleSince;
+    function onResponseClose(this: ServerResponse) {
+      const socket = this.req.socket;
+      const n = active.get(socket);
+      if (n === undefined) return;
+      active.set(socket, n - 1);
+      if (n === 1) idleSince.set(socket, performance.now());
+    }
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       const socket = req.socket;
-      this.#active.set(socket, (this.#active.get(socket) ?? 0) + 1);
-      this.#idleSince.delete(socket);
-      res.once('close', () => {
-        if (!this.#active.has(socket)) return;
-        const n = (this.#active.get(socket) ?? 1) - 1;
-        this.#active.set(socket, n);
-        if (n === 0) this.#idleSince.set(socket, performance.now());
-      });
+      active.set(socket, (active.get(socket) ?? 0) + 1);
+      idleSince.delete(socket);
+      res.on('close', onResponseClose);
     });
   }
 

@@ -115,6 +115,8 @@ const WAL_FILE = 'wal.log';
  */
 export class EmbeddedBackend implements SearchBackend {
   readonly kind = 'embedded';
+  /** A search runs synchronously (or on a thread) once started: nothing to abort. */
+  readonly honoursAbort = false;
   readonly options: Required<EmbeddedBackendOptions>;
   #entries = new Map<string, Entry>();
   /** Collections on disk not opened yet (only the fold pass of openShared leaves any). */
@@ -368,7 +370,8 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async schema(name: string): Promise<CollectionSchema> {
-    return (await this.#get(name)).collection.schema;
+    const e = (!this.#closed && this.#entries.get(name)) || (await this.#get(name));
+    return e.collection.schema;
   }
 
   async createCollection(spec: CollectionSpec): Promise<CollectionInfo> {
@@ -413,7 +416,8 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
-    const e = await this.#get(name);
+    // An open collection is found without a promise (the common case); #get opens one.
+    const e = (!this.#closed && this.#entries.get(name)) || (await this.#get(name));
     const { collection } = e;
     opts.signal?.throwIfAborted();
     for (const v of vectors) {

@@ -1,43 +1,44 @@
 import type { MiddlewareHandler } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import { isOverloadedError, isRateLimitedError } from '../../limits/admission-errors.ts';
+import type { AppEnv } from '../app-env.ts';
 import type { AdmissionMetrics } from './admission-metrics.ts';
-import { breakerGate } from './breaker-gate.ts';
+import { admit } from './admit.ts';
 import type { Admission } from './build-admission.ts';
-import { concurrencyLimit } from './concurrency-limit.ts';
-import { eventLoopGuard } from './event-loop-guard.ts';
+import { breakerGate, eventLoopGate, type Gate, rateLimitGate } from './gates.ts';
 import { guardBackend } from './guarded-backend.ts';
-import { rateLimit } from './rate-limit.ts';
 import { requestKey } from './request-key.ts';
 
 /**
  * The API routes' admission, in the order a request meets it, all decided
  * from the request line and headers before the body is read: rate limit ->
- * event loop -> concurrency/queue -> open breaker. Returns the middleware
- * and the backend the routes should call: behind the breaker, which counts
- * the backend's own calls (guardBackend), never what a client did.
+ * event loop -> open breaker -> concurrency/queue, then the deadline. Returns
+ * the middleware and the backend the routes should call: behind the breaker,
+ * which counts the backend's own calls (guardBackend), never what a client did.
  */
 export function admissionChain(
   admission: Admission | undefined,
   backend: SearchBackend,
-  opts: { rateLimitKey: 'ip' | 'api-key' | 'global'; trustProxy: boolean },
-): { guards: MiddlewareHandler[]; backend: SearchBackend } {
-  const guards: MiddlewareHandler[] = [];
-  if (!admission) return { guards, backend };
-  if (admission.rateLimiter) {
-    guards.push(
-      rateLimit({
+  opts: { rateLimitKey: 'ip' | 'api-key' | 'global'; trustProxy: boolean; timeoutMs: number },
+): { middleware: MiddlewareHandler<AppEnv>; backend: SearchBackend } {
+  const gates: Gate[] = [];
+  if (admission?.rateLimiter) {
+    gates.push(
+      rateLimitGate({
         limiter: admission.rateLimiter,
         keyOf: requestKey(opts.rateLimitKey, opts.trustProxy),
       }),
     );
   }
-  if (admission.eventLoop) guards.push(eventLoopGuard({ guard: admission.eventLoop }));
-  if (admission.concurrency) guards.push(concurrencyLimit({ limiter: admission.concurrency }));
-  if (admission.breaker) guards.push(breakerGate({ breaker: admission.breaker }));
+  if (admission?.eventLoop) gates.push(eventLoopGate(admission.eventLoop));
+  if (admission?.breaker) gates.push(breakerGate(admission.breaker));
   return {
-    guards,
-    backend: admission.breaker ? guardBackend(backend, admission.breaker) : backend,
+    middleware: admit({
+      gates,
+      limiter: admission?.concurrency ?? null,
+      timeoutMs: opts.timeoutMs,
+    }),
+    backend: admission?.breaker ? guardBackend(backend, admission.breaker) : backend,
   };
 }
 

@@ -21,6 +21,7 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
     };
   return {
     kind: backend.kind,
+    honoursAbort: backend.honoursAbort,
     // Metadata calls are not counted: a cached schema answering would reset a
     // streak of failing searches. They still meet the breaker at arrival (breakerGate).
     listCollections: (opts) => backend.listCollections(opts),

@@ -5,9 +5,12 @@ import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { Logger } from '../../observability/logger.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
 import type { AppEnv } from '../app-env.ts';
+import { setResponseHeader } from '../node-bindings.ts';
 
 export interface ObserveOptions {
   metrics: HttpMetrics;
+  /** While true, every response asks its keep-alive client to reconnect (a drain). */
+  draining?: () => boolean;
   stats: RequestStats;
   logger: Logger;
   accessLog: boolean;
@@ -21,7 +24,7 @@ export function acceptRequestId(header: string | undefined): string {
 }
 
 /**
- * Gives every request an id (X-Request-Id from the front door or a new one,
+ * The envelope of every request. Gives every request an id (X-Request-Id from the front door or a new one,
  * echoed in the response), times every request into the Prometheus histogram (labelled by route
  * template, not raw path, to keep label cardinality bounded), tracks in-flight
  * requests, feeds /v1/stats, and optionally writes an access log line.
@@ -32,24 +35,21 @@ export function observe(opts: ObserveOptions): MiddlewareHandler<AppEnv> {
     const start = performance.now();
     const requestId = acceptRequestId(c.req.header('x-request-id'));
     c.set('requestId', requestId);
-    c.header('X-Request-Id', requestId);
+    setResponseHeader(c, 'X-Request-Id', requestId);
     const counted = c.req.path.startsWith(prefix);
-    opts.metrics.inFlight.inc();
-    opts.metrics.workerRequests.inc();
+    opts.metrics.started();
     if (counted) opts.stats.started();
     try {
       await next();
     } finally {
+      // While draining, ask keep-alive clients to reconnect elsewhere after this response.
+      if (opts.draining?.()) setResponseHeader(c, 'connection', 'close');
       const ms = performance.now() - start;
       const status = c.res.status;
       // The last matched route is the handler's template; only middleware matched means no route did.
       const template = routePath(c, -1);
       const route = template === '' || template.includes('*') ? 'unmatched' : template;
-      opts.metrics.inFlight.dec();
-      opts.metrics.duration.observe(
-        { method: c.req.method, route, status: String(status) },
-        ms / 1000,
-      );
+      opts.metrics.finished(c.req.method, route, status, ms / 1000);
       if (counted) opts.stats.finished(status, ms);
       if (opts.accessLog) {
         opts.logger.info(

@@ -2,6 +2,7 @@ import { Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { AppEnv } from '../app-env.ts';
+import type { RequestDeadline } from '../middleware/deadline.ts';
 import { checkNewCollection, checkSearchWork, type Quotas } from '../quotas.ts';
 import { readJson } from '../read-json.ts';
 import {
@@ -22,57 +23,64 @@ export function collectionRoutes(
   metrics: HttpMetrics,
 ) {
   const api = new Hono<AppEnv>();
+  // Searches get an AbortSignal only from a backend that listens to it (see honoursAbort).
+  const searchSignal = (d: RequestDeadline) =>
+    backend.honoursAbort === false ? undefined : d.signal;
 
   api.get('/', async (c) =>
-    c.json({ collections: await backend.listCollections({ signal: c.get('signal') }) }),
+    c.json({ collections: await backend.listCollections({ signal: c.get('deadline').signal }) }),
   );
 
   api.post('/', async (c) => {
     const spec = parseCreateCollectionBody(await readJson(c, limits.maxBodyBytes));
-    const signal = c.get('signal');
+    const { signal } = c.get('deadline');
     checkNewCollection(spec, (await backend.listCollections({ signal })).length, limits);
-    return c.json(await backend.createCollection(spec, { signal: c.get('signal') }), 201);
+    return c.json(await backend.createCollection(spec, { signal }), 201);
   });
 
   api.get('/:name', async (c) =>
-    c.json(await backend.describe(c.req.param('name'), { signal: c.get('signal') })),
+    c.json(await backend.describe(c.req.param('name'), { signal: c.get('deadline').signal })),
   );
 
   api.delete('/:name', async (c) => {
-    await backend.dropCollection(c.req.param('name'), { signal: c.get('signal') });
+    await backend.dropCollection(c.req.param('name'), { signal: c.get('deadline').signal });
     return c.body(null, 204);
   });
 
   api.post('/:name/search', async (c) => {
     const start = performance.now();
     const name = c.req.param('name');
-    const signal = c.get('signal');
+    const deadline = c.get('deadline');
+    const signal = searchSignal(deadline);
     const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.schema(name, { signal });
     const { vector, options } = parseSearchBody(body, info, limits);
     checkSearchWork(1, info.dimension, options, limits);
+    deadline.throwIfEnded();
     const [hits] = await backend.search(name, [vector], { ...options, signal });
-    metrics.searchVectors.inc({ route: 'search' });
+    metrics.searched('search', 1);
     return c.json({ hits: hits ?? [], tookMs: round(performance.now() - start) });
   });
 
   api.post('/:name/search/batch', async (c) => {
     const start = performance.now();
     const name = c.req.param('name');
-    const signal = c.get('signal');
+    const deadline = c.get('deadline');
+    const signal = searchSignal(deadline);
     const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.schema(name, { signal });
     const { vectors, options } = parseBatchBody(body, info, limits);
     checkSearchWork(vectors.length, info.dimension, options, limits);
+    deadline.throwIfEnded();
     const results = await backend.search(name, vectors, { ...options, signal });
-    metrics.searchVectors.inc({ route: 'batch' }, vectors.length);
+    metrics.searched('batch', vectors.length);
     return c.json({ results, tookMs: round(performance.now() - start) });
   });
 
   api.post('/:name/vectors', async (c) => {
     const start = performance.now();
     const name = c.req.param('name');
-    const signal = c.get('signal');
+    const { signal } = c.get('deadline');
     const body = await readJson(c, limits.maxBodyBytes);
     const info = await backend.schema(name, { signal });
     const { rows, mode } = parseWriteBody(body, info, limits);
@@ -87,7 +95,7 @@ export function collectionRoutes(
   api.delete('/:name/vectors', async (c) => {
     const start = performance.now();
     const name = c.req.param('name');
-    const signal = c.get('signal');
+    const { signal } = c.get('deadline');
     const body = await readJson(c, limits.maxBodyBytes);
     await backend.schema(name, { signal }); // 404 before parsing ids
     const ids = parseDeleteBody(body, limits);
