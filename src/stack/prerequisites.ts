@@ -43,7 +43,7 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Check[] {
       neededBy: ['start', 'test', 'stack', 'bench'],
       run: () => {
         const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-        // --import tsx needs 20.6 or later; process.loadEnvFile (.env) 20.12. Tested on 20, 22 and 24.
+        // process.loadEnvFile (.env) needs 20.12. Tested on 20, 22 and 24.
         const ok = (major === 20 && minor >= 12) || major === 22 || major === 24;
         return {
           ok,

@@ -20,7 +20,11 @@ interface Thread {
  */
 export const SEARCH_THREAD_NICE = 10;
 
-const ENTRY = new URL('./search-thread-entry.mjs', import.meta.url);
+// Compiled (dist/), a thread runs the compiled module; from source (tests,
+// tools run through tsx) a small .mjs loads the TypeScript through tsx.
+const ENTRY = import.meta.url.endsWith('.ts')
+  ? new URL('./search-thread-entry.mjs', import.meta.url)
+  : new URL('./search-thread.js', import.meta.url);
 
 /**
  * A small pool of search threads (worker_threads), each with its own read-only
