@@ -15,6 +15,8 @@ export interface BackendOptions {
         bruteForceLimit: number;
         /** Threads searching off the event loop (0: inline). */
         searchThreads: number;
+        /** Their nice value (Linux; 0: the event loop's priority). */
+        searchThreadNice: number;
         /** writable: this process owns the index; shared: PM2 siblings map one copy. */
         mode: 'writable' | 'shared';
       }
@@ -55,6 +57,7 @@ async function openStore(
         dataDir: store.dataDir,
         bruteForceLimit: store.bruteForceLimit,
         searchThreads: store.searchThreads,
+        searchThreadNice: store.searchThreadNice,
         logger,
       };
       if (store.mode === 'shared') return EmbeddedBackend.openShared(options, prepare);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { type Config, Expected, SETTINGS } from './settings.ts';
+import { usableCores } from './usable-cores.ts';
 
 /** A bad setting, named with where it came from and the value given. */
 export class ConfigError extends Error {
@@ -95,20 +95,36 @@ function applyBind(config: Record<string, unknown>, raw: unknown, where: string)
   config.port = port;
 }
 
-/** SEARCH_THREADS, with -1 (auto) resolved to the cores each worker can have. */
-export function resolveSearchThreads(config: Config, cores = availableParallelism()): number {
+/** How many server processes share the machine's cores, and how many cores there are. */
+export interface ProcessShare {
+  /** Server processes on this host: WORKERS under PM2, 1 for a lone `npm start`. */
+  processes: number;
+  /** @default usableCores() */
+  cores?: number;
+}
+
+/**
+ * SEARCH_THREADS, with -1 (auto) resolved to the cores each process has beyond
+ * the one its event loop uses: max(0, floor(cores / processes) - 1). Measured
+ * on 2 cores (bench/results/floor.json): one process with one search thread
+ * served 1.6x what it served searching on its event loop; two PM2 workers
+ * with one thread each (four busy threads on two cores) served 26% less than
+ * the same workers with none, at 45% more CPU per request.
+ */
+export function resolveSearchThreads(config: Config, share: ProcessShare): number {
   if (config.searchThreads >= 0) return config.searchThreads;
-  return Math.max(1, Math.floor(cores / config.workers));
+  const cores = share.cores ?? usableCores();
+  return Math.max(0, Math.floor(cores / Math.max(1, share.processes)) - 1);
 }
 
 /** CONCURRENCY_LIMIT, with -1 (auto) sized to what the backend can run at once. */
-export function resolveConcurrencyLimit(config: Config): number {
+export function resolveConcurrencyLimit(config: Config, share: ProcessShare): number {
   if (config.concurrencyLimit >= 0) return config.concurrencyLimit;
   if (config.backend !== 'embedded') return 256;
   // Searches run in the search threads: one running and one ready per thread
   // keeps them busy; more would only wait inside the pool, out of the queue's
   // sight, where no target delay can refuse them. Inline searches: a few.
-  const threads = resolveSearchThreads(config);
+  const threads = resolveSearchThreads(config, share);
   return threads > 0 ? 2 * threads : 4;
 }
 

@@ -35,6 +35,11 @@ import { type ListenOptions, listenApp, type RunningServer } from './http-server
 
 const ms = (seconds: number) => Math.round(seconds * 1000);
 
+/** This process's share of the host: PM2's WORKERS siblings, or alone (`npm start`). */
+const processShare = (config: Config, identity: WorkerIdentity) => ({
+  processes: identity.underPm2 ? config.workers : 1,
+});
+
 /** The HTTP application: body and quota limits, deadline, client identity. */
 export function appOptions(config: Config): AppOptions {
   return {
@@ -67,7 +72,7 @@ export function admissionOptions(
   config: Config,
   identity: WorkerIdentity = workerIdentity(),
 ): AdmissionOptions {
-  const limit = resolveConcurrencyLimit(config);
+  const limit = resolveConcurrencyLimit(config, processShare(config, identity));
   return {
     rate:
       config.rateLimit > 0
@@ -151,7 +156,8 @@ export function backendOptions(
             kind: 'embedded',
             dataDir: config.dataDir,
             bruteForceLimit: config.bruteForceLimit,
-            searchThreads: resolveSearchThreads(config),
+            searchThreads: resolveSearchThreads(config, processShare(config, identity)),
+            searchThreadNice: config.searchThreadNice,
             mode: resolveIndexMode(config, identity.underPm2),
           },
     batch: batch

@@ -5,9 +5,9 @@
  * latency); given a collection's shape, the embedded backend's memory per
  * quantization against the host's memory.
  */
-import { availableParallelism } from 'node:os';
 import { resolveConcurrencyLimit } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
+import { usableCores } from '../config/usable-cores.ts';
 import { upstreamKeepaliveSeconds } from './nginx-config.ts';
 
 export interface CapacityRow {
@@ -17,9 +17,9 @@ export interface CapacityRow {
   note: string;
 }
 
-export function capacityRows(c: Config, nginxWorkers = availableParallelism()): CapacityRow[] {
+export function capacityRows(c: Config, nginxWorkers = usableCores()): CapacityRow[] {
   const w = c.workers;
-  const concurrency = resolveConcurrencyLimit(c);
+  const concurrency = resolveConcurrencyLimit(c, { processes: w });
   const perWorkerRate = c.rateLimit > 0 ? c.rateLimit / w : null;
   return [
     {

@@ -84,6 +84,8 @@ export interface EmbeddedBackendOptions {
    * next checkpoint (threads never answer from stale data). @default 0
    */
   searchThreads?: number;
+  /** Nice value of the search threads (Linux), below the event loop's. @default 0 */
+  searchThreadNice?: number;
   logger?: BackendLog;
 }
 
@@ -135,12 +137,15 @@ export class EmbeddedBackend implements SearchBackend {
       compactRemovedShare: 0.25,
       verifyOnOpen: true,
       searchThreads: 0,
+      searchThreadNice: 0,
       logger: SILENT,
       ...options,
     };
     this.#lock = new LockFile(join(options.dataDir, 'writer.lock'));
     if (this.options.searchThreads > 0)
-      this.#threads = new SearchThreads(this.options.searchThreads);
+      this.#threads = new SearchThreads(this.options.searchThreads, {
+        nice: this.options.searchThreadNice,
+      });
   }
 
   get #collectionsDir(): string {

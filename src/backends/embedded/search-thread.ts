@@ -16,7 +16,9 @@ export interface SearchTask {
   collectionDir: string;
   snapshotDir: string;
   bruteForceLimit: number;
-  queries: Float32Array[];
+  /** The query vectors end to end, `dimension` floats each, in a buffer transferred to the thread. */
+  queries: Float32Array;
+  dimension: number;
   params: SearchParams;
 }
 
@@ -86,7 +88,10 @@ parentPort!.on('message', (task: SearchTask | CloseMessage) => {
   }
   let reply: SearchReply;
   try {
-    reply = { id: task.id, hits: collectionFor(task).search(task.queries, task.params) };
+    const queries: Float32Array[] = [];
+    for (let at = 0; at < task.queries.length; at += task.dimension)
+      queries.push(task.queries.subarray(at, at + task.dimension));
+    reply = { id: task.id, hits: collectionFor(task).search(queries, task.params) };
   } catch (err) {
     reply = { id: task.id, error: (err as Error).message };
   }

@@ -14,12 +14,6 @@ interface Thread {
   pending: Map<number, Pending>;
 }
 
-/**
- * Nice 10 gives a search about a tenth of a contended core against the event
- * loop (kernel weights 110 vs 1024), and all of it while the loop is idle.
- */
-export const SEARCH_THREAD_NICE = 10;
-
 // Compiled (dist/), a thread runs the compiled module; from source (tests,
 // tools run through tsx) a small .mjs loads the TypeScript through tsx.
 const ENTRY = import.meta.url.endsWith('.ts')
@@ -46,13 +40,17 @@ export class SearchThreads {
   #nextId = 1;
   #closed = false;
 
-  /** `nice`: how far below the event loop the threads run (0-19; see search-thread.ts). */
+  /**
+   * `nice`: how far below the event loop the threads run (0-19; see
+   * search-thread.ts). Nice 10 gives a search about a tenth of a contended
+   * core against the event loop (kernel weights 110 vs 1024). @default 0
+   */
   constructor(size: number, opts: { nice?: number } = {}) {
     if (!Number.isInteger(size) || size < 1) {
       throw new TypeError(`SearchThreads: size must be a positive integer, got ${size}`);
     }
     this.size = size;
-    this.#nice = opts.nice ?? SEARCH_THREAD_NICE;
+    this.#nice = opts.nice ?? 0;
     for (let i = 0; i < size; i++) this.#threads.push(this.#spawn());
   }
 
@@ -89,7 +87,12 @@ export class SearchThreads {
     return this.#threads.reduce((n, t) => n + t.pending.size, 0);
   }
 
-  search(task: Omit<SearchTask, 'id'> & { params: SearchParams }): Promise<Hit[][]> {
+  search(
+    task: Omit<SearchTask, 'id' | 'queries' | 'dimension'> & {
+      queries: Float32Array[];
+      params: SearchParams;
+    },
+  ): Promise<Hit[][]> {
     if (this.#closed) return Promise.reject(new UnavailableError('search threads are closed'));
     let thread = this.#threads[0]!;
     for (const t of this.#threads) if (t.pending.size < thread.pending.size) thread = t;
@@ -97,11 +100,25 @@ export class SearchThreads {
     // Only what a thread needs crosses over (a request's AbortSignal cannot be cloned).
     const { topK, filter, outputFields, ef } = task.params;
     const params: SearchParams = { topK, filter, outputFields, ef };
+    // The queries go over in one buffer of their own, transferred (moved, not
+    // serialized): one copy here, none in the message, and the caller keeps its vectors.
+    const dimension = task.queries[0]?.length ?? 0;
+    const queries = new Float32Array(task.queries.length * dimension);
+    for (const [i, q] of task.queries.entries()) queries.set(q, i * dimension);
+    const message: SearchTask = {
+      id,
+      collectionDir: task.collectionDir,
+      snapshotDir: task.snapshotDir,
+      bruteForceLimit: task.bruteForceLimit,
+      queries,
+      dimension,
+      params,
+    };
     return new Promise<Hit[][]>((resolve, reject) => {
       // Referenced only while it has work: an idle pool never keeps a process alive.
       if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(id, { resolve, reject });
-      thread.worker.postMessage({ ...task, params, id } satisfies SearchTask);
+      thread.worker.postMessage(message, [queries.buffer]);
     });
   }
 

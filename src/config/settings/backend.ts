@@ -13,6 +13,7 @@ export interface BackendSettings {
   batchSlots: number;
   bruteForceLimit: number;
   searchThreads: number;
+  searchThreadNice: number;
 }
 
 export const BACKEND_SETTINGS: readonly SettingDef[] = [
@@ -91,7 +92,14 @@ export const BACKEND_SETTINGS: readonly SettingDef[] = [
     'search_threads',
     () => -1,
     integer(-1, 1024),
-    'Embedded: threads per worker that run searches off the event loop (0: on it; -1: CPU count / WORKERS, at least 1, so workers x threads stays near the core count, like Gunicorn workers x threads).',
+    "Embedded: threads per process that run searches off the event loop (0: on it). -1: the cores each process has beyond its event loop's, max(0, cores / processes - 1), with cores counted from the CPU affinity and a cgroup quota and processes = WORKERS under PM2, else 1: one process on 2 cores gets 1 thread, 2 PM2 workers on 2 cores get none (measured: a thread per worker there cost 26% of the throughput).",
     'threads',
+  ),
+  def(
+    'searchThreadNice',
+    'search_thread_nice',
+    () => 0,
+    integer(0, 19),
+    'Embedded (Linux): nice value of the search threads, below the event loop (which parses, admits and refuses). 0: the same priority.',
   ),
 ];

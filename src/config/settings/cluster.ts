@@ -1,4 +1,4 @@
-import { availableParallelism } from 'node:os';
+import { usableCores } from '../usable-cores.ts';
 import { boolean, def, integer, oneOf, type SettingDef } from './define.ts';
 
 /** PM2 workers: count, recycling, watchdog, internal and worker ports, metrics. */
@@ -17,9 +17,9 @@ export const CLUSTER_SETTINGS: readonly SettingDef[] = [
   def(
     'workers',
     'workers',
-    () => availableParallelism(),
+    () => usableCores(),
     integer(1, 1024),
-    'Worker processes under PM2 cluster mode (default: CPU count).',
+    'Worker processes under PM2 cluster mode (default: the cores this process may use: its CPU affinity, capped by a cgroup CPU quota).',
     'workers',
   ),
   def(
