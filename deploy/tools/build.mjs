@@ -7,7 +7,15 @@
 // compiled server spent 12% less CPU per search request (bench/results/floor.json).
 //
 //   node deploy/tools/build.mjs        (npm run build; npm start runs it first)
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -46,9 +54,8 @@ const keepImports = {
   },
 };
 
-rmSync(out, { recursive: true, force: true });
 const started = performance.now();
-await esbuild.build({
+const result = await esbuild.build({
   entryPoints,
   outdir: out,
   outbase: src,
@@ -59,8 +66,33 @@ await esbuild.build({
   target: 'node20.12',
   sourcemap: 'linked',
   logLevel: 'warning',
+  write: false,
 });
+
+// Servers may be running from dist/ (a PM2 cluster recycling a worker loads it
+// again): each file is replaced by a rename, only when it changed, and files
+// no longer built are removed last. No moment with a missing or half-written file.
+const built = new Set();
+let changed = 0;
+for (const file of result.outputFiles) {
+  built.add(file.path);
+  if (existsSync(file.path) && readFileSync(file.path).equals(file.contents)) continue;
+  mkdirSync(dirname(file.path), { recursive: true });
+  writeFileSync(`${file.path}.tmp`, file.contents);
+  renameSync(`${file.path}.tmp`, file.path);
+  changed++;
+}
+(function prune(dir) {
+  if (!existsSync(dir)) return;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) {
+      prune(p);
+      if (readdirSync(p).length === 0) rmSync(p, { recursive: true });
+    } else if (!built.has(p)) rmSync(p);
+  }
+})(out);
 if (process.argv.includes('--verbose'))
   console.log(
-    `build: ${entryPoints.length} files to ${relative(root, out)}/ in ${Math.round(performance.now() - started)} ms`,
+    `build: ${entryPoints.length} files to ${relative(root, out)}/ (${changed} changed) in ${Math.round(performance.now() - started)} ms`,
   );
