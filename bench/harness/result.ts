@@ -243,6 +243,64 @@ export interface UsearchVersionsRun extends RunEnvelope {
   }[];
 }
 
+/** One configuration's closed-loop measurement in one round of the floor command. */
+export interface FloorRow {
+  config: string;
+  round: number;
+  /** Processes serving (PM2 daemon and workers, uvicorn and its workers). */
+  processes: number;
+  okPerSecond: number;
+  /** CPU of every serving process over the ok answers. */
+  cpuMsPerRequest: number | null;
+  serverCpuPercent: number;
+  generatorCpuPercent: number;
+  p50Ms: number;
+  p99Ms: number;
+  non2xx: number;
+  socketErrors: number;
+}
+
+/** A configuration's medians over the rounds, against the floor's. */
+export interface FloorSummary {
+  config: string;
+  describe: string;
+  okPerSecond: number;
+  okPerSecondRange: number[];
+  cpuMsPerRequest: number;
+  okOverFloor: number;
+  cpuOverFloor: number;
+  p99Ms: number;
+  sameAnswersAsFloor: boolean;
+}
+
+export interface FloorTarget {
+  target: string;
+  pass: boolean;
+  measured: string;
+}
+
+/** The serving path against its floor (bare node:http), the cluster shapes and Python stacks. */
+export interface FloorRun extends RunEnvelope {
+  kind: 'floor';
+  generator: string;
+  connections: number;
+  seconds: number;
+  warmupSeconds: number;
+  rounds: number;
+  rows: FloorRow[];
+  summary: FloorSummary[];
+  /** One connection: latency unloaded. */
+  latencyAtC1: {
+    config: string;
+    round: number;
+    okPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    meanMs: number;
+  }[];
+  targets: FloorTarget[];
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -259,4 +317,5 @@ export type AnyRun =
   | ThreadsRun
   | BatchingRun
   | ScaleRun
-  | UsearchVersionsRun;
+  | UsearchVersionsRun
+  | FloorRun;

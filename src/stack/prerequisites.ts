@@ -121,6 +121,19 @@ export function prerequisites(env: NodeJS.ProcessEnv = process.env): Check[] {
       },
     },
     {
+      name: 'wrk (the closed-loop generator of the floor comparison)',
+      neededBy: ['test', 'bench'],
+      run: () => {
+        // wrk prints its version and exits 1: only a missing binary is a failure.
+        const v = has('wrk', ['--version']);
+        return {
+          ok: v !== null,
+          detail: v ?? 'not found',
+          fix: 'apt-get install wrk (Debian), brew install wrk',
+        };
+      },
+    },
+    {
       name: 'Milvus (installed by the repo on first use)',
       neededBy: [],
       run: () => {

@@ -104,6 +104,19 @@ export function judgeThresholds(run: AnyRun, thresholds: string[]): ThresholdRep
           ),
         });
       break;
+    case 'floor':
+      for (const r of run.rows)
+        verdicts.push({
+          scope: `${r.config} round ${r.round}`,
+          verdict: judge(
+            terms,
+            partialView(
+              { p50: r.p50Ms, p99: r.p99Ms },
+              (r.non2xx + r.socketErrors) / Math.max(1, r.okPerSecond * run.seconds + r.non2xx),
+            ),
+          ),
+        });
+      break;
     case 'threads':
     case 'batching':
       for (const row of run.rows)

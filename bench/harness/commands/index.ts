@@ -1,6 +1,7 @@
 import type { Command } from '../command-line.ts';
 import { admissionMicroCommand } from './admission-micro.ts';
 import { batchingCommand } from './batching.ts';
+import { floorCommand } from './floor.ts';
 import { milvusPoolCommand } from './milvus-pool.ts';
 import { mixCommand } from './mix.ts';
 import { overloadCommand } from './overload.ts';
@@ -29,6 +30,7 @@ export const SERVER_COMMANDS: Command[] = [
 
 /** Start the servers themselves, setting against setting, in one run. */
 export const SELF_CONTAINED_COMMANDS: Command[] = [
+  floorCommand,
   overloadCommand,
   smokeCommand,
   milvusPoolCommand,

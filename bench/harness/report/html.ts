@@ -220,6 +220,7 @@ function runSection(run: AnyRun): string {
     case 'batching':
     case 'scale':
     case 'usearch-versions':
+    case 'floor':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

@@ -117,6 +117,51 @@ export function runTables(run: AnyRun): Table[] {
           })),
         },
       ];
+    case 'floor':
+      return [
+        {
+          title: `the serving path against its floor (${run.generator}, median of ${run.rounds} rounds of ${run.seconds} s)`,
+          rows: run.summary.map((r) => ({
+            configuration: r.config,
+            what: r.describe,
+            'ok/s': r.okPerSecond,
+            'ok/s range': r.okPerSecondRange.join('-'),
+            'x floor': r.okOverFloor,
+            'CPU ms/req': r.cpuMsPerRequest,
+            'CPU x floor': r.cpuOverFloor,
+            'p99 ms': r.p99Ms,
+            'same answers': r.sameAnswersAsFloor,
+          })),
+          notes: run.targets.map((t) => `${t.pass ? 'PASS' : 'FAIL'} ${t.target}: ${t.measured}`),
+        },
+        {
+          title: 'one connection (latency unloaded)',
+          rows: run.latencyAtC1.map((r) => ({
+            configuration: r.config,
+            round: r.round,
+            'ok/s': r.okPerSecond,
+            'p50 ms': r.p50Ms,
+            'p99 ms': r.p99Ms,
+            'mean ms': r2(r.meanMs),
+          })),
+        },
+        {
+          title: 'every measurement (rounds alternate the configurations)',
+          rows: run.rows.map((r) => ({
+            configuration: r.config,
+            round: r.round,
+            processes: r.processes,
+            'ok/s': r.okPerSecond,
+            'CPU ms/req': r.cpuMsPerRequest,
+            'server CPU': `${r.serverCpuPercent}%`,
+            'wrk CPU': `${r.generatorCpuPercent}%`,
+            'p50 ms': r.p50Ms,
+            'p99 ms': r.p99Ms,
+            'non-2xx': r.non2xx,
+            'socket errors': r.socketErrors,
+          })),
+        },
+      ];
     case 'threads':
       return [
         {

@@ -1,10 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GeneratorHealth } from './generator-monitor.ts';
 import { latencyHistogram, summarize } from './latency.ts';
 import type { OpenLoopResult } from './open-loop.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 import { bottlenecks } from './time-series.ts';
 
 /** Installs (once) and returns the pinned vegeta binary: deploy/tools/install-vegeta.sh. */
@@ -250,15 +251,4 @@ export function csvFields(line: string, n: number): string[] {
     }
   }
   return out;
-}
-
-/** utime + stime of a process, in seconds (Linux). */
-function processCpuSeconds(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // clock ticks (USER_HZ = 100)
-  } catch {
-    return null;
-  }
 }
