@@ -1,29 +1,19 @@
 import { isServiceError } from '../core/errors.ts';
 import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
+import { type BreakerMode, type FailureRule, failureRule } from './failure-rules.ts';
+
+export type { BreakerMode } from './failure-rules.ts';
 
 export type BreakerState =
   | { kind: 'closed' }
   | { kind: 'open'; openedAt: number; until: number; attempt: number }
   | { kind: 'half-open'; trialsInFlight: number; successes: number; attempt: number };
 
-export type BreakerMode =
-  /** Open after `threshold` failures in a row. */
-  | { kind: 'consecutive'; threshold: number }
-  /** Open when failures / calls >= `threshold` over the last `windowMs`, once `minVolume` calls were seen. */
-  | { kind: 'rate'; threshold: number; minVolume: number; windowMs: number; buckets?: number }
-  /** Either rule opens it (outlier detection: a streak of failures, or a bad ratio). */
-  | {
-      kind: 'outlier';
-      consecutive: number;
-      threshold: number;
-      minVolume: number;
-      windowMs: number;
-      buckets?: number;
-    };
-
 export interface CircuitBreakerOptions {
-  mode: BreakerMode;
+  /** When to open: a counting rule (failure-rules.ts), or a mode that names one. */
+  rule?: FailureRule;
+  mode?: BreakerMode;
   /** First open period. @default 5000 */
   openMs?: number;
   /** Each re-open after a failed trial multiplies the open period by this. @default 2 */
@@ -32,6 +22,13 @@ export interface CircuitBreakerOptions {
   maxOpenMs?: number;
   /** Calls let through while half-open; all must succeed to close. @default 3 */
   halfOpenTrials?: number;
+  /**
+   * A half-open trial that has not answered in this long has failed: the
+   * breaker opens again and the caller is refused at once, rather than
+   * waiting out its own deadline on a backend that may still be down.
+   * 0: a trial waits as long as its call does. @default 2000
+   */
+  trialTimeoutMs?: number;
   /** Which errors count against the backend. @default timeouts, unavailability and internal errors; not the client's 4xx */
   isFailure?: (err: unknown) => boolean;
   clock?: Clock;
@@ -44,10 +41,12 @@ export function defaultIsFailure(err: unknown): boolean {
 }
 
 /**
- * Circuit breaker: closed (calls pass, outcomes counted) -> open (calls fail
- * at once with OverloadedError('breaker_open')) -> after the open period,
- * half-open (`halfOpenTrials` calls pass; all succeed -> closed, one fails ->
- * open again for longer). Guards share the `execute(fn, signal)` shape.
+ * Circuit breaker: closed (calls pass, outcomes counted by the rule) -> open
+ * (calls fail at once with OverloadedError('breaker_open')) -> after the open
+ * period, half-open (`halfOpenTrials` calls pass, each with a deadline of its
+ * own; all succeed -> closed, one fails or times out -> open again for
+ * longer). Every other call is refused at once in every state but closed.
+ * Guards share the `execute(fn, signal)` shape.
  *
  * @example
  * const breaker = new CircuitBreaker({ mode: { kind: 'consecutive', threshold: 5 } });
@@ -55,37 +54,29 @@ export function defaultIsFailure(err: unknown): boolean {
  * const hits = await breaker.execute(() => backend.search(...));
  */
 export class CircuitBreaker {
-  readonly mode: BreakerMode;
+  readonly rule: FailureRule;
   readonly #openMs: number;
   readonly #multiplier: number;
   readonly #maxOpenMs: number;
   readonly #trials: number;
+  readonly #trialTimeoutMs: number;
   readonly #isFailure: (err: unknown) => boolean;
   readonly #clock: Clock;
   readonly #listeners = new Set<(s: BreakerState, previous: BreakerState) => void>();
   #state: BreakerState = { kind: 'closed' };
-  #consecutive = 0;
-  readonly #buckets: { start: number; calls: number; failures: number }[] = [];
 
   constructor(opts: CircuitBreakerOptions) {
-    this.mode = opts.mode;
-    if (
-      opts.mode.kind === 'consecutive' &&
-      !(Number.isInteger(opts.mode.threshold) && opts.mode.threshold >= 1)
-    ) {
-      throw new TypeError(
-        `CircuitBreaker: threshold must be a positive integer, got ${opts.mode.threshold}`,
-      );
-    }
-    if (opts.mode.kind === 'rate' && !(opts.mode.threshold > 0 && opts.mode.threshold <= 1)) {
-      throw new TypeError(
-        `CircuitBreaker: rate threshold must be in (0, 1], got ${opts.mode.threshold}`,
-      );
-    }
+    if (!opts.rule && !opts.mode) throw new TypeError('CircuitBreaker: a rule or a mode is needed');
+    this.rule = opts.rule ?? failureRule(opts.mode!);
     this.#openMs = opts.openMs ?? 5000;
     this.#multiplier = opts.backoffMultiplier ?? 2;
     this.#maxOpenMs = opts.maxOpenMs ?? 60_000;
     this.#trials = opts.halfOpenTrials ?? 3;
+    this.#trialTimeoutMs = opts.trialTimeoutMs ?? 2000;
+    if (!(Number.isInteger(this.#trials) && this.#trials >= 1))
+      throw new TypeError(
+        `CircuitBreaker: halfOpenTrials must be a positive integer, got ${this.#trials}`,
+      );
     this.#isFailure = opts.isFailure ?? defaultIsFailure;
     this.#clock = opts.clock ?? monotonicClock;
   }
@@ -115,17 +106,50 @@ export class CircuitBreaker {
   /** Runs `fn` if the breaker lets it through; counts its outcome. */
   async execute<T>(fn: (signal?: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
     const trial = this.#admit();
+    const late = trial ? this.#trialDeadline() : null;
     try {
-      const result = await fn(signal);
+      const result = await (late ? Promise.race([fn(signal), late.expired]) : fn(signal));
       this.#record(true, trial);
       return result;
     } catch (err) {
       // A call aborted for a reason that is no failure (the client left) says
-      // nothing about the backend; one aborted by its deadline does count.
-      if (signal?.aborted && err === signal.reason && !this.#isFailure(err)) this.#release(trial);
+      // nothing about the backend; one aborted by its deadline does count, and
+      // so does a trial that got no answer in time.
+      if (late?.passed) this.#record(false, trial);
+      else if (signal?.aborted && err === signal.reason && !this.#isFailure(err))
+        this.#release(trial);
       else this.#record(!this.#isFailure(err), trial);
       throw err;
+    } finally {
+      late?.clear();
     }
+  }
+
+  /** A half-open trial's own deadline: a refusal once `trialTimeoutMs` has passed. */
+  #trialDeadline(): { expired: Promise<never>; passed: boolean; clear(): void } | null {
+    if (this.#trialTimeoutMs <= 0) return null;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = {
+      passed: false,
+      expired: new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          deadline.passed = true;
+          reject(
+            refusal(
+              () =>
+                new OverloadedError(
+                  'breaker_open',
+                  `backend circuit is half-open and its trial got no answer in ${this.#trialTimeoutMs} ms`,
+                  this.#openMs,
+                ),
+            ),
+          );
+        }, this.#trialTimeoutMs);
+      }),
+      clear: () => clearTimeout(timer),
+    };
+    deadline.expired.catch(() => undefined); // observed by the race
+    return deadline;
   }
 
   /** Admits or refuses a call; returns whether it is a half-open trial. */
@@ -141,12 +165,16 @@ export class CircuitBreaker {
   }
 
   /**
-   * Throws the breaker's refusal while it is open, without taking a half-open
-   * trial slot: a cheap check at a request's arrival, before any work for it.
+   * Throws the breaker's refusal unless a call would be let through now
+   * (closed, or half-open with a trial free), without taking the trial: a
+   * cheap check at a request's arrival, before any work for it.
    */
-  refuseIfOpen(): void {
+  refuseAtArrival(): void {
     this.#maybeHalfOpen();
-    if (this.#state.kind === 'open') throw this.#refusal(this.#state);
+    const s = this.#state;
+    if (s.kind === 'closed') return;
+    if (s.kind === 'half-open' && s.trialsInFlight + s.successes < this.#trials) return;
+    throw this.#refusal(s);
   }
 
   #refusal(s: BreakerState): Error {
@@ -178,35 +206,7 @@ export class CircuitBreaker {
       return;
     }
     if (s.kind !== 'closed') return; // a late result from before the breaker opened
-    const mode = this.mode;
-    if (mode.kind === 'consecutive' || mode.kind === 'outlier') {
-      this.#consecutive = ok ? 0 : this.#consecutive + 1;
-      const limit = mode.kind === 'consecutive' ? mode.threshold : mode.consecutive;
-      if (this.#consecutive >= limit) {
-        this.#open(0);
-        return;
-      }
-      if (mode.kind === 'consecutive') return;
-    }
-    const { windowMs, minVolume, threshold } = mode;
-    const width = windowMs / (mode.buckets ?? 10);
-    const now = this.#clock();
-    while (this.#buckets.length > 0 && this.#buckets[0]!.start <= now - windowMs)
-      this.#buckets.shift();
-    let last = this.#buckets[this.#buckets.length - 1];
-    if (!last || now >= last.start + width) {
-      last = { start: now - (now % width), calls: 0, failures: 0 };
-      this.#buckets.push(last);
-    }
-    last.calls++;
-    if (!ok) last.failures++;
-    let calls = 0;
-    let failures = 0;
-    for (const b of this.#buckets) {
-      calls += b.calls;
-      failures += b.failures;
-    }
-    if (calls >= minVolume && failures / calls >= threshold) this.#open(0);
+    if (this.rule.record(ok, this.#clock())) this.#open(0);
   }
 
   #open(attempt: number): void {
@@ -225,8 +225,7 @@ export class CircuitBreaker {
   #transition(next: BreakerState): void {
     const previous = this.#state;
     this.#state = next;
-    this.#consecutive = 0;
-    this.#buckets.length = 0;
+    this.rule.reset();
     for (const l of this.#listeners) l(next, previous);
   }
 }

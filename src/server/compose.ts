@@ -103,6 +103,7 @@ export function admissionOptions(
             openMs: ms(config.breakerOpenSeconds),
             maxOpenMs: ms(config.breakerMaxOpenSeconds),
             halfOpenTrials: config.breakerTrials,
+            trialTimeoutMs: ms(config.breakerTrialTimeoutSeconds),
             mode:
               config.breaker === 'consecutive'
                 ? { kind: 'consecutive', threshold: config.breakerThreshold }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, UnavailableError } from '../../src/core/errors.ts';
 import { type BreakerState, CircuitBreaker } from '../../src/limits/circuit-breaker.ts';
 import { fakeClock } from './fake-clock.ts';
@@ -119,5 +119,53 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 3; i++) await b.execute(ok);
     await expect(b.execute(fail)).rejects.toThrow(); // 1/4 in the window
     expect(b.state.kind).toBe('closed');
+  });
+
+  it('refuses at arrival while open, and while half-open once every trial is taken', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'consecutive', threshold: 1 },
+      openMs: 1000,
+      halfOpenTrials: 1,
+      trialTimeoutMs: 0,
+      clock,
+    });
+    b.refuseAtArrival(); // closed: passes
+    await expect(b.execute(fail)).rejects.toThrow('down');
+    expect(() => b.refuseAtArrival()).toThrow(/circuit is open/);
+    clock.advance(1000);
+    b.refuseAtArrival(); // half-open with a trial free: passes
+    let release!: () => void;
+    const trial = b.execute(() => new Promise<string>((r) => (release = () => r('ok'))));
+    expect(() => b.refuseAtArrival()).toThrow(/circuit is half-open/);
+    release();
+    await trial;
+    expect(b.state.kind).toBe('closed');
+  });
+
+  it('fails a half-open trial that has not answered by its own deadline, and opens again', async () => {
+    vi.useFakeTimers();
+    try {
+      const clock = fakeClock();
+      const b = new CircuitBreaker({
+        mode: { kind: 'consecutive', threshold: 1 },
+        openMs: 1000,
+        halfOpenTrials: 1,
+        trialTimeoutMs: 300,
+        clock,
+      });
+      await expect(b.execute(fail)).rejects.toThrow();
+      clock.advance(1000);
+      // A backend that never answers: the trial is refused after 300 ms, not at its call's deadline.
+      const hung = b.execute(() => new Promise<string>(() => {}));
+      const outcome = hung.catch((e) => e);
+      await vi.advanceTimersByTimeAsync(299);
+      expect(b.state.kind).toBe('half-open');
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await outcome).toMatchObject({ reason: 'breaker_open', retryAfterMs: 1000 });
+      expect(b.state).toMatchObject({ kind: 'open', attempt: 1 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

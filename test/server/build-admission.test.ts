@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { workerIdentity } from '../../src/lifecycle/worker-identity.ts';
+import { FailureRate } from '../../src/limits/failure-rules.ts';
 import { createAdmission } from '../../src/server/admission/build-admission.ts';
 import { admissionOptions } from '../../src/server/compose.ts';
 import { testConfig } from '../helpers.ts';
@@ -31,7 +32,8 @@ describe('createAdmission', () => {
     );
     expect(all.rateLimiter?.name).toBe('sliding-log');
     expect(all.concurrency).toMatchObject({ adaptive: true, limit: 8 });
-    expect(all.breaker?.mode).toMatchObject({ kind: 'rate', threshold: 0.5, minVolume: 20 });
+    expect(all.breaker?.rule).toBeInstanceOf(FailureRate);
+    expect(all.breaker?.rule).toMatchObject({ threshold: 0.5, minVolume: 20 });
     expect(all.eventLoop?.maxLagMs).toBe(100);
     all.eventLoop?.stop();
     const none = createAdmission(

@@ -24,6 +24,7 @@ export interface AdmissionSettings {
   breakerMaxOpenSeconds: number;
   breakerProbeSeconds: number;
   breakerTrials: number;
+  breakerTrialTimeoutSeconds: number;
 }
 
 export const ADMISSION_SETTINGS: readonly SettingDef[] = [
@@ -179,6 +180,13 @@ export const ADMISSION_SETTINGS: readonly SettingDef[] = [
     'breaker_trials',
     () => 3,
     integer(1, 1000),
-    'Calls let through while half-open; all must succeed to close.',
+    'Calls let through while half-open; all must succeed to close. Every other call is refused at once.',
+  ),
+  def(
+    'breakerTrialTimeoutSeconds',
+    'breaker_trial_timeout',
+    () => 1,
+    seconds(0.01, 3600),
+    'A half-open trial that has not answered in this long has failed: the breaker opens again and the caller is refused at once, instead of waiting out TIMEOUT on a backend that may still be down.',
   ),
 ];

@@ -37,6 +37,7 @@ export interface AdmissionOptions {
     openMs: number;
     maxOpenMs: number;
     halfOpenTrials: number;
+    trialTimeoutMs: number;
     mode:
       | { kind: 'consecutive'; threshold: number }
       | { kind: 'rate'; threshold: number; minVolume: number; windowMs: number };

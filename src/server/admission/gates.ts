@@ -55,12 +55,12 @@ export function eventLoopGate(guard: EventLoopGuard): Gate {
 }
 
 /**
- * Refuses at once (503 breaker_open) while the backend's breaker is open. It
- * counts nothing: outcomes are counted on the backend's own calls (see
- * guardBackend).
+ * Refuses at once (503 breaker_open) while the backend's breaker would refuse
+ * the call: open, or half-open with every trial taken. It counts nothing:
+ * outcomes are counted on the backend's own calls (see guardBackend).
  */
 export function breakerGate(breaker: CircuitBreaker): Gate {
   return function breakerOpen() {
-    breaker.refuseIfOpen();
+    breaker.refuseAtArrival();
   };
 }

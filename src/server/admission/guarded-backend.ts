@@ -19,16 +19,25 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
       const signal = typeof last === 'object' && last !== null ? last.signal : undefined;
       return breaker.execute(() => fn.apply(backend, args), signal);
     };
+  const refused = (): Promise<never> | null => {
+    try {
+      breaker.refuseAtArrival();
+      return null;
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
   return {
     kind: backend.kind,
     honoursAbort: backend.honoursAbort,
     // Metadata calls are not counted: a cached schema answering would reset a
-    // streak of failing searches. They still meet the breaker at arrival (breakerGate).
-    listCollections: (opts) => backend.listCollections(opts),
-    describe: (name, opts) => backend.describe(name, opts),
-    schema: (name, opts) => backend.schema(name, opts),
-    createCollection: (spec, opts) => backend.createCollection(spec, opts),
-    dropCollection: (name, opts) => backend.dropCollection(name, opts),
+    // streak of failing searches. They are refused while the breaker would
+    // refuse a search, so none waits on a backend known to be down.
+    listCollections: (opts) => refused() ?? backend.listCollections(opts),
+    describe: (name, opts) => refused() ?? backend.describe(name, opts),
+    schema: (name, opts) => refused() ?? backend.schema(name, opts),
+    createCollection: (spec, opts) => refused() ?? backend.createCollection(spec, opts),
+    dropCollection: (name, opts) => refused() ?? backend.dropCollection(name, opts),
     search: guarded(backend.search),
     write: guarded(backend.write),
     delete: guarded(backend.delete),
