@@ -1,6 +1,7 @@
 import type { AdaptiveLimit } from './adaptive-limit.ts';
 import { OverloadedError, refusal, type ShedReason } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
+import { CoDelPolicy, type QueuePolicy, type QueueView } from './queue-policy.ts';
 
 /** The refusals this limiter makes (breaker and event-loop refusals happen elsewhere). */
 type LimiterRefusal = Extract<
@@ -15,14 +16,9 @@ export interface ConcurrencyLimiterOptions {
   maxQueue?: number;
   /** How long a request may wait in the queue before it is refused. @default 1000 */
   queueTimeoutMs?: number;
-  /**
-   * Controlled delay (CoDel as Facebook applies it to server queues): once no
-   * slot has been free with nobody waiting for `queueIntervalMs`, the queue is
-   * a standing queue of work that cannot catch up. Then a waiter older than
-   * this target is refused (at its turn, or as soon as another request
-   * arrives) instead of being served late. 0 turns it off.
-   * @default 0
-   */
+  /** Who is refused for waiting too long (queue-policy.ts). @default CoDel when queueTargetMs > 0, else none */
+  policy?: QueuePolicy | null;
+  /** Shorthand for `policy: new CoDelPolicy({ targetMs, intervalMs })`. 0: no policy. @default 0 */
   queueTargetMs?: number;
   /** See queueTargetMs. @default 100 */
   queueIntervalMs?: number;
@@ -48,18 +44,20 @@ interface Waiter {
 }
 
 /**
- * A semaphore with a bounded FIFO wait queue and a per-request queue timeout:
- * the seeds' semaphore + queue, in one place. Refusals cost no waiting on the
- * backend: a full queue is refused synchronously.
+ * A semaphore with a bounded FIFO wait queue and a per-request queue timeout;
+ * whom to refuse for waiting too long is its policy's call (queue-policy.ts).
+ * Refusals cost no waiting on the backend: a full queue is refused
+ * synchronously.
  *
  * @example
  * const limiter = new ConcurrencyLimiter({ limit: 32, maxQueue: 64, queueTimeoutMs: 200 });
- * const permit = await limiter.acquire(signal);
+ * const permit = limiter.tryAcquire() ?? (await limiter.acquire(signal));
  * try { await work(); } finally { permit.release(); }
  */
-export class ConcurrencyLimiter {
+export class ConcurrencyLimiter implements QueueView {
   readonly maxQueue: number;
   readonly queueTimeoutMs: number;
+  readonly policy: QueuePolicy | null;
   readonly rejections: Record<LimiterRefusal | 'aborted', number> = {
     queue_full: 0,
     queue_timeout: 0,
@@ -72,19 +70,10 @@ export class ConcurrencyLimiter {
   readonly #clock: Clock;
   readonly #onQueueWait?: (ms: number) => void;
   readonly #queue: Waiter[] = [];
-  readonly #targetMs: number;
-  readonly #intervalMs: number;
-  /**
-   * Since when every request taken from the queue had waited past the target
-   * (CoDel's first_above_time); null while some are served in time.
-   */
-  #aboveSince: number | null = null;
-  /** The last time a request was refused for delay (queue_delay): still overloaded. */
-  #lastShed = Number.NEGATIVE_INFINITY;
   #head = 0;
   #waiting = 0;
   #inFlight = 0;
-  /** Recent time a permit is held (ms, moving average); 0 until the first release. */
+  /** Recent time a permit is held (ms, moving average over about 16 releases). */
   #holdMs = 0;
 
   constructor(opts: ConcurrencyLimiterOptions) {
@@ -103,8 +92,12 @@ export class ConcurrencyLimiter {
     }
     this.#clock = opts.clock ?? monotonicClock;
     this.#onQueueWait = opts.onQueueWait;
-    this.#targetMs = opts.queueTargetMs ?? 0;
-    this.#intervalMs = opts.queueIntervalMs ?? 100;
+    this.policy =
+      opts.policy !== undefined
+        ? opts.policy
+        : (opts.queueTargetMs ?? 0) > 0
+          ? new CoDelPolicy({ targetMs: opts.queueTargetMs!, intervalMs: opts.queueIntervalMs })
+          : null;
   }
 
   get limit(): number {
@@ -119,72 +112,17 @@ export class ConcurrencyLimiter {
   get adaptive(): boolean {
     return typeof this.#limit !== 'number';
   }
-
-  /**
-   * The synchronous fast path: a permit if a slot is free and nobody is
-   * waiting (FIFO), else null. No promise, no allocation beyond the permit.
-   */
-  tryAcquire(): Permit | null {
-    if (this.#inFlight < this.limit && this.queued === 0) {
-      this.#served(0, this.#clock());
-      return this.#grant();
-    }
-    return null;
-  }
-
-  /** True when a request that finds no free slot would be refused rather than queued. */
-  get wouldRefuse(): boolean {
-    return this.queued >= this.maxQueue || this.#expectedLate(this.#clock()) !== null;
-  }
-
   /** Recent permit hold time in ms (0 before the first release). */
   get holdMs(): number {
     return this.#holdMs;
   }
 
-  /** How long no slot has been free with nobody waiting (ms); a standing queue past QUEUE_INTERVAL. */
+  /** How long the queue has been standing (ms; 0 when not, or without a policy). */
   get standingForMs(): number {
-    const now = this.#clock();
-    return this.#standing(now) ? now - this.#aboveSince! : 0;
+    return this.policy?.standingForMs(this, this.#clock()) ?? 0;
   }
 
-  /**
-   * The target a wait is held to: QUEUE_TARGET, but never less than two hold
-   * times, so a short queue in front of slow requests (a closed loop of up to
-   * twice the limit in clients, as when one worker of two takes all the load)
-   * is not taken for overload.
-   */
-  #effectiveTargetMs(): number {
-    return Math.max(this.#targetMs, 1.5 * this.#holdMs);
-  }
-
-  /**
-   * A request left the queue (or never entered it: waited 0) after `waitedMs`.
-   * Served in time, it ends a standing queue, unless requests were still being
-   * refused for delay within the last interval: a queue kept short by refusals
-   * has not caught up.
-   */
-  #served(waitedMs: number, now: number): void {
-    if (this.#targetMs <= 0) return;
-    if (waitedMs > this.#effectiveTargetMs()) this.#aboveSince ??= now;
-    else if (now - this.#lastShed > this.#intervalMs) this.#aboveSince = null;
-  }
-
-  /**
-   * A standing queue: for a whole interval, every request served had waited
-   * past the target, or the oldest waiter has waited an interval past it (a
-   * queue that does not move at all, as behind a stalled backend).
-   */
-  #standing(now: number): boolean {
-    if (this.#targetMs <= 0) return false;
-    // An interval spans several requests' service: a cold worker whose first few
-    // requests take 200 ms each must not count as overloaded after two of them.
-    const interval = Math.max(this.#intervalMs, 4 * this.#holdMs);
-    if (this.#aboveSince !== null && now - this.#aboveSince >= interval) return true;
-    return this.#oldestWaitMs(now) >= this.#effectiveTargetMs() + interval;
-  }
-
-  #oldestWaitMs(now: number): number {
+  oldestWaitMs(now: number): number {
     for (let i = this.#head; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
       if (!w.done) return now - w.enqueuedAt;
@@ -193,19 +131,22 @@ export class ConcurrencyLimiter {
   }
 
   /**
-   * Why a newcomer without a slot should be refused now rather than queued,
-   * or null. Refused at arrival, not after waiting: in a standing queue, when
-   * the wait it can expect (its place in the queue times the recent hold
-   * time, over the limit) is longer than the target. Refusals then cost no
-   * waiting, and the queue holds only what can be served within the target.
+   * The synchronous fast path: a permit if a slot is free and nobody is
+   * waiting (FIFO), else null. No promise, no allocation beyond the permit.
    */
-  #expectedLate(now: number): { reason: 'queue_delay'; waitMs: number; mayWaitMs: number } | null {
-    // Only a standing queue refuses on an estimate: a burst, a cold start or a
-    // slow batch may skew the recent hold time, and must not cost refusals.
-    if (this.#holdMs === 0 || !this.#standing(now)) return null;
-    const waitMs = ((this.#waiting + 1) * this.#holdMs) / this.limit;
-    const mayWaitMs = this.#effectiveTargetMs();
-    return waitMs > mayWaitMs ? { reason: 'queue_delay', waitMs, mayWaitMs } : null;
+  tryAcquire(): Permit | null {
+    if (this.#inFlight < this.limit && this.#waiting === 0) {
+      this.policy?.served(this, 0, this.#clock());
+      return this.#grant();
+    }
+    return null;
+  }
+
+  /** True when a request that finds no free slot would be refused rather than queued. */
+  get wouldRefuse(): boolean {
+    return (
+      this.#waiting >= this.maxQueue || this.policy?.refuseOnArrival(this, this.#clock()) != null
+    );
   }
 
   /** A permit now, a place in the queue, or an OverloadedError. */
@@ -214,45 +155,31 @@ export class ConcurrencyLimiter {
       this.rejections.aborted++;
       return Promise.reject(signal.reason);
     }
-    if (this.#inFlight < this.limit && this.queued === 0) {
-      this.#served(0, this.#clock());
-      return Promise.resolve(this.#grant());
-    }
-    if (this.#waiting > 0 && this.#standing(this.#clock())) this.#shedOld();
-    if (this.queued >= this.maxQueue) {
-      const reason: ShedReason =
+    const now = this.#clock();
+    const free = this.tryAcquire();
+    if (free) return Promise.resolve(free);
+    if (this.#waiting > 0) this.#shedLate(now);
+    if (this.#waiting >= this.maxQueue) {
+      const reason: LimiterRefusal =
         this.maxQueue > 0 ? 'queue_full' : this.adaptive ? 'adaptive_limit' : 'concurrency_limit';
-      this.rejections[reason]++;
-      return Promise.reject(
-        refusal(
-          () =>
-            new OverloadedError(
-              reason,
-              `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.queued} queued (max ${this.maxQueue})`,
-            ),
-        ),
+      return this.#refuse(
+        reason,
+        `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.#waiting} queued (max ${this.maxQueue})`,
       );
     }
-    const now = this.#clock();
-    const late = this.#expectedLate(now);
+    const late = this.policy?.refuseOnArrival(this, now);
     if (late) {
-      this.#lastShed = now;
-      this.rejections[late.reason]++;
-      return Promise.reject(
-        refusal(
-          () =>
-            new OverloadedError(
-              late.reason,
-              `server busy: a free slot is about ${Math.round(late.waitMs)} ms away (${this.queued} queued, limit ${this.limit}); requests wait at most ${late.mayWaitMs} ms`,
-            ),
-        ),
+      this.policy!.shed(now);
+      return this.#refuse(
+        'queue_delay',
+        `server busy: a free slot is about ${Math.round(late.waitMs)} ms away (${this.#waiting} queued, limit ${this.limit}); requests wait at most ${Math.round(late.mayWaitMs)} ms`,
       );
     }
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = {
         resolve,
         reject,
-        enqueuedAt: this.#clock(),
+        enqueuedAt: now,
         signal,
         done: false,
         timer: setTimeout(() => {
@@ -284,6 +211,11 @@ export class ConcurrencyLimiter {
     });
   }
 
+  #refuse(reason: LimiterRefusal, message: string): Promise<never> {
+    this.rejections[reason]++;
+    return Promise.reject(refusal(() => new OverloadedError(reason, message)));
+  }
+
   #finish(w: Waiter): void {
     w.done = true;
     this.#waiting--;
@@ -311,28 +243,29 @@ export class ConcurrencyLimiter {
     };
   }
 
-  /** Refuses, from the head, the waiters that already waited past the target. */
-  #shedOld(): void {
-    const now = this.#clock();
+  /** Refuses, from the head, the waiters the policy calls late (a newcomer arrived). */
+  #shedLate(now: number): void {
     for (let i = this.#head; i < this.#queue.length; i++) {
       const w = this.#queue[i]!;
       if (w.done) continue;
       const waited = now - w.enqueuedAt;
-      if (waited <= this.#effectiveTargetMs()) break; // FIFO: the rest are younger
+      if (!this.policy?.isLate(this, waited, now)) break; // FIFO: the rest are younger
       this.#refuseLate(w, waited, now);
     }
   }
 
   #refuseLate(w: Waiter, waited: number, now: number): void {
-    this.#lastShed = now;
+    this.policy?.shed(now);
     this.#finish(w);
     this.rejections.queue_delay++;
+    const standing = this.policy?.standingForMs(this, now) ?? 0;
+    const target = this.policy?.targetMs(this) ?? 0;
     w.reject(
       refusal(
         () =>
           new OverloadedError(
             'queue_delay',
-            `waited ${Math.round(waited)} ms in a queue that has stood for ${Math.round(now - (this.#aboveSince ?? now))} ms (target ${Math.round(this.#effectiveTargetMs())} ms)`,
+            `waited ${Math.round(waited)} ms in a queue that has stood for ${Math.round(standing)} ms (target ${Math.round(target)} ms)`,
           ),
       ),
     );
@@ -345,13 +278,13 @@ export class ConcurrencyLimiter {
       if (w.done) continue; // timed out, aborted or shed while waiting
       const now = this.#clock();
       const waited = now - w.enqueuedAt;
-      if (waited > this.#effectiveTargetMs() && this.#standing(now)) {
+      if (this.policy?.isLate(this, waited, now)) {
         // A standing queue: serving this one late helps nobody; the next is fresher.
         this.#refuseLate(w, waited, now);
         continue;
       }
       this.#finish(w);
-      this.#served(waited, now);
+      this.policy?.served(this, waited, now);
       w.resolve(this.#grant());
     }
     // Compact the array once the consumed prefix dominates it.
