@@ -1,3 +1,4 @@
+import { resolveConcurrencyLimit } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 
 /**
@@ -23,7 +24,22 @@ export type NginxSettings = Pick<
   | 'nginxGlobalRateLimit'
   | 'nginxGlobalRateBurst'
   | 'nginxConnLimit'
+  | 'nginxInflightLimit'
+  | 'backend'
+  | 'concurrencyLimit'
+  | 'searchThreads'
 >;
+
+/**
+ * NGINX_INFLIGHT_LIMIT as rendered: -1 (auto) is what the workers admit at
+ * once, twice over (a request also counts at nginx while its body comes in
+ * and its answer goes out).
+ */
+export function resolveInflightLimit(s: NginxSettings): number {
+  if (s.nginxInflightLimit >= 0) return s.nginxInflightLimit;
+  const perWorker = resolveConcurrencyLimit(s as Config, { processes: s.workers });
+  return perWorker > 0 ? 2 * s.workers * perWorker : 0;
+}
 
 /** nginx's upstream keepalive_timeout: below the app's, or nginx reuses sockets Node closed (502). */
 export function upstreamKeepaliveSeconds(appKeepaliveSeconds: number): number {
@@ -37,7 +53,9 @@ function problem(status: number, title: string, detail: string): string {
 
 export function renderNginxConf(s: NginxSettings): string {
   const appDeadline = Math.ceil(s.timeoutSeconds);
+  const inflight = resolveInflightLimit(s);
   const limits = [
+    inflight > 0 ? `limit_conn whole_host_inflight ${inflight};` : '',
     s.nginxRateLimit > 0 ? `limit_req zone=per_client burst=${s.nginxRateBurst} nodelay;` : '',
     s.nginxGlobalRateLimit > 0
       ? `limit_req zone=whole_host burst=${s.nginxGlobalRateBurst} nodelay;`
@@ -53,6 +71,9 @@ export function renderNginxConf(s: NginxSettings): string {
       ? `    limit_req_zone $vecserve_whole_host zone=whole_host:64k rate=${s.nginxGlobalRateLimit}r/s;`
       : '',
     s.nginxConnLimit > 0 ? '    limit_conn_zone $binary_remote_addr zone=per_client_conn:10m;' : '',
+    inflight > 0
+      ? '    # Requests in flight on the whole host (for HTTP/1.1, a connection counts while a request is in progress).\n    limit_conn_zone $vecserve_whole_host zone=whole_host_inflight:64k;'
+      : '',
   ]
     .filter(Boolean)
     .join('\n');
@@ -101,7 +122,8 @@ http {
 ${zones}
     map "" $vecserve_whole_host { default all; }
     limit_req_status 429;
-    limit_conn_status 429;
+    # Past the host's in-flight limit the server is busy (503); a client over its own share is 429.
+    limit_conn_status ${inflight > 0 ? 503 : 429};
     limit_req_log_level warn;
 
     upstream vecserve_workers {
@@ -223,7 +245,13 @@ ${retry ? `            add_header Retry-After ${retry} always;\n` : ''}         
       1,
     ),
     loc('bad_gateway', 502, 'Bad Gateway', 'no API worker answered; it may be restarting', 1),
-    loc('unavailable', 503, 'Service Unavailable', 'the service is unavailable', 1),
+    loc(
+      'unavailable',
+      503,
+      'Service Unavailable',
+      'server busy: the requests the host serves at once are all taken (or a limit refused the connection); retry after a second',
+      1,
+    ),
     loc('gateway_timeout', 504, 'Gateway Timeout', 'the API worker did not answer in time'),
   ].join('\n');
 }

@@ -10,6 +10,7 @@ export interface NginxSettings {
   nginxGlobalRateLimit: number;
   nginxGlobalRateBurst: number;
   nginxConnLimit: number;
+  nginxInflightLimit: number;
 }
 
 export const NGINX_SETTINGS: readonly SettingDef[] = [
@@ -67,6 +68,13 @@ export const NGINX_SETTINGS: readonly SettingDef[] = [
     'nginx_conn_limit',
     () => 256,
     integer(0, 1e9),
-    'nginx limit_conn: open connections per client IP (0: off); excess answered 429.',
+    'nginx limit_conn: open connections per client IP (0: off); excess answered 429 (503 when NGINX_INFLIGHT_LIMIT is on: nginx has one status for its connection limits).',
+  ),
+  def(
+    'nginxInflightLimit',
+    'nginx_inflight_limit',
+    () => -1,
+    integer(-1, 1e9),
+    "Requests the whole host serves at once, counted by nginx (limit_conn on one host-wide key): the excess is answered 503 with Retry-After in C, before a worker reads a byte. A concurrency bound follows capacity by itself (in flight = throughput x latency), where a rate limit must be set to a capacity nobody re-measures. -1: WORKERS x each worker's CONCURRENCY_LIMIT (as resolved) x 2; 0: off.",
   ),
 ];
