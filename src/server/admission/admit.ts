@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { isServiceError } from '../../core/errors.ts';
+import { ClientClosedError, isServiceError } from '../../core/errors.ts';
 import type { ConcurrencyLimiter, Permit } from '../../limits/concurrency-limiter.ts';
 import { ExpiryList } from '../../limits/expiry-list.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -52,9 +52,8 @@ export function admit(opts: AdmitOptions): MiddlewareHandler<AppEnv> {
 /** Waits in the limiter's queue, leaving it if the client disconnects meanwhile. */
 async function queued(c: Context, limiter: ConcurrencyLimiter): Promise<Permit> {
   const gone = new AbortController();
-  const stop = watchClient(c, () =>
-    gone.abort(new Error('client closed the connection while queued')),
-  );
+  // A client that leaves while queued is a 499 logged as such, not a server error.
+  const stop = watchClient(c, () => gone.abort(new ClientClosedError()));
   try {
     return await limiter.acquire(gone.signal); // queues, or refuses at once when full
   } finally {
