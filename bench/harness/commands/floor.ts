@@ -303,12 +303,16 @@ export function judgeTargets(summary: FloorSummary[], c1: FloorRun['latencyAtC1'
       measured: `${Math.round((cluster.okPerSecond / floor.okPerSecond) * 100) / 100}x (${cluster.okPerSecond} vs ${floor.okPerSecond} ok/s)`,
     });
   const fastapi = get('fastapi-2w');
-  if (cluster && fastapi)
+  if (cluster && fastapi) {
+    // Against FastAPI's best round: uvicorn's accept loop sometimes hands every
+    // connection to one worker, a round that would flatter the comparison.
+    const best = Math.max(...fastapi.okPerSecondRange);
     out.push({
       target: 'PM2 cluster, 2 workers, shipped defaults >= 1.6x FastAPI + uvicorn with 2 workers',
-      pass: cluster.okPerSecond >= 1.6 * fastapi.okPerSecond,
-      measured: `${Math.round((cluster.okPerSecond / fastapi.okPerSecond) * 100) / 100}x (${cluster.okPerSecond} vs ${fastapi.okPerSecond} ok/s)`,
+      pass: cluster.okPerSecond >= 1.6 * best,
+      measured: `${Math.round((cluster.okPerSecond / best) * 100) / 100}x (${cluster.okPerSecond} vs FastAPI's best round ${best} ok/s; median ${fastapi.okPerSecond})`,
     });
+  }
   const c1Of = (name: string) => c1.filter((r) => r.config === name);
   const now = c1Of('vecserve-1p-default');
   const before = c1Of('baseline-1p');
