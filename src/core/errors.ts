@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'read_only'
   | 'unavailable'
   | 'deadline_exceeded'
+  | 'request_timeout'
   | 'rate_limited'
   | 'overloaded'
   | 'client_closed'
@@ -116,6 +117,21 @@ export class DeadlineExceededError extends ServiceError {
     super('deadline_exceeded', `request did not finish within its deadline of ${timeoutMs} ms`, {
       timeoutMs,
     });
+  }
+}
+
+/**
+ * The client did not send its whole request before the deadline (a body that
+ * stalled mid-upload): the client's fault, HTTP's 408, never a 5xx that pages
+ * whoever alerts on server errors.
+ */
+export class RequestTimeoutError extends ServiceError {
+  constructor(timeoutMs: number) {
+    super(
+      'request_timeout',
+      `the request body was not received within the request's deadline of ${timeoutMs} ms`,
+      { timeoutMs },
+    );
   }
 }
 

@@ -16,6 +16,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, ContentfulStatusCode> = {
   read_only: 409,
   unavailable: 503,
   deadline_exceeded: 504,
+  request_timeout: 408,
   rate_limited: 429,
   overloaded: 503,
   // nginx's "client closed request": logged and counted, written to a socket nobody reads.
@@ -35,6 +36,7 @@ const TITLES: Record<string, string> = {
   read_only: 'Collection is read-only here',
   unavailable: 'Service unavailable',
   deadline_exceeded: 'Deadline exceeded',
+  request_timeout: 'Request timeout',
   rate_limited: 'Too many requests',
   overloaded: 'Server overloaded',
   client_closed: 'Client closed request',

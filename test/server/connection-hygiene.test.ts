@@ -73,6 +73,19 @@ describe('connection hygiene of the bare server', () => {
     expect(c.received()).toContain('"code":"request_timeout"');
   });
 
+  it("answers a body that stalls past the request's deadline with 408 (the client's fault), not 504", async () => {
+    const s = await start({ timeoutSeconds: 0.3, requestTimeoutSeconds: 30 });
+    const c = raw(s.url);
+    await c.opened;
+    c.socket.write(
+      'POST /v1/collections/items/search HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{"vector":',
+    );
+    for (let i = 0; i < 40 && !c.received(); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(c.received()).toMatch(/^HTTP\/1\.1 408 /);
+    expect(c.received()).toContain('"code":"request_timeout"');
+    expect(c.received()).toMatch(/not received within the request's deadline of 300 ms/);
+  });
+
   it('keeps an idle keep-alive socket past the headers timeout (nginx reuses them for a minute)', async () => {
     const s = await start({ headersTimeoutSeconds: 0.5 });
     const c = raw(s.url);

@@ -1,5 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { ClientClosedError, DeadlineExceededError } from '../../core/errors.ts';
+import {
+  ClientClosedError,
+  DeadlineExceededError,
+  RequestTimeoutError,
+} from '../../core/errors.ts';
 import { type Expiry, ExpiryList } from '../../limits/expiry-list.ts';
 import type { AppEnv } from '../app-env.ts';
 import { nodeBindings } from '../node-bindings.ts';
@@ -86,7 +90,7 @@ export function runWithDeadline(
       d.end(reason);
       reject(reason);
     };
-    expiry = deadlines.add(() => fail(new DeadlineExceededError(deadlines.ttlMs)));
+    expiry = deadlines.add(() => fail(expired(c, deadlines.ttlMs)));
     const stopWatching = watchClient(c, () => fail(new ClientClosedError()));
     run().then(
       () => {
@@ -97,6 +101,18 @@ export function runWithDeadline(
       },
     );
   });
+}
+
+/**
+ * Why a request ran out of time: its body still coming in, with nothing left
+ * unread (the client stalled mid-upload), is the client's 408; anything
+ * else is the server's 504.
+ */
+function expired(c: Context, timeoutMs: number): Error {
+  const incoming = nodeBindings(c)?.incoming;
+  if (incoming && !incoming.complete && incoming.readableLength === 0)
+    return new RequestTimeoutError(timeoutMs);
+  return new DeadlineExceededError(timeoutMs);
 }
 
 /** Calls `onGone` if the client disconnects before the response is complete. */
