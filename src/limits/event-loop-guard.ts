@@ -1,58 +1,85 @@
 import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 
+/** Milliseconds of CPU this process has used (all its threads). */
+export type CpuClock = () => number;
+
+const processCpuMs: CpuClock = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
 export interface EventLoopGuardOptions {
-  /** Refuse new requests while the measured event-loop delay is above this. */
+  /** Refuse new requests once the event loop is this far behind on its own work. */
   maxLagMs: number;
-  /** How often the delay is sampled (an unref'd timer). @default 10 */
+  /** How often a timer checks in (an unref'd interval). @default 10 */
   sampleMs?: number;
+  /**
+   * Share of the wall time since the timer last ran that this process must
+   * have spent on the CPU for the delay to be its own work. @default 0.75
+   */
+  busyShare?: number;
   clock?: Clock;
+  cpuClock?: CpuClock;
 }
 
 /**
- * Sheds load on event-loop delay. With a CPU-bound backend (the embedded
- * index) a request runs from socket read to response inside one event-loop
- * turn, so a concurrency limit never sees more than one in flight: under
- * overload the queue forms before the app, in socket buffers and pending I/O
- * callbacks, and shows up only as event-loop delay. While that delay is above
- * `maxLagMs`, `check()` refuses (before the body is even parsed), which frees
- * the loop to catch up, CoDel-style. Fastify's under-pressure does the same.
- * Like CoDel, it acts on a standing delay, not on one spike: the delay must
- * exceed the limit on two samples in a row, so a lone GC pause or page fault
- * does not turn into a burst of 503s while the server has capacity to spare.
+ * Sheds load on event-loop delay. With search on the event loop (the
+ * embedded index, no search threads) a request runs from socket read to
+ * response inside the turn that read it, so no in-flight counter sees a
+ * queue: under overload one turn reads hundreds of requests and runs them
+ * back to back, and the queue is the rest of that turn. The guard asks, for
+ * every request, how long the current turn has already run (the time since
+ * its timer last fired, past its period): once that is over `maxLagMs`, the
+ * rest of the turn is refused at once (before the body is parsed), so
+ * admitted requests wait at most about `maxLagMs` and the turn ends.
+ *
+ * A delay that is not the server's own work is not refused: when the
+ * process spent less than `busyShare` of that time on the CPU, the loop was
+ * descheduled (a neighbour on a shared core) or paused, and refusing would
+ * shed load the server can serve.
  */
 export class EventLoopGuard {
   readonly maxLagMs: number;
   readonly sampleMs: number;
+  readonly busyShare: number;
   readonly #clock: Clock;
+  readonly #cpu: CpuClock;
   #lagMs = 0;
-  #previousLagMs = 0;
-  #last: number;
+  /** When the timer last ran, and the process's CPU then. */
+  #tickAt: number;
+  #cpuAtTick: number;
   #timer: ReturnType<typeof setInterval> | null = null;
   refusals = 0;
+  /** Delays seen over the bound that were not the process's own work (not refused). */
+  notOwnWork = 0;
 
   constructor(opts: EventLoopGuardOptions) {
     if (!(opts.maxLagMs > 0))
       throw new TypeError(`EventLoopGuard: maxLagMs must be positive, got ${opts.maxLagMs}`);
     this.maxLagMs = opts.maxLagMs;
     this.sampleMs = opts.sampleMs ?? 10;
+    this.busyShare = opts.busyShare ?? 0.75;
     this.#clock = opts.clock ?? monotonicClock;
-    this.#last = this.#clock();
+    this.#cpu = opts.cpuClock ?? processCpuMs;
+    this.#tickAt = this.#clock();
+    this.#cpuAtTick = this.#cpu();
   }
 
-  /** The latest measured delay (ms). */
+  /** The delay of the timer's last run (ms). */
   get lagMs(): number {
     return this.#lagMs;
   }
 
-  /** The delay that has lasted: the smaller of the last two samples. */
-  get sustainedLagMs(): number {
-    return Math.min(this.#lagMs, this.#previousLagMs);
+  /** How far behind the loop is now: how late the timer's next run already is (ms). */
+  get currentLagMs(): number {
+    return Math.max(0, this.#clock() - this.#tickAt - this.sampleMs);
   }
 
   start(): this {
     if (this.#timer) return this;
-    this.#last = this.#clock();
+    this.#tickAt = this.#clock();
+    this.#cpuAtTick = this.#cpu();
     this.#timer = setInterval(() => this.sample(), this.sampleMs);
     this.#timer.unref();
     return this;
@@ -63,24 +90,31 @@ export class EventLoopGuard {
     this.#timer = null;
   }
 
-  /** One tick of the sampling timer: how late it ran is the loop's delay. */
+  /** One run of the timer: how late it ran is the loop's delay. */
   sample(): void {
     const now = this.#clock();
-    this.#previousLagMs = this.#lagMs;
-    this.#lagMs = Math.max(0, now - this.#last - this.sampleMs);
-    this.#last = now;
+    this.#lagMs = Math.max(0, now - this.#tickAt - this.sampleMs);
+    this.#tickAt = now;
+    this.#cpuAtTick = this.#cpu();
   }
 
-  /** Throws OverloadedError('event_loop_lag') while the loop is behind. */
+  /** Throws OverloadedError('event_loop_lag') while the loop is behind on its own work. */
   check(): void {
-    if (this.#lagMs <= this.maxLagMs || this.#previousLagMs <= this.maxLagMs) return;
+    const now = this.#clock();
+    const sinceTick = now - this.#tickAt;
+    const lag = sinceTick - this.sampleMs;
+    if (lag <= this.maxLagMs) return;
+    // Over the bound: was it this process working (a queue), or did it not get the CPU?
+    if (this.#cpu() - this.#cpuAtTick < this.busyShare * sinceTick) {
+      this.notOwnWork++;
+      return;
+    }
     this.refusals++;
-    const lag = Math.round(this.sustainedLagMs);
     throw refusal(
       () =>
         new OverloadedError(
           'event_loop_lag',
-          `server busy: event loop ${lag} ms behind (limit ${this.maxLagMs} ms)`,
+          `server busy: event loop ${Math.round(lag)} ms behind on its own work (limit ${this.maxLagMs} ms)`,
           1000,
         ),
     );

@@ -2,30 +2,53 @@ import { describe, expect, it } from 'vitest';
 import { EventLoopGuard } from '../../src/limits/event-loop-guard.ts';
 import { fakeClock } from './fake-clock.ts';
 
+/** A fake process CPU clock, moved by hand like the wall clock. */
+function fakeCpu() {
+  let used = 0;
+  const cpu = () => used;
+  cpu.use = (ms: number) => {
+    used += ms;
+  };
+  return cpu;
+}
+
 describe('EventLoopGuard', () => {
-  it('refuses while the delay stays above the bound, and admits once the loop caught up', () => {
+  it('refuses the rest of a turn once it has run past the bound on its own work, and admits after the next tick', () => {
     const clock = fakeClock();
-    const guard = new EventLoopGuard({ maxLagMs: 20, sampleMs: 10, clock });
+    const cpu = fakeCpu();
+    const guard = new EventLoopGuard({ maxLagMs: 20, sampleMs: 10, clock, cpuClock: cpu });
     clock.advance(10);
     guard.sample(); // on time
-    expect(() => guard.check()).not.toThrow();
-    clock.advance(60);
-    guard.sample(); // the timer ran 50 ms late: one spike is not a standing queue
-    expect(guard.lagMs).toBe(50);
-    expect(() => guard.check()).not.toThrow();
-    clock.advance(40);
-    guard.sample(); // late again (30 ms): the delay has lasted
-    expect(guard.sustainedLagMs).toBe(30);
+    // A long turn of back-to-back requests: admitted while the timer is under 20 ms late...
+    clock.advance(25);
+    cpu.use(25);
+    expect(() => guard.check()).not.toThrow(); // 15 ms behind
+    clock.advance(10);
+    cpu.use(10);
+    // ...refused once it is 25 ms behind, and the process was busy all along.
     expect(() => guard.check()).toThrow(
       expect.objectContaining({
         reason: 'event_loop_lag',
-        message: expect.stringMatching(/30 ms behind \(limit 20 ms\)/),
+        message: expect.stringMatching(/25 ms behind on its own work \(limit 20 ms\)/),
       }),
     );
-    clock.advance(10);
-    guard.sample();
+    expect(guard.currentLagMs).toBe(25);
+    guard.sample(); // the turn ended, the timer ran
+    expect(guard.lagMs).toBe(25);
     expect(() => guard.check()).not.toThrow();
     expect(guard.refusals).toBe(1);
+  });
+
+  it('does not refuse a delay the process did not spend working (descheduled on a shared core, paused)', () => {
+    const clock = fakeClock();
+    const cpu = fakeCpu();
+    const guard = new EventLoopGuard({ maxLagMs: 20, sampleMs: 10, clock, cpuClock: cpu });
+    guard.sample();
+    clock.advance(120);
+    cpu.use(30); // 120 ms late, but 30 ms of its own CPU: someone else had the core
+    expect(() => guard.check()).not.toThrow();
+    expect(guard.notOwnWork).toBe(1);
+    expect(guard.refusals).toBe(0);
   });
 
   it('rejects a non-positive bound', () => {

@@ -66,9 +66,9 @@ export const ADMISSION_SETTINGS: readonly SettingDef[] = [
   def(
     'maxEventLoopLagSeconds',
     'max_event_loop_lag',
-    () => 0.05,
+    () => 0.025,
     seconds(0, 60),
-    'Refuse API requests with 503 while the event loop is this far behind (0: off); the guard that sees a CPU-bound backend saturate.',
+    "Refuse API requests with 503 once the current event-loop turn has run this long on the server's own work (0: off): with search on the event loop a flood arrives as one long turn, and this bounds what an admitted request waits behind the others. A delay the process did not spend on the CPU (a neighbour on a shared core, a pause) is not refused.",
   ),
   def(
     'concurrencyLimit',

@@ -31,6 +31,7 @@ export function describeAdmission(a: Admission | undefined) {
           lagMs: Math.round(a.eventLoop.lagMs * 100) / 100,
           maxLagMs: a.eventLoop.maxLagMs,
           refusals: a.eventLoop.refusals,
+          notOwnWork: a.eventLoop.notOwnWork,
         }
       : null,
   };
