@@ -149,6 +149,40 @@ export class ConcurrencyLimiter implements QueueView {
     );
   }
 
+  /**
+   * Throws, synchronously and counted, the refusal `acquire` would give a
+   * request arriving now (no free slot, and the queue full or standing), and
+   * does nothing when it would be served or queued: a check before any work
+   * is done for the request.
+   */
+  refuseIfFull(): void {
+    if (this.#inFlight < this.limit && this.#waiting === 0) return;
+    const refused = this.#arrivalRefusal(this.#clock());
+    if (refused) throw refused;
+  }
+
+  /** Why a request that finds no free slot is refused now (counted), or null to queue it. */
+  #arrivalRefusal(now: number): OverloadedError | null {
+    if (this.#waiting > 0) this.#shedLate(now);
+    if (this.#waiting >= this.maxQueue) {
+      const reason: LimiterRefusal =
+        this.maxQueue > 0 ? 'queue_full' : this.adaptive ? 'adaptive_limit' : 'concurrency_limit';
+      return this.#refusal(
+        reason,
+        `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.#waiting} queued (max ${this.maxQueue})`,
+      );
+    }
+    const late = this.policy?.refuseOnArrival(this, now);
+    if (late) {
+      this.policy!.shed(now);
+      return this.#refusal(
+        'queue_delay',
+        `server busy: a free slot is about ${Math.round(late.waitMs)} ms away (${this.#waiting} queued, limit ${this.limit}); requests wait at most ${Math.round(late.mayWaitMs)} ms`,
+      );
+    }
+    return null;
+  }
+
   /** A permit now, a place in the queue, or an OverloadedError. */
   acquire(signal?: AbortSignal): Promise<Permit> {
     if (signal?.aborted) {
@@ -158,23 +192,8 @@ export class ConcurrencyLimiter implements QueueView {
     const now = this.#clock();
     const free = this.tryAcquire();
     if (free) return Promise.resolve(free);
-    if (this.#waiting > 0) this.#shedLate(now);
-    if (this.#waiting >= this.maxQueue) {
-      const reason: LimiterRefusal =
-        this.maxQueue > 0 ? 'queue_full' : this.adaptive ? 'adaptive_limit' : 'concurrency_limit';
-      return this.#refuse(
-        reason,
-        `server busy: ${this.#inFlight} requests in flight (limit ${this.limit}), ${this.#waiting} queued (max ${this.maxQueue})`,
-      );
-    }
-    const late = this.policy?.refuseOnArrival(this, now);
-    if (late) {
-      this.policy!.shed(now);
-      return this.#refuse(
-        'queue_delay',
-        `server busy: a free slot is about ${Math.round(late.waitMs)} ms away (${this.#waiting} queued, limit ${this.limit}); requests wait at most ${Math.round(late.mayWaitMs)} ms`,
-      );
-    }
+    const refused = this.#arrivalRefusal(now);
+    if (refused) return Promise.reject(refused);
     return new Promise<Permit>((resolve, reject) => {
       const w: Waiter = {
         resolve,
@@ -211,9 +230,9 @@ export class ConcurrencyLimiter implements QueueView {
     });
   }
 
-  #refuse(reason: LimiterRefusal, message: string): Promise<never> {
+  #refusal(reason: LimiterRefusal, message: string): OverloadedError {
     this.rejections[reason]++;
-    return Promise.reject(refusal(() => new OverloadedError(reason, message)));
+    return refusal(() => new OverloadedError(reason, message));
   }
 
   #finish(w: Waiter): void {

@@ -196,6 +196,7 @@ export interface ComposedApp {
   store: SearchBackend;
   built: ReturnType<typeof createApp>;
   admission: Admission;
+  admissionMetrics: AdmissionMetrics;
   /** This worker's loopback server for cluster-internal calls, when it has one. */
   internal: Awaited<ReturnType<typeof startInternalServer>> | null;
   /** Readiness on the internal port follows the public listener. */
@@ -281,6 +282,7 @@ export async function composeApp(
     store,
     built,
     admission,
+    admissionMetrics,
     internal,
     markListening: () => {
       listening = true;

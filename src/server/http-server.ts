@@ -1,9 +1,10 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server, type ServerOptions } from 'node:http';
 import type { AddressInfo, ListenOptions as NetListenOptions } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Admission } from './admission/build-admission.ts';
+import { earlyRefusal } from './admission/early-refusal.ts';
 import type { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
 import type { ComposedApp } from './compose.ts';
@@ -53,9 +54,21 @@ export async function listenApp(
   beforeListen?: (backend: SearchBackend) => Promise<void>,
 ): Promise<RunningServer> {
   const { identity, store, built, admission, internal, stop } = composed;
+  // Refusals under overload are answered before Hono builds anything (early-refusal.ts).
+  const refuseEarly = earlyRefusal({
+    admission,
+    metrics: built.metrics,
+    stats: built.stats,
+    admissionMetrics: composed.admissionMetrics,
+    draining: () => built.lifecycle.draining,
+  });
   const serve = () => {
     const server = createAdaptorServer({
       fetch: built.app.fetch,
+      createServer: ((opts: ServerOptions, listener: RequestListener) =>
+        createServer(opts, (req, res) => {
+          if (!refuseEarly(req, res)) listener(req, res);
+        })) as typeof createServer,
       serverOptions: {
         // Node checks these timeouts every connectionsCheckingInterval (30 s by
         // default): once a second cuts a slowloris within its headers timeout.

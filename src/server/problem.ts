@@ -53,20 +53,29 @@ export interface ProblemInit {
   headers?: Record<string, string>;
 }
 
-/** An RFC 9457 application/problem+json response. */
-export function problem(c: Context, p: ProblemInit): Response {
-  const body = {
+/** The JSON of an RFC 9457 problem, for `problem` and for answers given before routing. */
+export function problemBody(
+  p: Omit<ProblemInit, 'headers'>,
+  instance: string,
+  requestId: string | undefined,
+): string {
+  return JSON.stringify({
     type: `urn:vecserve:problem:${p.code}`,
     title: TITLES[p.code] ?? p.code,
     status: p.status,
     code: p.code,
     detail: p.detail,
-    instance: c.req.path,
+    instance,
     ...p.extra,
     // Follows a failed request from nginx's log to the app's log to this body.
-    requestId: (c.get('requestId') as string | undefined) ?? undefined,
-  };
-  return c.body(JSON.stringify(body), p.status, {
+    requestId,
+  });
+}
+
+/** An RFC 9457 application/problem+json response. */
+export function problem(c: Context, p: ProblemInit): Response {
+  const body = problemBody(p, c.req.path, (c.get('requestId') as string | undefined) ?? undefined);
+  return c.body(body, p.status, {
     'content-type': 'application/problem+json',
     ...p.headers,
   });

@@ -47,6 +47,16 @@ export function allowedMethods(path: string): readonly string[] | null {
   return methods.length > 0 ? methods : null;
 }
 
+/**
+ * The route template of `method path` as Hono names it (`/v1/collections/:name/search`),
+ * for metric labels of requests answered before routing; 'unmatched' when none.
+ */
+export function routeTemplate(method: string, path: string): string {
+  const m = method === 'HEAD' ? 'GET' : method;
+  const r = COMPILED.find((x) => x.method === m && x.pattern.test(path));
+  return r ? r.path.replace('{name}', ':name') : 'unmatched';
+}
+
 /** The role `method path` needs; a route not in the table is 'open' here (it is a 404 or 405). */
 export function neededRole(method: string, path: string): Need {
   const m = method === 'HEAD' ? 'GET' : method;
