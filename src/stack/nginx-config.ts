@@ -1,4 +1,3 @@
-import { resolveConcurrencyLimit } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 
 /**
@@ -25,20 +24,26 @@ export type NginxSettings = Pick<
   | 'nginxGlobalRateBurst'
   | 'nginxConnLimit'
   | 'nginxInflightLimit'
-  | 'backend'
-  | 'concurrencyLimit'
-  | 'searchThreads'
 >;
 
+/** NGINX_INFLIGHT_LIMIT's auto value per worker: room for transients and ordinary clients. */
+export const INFLIGHT_PER_WORKER = 128;
+
 /**
- * NGINX_INFLIGHT_LIMIT as rendered: -1 (auto) is what the workers admit at
- * once, twice over (a request also counts at nginx while its body comes in
- * and its answer goes out).
+ * NGINX_INFLIGHT_LIMIT as rendered. -1 (auto): 128 per worker. Requests in
+ * flight are the rate times the latency, so a bound also turns a transient
+ * into refusals: a worker SIGKILLed at 900 requests/s on 2 cores slowed the
+ * survivor for 100-200 ms while PM2 restarted it, 64 in flight were refused
+ * with 32 per worker and none with 128. A closed loop of 50 clients is served,
+ * not refused. Under a flood the bound that keeps admitted latency near
+ * unloaded is the knee (measured 2 for one worker searching on its event
+ * loop, 10x flood: 86% of capacity served at 2x the unloaded p99); size it
+ * with `npm run bench -- overload` (kneeConcurrency) where floods are the
+ * risk.
  */
 export function resolveInflightLimit(s: NginxSettings): number {
   if (s.nginxInflightLimit >= 0) return s.nginxInflightLimit;
-  const perWorker = resolveConcurrencyLimit(s as Config, { processes: s.workers });
-  return perWorker > 0 ? 2 * s.workers * perWorker : 0;
+  return INFLIGHT_PER_WORKER * s.workers;
 }
 
 /** nginx's upstream keepalive_timeout: below the app's, or nginx reuses sockets Node closed (502). */
@@ -100,7 +105,12 @@ http {
         '"request":"$request","status":$status,"bytes":$body_bytes_sent,'
         '"request_time":$request_time,"upstream_time":"$upstream_response_time",'
         '"upstream":"$upstream_addr","request_id":"$request_id"}';
-    access_log access.log json buffer=64k flush=1s;
+    # A refusal nginx makes itself (no upstream) is logged one time in a hundred:
+    # under a flood it is most requests, and a line for each cost 13% of what
+    # a refusal costs (and a disk); every other request is logged.
+    split_clients "$request_id" $vecserve_sampled { 1% 1; * 0; }
+    map "$upstream_addr:$vecserve_sampled" $vecserve_logged { ":0" 0; default 1; }
+    access_log access.log json buffer=64k flush=1s if=$vecserve_logged;
 
     client_body_temp_path client_body_temp;
     proxy_temp_path proxy_temp;
@@ -124,7 +134,10 @@ ${zones}
     limit_req_status 429;
     # Past the host's in-flight limit the server is busy (503); a client over its own share is 429.
     limit_conn_status ${inflight > 0 ? 503 : 429};
-    limit_req_log_level warn;
+    # Below error_log's level: a line per refused request, unbuffered, grew the
+    # error log by 450 MB in one 10x flood. The sampled access log shows them.
+    limit_req_log_level info;
+    limit_conn_log_level info;
 
     upstream vecserve_workers {
 ${upstreamServers(s)}
