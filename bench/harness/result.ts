@@ -127,6 +127,9 @@ export interface OverloadRun extends RunEnvelope {
   query?: Record<string, unknown>;
   clientConnections?: number;
   capacityPerSecond: number;
+  /** The closed loop that measured capacity, admission off (runs before goodput was recorded have none). */
+  capacitySweep?: { concurrency: number; okPerSecond: number; p99Ms: number }[];
+  kneeConcurrency?: number;
   overloadFactor?: number;
   secondsPerRun: number;
   targets: Record<string, number>;
@@ -135,6 +138,8 @@ export interface OverloadRun extends RunEnvelope {
     unloaded: OverloadPhase;
     overload: OverloadPhase;
     recovery?: { seconds: number | null; perSecondP99Ms: number[] } | null;
+    /** Ok answers per second in the flood over the capacity measured in the same run. */
+    goodput?: number;
     admittedP99OverUnloadedP99: number;
     targets?: Record<string, boolean>;
   }[];

@@ -292,7 +292,7 @@ describe('bench harness against a real server', () => {
       expect(own).toContain('--help');
     }
     expect(helpText('overload')).toMatch(
-      /--factor X\s+overload as a multiple of measured capacity \(default 5\)/,
+      /--factor X\s+the flood as a multiple of measured capacity \(default 10\)/,
     );
     expect(helpText('sweep')).toMatch(/--levels X.*\(default 1,5,10,20,50,100\)/);
     expect(helpText('sweep')).not.toContain('--factor');

@@ -42,6 +42,10 @@ export function runTables(run: AnyRun): Table[] {
           title: `${run.backend}${run.via ? `, ${run.via}` : ''}: capacity ${run.capacityPerSecond}/s, offered ${run.overloadFactor ?? '?'}x`,
           rows: run.results.map((r) => ({
             configuration: r.configuration,
+            goodput:
+              r.goodput !== undefined
+                ? `${Math.round(r.goodput * 100)}%`
+                : `${Math.round((r.overload.admittedPerSecond / run.capacityPerSecond) * 100)}%`,
             'unloaded p99 ms': r.unloaded.admittedMs.p99,
             'admitted/s': r.overload.admittedPerSecond,
             'admitted p99 ms': r.overload.admittedMs.p99,
