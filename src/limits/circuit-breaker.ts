@@ -34,6 +34,14 @@ export interface CircuitBreakerOptions {
   clock?: Clock;
 }
 
+/** What `enter` gave a request: a half-open trial (of which period), or a pass of a closed breaker. */
+export interface BreakerPass {
+  readonly trial: boolean;
+  readonly epoch: number;
+}
+
+const CLOSED_PASS: BreakerPass = { trial: false, epoch: -1 };
+
 /** Backend trouble counts; a request the client got wrong does not. */
 export function defaultIsFailure(err: unknown): boolean {
   if (!isServiceError(err)) return true;
@@ -64,6 +72,9 @@ export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #listeners = new Set<(s: BreakerState, previous: BreakerState) => void>();
   #state: BreakerState = { kind: 'closed' };
+  /** Requests let in at arrival during the current half-open period, and which period that is. */
+  #trialArrivals = 0;
+  #epoch = 0;
 
   constructor(opts: CircuitBreakerOptions) {
     if (!opts.rule && !opts.mode) throw new TypeError('CircuitBreaker: a rule or a mode is needed');
@@ -165,16 +176,55 @@ export class CircuitBreaker {
   }
 
   /**
-   * Throws the breaker's refusal unless a call would be let through now
-   * (closed, or half-open with a trial free), without taking the trial: a
-   * cheap check at a request's arrival, before any work for it.
+   * Throws the breaker's refusal unless a request arriving now would be let
+   * in (closed, or half-open with fewer than `halfOpenTrials` requests let in
+   * this period), without letting it in: a cheap check before any work.
    */
   refuseAtArrival(): void {
     this.#maybeHalfOpen();
     const s = this.#state;
     if (s.kind === 'closed') return;
-    if (s.kind === 'half-open' && s.trialsInFlight + s.successes < this.#trials) return;
+    if (s.kind === 'half-open' && this.#trialArrivals < this.#trials) return;
     throw this.#refusal(s);
+  }
+
+  /** Throws the breaker's refusal while it is open (half-open lets calls through). */
+  refuseIfOpen(): void {
+    this.#maybeHalfOpen();
+    if (this.#state.kind === 'open') throw this.#refusal(this.#state);
+  }
+
+  /**
+   * Lets a request in at arrival, or throws the refusal. While half-open only
+   * `halfOpenTrials` requests at a time are let in (a request's metadata
+   * calls, which the breaker does not count, could otherwise keep every
+   * arrival waiting on a backend that is still down); each is a trial request,
+   * and the caller gives it the trial's deadline. Call `leave` with the result
+   * when the request ends.
+   */
+  enter(): BreakerPass {
+    this.refuseAtArrival();
+    if (this.#state.kind === 'closed') return CLOSED_PASS;
+    this.#trialArrivals++;
+    return { trial: true, epoch: this.#epoch };
+  }
+
+  /**
+   * A request let in by `enter` has ended; `failed`: a trial request that got
+   * no good answer from the backend (its short deadline passed, the backend
+   * was unavailable) opens the breaker again, even if it never reached a
+   * counted call (it may have waited on a metadata call).
+   */
+  leave(pass: BreakerPass, failed = false): void {
+    if (!pass.trial || pass.epoch !== this.#epoch) return;
+    if (this.#trialArrivals > 0) this.#trialArrivals--;
+    const s = this.#state;
+    if (failed && s.kind === 'half-open') this.#open(s.attempt + 1);
+  }
+
+  /** A trial request's deadline (ms), or 0 when trials have none. */
+  get trialTimeoutMs(): number {
+    return this.#trialTimeoutMs;
   }
 
   #refusal(s: BreakerState): Error {
@@ -225,6 +275,8 @@ export class CircuitBreaker {
   #transition(next: BreakerState): void {
     const previous = this.#state;
     this.#state = next;
+    this.#epoch++;
+    this.#trialArrivals = 0;
     this.rule.reset();
     for (const l of this.#listeners) l(next, previous);
   }

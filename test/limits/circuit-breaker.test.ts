@@ -121,7 +121,7 @@ describe('CircuitBreaker', () => {
     expect(b.state.kind).toBe('closed');
   });
 
-  it('refuses at arrival while open, and while half-open once every trial is taken', async () => {
+  it('lets requests in at arrival: all while closed, none while open, halfOpenTrials at a time while half-open', async () => {
     const clock = fakeClock();
     const b = new CircuitBreaker({
       mode: { kind: 'consecutive', threshold: 1 },
@@ -130,17 +130,47 @@ describe('CircuitBreaker', () => {
       trialTimeoutMs: 0,
       clock,
     });
-    b.refuseAtArrival(); // closed: passes
+    expect(b.enter()).toMatchObject({ trial: false }); // closed: passes, nothing to give back
     await expect(b.execute(fail)).rejects.toThrow('down');
-    expect(() => b.refuseAtArrival()).toThrow(/circuit is open/);
+    expect(() => b.enter()).toThrow(/circuit is open/);
+    expect(() => b.refuseIfOpen()).toThrow(/circuit is open/);
     clock.advance(1000);
-    b.refuseAtArrival(); // half-open with a trial free: passes
-    let release!: () => void;
-    const trial = b.execute(() => new Promise<string>((r) => (release = () => r('ok'))));
+    b.refuseIfOpen(); // half-open: metadata calls of trial requests go through
+    const pass = b.enter(); // half-open with a trial free: let in as the trial
+    expect(pass.trial).toBe(true);
+    // The trial request has not reached its search yet (a metadata call, say):
+    // a second arrival is refused all the same.
+    expect(() => b.enter()).toThrow(/circuit is half-open/);
     expect(() => b.refuseAtArrival()).toThrow(/circuit is half-open/);
-    release();
-    await trial;
+    await b.execute(async () => 'ok');
+    b.leave(pass, false);
     expect(b.state.kind).toBe('closed');
+    expect(b.enter().trial).toBe(false);
+  });
+
+  it('opens again when a trial request fails before any counted call, and ignores a pass from an earlier period', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({
+      mode: { kind: 'consecutive', threshold: 1 },
+      openMs: 1000,
+      halfOpenTrials: 2,
+      trialTimeoutMs: 0,
+      clock,
+    });
+    await expect(b.execute(fail)).rejects.toThrow('down');
+    clock.advance(1000);
+    const first = b.enter();
+    const second = b.enter();
+    expect(() => b.enter()).toThrow(/half-open/);
+    b.leave(first, true); // e.g. its metadata call timed out on a backend still down
+    expect(b.state).toMatchObject({ kind: 'open', attempt: 1 });
+    clock.advance(2000); // the open period, doubled by the failed trial
+    expect(b.state.kind).toBe('half-open');
+    b.leave(second, true); // from the previous half-open period: changes nothing
+    expect(b.state.kind).toBe('half-open');
+    b.enter();
+    b.enter();
+    expect(() => b.enter()).toThrow(/half-open/);
   });
 
   it('fails a half-open trial that has not answered by its own deadline, and opens again', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { body } from '../helpers.ts';
@@ -120,6 +120,14 @@ describe('admission control over a real socket', () => {
   });
 
   it('refuses with 503 event_loop_lag, before reading the body, while the event loop is behind', async () => {
+    // The guard refuses only a delay that was the process's own CPU work. On a
+    // shared CI machine the busy loop below can be descheduled (other test files
+    // run beside it), so the process's CPU clock is pinned to the wall clock:
+    // this test is about the HTTP refusal; the own-work judgement has unit tests.
+    const cpu = vi
+      .spyOn(process, 'cpuUsage')
+      .mockImplementation(() => ({ user: Math.round(performance.now() * 1000), system: 0 }));
+    onTestFinished(() => cpu.mockRestore());
     const fake = new FakeBackend();
     const s = await start({ maxEventLoopLagSeconds: 0.02 }, fake);
     const guard = s.admission.eventLoop!;

@@ -163,7 +163,10 @@ export class MilvusBackend implements SearchBackend {
             },
           );
         }
-        throw err;
+        // Anything else the SDK throws is the backend failing, never a 500 of ours.
+        throw new UnavailableError(`Milvus call failed: ${firstLine(err)}`, {
+          reason: 'milvus_error',
+        });
       });
     const signal = opts?.signal;
     if (!signal) return work;
@@ -610,11 +613,23 @@ function isNotFound(status: MilvusStatus | undefined): boolean {
   return /collection not found|can't find collection/i.test(status?.reason ?? '');
 }
 
-/** Milvus answers most errors in a status field rather than by throwing. */
+/** Milvus error codes that name a mistake in the request rather than the server's state. */
+const CLIENT_ERROR_CODES = /IllegalArgument|Illegal|ParamError|InvalidArgument|^1100$|^5$/i;
+
+/**
+ * Milvus answers most errors in a status field rather than by throwing. A
+ * missing collection is 404, a request Milvus calls invalid 400, and anything
+ * else (not loaded yet, not ready, an internal error of Milvus's) is the
+ * backend unavailable: 503 with Retry-After, counted by the breaker, never a
+ * 500 of the API's own.
+ */
 function check(status: MilvusStatus | { status?: MilvusStatus } | undefined, what: string): void {
   const s = (status && 'status' in status ? status.status : status) as MilvusStatus | undefined;
   const code = s?.error_code;
   if (code === undefined || code === 'Success' || code === 0) return;
   if (isNotFound(s)) throw new NotFoundError(s?.reason ?? 'collection not found');
-  throw new ServiceError('internal', `Milvus ${what} failed: ${code}: ${s?.reason ?? ''}`.trim());
+  const text = `Milvus ${what} failed: ${code}: ${s?.reason ?? ''}`.trim();
+  if (CLIENT_ERROR_CODES.test(String(code)) || CLIENT_ERROR_CODES.test(String(s?.code ?? '')))
+    throw new InvalidRequestError(text);
+  throw new UnavailableError(text, { reason: 'milvus_error', milvusCode: code });
 }

@@ -5,7 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import type { AdmissionMetrics } from './admission-metrics.ts';
 import { admit } from './admit.ts';
 import type { Admission } from './build-admission.ts';
-import { breakerGate, eventLoopGate, type Gate, rateLimitGate } from './gates.ts';
+import { eventLoopGate, type Gate, rateLimitGate } from './gates.ts';
 import { guardBackend } from './guarded-backend.ts';
 import { requestKey } from './request-key.ts';
 
@@ -31,10 +31,10 @@ export function admissionChain(
     );
   }
   if (admission?.eventLoop) gates.push(eventLoopGate(admission.eventLoop));
-  if (admission?.breaker) gates.push(breakerGate(admission.breaker));
   return {
     middleware: admit({
       gates,
+      breaker: admission?.breaker ?? null,
       limiter: admission?.concurrency ?? null,
       timeoutMs: opts.timeoutMs,
     }),

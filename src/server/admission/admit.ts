@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { ClientClosedError, isServiceError } from '../../core/errors.ts';
+import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import type { ConcurrencyLimiter, Permit } from '../../limits/concurrency-limiter.ts';
 import { ExpiryList } from '../../limits/expiry-list.ts';
 import type { AppEnv } from '../app-env.ts';
@@ -10,6 +11,8 @@ import type { Gate } from './gates.ts';
 export interface AdmitOptions {
   /** Checked in order at arrival; the first to throw refuses. */
   gates: readonly Gate[];
+  /** Lets a request in, or refuses it (open, or half-open with its trials taken); a trial gets its deadline. */
+  breaker: CircuitBreaker | null;
   /** A concurrency slot held for the rest of the request (null: no limit). */
   limiter: ConcurrencyLimiter | null;
   /** The request's deadline once admitted (see runWithDeadline). */
@@ -18,8 +21,10 @@ export interface AdmitOptions {
 
 /**
  * The API routes' admission in one middleware: the gates (rate limit, event
- * loop, open breaker), then a concurrency slot (waiting in the limiter's
- * bounded queue if need be), then the route under its deadline. One
+ * loop), the breaker (refusing while open; half-open, letting in a few trial
+ * requests with a short deadline of their own), then a concurrency slot
+ * (waiting in the limiter's bounded queue if need be), then the route under
+ * its deadline. One
  * middleware instead of one per control: each layer of Hono middleware is an
  * async frame and a promise per request, and the controls have nothing to
  * await between them.
@@ -28,23 +33,27 @@ export interface AdmitOptions {
  * shrinks an adaptive limit.
  */
 export function admit(opts: AdmitOptions): MiddlewareHandler<AppEnv> {
-  const { gates, limiter } = opts;
+  const { gates, limiter, breaker } = opts;
   const deadlines = new ExpiryList(opts.timeoutMs);
+  const trialMs = breaker?.trialTimeoutMs ?? 0;
+  const trialDeadlines = trialMs > 0 ? new ExpiryList(Math.min(trialMs, opts.timeoutMs)) : deadlines;
   return async function admit(c, next) {
     for (const gate of gates) gate(c);
-    // The common case: a free slot, no promise, no queue, nothing to watch.
-    const permit = limiter ? (limiter.tryAcquire() ?? (await queued(c, limiter))) : null;
-    let dropped = false;
+    const pass = breaker?.enter() ?? null;
+    let permit: Permit | null = null;
+    let status = 500;
     try {
-      await runWithDeadline(c, next, deadlines);
-      dropped = c.res.status === 503 || c.res.status === 504;
+      // The common case: a free slot, no promise, no queue, nothing to watch.
+      permit = limiter ? (limiter.tryAcquire() ?? (await queued(c, limiter))) : null;
+      await runWithDeadline(c, next, pass?.trial ? trialDeadlines : deadlines);
+      status = c.res.status;
     } catch (err) {
       // The deadline's own 504 (or a client gone) is answered further out.
-      const status = isServiceError(err) ? STATUS_BY_CODE[err.code] : 500;
-      dropped = status === 503 || status === 504;
+      status = isServiceError(err) ? STATUS_BY_CODE[err.code] : 500;
       throw err;
     } finally {
-      permit?.release({ dropped });
+      permit?.release({ dropped: status === 503 || status === 504 });
+      if (pass) breaker!.leave(pass, status >= 500 && status !== 501);
     }
   };
 }

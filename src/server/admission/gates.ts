@@ -1,6 +1,5 @@
 import type { Context } from 'hono';
 import { RateLimitedError, refusal } from '../../limits/admission-errors.ts';
-import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import type { EventLoopGuard } from '../../limits/event-loop-guard.ts';
 import type { RateLimiter } from '../../limits/rate-limiter.ts';
 import { setResponseHeader } from '../node-bindings.ts';
@@ -51,16 +50,5 @@ export function rateLimitGate(opts: {
 export function eventLoopGate(guard: EventLoopGuard): Gate {
   return function eventLoop() {
     guard.check();
-  };
-}
-
-/**
- * Refuses at once (503 breaker_open) while the backend's breaker would refuse
- * the call: open, or half-open with every trial taken. It counts nothing:
- * outcomes are counted on the backend's own calls (see guardBackend).
- */
-export function breakerGate(breaker: CircuitBreaker): Gate {
-  return function breakerOpen() {
-    breaker.refuseAtArrival();
   };
 }

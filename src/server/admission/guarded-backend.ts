@@ -21,7 +21,7 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
     };
   const refused = (): Promise<never> | null => {
     try {
-      breaker.refuseAtArrival();
+      breaker.refuseIfOpen();
       return null;
     } catch (err) {
       return Promise.reject(err);
@@ -31,8 +31,9 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
     kind: backend.kind,
     honoursAbort: backend.honoursAbort,
     // Metadata calls are not counted: a cached schema answering would reset a
-    // streak of failing searches. They are refused while the breaker would
-    // refuse a search, so none waits on a backend known to be down.
+    // streak of failing searches. They are refused while the breaker is open,
+    // so none waits on a backend known to be down (half-open, only trial
+    // requests get this far, under their short deadline).
     listCollections: (opts) => refused() ?? backend.listCollections(opts),
     describe: (name, opts) => refused() ?? backend.describe(name, opts),
     schema: (name, opts) => refused() ?? backend.schema(name, opts),
