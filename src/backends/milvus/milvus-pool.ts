@@ -3,6 +3,9 @@ import { createPool, type Pool } from 'generic-pool';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { UnavailableError } from '../../core/errors.ts';
 import type { PoolFigures } from '../search-backend.ts';
+import { shareSdkServiceClasses } from './sdk-service-cache.ts';
+
+shareSdkServiceClasses();
 
 /**
  * A pool of Milvus clients with the controls the SDK's own pool lacks: a
@@ -88,6 +91,11 @@ export function createMilvusClient(
   const client = new MilvusClient({
     address,
     timeout: opts.timeoutMs,
+    // The SDK retries any failed call 3 times, 30/60/120 ms apart, with no
+    // budget: during an outage every refusal waited 210 ms, and on an
+    // overloaded Milvus the retries add load. Retries belong where a budget
+    // bounds them and another endpoint can take them (balance/balancer.ts).
+    maxRetries: 0,
     pool: { min: 1, max: opts.sdkPoolMax },
     channelOptions: grpcChannelOptions(opts.separateConnection),
   });

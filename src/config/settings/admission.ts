@@ -185,7 +185,7 @@ export const ADMISSION_SETTINGS: readonly SettingDef[] = [
   def(
     'breakerTrialTimeoutSeconds',
     'breaker_trial_timeout',
-    () => 1,
+    () => 0.25,
     seconds(0.01, 3600),
     'A half-open trial that has not answered in this long has failed: the breaker opens again and the caller is refused at once, instead of waiting out TIMEOUT on a backend that may still be down.',
   ),

@@ -97,9 +97,9 @@ export const MILVUS_SETTINGS: readonly SettingDef[] = [
   def(
     'milvusPoolAcquireTimeoutSeconds',
     'milvus_pool_acquire_timeout',
-    () => 1,
+    () => 0.1,
     seconds(0.001, 600),
-    'How long a request may wait for a free Milvus client before 503.',
+    'How long a request may wait for a free Milvus client before 503. Short on purpose: a Milvus that stops answering (a graceful stop hangs calls for seconds) fills the pool, and each waiting request is a failure the breaker counts; at 1 s, 50 requests a second each waited the full second before the breaker opened.',
   ),
   def(
     'milvusPoolMaxWaiting',
