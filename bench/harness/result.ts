@@ -1,8 +1,10 @@
 import type { KneeResult } from './analysis/knee.ts';
 import type { Plan, PlanInput } from './analysis/plan.ts';
 import type { SloVerdict } from './analysis/slo-rule.ts';
-import type { ThresholdReport } from './analysis/thresholds.ts';
+import type { ThresholdReport } from './analysis/threshold-report.ts';
 import type { UslFit } from './analysis/usl.ts';
+import type { GeneratorHealth } from './runners/generator-monitor.ts';
+import type { LatencySummary } from './runners/latency.ts';
 import type { OpenLoopResult, Stage } from './runners/open-loop.ts';
 import type { ScaleFigures } from './runners/scale.ts';
 import type { MilvusScaleFigures } from './runners/scale-milvus.ts';
@@ -306,6 +308,50 @@ export interface FloorRun extends RunEnvelope {
   targets: FloorTarget[];
 }
 
+/** One outage phase: the backend killed or stopped under open-loop load, then started again. */
+export interface OutagePhase {
+  phase: 'kill' | 'stop';
+  /** Seconds from the start of the load. */
+  events: {
+    downAt: number;
+    downDone: number;
+    upAt: number;
+    readyAt: number;
+    /** The first search Milvus answered directly after its restart. */
+    searchableAt: number | null;
+  };
+  byOutcome: Record<string, number>;
+  refused: LatencySummary;
+  /** 5xx other than 503 and 504: always a defect. */
+  http500: number;
+  http504: number;
+  /** From Milvus searching again (directly) to the start of the first second the API served half the rate ok (null: never). */
+  recoverySeconds: number | null;
+  generator: GeneratorHealth;
+  timeSeries: {
+    second: number;
+    ok: number;
+    errors: Record<string, number>;
+    p99Ms: number | null;
+    cpuPercent: number | null;
+    rssMb: number | null;
+    poolBorrowed: number | null;
+  }[];
+  targets: Record<string, boolean>;
+}
+
+/** A dead backend under load (bench outage). */
+export interface OutageRun extends RunEnvelope {
+  kind: 'outage';
+  backend: string;
+  ratePerSecond: number;
+  downSeconds: number;
+  collection: Record<string, unknown>;
+  targets: Record<string, number>;
+  notes: string;
+  phases: OutagePhase[];
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -323,4 +369,5 @@ export type AnyRun =
   | BatchingRun
   | ScaleRun
   | UsearchVersionsRun
-  | FloorRun;
+  | FloorRun
+  | OutageRun;

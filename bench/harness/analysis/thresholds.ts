@@ -1,18 +1,9 @@
 import type { AnyRun } from '../result.ts';
 import { sloView } from '../runners/latency.ts';
-import { judge, parseSlo, type SloVerdict } from './slo-rule.ts';
+import { judge, parseSlo } from './slo-rule.ts';
+import type { ThresholdReport, ThresholdVerdict } from './threshold-report.ts';
 
-export interface ThresholdVerdict {
-  /** What was judged: the whole run, or one level of a sweep / one step of an slo search. */
-  scope: string;
-  verdict: SloVerdict;
-}
-
-export interface ThresholdReport {
-  thresholds: string[];
-  pass: boolean;
-  verdicts: ThresholdVerdict[];
-}
+export type { ThresholdReport, ThresholdVerdict } from './threshold-report.ts';
 
 /**
  * k6-style thresholds (`--threshold 'p99<100ms' --threshold 'errors<0.1%'`) on

@@ -4,6 +4,7 @@ import { batchingCommand } from './batching.ts';
 import { floorCommand } from './floor.ts';
 import { milvusPoolCommand } from './milvus-pool.ts';
 import { mixCommand } from './mix.ts';
+import { outageCommand } from './outage.ts';
 import { overloadCommand } from './overload.ts';
 import { planCommand } from './plan.ts';
 import { rateCommand } from './rate.ts';
@@ -32,6 +33,7 @@ export const SERVER_COMMANDS: Command[] = [
 export const SELF_CONTAINED_COMMANDS: Command[] = [
   floorCommand,
   overloadCommand,
+  outageCommand,
   smokeCommand,
   milvusPoolCommand,
   threadsCommand,

@@ -221,6 +221,7 @@ function runSection(run: AnyRun): string {
     case 'scale':
     case 'usearch-versions':
     case 'floor':
+    case 'outage':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

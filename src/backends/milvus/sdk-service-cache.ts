@@ -23,7 +23,9 @@ export function shareSdkServiceClasses(): void {
   if (installed) return;
   installed = true;
   const require = createRequire(import.meta.url);
-  let grpcUtils: { getGRPCService?: (proto: { serviceName: string }, options?: unknown) => unknown };
+  let grpcUtils: {
+    getGRPCService?: (proto: { serviceName: string }, options?: unknown) => unknown;
+  };
   try {
     grpcUtils = require('@zilliz/milvus2-sdk-node/dist/milvus/utils/Grpc.js');
   } catch {
@@ -48,7 +50,9 @@ function shareRoots(require: NodeJS.Require): void {
   let Root: { fromJSON: (json: unknown, root?: unknown) => unknown };
   let bundled: unknown[];
   try {
-    const sdkRequire = createRequire(require.resolve('@zilliz/milvus2-sdk-node/dist/milvus/grpc/BaseClient.js'));
+    const sdkRequire = createRequire(
+      require.resolve('@zilliz/milvus2-sdk-node/dist/milvus/grpc/BaseClient.js'),
+    );
     Root = (sdkRequire('protobufjs') as { Root: typeof Root }).Root;
     bundled = ['../proto-json/milvus.base', '../proto-json/schema.base'].map((m) => {
       const mod = sdkRequire(m) as { default?: unknown };

@@ -36,7 +36,8 @@ export function admit(opts: AdmitOptions): MiddlewareHandler<AppEnv> {
   const { gates, limiter, breaker } = opts;
   const deadlines = new ExpiryList(opts.timeoutMs);
   const trialMs = breaker?.trialTimeoutMs ?? 0;
-  const trialDeadlines = trialMs > 0 ? new ExpiryList(Math.min(trialMs, opts.timeoutMs)) : deadlines;
+  const trialDeadlines =
+    trialMs > 0 ? new ExpiryList(Math.min(trialMs, opts.timeoutMs)) : deadlines;
   return async function admit(c, next) {
     for (const gate of gates) gate(c);
     const pass = breaker?.enter() ?? null;
