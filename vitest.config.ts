@@ -9,12 +9,19 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     // Socket and process tests bind ports and spawn servers: keep files in
-    // separate forks but not too many at once on a 2-core machine.
+    // separate forks but not too many at once on a 2-core machine. The stack's
+    // end-to-end tests time a whole nginx + PM2 stack under load: `npm test`
+    // runs them after the rest, one at a time (beside the other files, a
+    // quarter of the capacity measured at their start was more than the
+    // machine had left, and they measured the neighbours).
     pool: 'forks',
     maxWorkers: 2,
     // CI also writes a JSON report, from which .ci/run prints a plain summary line.
     reporters: process.env.CI
-      ? ['default', ['json', { outputFile: '.data/test-results.json' }]]
+      ? [
+          'default',
+          ['json', { outputFile: process.env.VITEST_JSON_REPORT ?? '.data/test-results.json' }],
+        ]
       : ['default'],
   },
 });

@@ -31,7 +31,7 @@ function script(action: 'up' | 'down'): string {
 
 export async function setup(project: TestProject) {
   if (process.env.SKIP_MILVUS === '1') {
-    console.warn('SKIP_MILVUS=1: Milvus integration tests are skipped');
+    console.warn('SKIP_MILVUS=1: no Milvus for this run (its integration tests skip)');
     project.provide('milvusAddress', null);
     return;
   }
