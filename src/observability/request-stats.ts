@@ -3,6 +3,8 @@
  * over a ring of the most recent requests (a window, so the figures describe
  * the server now rather than since it started).
  */
+import { percentileOrNull } from '../core/statistics.ts';
+
 export interface StatsSnapshot {
   requests: number;
   successes: number;
@@ -59,10 +61,7 @@ export class RequestStats {
 
   snapshot(): StatsSnapshot {
     const sorted = this.#ring.slice(0, this.#filled).sort();
-    const pick = (q: number) =>
-      sorted.length === 0
-        ? 0
-        : sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+    const pick = (q: number) => percentileOrNull(sorted, q) ?? 0;
     let sum = 0;
     for (const v of sorted) sum += v;
     const failures = this.#clientErrors + this.#serverErrors;

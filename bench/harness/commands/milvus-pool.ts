@@ -21,6 +21,7 @@ import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
 import { createMilvusClient, MilvusPool } from '../../../src/backends/milvus/milvus-pool.ts';
+import { percentileOrNull, round } from '../../../src/core/statistics.ts';
 import { heldOutVectors } from '../../lib/query-bodies.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { type Command, list, num, type Progress, str, type Values } from '../command-line.ts';
@@ -74,10 +75,6 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     };
   }
 
-  const pct = (sorted: number[], q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? 0;
-  const r2 = (v: number) => Math.round(v * 100) / 100;
-
   /** `c` callers in a closed loop for `seconds`; latencies in ms. */
   async function closedLoop(search: Search, c: number) {
     const latencies: number[] = [];
@@ -102,10 +99,10 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     latencies.sort((a, b) => a - b);
     const mean = latencies.reduce((s, v) => s + v, 0) / Math.max(1, latencies.length);
     return {
-      qps: r2(latencies.length / elapsed),
-      meanMs: r2(mean),
-      p50Ms: r2(pct(latencies, 0.5)),
-      p99Ms: r2(pct(latencies, 0.99)),
+      qps: round(latencies.length / elapsed),
+      meanMs: round(mean),
+      p50Ms: round(percentileOrNull(latencies, 0.5) ?? 0),
+      p99Ms: round(percentileOrNull(latencies, 0.99) ?? 0),
       errors,
     };
   }
@@ -130,8 +127,8 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       out.push({
         variant,
         concurrency: c,
-        qps: r2(r.requests.average),
-        meanMs: r2(r.latency.average),
+        qps: round(r.requests.average),
+        meanMs: round(r.latency.average),
         p50Ms: r.latency.p50,
         p99Ms: r.latency.p99,
         errors: r.errors + r.non2xx,
@@ -283,7 +280,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     const chosen = at('pool-shared-conn');
     const ratio = (v: string, base: { qps: number } | undefined) => {
       const row = at(v);
-      return row && base ? r2(row.qps / base.qps) : null;
+      return row && base ? round(row.qps / base.qps) : null;
     };
     return {
       concurrency: c,

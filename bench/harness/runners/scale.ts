@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend.ts';
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
+import { percentile } from '../../../src/core/statistics.ts';
 import type { Quantization, Row } from '../../../src/core/types.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
@@ -101,10 +102,6 @@ async function timedOpen(
     else c.on('exit', (code, signal) => r(code ?? signal));
   });
   return { openMs: JSON.parse(line).openMs, wallMs: performance.now() - t0, closeExit };
-}
-
-export function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
 
 /** recall@k and serial latency per ef, searching in this process (no HTTP). */

@@ -5,6 +5,8 @@
  * each second (CPU, RSS, event-loop lag, admission queue), so a report can
  * say what the bottleneck was.
  */
+import { percentileOrNull, round } from '../../../src/core/statistics.ts';
+
 export interface SecondFigures {
   second: number;
   offered: number;
@@ -66,9 +68,9 @@ export class TimeSeries {
 
   /** One second's figures (sorts only that second's latencies: cheap enough to call every second). */
   row(second: number): SecondFigures {
-    const pct = (xs: number[], p: number) => {
-      if (xs.length === 0) return null;
-      return Math.round(xs[Math.min(xs.length - 1, Math.floor(xs.length * p))]! * 100) / 100;
+    const pct = (xs: number[], q: number) => {
+      const v = percentileOrNull(xs, q);
+      return v === null ? null : round(v);
     };
     const ok = (this.#ok[second] ?? []).sort((a, b) => a - b);
     const errors = this.#errors[second] ?? {};

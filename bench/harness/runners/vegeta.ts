@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { percentile } from '../../../src/core/statistics.ts';
 import type { GeneratorHealth } from './generator-monitor.ts';
 import { latencyHistogram, summarize } from './latency.ts';
 import type { OpenLoopResult } from './open-loop.ts';
@@ -171,7 +172,7 @@ export function summarizeVegeta(
     Array.from(buckets, (xs) => {
       if (!xs || xs.length === 0) return 0;
       xs.sort((a, b) => a - b);
-      return xs[Math.min(xs.length - 1, Math.floor(xs.length * 0.99))]!;
+      return percentile(xs, 0.99);
     });
   const intendedCount = Math.round(opts.rate * opts.seconds);
   const sent = rows.length;
