@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -7,7 +8,8 @@ import { describe, expect, it } from 'vitest';
  * lower line (or from itself). README.md's layout picture draws the same.
  */
 const LAYERS: string[][] = [
-  ['core', 'config', 'observability'],
+  ['core'],
+  ['config', 'observability'],
   ['limits', 'api'],
   ['balance'],
   ['backends'],
@@ -31,12 +33,55 @@ function files(dir: string): string[] {
   );
 }
 
-function importsOf(file: string): string[] {
+function importsOf(file: string, root = SRC): string[] {
   const text = readFileSync(file, 'utf8');
   const out: string[] = [];
   for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.[^']+)'/g))
-    out.push(relative(SRC, resolve(dirname(file), m[1]!)));
+    out.push(relative(root, resolve(dirname(file), m[1]!)));
   return out;
+}
+
+/**
+ * Import cycles among the files under `root` (type-only imports included: a
+ * cycle of types is still two files that cannot be read one before the
+ * other), each as its files in a loop. Tarjan's strongly connected components.
+ */
+function importCycles(root: string): string[][] {
+  const nodes = files(root).map((f) => relative(root, f));
+  const known = new Set(nodes);
+  const edges = new Map(
+    nodes.map((n) => [n, importsOf(join(root, n), root).filter((t) => known.has(t))]),
+  );
+  let index = 0;
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const idx = new Map<string, number>();
+  const low = new Map<string, number>();
+  const cycles: string[][] = [];
+  const visit = (v: string) => {
+    idx.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges.get(v) ?? []) {
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+    }
+    if (low.get(v) === idx.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (edges.get(v) ?? []).includes(v)) cycles.push(component.sort());
+    }
+  };
+  for (const n of nodes) if (!idx.has(n)) visit(n);
+  return cycles;
 }
 
 const folderOf = (path: string) => path.split('/')[0]!;
@@ -61,6 +106,27 @@ describe('architecture', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('has no import cycle in src/ or bench/, inside a folder or across', () => {
+    expect(importCycles(SRC)).toEqual([]);
+    expect(importCycles(join(import.meta.dirname, '../bench'))).toEqual([]);
+  });
+
+  it('finds an import cycle when there is one', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cycles-'));
+    try {
+      writeFileSync(join(dir, 'a.ts'), "import type { B } from './b.ts';\nexport type A = B;\n");
+      writeFileSync(join(dir, 'b.ts'), "import { c } from './c.ts';\nexport type B = typeof c;\n");
+      writeFileSync(
+        join(dir, 'c.ts'),
+        "import type { A } from './a.ts';\nexport const c: A | 1 = 1;\n",
+      );
+      writeFileSync(join(dir, 'd.ts'), "import { c } from './c.ts';\nexport const d = c;\n");
+      expect(importCycles(dir)).toEqual([['a.ts', 'b.ts', 'c.ts']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the settings reach components in one hop, through the composition root', () => {

@@ -1,13 +1,13 @@
 import { ADMISSION_SETTINGS, type AdmissionSettings } from './settings/admission.ts';
 import { BACKEND_SETTINGS, type BackendSettings } from './settings/backend.ts';
 import { CLUSTER_SETTINGS, type ClusterSettings } from './settings/cluster.ts';
-import type { SettingDef } from './settings/define.ts';
+import type { SettingOf } from './settings/define.ts';
 import { LOGGING_SETTINGS, type LoggingSettings } from './settings/logging.ts';
 import { MILVUS_SETTINGS, type MilvusSettings } from './settings/milvus.ts';
 import { NGINX_SETTINGS, type NginxSettings } from './settings/nginx.ts';
 import { SERVER_SETTINGS, type ServerSettings } from './settings/server.ts';
 
-export { Expected, type SettingDef } from './settings/define.ts';
+export { Expected, type SettingDef, type SettingOf } from './settings/define.ts';
 
 /**
  * Every setting of the server, one table per area (./settings/*.ts): its environment variable (the
@@ -24,7 +24,7 @@ export type Config = ServerSettings &
   LoggingSettings;
 
 /** The areas, in the order docs/configuration.md lists them. */
-export const SETTING_AREAS: readonly { area: string; settings: readonly SettingDef[] }[] = [
+export const SETTING_AREAS: readonly { area: string; settings: readonly SettingOf<Config>[] }[] = [
   {
     area: 'The HTTP server: address, timeouts, request and quota limits, who may call',
     settings: SERVER_SETTINGS,
@@ -52,4 +52,4 @@ export const SETTING_AREAS: readonly { area: string; settings: readonly SettingD
   { area: 'Logs', settings: LOGGING_SETTINGS },
 ];
 
-export const SETTINGS: readonly SettingDef[] = SETTING_AREAS.flatMap((a) => a.settings);
+export const SETTINGS: readonly SettingOf<Config>[] = SETTING_AREAS.flatMap((a) => a.settings);

@@ -1,4 +1,4 @@
-import type { RequestDeadline } from './middleware/deadline.ts';
+import type { RequestDeadline } from './request-deadline.ts';
 
 /** Per-request variables shared by middleware and routes. */
 export type AppEnv = {

@@ -24,6 +24,7 @@ import {
 } from './admission/build-admission.ts';
 import { type AppOptions, createApp } from './app.ts';
 import { ApiKeys } from './auth/api-keys.ts';
+import type { ComposedApp } from './composed-app.ts';
 import { type ListenOptions, listenApp, type RunningServer } from './http-server.ts';
 
 /*
@@ -189,20 +190,6 @@ export function listenOptions(config: Config): ListenOptions {
     workerPort: config.workerPort,
     gracefulTimeoutMs: ms(config.gracefulTimeoutSeconds),
   };
-}
-
-export interface ComposedApp {
-  identity: WorkerIdentity;
-  store: SearchBackend;
-  built: ReturnType<typeof createApp>;
-  admission: Admission;
-  admissionMetrics: AdmissionMetrics;
-  /** This worker's loopback server for cluster-internal calls, when it has one. */
-  internal: Awaited<ReturnType<typeof startInternalServer>> | null;
-  /** Readiness on the internal port follows the public listener. */
-  markListening(): void;
-  /** Stops what the composition started besides the backend (probes, timers, internal server). */
-  stop(): Promise<void>;
 }
 
 /**

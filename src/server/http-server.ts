@@ -7,7 +7,7 @@ import type { Admission } from './admission/build-admission.ts';
 import { earlyRefusal } from './admission/early-refusal.ts';
 import type { createApp } from './app.ts';
 import { answerClientErrors } from './client-errors.ts';
-import type { ComposedApp } from './compose.ts';
+import type { ComposedApp } from './composed-app.ts';
 import { ConnectionTracker } from './connection-tracker.ts';
 
 export interface RunningServer {

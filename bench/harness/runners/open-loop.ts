@@ -1,7 +1,10 @@
 import { Pool } from 'undici';
 import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
 import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
-import { ScenarioTally } from './scenario-tally.ts';
+import { type ScenarioStats, ScenarioTally } from './scenario-tally.ts';
+
+export type { ScenarioStats } from './scenario-tally.ts';
+
 import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './time-series.ts';
 
 /**
@@ -30,13 +33,6 @@ export interface OpenLoopOptions {
   sampleServer?: boolean;
   /** Called once a second with that second's figures (the live view). */
   onSecond?: (row: SecondFigures) => void;
-}
-
-export interface ScenarioStats {
-  ok: number;
-  failed: number;
-  byOutcome: Record<string, number>;
-  latency: LatencySummary;
 }
 
 export interface OpenLoopResult {

@@ -1,5 +1,12 @@
-import { latencyHistogram, summarize } from './latency.ts';
-import type { ScenarioStats } from './open-loop.ts';
+import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+
+/** One scenario's outcomes in an open-loop run. */
+export interface ScenarioStats {
+  ok: number;
+  failed: number;
+  byOutcome: Record<string, number>;
+  latency: LatencySummary;
+}
 
 /** Outcomes and latency per scenario (search, filtered, batch) of one run. */
 export class ScenarioTally {

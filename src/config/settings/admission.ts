@@ -1,4 +1,4 @@
-import { boolean, def, integer, oneOf, type SettingDef, seconds } from './define.ts';
+import { boolean, integer, oneOf, type SettingOf, seconds, settingsOf } from './define.ts';
 
 /** Admission control: rate limit, event-loop guard, concurrency limit and queue, breaker. */
 export interface AdmissionSettings {
@@ -27,7 +27,9 @@ export interface AdmissionSettings {
   breakerTrialTimeoutSeconds: number;
 }
 
-export const ADMISSION_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<AdmissionSettings>();
+
+export const ADMISSION_SETTINGS: readonly SettingOf<AdmissionSettings>[] = [
   def(
     'rateLimit',
     'rate_limit',

@@ -1,4 +1,4 @@
-import { def, integer, oneOf, type SettingDef, text } from './define.ts';
+import { integer, oneOf, type SettingOf, settingsOf, text } from './define.ts';
 
 /** The search backend: the embedded index and its demo data, micro-batching. */
 export interface BackendSettings {
@@ -16,7 +16,9 @@ export interface BackendSettings {
   searchThreadNice: number;
 }
 
-export const BACKEND_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<BackendSettings>();
+
+export const BACKEND_SETTINGS: readonly SettingOf<BackendSettings>[] = [
   def(
     'dataDir',
     'data_dir',

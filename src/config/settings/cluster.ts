@@ -1,5 +1,5 @@
 import { usableCores } from '../usable-cores.ts';
-import { boolean, def, integer, oneOf, type SettingDef } from './define.ts';
+import { boolean, integer, oneOf, type SettingOf, settingsOf } from './define.ts';
 
 /** PM2 workers: count, recycling, watchdog, internal and worker ports, metrics. */
 export interface ClusterSettings {
@@ -13,7 +13,9 @@ export interface ClusterSettings {
   metricsAggregation: 'sum' | 'per-worker';
 }
 
-export const CLUSTER_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<ClusterSettings>();
+
+export const CLUSTER_SETTINGS: readonly SettingOf<ClusterSettings>[] = [
   def(
     'workers',
     'workers',

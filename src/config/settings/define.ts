@@ -2,17 +2,17 @@
  * The shape of one setting and the parsers settings share; each area's
  * settings are in a file of their own beside this one.
  */
-import type { Config } from '../settings.ts';
 
-export interface SettingDef {
-  key: keyof Config;
+/** One setting: its key among K, its value of type V. */
+export interface SettingDef<K extends string = string, V = unknown> {
+  key: K;
   /** Environment variable name. */
   env: string;
   /** Key in the JSON config file (Gunicorn's spelling where one exists). */
   file: string;
-  default: () => Config[keyof Config];
+  default: () => V;
   /** Returns the parsed value or throws a message saying what was expected. */
-  parse: (raw: unknown) => Config[keyof Config];
+  parse: (raw: unknown) => V;
   doc: string;
   /** The Gunicorn setting this mirrors, if any. */
   gunicorn?: string;
@@ -64,13 +64,19 @@ export function boolean(raw: unknown): boolean {
   throw new Expected('a boolean (true/false, 1/0, yes/no, on/off)');
 }
 
-export function def(
-  key: keyof Config,
-  file: string,
-  fallback: () => Config[keyof Config],
-  parse: SettingDef['parse'],
-  doc: string,
-  gunicorn?: string,
-): SettingDef {
-  return { key, env: file.toUpperCase(), file, default: fallback, parse, doc, gunicorn };
+/** A setting of an area whose settings have the type S (Config: all areas together). */
+export type SettingOf<S> = SettingDef<keyof S & string, S[keyof S]>;
+
+/** The `def` of an area: a setting whose key is one of S's (the area types its own list). */
+export function settingsOf<S>() {
+  return function def(
+    key: keyof S & string,
+    file: string,
+    fallback: () => S[keyof S],
+    parse: (raw: unknown) => S[keyof S],
+    doc: string,
+    gunicorn?: string,
+  ): SettingOf<S> {
+    return { key, env: file.toUpperCase(), file, default: fallback, parse, doc, gunicorn };
+  };
 }

@@ -1,4 +1,4 @@
-import { boolean, def, oneOf, type SettingDef } from './define.ts';
+import { boolean, oneOf, type SettingOf, settingsOf } from './define.ts';
 
 /** Logs. */
 export interface LoggingSettings {
@@ -6,7 +6,9 @@ export interface LoggingSettings {
   accessLog: boolean;
 }
 
-export const LOGGING_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<LoggingSettings>();
+
+export const LOGGING_SETTINGS: readonly SettingOf<LoggingSettings>[] = [
   def(
     'logLevel',
     'log_level',

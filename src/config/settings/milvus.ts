@@ -1,4 +1,4 @@
-import { boolean, def, integer, oneOf, type SettingDef, seconds, text } from './define.ts';
+import { boolean, integer, oneOf, type SettingOf, seconds, settingsOf, text } from './define.ts';
 
 /** Milvus: which backend, address(es), balancing, the connection pool, start-up wait. */
 export interface MilvusSettings {
@@ -20,7 +20,9 @@ export interface MilvusSettings {
   milvusStartupWaitSeconds: number;
 }
 
-export const MILVUS_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<MilvusSettings>();
+
+export const MILVUS_SETTINGS: readonly SettingOf<MilvusSettings>[] = [
   def(
     'backend',
     'backend',

@@ -1,4 +1,4 @@
-import { def, integer, type SettingDef, text } from './define.ts';
+import { integer, type SettingOf, settingsOf, text } from './define.ts';
 
 /** nginx in front: listen addresses, rate and connection limits. */
 export interface NginxSettings {
@@ -13,7 +13,9 @@ export interface NginxSettings {
   nginxInflightLimit: number;
 }
 
-export const NGINX_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<NginxSettings>();
+
+export const NGINX_SETTINGS: readonly SettingOf<NginxSettings>[] = [
   def(
     'nginxListen',
     'nginx_listen',

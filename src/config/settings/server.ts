@@ -1,4 +1,4 @@
-import { boolean, def, integer, type SettingDef, seconds, text } from './define.ts';
+import { boolean, integer, type SettingOf, seconds, settingsOf, text } from './define.ts';
 
 /** The HTTP server: address, timeouts, request and quota limits, who may call. */
 export interface ServerSettings {
@@ -27,7 +27,9 @@ export interface ServerSettings {
   trustProxy: boolean;
 }
 
-export const SERVER_SETTINGS: readonly SettingDef[] = [
+const def = settingsOf<ServerSettings>();
+
+export const SERVER_SETTINGS: readonly SettingOf<ServerSettings>[] = [
   def(
     'host',
     'host',

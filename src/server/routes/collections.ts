@@ -2,7 +2,6 @@ import { Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { AppEnv } from '../app-env.ts';
-import type { RequestDeadline } from '../middleware/deadline.ts';
 import { checkNewCollection, checkSearchWork, type Quotas } from '../quotas.ts';
 import { readJson } from '../read-json.ts';
 import {
@@ -13,6 +12,7 @@ import {
   parseSearchBody,
   parseWriteBody,
 } from '../request-bodies.ts';
+import type { RequestDeadline } from '../request-deadline.ts';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 
