@@ -23,7 +23,7 @@ export async function compact(old: EmbeddedCollection): Promise<CompactionResult
     old.spec,
     old.bruteForceLimit,
     old.generation + 1,
-    old.walSeq,
+    old.appliedSeq,
   );
   for (const chunk of old.liveRows(CHUNK)) {
     next.upsert(chunk.ids, chunk.fields, chunk.vectors);

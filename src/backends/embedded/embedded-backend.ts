@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
@@ -25,29 +24,13 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../search-backend.ts';
-import { compact } from './compaction.ts';
-import { EmbeddedCollection, type OpenMode } from './embedded-collection.ts';
-import { verifyIndexFile } from './hnsw-index.ts';
-import { isLegacySnapshot, openLegacySnapshot } from './legacy-snapshot.ts';
-import { replayLog } from './replay.ts';
+import type { BackendLog } from './backend-log.ts';
+import { type DurabilityOptions, DurableCollection, indexReadable } from './durable-collection.ts';
+import type { OpenMode } from './embedded-collection.ts';
 import { SearchThreads } from './search-threads.ts';
-import {
-  CURRENT,
-  currentSnapshot,
-  INDEX_FILE,
-  newSnapshotDir,
-  readManifest,
-  switchTo,
-} from './snapshot.ts';
-import type { WalHeader } from './wal-records.ts';
-import { type WalRecord, WriteAheadLog } from './write-ahead-log.ts';
+import { CURRENT, currentSnapshot, readManifest } from './snapshot.ts';
 
-/** The subset of a logger the backend writes to (pino's Logger fits). */
-export interface BackendLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type { BackendLog } from './backend-log.ts';
 
 const SILENT: BackendLog = { info() {}, warn() {}, error() {} };
 
@@ -89,27 +72,16 @@ export interface EmbeddedBackendOptions {
   logger?: BackendLog;
 }
 
-interface Entry {
-  collection: EmbeddedCollection;
-  dir: string;
-  /** The snapshot in force (what search threads open). */
-  snapshotDir: string;
-  /** Writes were applied since `snapshotDir`: search threads would answer from stale data. */
-  dirty: boolean;
-  wal: WriteAheadLog<WalHeader>;
-  /** Rows upserted since the last snapshot: graph insertions a restart would redo. */
-  pendingRows: number;
-  /** Writes to one collection run one at a time, in arrival order. */
-  tail: Promise<unknown>;
-}
-
-const WAL_FILE = 'wal.log';
-
 /**
  * The default backend: an in-process HNSW index (usearch) per collection over
  * append-only data files, with a write-ahead log fsynced before each write is
  * acknowledged and snapshots that are verified in a separate process, then
  * switched in atomically (see snapshot.ts for the on-disk layout).
+ *
+ * This class is the registry: the writer lock, which collections exist and
+ * which are open, the search threads. Each collection's durability (its log,
+ * write queue, sequence numbers, checkpoints, compaction) is its
+ * DurableCollection's (durable-collection.ts).
  *
  * @example
  * const backend = new EmbeddedBackend({ dataDir: '.data', mode: 'writable' });
@@ -120,7 +92,7 @@ export class EmbeddedBackend implements SearchBackend {
   /** A search runs synchronously (or on a thread) once started: nothing to abort. */
   readonly honoursAbort = false;
   readonly options: Required<EmbeddedBackendOptions>;
-  #entries = new Map<string, Entry>();
+  #entries = new Map<string, DurableCollection>();
   /** Collections on disk not opened yet (only the fold pass of openShared leaves any). */
   #unopened = new Set<string>();
   #lock: LockFile;
@@ -220,126 +192,39 @@ export class EmbeddedBackend implements SearchBackend {
   async #foldPending(): Promise<void> {
     for (const name of [...this.#unopened]) {
       const dir = join(this.#collectionsDir, name);
-      const wal = join(dir, WAL_FILE);
+      const wal = join(dir, 'wal.log');
       const snap = currentSnapshot(dir);
       let needs = !snap || (existsSync(wal) && statSync(wal).size > 0);
       if (!needs && snap) {
         const manifest = readManifest(join(dir, snap));
-        needs = !(await this.#indexReadable(name, join(dir, snap), manifest)).ok;
+        needs = !(await indexReadable(name, join(dir, snap), manifest, this.#log)).ok;
       }
       if (needs) await this.#get(name);
     }
   }
 
-  async #indexReadable(
-    name: string,
-    snapshotDir: string,
-    manifest: ReturnType<typeof readManifest>,
-  ): Promise<{ ok: boolean; reason?: string }> {
-    const size = manifest.live;
-    if (size === 0 || !existsSync(join(snapshotDir, INDEX_FILE))) return { ok: size === 0 };
-    const v = await verifyIndexFile(join(snapshotDir, INDEX_FILE), manifest.spec, size);
-    if (!v.ok) {
-      this.#log.error(
-        { collection: name, file: join(snapshotDir, INDEX_FILE), reason: v.reason },
-        'index file cannot be read back; it will be rebuilt from the raw vectors',
-      );
-    }
-    return v;
-  }
-
-  async #open(name: string, dir: string): Promise<Entry> {
-    const started = performance.now();
-    const snapshotDir = join(dir, currentSnapshot(dir)!);
-    if (isLegacySnapshot(snapshotDir)) return this.#upgrade(name, dir, snapshotDir);
-    const manifest = readManifest(snapshotDir);
-    const readable = this.options.verifyOnOpen
-      ? (await this.#indexReadable(name, snapshotDir, manifest)).ok
-      : true;
-    if (!readable && this.options.mode === 'shared') {
-      throw new UnavailableError(
-        `collection "${name}": index file unreadable; open it writable once to rebuild it`,
-      );
-    }
-    const collection = EmbeddedCollection.open(
-      dir,
-      snapshotDir,
-      manifest,
-      this.options.mode,
-      this.options.bruteForceLimit,
-      readable,
-    );
-    const wal = new WriteAheadLog<WalHeader>(join(dir, WAL_FILE));
-    const records = wal.replay().filter((r) => !(r.header?.seq <= collection.walSeq));
-    if (records.length > 0 && this.options.mode === 'shared') {
-      collection.close();
-      throw new UnavailableError(
-        `collection "${name}" has ${records.length} logged writes not yet in its snapshot; ` +
-          'open it writable once (or via openShared) to fold them in',
-      );
-    }
-    const entry: Entry = {
-      collection,
-      dir,
-      snapshotDir,
-      dirty: false,
-      wal,
-      pendingRows: 0,
-      tail: Promise.resolve(),
+  /** The settings a durable collection runs with. */
+  get #durability(): DurabilityOptions {
+    const o = this.options;
+    return {
+      mode: o.mode,
+      bruteForceLimit: o.bruteForceLimit,
+      checkpointBytes: o.checkpointBytes,
+      checkpointRows: o.checkpointRows,
+      compactRemovedShare: o.compactRemovedShare,
+      verifyOnOpen: o.verifyOnOpen,
+      log: this.#log,
     };
-    const { refused, indexed } = this.#replay(entry, records);
-    entry.dirty = records.length > 0 || !readable;
-    this.#entries.set(name, entry);
+  }
+
+  async #open(name: string, dir: string): Promise<DurableCollection> {
+    const d = await DurableCollection.open(name, dir, this.#durability);
+    this.#entries.set(name, d);
     this.#unopened.delete(name);
-    if (records.length > 0 || !readable) {
-      this.#log.info(
-        {
-          collection: name,
-          replayedRecords: records.length - refused,
-          refusedRecords: refused,
-          rowsIndexed: indexed,
-          rebuilt: !readable,
-          ms: Math.round(performance.now() - started),
-        },
-        readable ? 'replayed the write-ahead log' : 'rebuilt the index from the raw vectors',
-      );
-    }
-    if (!readable) await this.#checkpoint(entry, true);
-    return entry;
+    return d;
   }
 
-  /** Rewrites a format-1 collection in today's layout (its log is replayed on top). */
-  async #upgrade(name: string, dir: string, snapshotDir: string): Promise<Entry> {
-    if (this.options.mode !== 'writable') {
-      throw new UnavailableError(`collection "${name}" needs a writable open to be upgraded`);
-    }
-    const collection = openLegacySnapshot(dir, snapshotDir, this.options.bruteForceLimit);
-    const wal = new WriteAheadLog<WalHeader>(join(dir, WAL_FILE));
-    const entry: Entry = {
-      collection,
-      dir,
-      snapshotDir,
-      dirty: true,
-      wal,
-      pendingRows: 0,
-      tail: Promise.resolve(),
-    };
-    this.#replay(entry, wal.replay());
-    await this.#checkpoint(entry, true);
-    this.#entries.set(name, entry);
-    this.#unopened.delete(name);
-    this.#log.info({ collection: name, rows: collection.count }, 'upgraded a format-1 collection');
-    return entry;
-  }
-
-  /** Replays the log into the entry's collection (replay.ts) and counts what a crash would redo. */
-  #replay(entry: Entry, records: WalRecord<WalHeader>[]): { refused: number; indexed: number } {
-    const r = replayLog(entry.collection, records, this.#log);
-    entry.pendingRows += r.upsertedRows;
-    return { refused: r.refused, indexed: r.indexed };
-  }
-
-  async #get(name: string): Promise<Entry> {
+  async #get(name: string): Promise<DurableCollection> {
     if (this.#closed) throw new UnavailableError('backend is closed');
     const e = this.#entries.get(name);
     if (e) return e;
@@ -347,7 +232,7 @@ export class EmbeddedBackend implements SearchBackend {
     throw new NotFoundError(`collection "${name}" does not exist`);
   }
 
-  async #writable(name: string): Promise<Entry> {
+  async #writable(name: string): Promise<DurableCollection> {
     const e = await this.#get(name);
     if (this.options.mode !== 'writable') {
       throw new ReadOnlyError(
@@ -357,13 +242,6 @@ export class EmbeddedBackend implements SearchBackend {
       );
     }
     return e;
-  }
-
-  /** Runs `fn` after every earlier write to the collection has finished. */
-  #serialize<T>(e: Entry, fn: () => Promise<T>): Promise<T> {
-    const run = e.tail.then(fn, fn);
-    e.tail = run.catch(() => undefined);
-    return run;
   }
 
   async listCollections(): Promise<string[]> {
@@ -387,37 +265,19 @@ export class EmbeddedBackend implements SearchBackend {
     if (this.#entries.has(valid.name) || this.#unopened.has(valid.name)) {
       throw new ConflictError(`collection "${valid.name}" already exists`);
     }
-    const dir = join(this.#collectionsDir, valid.name);
-    rmSync(dir, { recursive: true, force: true }); // leftovers of a create that crashed
-    try {
-      mkdirSync(dir, { recursive: true });
-      const collection = EmbeddedCollection.create(dir, valid, this.options.bruteForceLimit);
-      const entry: Entry = {
-        collection,
-        dir,
-        snapshotDir: '',
-        dirty: true,
-        wal: new WriteAheadLog<WalHeader>(join(dir, WAL_FILE)),
-        pendingRows: 0,
-        tail: Promise.resolve(),
-      };
-      await this.#snapshot(entry);
-      this.#entries.set(valid.name, entry);
-      return collection.info();
-    } catch (err) {
-      rmSync(dir, { recursive: true, force: true }); // a failed create leaves nothing behind
-      throw err;
-    }
+    const d = await DurableCollection.create(
+      join(this.#collectionsDir, valid.name),
+      valid,
+      this.#durability,
+    );
+    this.#entries.set(valid.name, d);
+    return d.collection.info();
   }
 
   async dropCollection(name: string): Promise<void> {
-    const e = await this.#writable(name);
-    await this.#serialize(e, async () => {
-      this.#entries.delete(name);
-      await e.wal.close();
-      e.collection.close();
-      rmSync(e.dir, { recursive: true, force: true });
-    });
+    const d = await this.#writable(name);
+    this.#entries.delete(name);
+    await d.drop();
   }
 
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
@@ -432,11 +292,12 @@ export class EmbeddedBackend implements SearchBackend {
         );
       }
     }
-    if (this.#threads && !e.dirty && e.snapshotDir) {
+    const snapshotDir = this.#threads ? e.cleanSnapshot : null;
+    if (this.#threads && snapshotDir) {
       try {
         const hits = await this.#threads.search({
           collectionDir: e.dir,
-          snapshotDir: e.snapshotDir,
+          snapshotDir,
           bruteForceLimit: this.options.bruteForceLimit,
           queries: vectors,
           params: opts,
@@ -459,58 +320,17 @@ export class EmbeddedBackend implements SearchBackend {
   }
 
   async write(name: string, rows: Row[], opts: WriteOptions): Promise<WriteResult> {
-    const e = await this.#writable(name);
-    const dim = e.collection.spec.dimension;
-    const vectors = new Float32Array(rows.length * dim);
-    rows.forEach((r, i) => {
-      if (r.vector.length !== dim) {
-        throw new InvalidRequestError(
-          `rows[${i}].vector has ${r.vector.length} dimensions, expected ${dim}`,
-        );
-      }
-      vectors.set(r.vector, i * dim);
-    });
-    return this.#serialize(e, async () => {
-      if (opts.mode === 'insert') {
-        const taken = rows.filter((r) => r.id !== undefined && e.collection.has(r.id));
-        if (taken.length > 0) {
-          const list = taken
-            .slice(0, 5)
-            .map((r) => JSON.stringify(r.id))
-            .join(', ');
-          throw new ConflictError(`ids already exist: ${list}; use mode "upsert" to replace rows`);
-        }
-      }
-      const ids = rows.map((r) => r.id ?? randomUUID());
-      const fields = rows.map((r) => r.fields);
-      const seq = e.collection.walSeq + 1;
-      e.dirty = true;
-      await e.wal.append({ seq, op: 'upsert', ids, fields }, new Uint8Array(vectors.buffer));
-      e.collection.upsert(ids, fields, vectors);
-      e.collection.walSeq = seq;
-      e.pendingRows += ids.length;
-      await this.#maybeCheckpoint(e);
-      return { ids, durability: 'fsynced' as const };
-    });
+    return (await this.#writable(name)).write(rows, opts);
   }
 
   async delete(name: string, ids: string[]): Promise<{ deleted: number }> {
-    const e = await this.#writable(name);
-    return this.#serialize(e, async () => {
-      const seq = e.collection.walSeq + 1;
-      e.dirty = true;
-      await e.wal.append({ seq, op: 'delete', ids }, new Uint8Array(0));
-      const deleted = e.collection.delete(ids);
-      e.collection.walSeq = seq;
-      await this.#maybeCheckpoint(e);
-      return { deleted };
-    });
+    return (await this.#writable(name)).delete(ids);
   }
 
   async flush(name: string, _opts?: CallOptions): Promise<void> {
-    const e = await this.#get(name);
+    const d = await this.#get(name);
     if (this.options.mode !== 'writable') return; // nothing can be pending
-    await this.#serialize(e, async () => this.#checkpoint(e));
+    await d.flush();
   }
 
   async health(): Promise<Health> {
@@ -521,92 +341,8 @@ export class EmbeddedBackend implements SearchBackend {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const e of this.#entries.values()) {
-      await e.tail;
-      if (this.options.mode === 'writable') await this.#checkpoint(e);
-      await e.wal.close();
-      e.collection.close();
-    }
+    for (const d of this.#entries.values()) await d.close();
     await this.#threads?.close();
     this.#lock.release();
-  }
-
-  async #maybeCheckpoint(e: Entry): Promise<void> {
-    const { checkpointBytes, checkpointRows, compactRemovedShare } = this.options;
-    if (
-      e.wal.bytes >= checkpointBytes ||
-      e.pendingRows >= checkpointRows ||
-      e.collection.removedShare > compactRemovedShare
-    ) {
-      await this.#checkpoint(e);
-    }
-  }
-
-  async #checkpoint(e: Entry, force = false): Promise<void> {
-    if (
-      !force &&
-      e.wal.bytes === 0 &&
-      e.collection.removedShare <= this.options.compactRemovedShare
-    ) {
-      return;
-    }
-    await this.#snapshot(e);
-    await e.wal.truncate();
-    e.pendingRows = 0;
-  }
-
-  /**
-   * Writes a snapshot, has a separate process open its index exactly as a
-   * worker would, and only then switches CURRENT to it. A graph with too many
-   * removed keys is first rebuilt from the live rows (compaction); a snapshot
-   * that still fails verification is compacted and written once more, and if
-   * that fails too, the previous snapshot and the log stay in force.
-   */
-  async #snapshot(e: Entry): Promise<void> {
-    if (e.collection.removedShare > this.options.compactRemovedShare) await this.#compact(e);
-    for (let attempt = 1; ; attempt++) {
-      const dir = newSnapshotDir(e.dir, e.collection.walSeq);
-      const manifest = e.collection.writeSnapshot(dir);
-      const v =
-        manifest.live > 0
-          ? await verifyIndexFile(join(dir, INDEX_FILE), manifest.spec, manifest.live)
-          : ({ ok: true, ms: 0 } as const);
-      if (v.ok) {
-        switchTo(e.dir, dir, { ...manifest, verified: { inChildProcess: true, ms: v.ms } });
-        e.snapshotDir = dir;
-        e.dirty = false;
-        return;
-      }
-      rmSync(dir, { recursive: true, force: true });
-      this.#log.error(
-        { collection: e.collection.spec.name, attempt, reason: v.reason },
-        'new snapshot failed verification; the previous one stays in force',
-      );
-      if (attempt === 2) {
-        throw new UnavailableError(
-          `collection "${e.collection.spec.name}": a snapshot could not be verified (${v.reason}); ` +
-            'the write-ahead log keeps every acknowledged write',
-        );
-      }
-      await this.#compact(e);
-    }
-  }
-
-  /** Swaps in a compacted copy of the collection (see compaction.ts). */
-  async #compact(e: Entry): Promise<void> {
-    const old = e.collection;
-    const done = await compact(old);
-    e.collection = done.collection;
-    old.close();
-    this.#log.info(
-      {
-        collection: old.spec.name,
-        generation: done.collection.generation,
-        liveRows: done.collection.count,
-        droppedSlots: done.droppedSlots,
-        ms: done.ms,
-      },
-      'compacted: rebuilt the graph from the live rows',
-    );
   }
 }

@@ -57,7 +57,8 @@ export class EmbeddedCollection {
   readonly mode: OpenMode;
   readonly bruteForceLimit: number;
   readonly dir: string;
-  walSeq: number;
+  /** The sequence number of the last logged write applied (the log's records above it are not). */
+  #appliedSeq: number;
   generation: number;
 
   #rows: RowStore;
@@ -87,7 +88,7 @@ export class EmbeddedCollection {
     this.spec = spec;
     this.mode = mode;
     this.bruteForceLimit = bruteForceLimit;
-    this.walSeq = state.walSeq;
+    this.#appliedSeq = state.walSeq;
     this.generation = state.generation;
     this.#rows = new RowStore(
       dataDirOf(dir, state.generation),
@@ -101,6 +102,18 @@ export class EmbeddedCollection {
     this.#graphEnd = state.slots;
     this.#order = closerFirst(spec.metric);
     this.#idToSlot = null;
+  }
+
+  get appliedSeq(): number {
+    return this.#appliedSeq;
+  }
+
+  /** Records that the logged write `seq` has been applied; sequence numbers only grow. */
+  markApplied(seq: number): void {
+    if (!(seq > this.#appliedSeq)) {
+      throw new Error(`write ${seq} applied after ${this.#appliedSeq}: sequence numbers only grow`);
+    }
+    this.#appliedSeq = seq;
   }
 
   static resolveSpec(spec: CollectionSpec): ResolvedSpec {
@@ -433,7 +446,7 @@ export class EmbeddedCollection {
       generation: this.generation,
       slots: this.#rows.slots,
       live: this.count,
-      walSeq: this.walSeq,
+      walSeq: this.#appliedSeq,
       indexRemoved: this.#index.removed,
     };
   }

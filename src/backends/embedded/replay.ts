@@ -1,4 +1,4 @@
-import type { BackendLog } from './embedded-backend.ts';
+import type { BackendLog } from './backend-log.ts';
 import type { EmbeddedCollection } from './embedded-collection.ts';
 import { validateWalRecord, type WalHeader } from './wal-records.ts';
 import type { WalRecord } from './write-ahead-log.ts';
@@ -27,7 +27,7 @@ export function replayLog(
   collection.beginReplay();
   const out = { applied: 0, refused: 0, upsertedRows: 0, indexed: 0 };
   for (const record of records) {
-    if (record.header?.seq <= collection.walSeq) continue;
+    if (record.header?.seq <= collection.appliedSeq) continue;
     const problem = validateWalRecord(record, collection.spec);
     if (problem) {
       out.refused++;
@@ -46,7 +46,7 @@ export function replayLog(
     } else {
       collection.delete(header.ids);
     }
-    collection.walSeq = header.seq;
+    collection.markApplied(header.seq);
     out.applied++;
   }
   out.indexed = collection.finishReplay();
