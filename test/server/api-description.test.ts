@@ -14,7 +14,8 @@ describe('the API described: /openapi.json, /docs and the typed client, over a r
   let running: RunningServer;
   let stop: () => Promise<void>;
   beforeAll(async () => {
-    ({ running, stop } = await startEmbeddedServer({ size: 300, dimension: 4, config: {} }));
+    // 8-d, not the 4 the /docs examples start from: the page must write them for the collection.
+    ({ running, stop } = await startEmbeddedServer({ size: 300, dimension: 8, config: {} }));
   });
   afterAll(() => stop());
 
@@ -66,7 +67,7 @@ describe('the API described: /openapi.json, /docs and the typed client, over a r
     const res = await fetch(`${running.url}/v1/collections/products/search`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ vector: [0, 0, 0, 0], params: { ef: 64, foo: 1 } }),
+      body: JSON.stringify({ vector: new Array(8).fill(0), params: { ef: 64, foo: 1 } }),
     });
     expect(res.status).toBe(400);
     expect((await body(res)).detail).toMatch(/params: unknown property "foo"/);
@@ -110,7 +111,7 @@ describe('the API described: /openapi.json, /docs and the typed client, over a r
     expect(await vs.describe('client_test').catch((e: VecserveError) => e.status)).toBe(404);
   });
 
-  it('/docs renders every operation in headless Chromium and sends a search', async () => {
+  it('/docs renders every operation in headless Chromium and sends a search sized for the collection', async () => {
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
@@ -126,6 +127,8 @@ describe('the API described: /openapi.json, /docs and the typed client, over a r
       await search.locator('button').click();
       await search.locator('.status').filter({ hasText: '200' }).waitFor();
       expect(await search.locator('.out').textContent()).toMatch(/"hits"/);
+      const sent = JSON.parse(await search.locator('.body').inputValue());
+      expect(sent.vector).toHaveLength(8);
       expect(errors).toEqual([]);
     } finally {
       await browser.close();

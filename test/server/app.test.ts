@@ -87,6 +87,7 @@ describe('HTTP API through app.request()', () => {
     });
 
     it('POST /search returns hits and tookMs, with fields on request', async () => {
+      const started = performance.now();
       const res = await post('/v1/collections/items/search', {
         vector: vec(),
         topK: 3,
@@ -101,7 +102,9 @@ describe('HTTP API through app.request()', () => {
         distance: expect.any(Number),
         fields: { category: expect.any(String) },
       });
-      expect(parsed.tookMs).toBeGreaterThanOrEqual(0);
+      // The server's own time: positive, and within what the caller waited.
+      expect(parsed.tookMs).toBeGreaterThan(0);
+      expect(parsed.tookMs).toBeLessThanOrEqual(performance.now() - started);
     });
 
     it('POST /search applies structured filters', async () => {
@@ -154,18 +157,26 @@ describe('HTTP API through app.request()', () => {
     });
 
     it('GET /v1/stats reports counts, success rate and latency percentiles', async () => {
+      // Its own traffic, so the test means the same whatever ran before it.
+      const before = await body(app.request('/v1/stats'));
+      for (let i = 0; i < 6; i++)
+        expect(
+          (await post('/v1/collections/items/search', { vector: vec(), topK: 1 })).status,
+        ).toBe(200);
+      expect((await post('/v1/collections/items/search', { vector: [1] })).status).toBe(400);
       const stats = await body(app.request('/v1/stats'));
       expect(stats).toMatchObject({ backend: 'embedded', inFlight: 0 });
-      expect(stats.requests).toBeGreaterThan(5);
-      expect(stats.successRate).toBeGreaterThan(0);
-      expect(stats.latencyMs).toEqual({
-        window: expect.any(Number),
-        avg: expect.any(Number),
-        p50: expect.any(Number),
-        p95: expect.any(Number),
-        p99: expect.any(Number),
-        max: expect.any(Number),
-      });
+      // API requests only: the /v1/stats calls are operations routes, not counted.
+      expect(stats.requests - before.requests).toBe(7);
+      expect(stats.successes - before.successes).toBe(6);
+      expect(stats.clientErrors - before.clientErrors).toBe(1);
+      expect(stats.successRate).toBeCloseTo(stats.successes / stats.requests, 3);
+      const l = stats.latencyMs;
+      expect(l.window).toBe(Math.min(stats.requests, l.window));
+      expect(l.p50).toBeLessThanOrEqual(l.p95);
+      expect(l.p95).toBeLessThanOrEqual(l.p99);
+      expect(l.p99).toBeLessThanOrEqual(l.max);
+      expect(l.avg).toBeGreaterThan(0);
     });
 
     it('GET /metrics exposes the request histogram by route template and status, in-flight and process metrics', async () => {

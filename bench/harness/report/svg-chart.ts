@@ -55,12 +55,33 @@ function fmt(v: number): string {
   return String(Number(v.toPrecision(3)));
 }
 
+/**
+ * A title broken at spaces into lines that fit the chart's width (centred
+ * text wider than the chart is cut at both ends). 13 px bold sans averages
+ * under 7.5 px a character; a word longer than a line keeps its own line.
+ */
+export function titleLines(title: string, width: number): string[] {
+  const perLine = Math.max(10, Math.floor((width - 16) / 7.5));
+  const lines: string[] = [];
+  let line = '';
+  for (const word of title.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > perLine) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
 export function lineChart(o: ChartOptions): string {
   const W = o.width ?? 560;
+  const title = titleLines(o.title, W);
+  const titleH = 16 * title.length;
   // The legend sits above the plot, one line per series.
   const legendH = 16 * o.series.length;
-  const H = (o.height ?? 320) + legendH;
-  const m = { l: 64, r: 16, t: 32 + legendH, b: 48 };
+  const H = (o.height ?? 320) + legendH + titleH - 16;
+  const m = { l: 64, r: 16, t: 16 + titleH + legendH, b: 48 };
   const pts = o.series
     .flatMap((s) => s.points)
     .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
@@ -81,7 +102,9 @@ export function lineChart(o: ChartOptions): string {
   const Y = (y: number) => H - m.b - ((y - yMin) / (yMax - yMin)) * (H - m.t - m.b);
   const parts: string[] = [];
   parts.push(
-    `<text x="${W / 2}" y="18" text-anchor="middle" font-weight="bold">${esc(o.title)}</text>`,
+    `<text text-anchor="middle" font-weight="bold" font-size="13">${title
+      .map((t, i) => `<tspan x="${W / 2}" y="${18 + 16 * i}">${esc(t)}</tspan>`)
+      .join('')}<title>${esc(o.title)}</title></text>`,
   );
   for (const t of niceTicks(yMin, yMax)) {
     parts.push(
@@ -128,8 +151,8 @@ export function lineChart(o: ChartOptions): string {
       }
     }
     parts.push(
-      `<rect x="${m.l + 10}" y="${30 + i * 16}" width="12" height="3" fill="${color}"/>`,
-      `<text x="${m.l + 26}" y="${35 + i * 16}" font-size="11">${esc(s.name)}</text>`,
+      `<rect x="${m.l + 10}" y="${14 + titleH + i * 16}" width="12" height="3" fill="${color}"/>`,
+      `<text x="${m.l + 26}" y="${19 + titleH + i * 16}" font-size="11">${esc(s.name)}</text>`,
     );
   });
   return `<svg class="chart" role="img" aria-label="${esc(o.title)}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif">${parts.join('')}</svg>`;

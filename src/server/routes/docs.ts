@@ -25,31 +25,50 @@ textarea{width:100%;height:6rem} pre{background:#f6f6f6;padding:.5rem;overflow:a
 <p>API key (if the server requires one): <input id="key" type="password" size="40" placeholder="sent as Authorization: Bearer"></p>
 <div id="ops">Loading /openapi.json…</div>
 <script>
+// Bodies that carry vectors are written for the named collection's dimension
+// (read from GET /v1/collections/{name}); 4 until that answers.
+const vector = (dim) => Array.from({length: dim}, (_, i) => Math.round(Math.sin(i + 1) * 1000) / 1000);
 const examples = {
-  'post /v1/collections': {name: 'docs_demo', dimension: 4, fields: [{name: 'category', type: 'string', maxLength: 16}]},
-  'post /v1/collections/{name}/search': {vector: [0.1, 0.2, 0.3, 0.4], topK: 5},
-  'post /v1/collections/{name}/search/batch': {vectors: [[0.1, 0.2, 0.3, 0.4]], topK: 5},
-  'post /v1/collections/{name}/vectors': {rows: [{id: 'a', vector: [0.1, 0.2, 0.3, 0.4], category: 'A'}]},
-  'delete /v1/collections/{name}/vectors': {ids: ['a']},
+  'post /v1/collections': () => ({name: 'docs_demo', dimension: 4, fields: [{name: 'category', type: 'string', maxLength: 16}]}),
+  'post /v1/collections/{name}/search': (dim) => ({vector: vector(dim), topK: 5}),
+  'post /v1/collections/{name}/search/batch': (dim) => ({vectors: [vector(dim)], topK: 5}),
+  'post /v1/collections/{name}/vectors': (dim) => ({rows: [{id: 'a', vector: vector(dim), category: 'A'}]}),
+  'delete /v1/collections/{name}/vectors': () => ({ids: ['a']}),
 };
+const example = (key, dim) => JSON.stringify(examples[key] ? examples[key](dim) : {}, null, 1);
+const headers = () => { const h = {'content-type': 'application/json'}, k = document.getElementById('key').value; if (k) h.authorization = 'Bearer ' + k; return h; };
+async function dimensionOf(name) {
+  try {
+    const res = await fetch('/v1/collections/' + encodeURIComponent(name), {headers: headers()});
+    return res.ok ? (await res.json()).dimension : null;
+  } catch { return null; }
+}
 const esc = (s) => String(s).replace(/[&<>"]/g, (ch) => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'})[ch]);
 fetch('/openapi.json').then((r) => r.json()).then((doc) => {
   document.getElementById('intro').textContent = doc.info.description;
   const ops = document.getElementById('ops'); ops.textContent = '';
   for (const [path, methods] of Object.entries(doc.paths)) for (const [method, op] of Object.entries(methods)) {
     const key = method + ' ' + path, div = document.createElement('div'); div.className = 'op';
-    const body = op.requestBody ? JSON.stringify(examples[key] || {}, null, 1) : null;
+    const body = op.requestBody ? example(key, 4) : null;
     div.innerHTML = '<span class="role">role: ' + esc(op['x-required-role']) + '</span><span class="m ' + method + '">' + method +
       '</span> <code>' + esc(path) + '</code> — ' + esc(op.summary) +
       (path.includes('{name}') ? '<br>name: <input class="name" value="products">' : '') +
       (body !== null ? '<textarea class="body">' + esc(body) + '</textarea>' : '') +
       '<br><button>Send</button> <span class="status"></span><pre class="out" hidden></pre>' +
       '<details><summary>statuses</summary><pre>' + esc(Object.entries(op.responses).map(([s, r]) => s + ' ' + r.description).join('\\n')) + '</pre></details>';
+    const name = div.querySelector('.name'), text = div.querySelector('.body');
+    // An example the user has not edited follows the collection named beside it.
+    let written = body;
+    const fit = async () => {
+      if (!name || !text || text.value !== written) return;
+      const dim = await dimensionOf(name.value);
+      if (dim && text.value === written) text.value = written = example(key, dim);
+    };
+    if (name) { name.addEventListener('change', fit); fit(); }
     div.querySelector('button').onclick = async () => {
-      const name = div.querySelector('.name'), text = div.querySelector('.body'), key = document.getElementById('key').value;
+      await fit();
       const url = path.replace('{name}', encodeURIComponent(name ? name.value : ''));
-      const headers = {'content-type': 'application/json'}; if (key) headers.authorization = 'Bearer ' + key;
-      const res = await fetch(url, {method: method.toUpperCase(), headers, body: text ? text.value : undefined});
+      const res = await fetch(url, {method: method.toUpperCase(), headers: headers(), body: text ? text.value : undefined});
       const out = div.querySelector('.out'); out.hidden = false;
       div.querySelector('.status').textContent = res.status + ' ' + res.statusText;
       const t = await res.text(); try { out.textContent = JSON.stringify(JSON.parse(t), null, 1); } catch { out.textContent = t; }
