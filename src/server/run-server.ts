@@ -4,7 +4,7 @@
  * and shuts down gracefully on SIGINT/SIGTERM.
  */
 import cluster from 'node:cluster';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import { demoQueryBody } from '../data/demo-collection.ts';
@@ -93,12 +93,28 @@ export async function runServer(): Promise<void> {
     const info = await running.backend.describe(config.demoCollection);
     // A query like the demo's own vectors, so the distances shown are a real search's.
     const queryFile = join(config.dataDir, 'demo-query.json');
-    writeFileSync(queryFile, demoQueryBody(info.dimension));
+    const body = demoQueryBody(info.dimension);
+    // A convenience file: never a reason to stop a server (a Milvus backend does
+    // not create DATA_DIR; a read-only one cannot take it).
+    let wrote = true;
+    try {
+      mkdirSync(config.dataDir, { recursive: true });
+      writeFileSync(queryFile, body);
+    } catch (err) {
+      wrote = false;
+      logger.warn(
+        { err, file: queryFile },
+        'could not write the demo query file; the hint below inlines it',
+      );
+    }
+    const shown = relative(process.cwd(), queryFile).startsWith('..')
+      ? queryFile
+      : relative(process.cwd(), queryFile);
     process.stdout.write(
       `\nvecserve is serving ${info.count} vectors of "${info.name}" at ${running.url}\n` +
         `Try a search (the 10 nearest neighbours of a query like the demo's vectors):\n\n` +
         `  curl -s ${running.url}/v1/collections/${info.name}/search -H 'content-type: application/json' ` +
-        `-d @${relative(process.cwd(), queryFile).startsWith('..') ? queryFile : relative(process.cwd(), queryFile)}\n\n` +
+        `-d ${wrote ? `@${shown}` : `'${body}'`}\n\n` +
         `API description: ${running.url}/docs\n\n`,
     );
   }
