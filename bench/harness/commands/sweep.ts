@@ -1,6 +1,6 @@
 import { findKnee } from '../analysis/knee.ts';
 import { fitUsl } from '../analysis/usl.ts';
-import { type Command, list, num, str } from '../command-line.ts';
+import { type Command, list, num, str, UsageError } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
 import type { SweepRun } from '../result.ts';
 import { sweep } from '../runners/sweep.ts';
@@ -17,11 +17,20 @@ export const sweepCommand: Command = {
     levels: { type: 'string', default: '1,5,10,20,50,100', help: 'clients per level' },
     duration: { type: 'string', default: '10', help: 'seconds per level' },
     warmup: { type: 'string', default: '2', help: 'seconds before the first level, discarded' },
+    generator: {
+      type: 'string',
+      default: 'undici',
+      help: 'undici (lets in-flight requests finish) or autocannon (cuts them at the end of a level)',
+    },
   },
   async run(values, progress): Promise<SweepRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
     const queries = buildQueries(target);
+    const generator = str(values, 'generator');
+    if (generator !== 'undici' && generator !== 'autocannon')
+      throw new UsageError(`--generator is undici or autocannon, got "${generator}"`);
     const levels = await sweep({
+      generator,
       url: target.url,
       path: queries.path.search,
       bodies: queries.bodies.search,

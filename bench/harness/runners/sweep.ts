@@ -1,3 +1,4 @@
+import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { type LittlesLawCheck, littlesLaw } from '../analysis/littles-law.ts';
 import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
@@ -16,13 +17,28 @@ export interface SweepLevel {
     byStatus: Record<string, number>;
     timeouts: number;
     connectionErrors: number;
+    /** autocannon only: requests it cut when the level ended (not the server's doing). */
+    cutAtEnd?: number;
   };
   failureRate: number;
+  generatorName?: SweepGenerator;
   littlesLaw: LittlesLawCheck;
   generator: GeneratorHealth;
 }
 
+/**
+ * The closed loop's client. `undici` (the default): this project's loop over
+ * undici's Pool, which lets the requests in flight at the end of a level
+ * finish. `autocannon`: the widely used Node generator, which ends a level by
+ * destroying its sockets mid-request (the server logs client disconnects and
+ * the cut requests count as errors here, as `cutAtEnd`). Both run in this
+ * process; `bench -- sweep --generator` picks one, and docs/bench-harness.md
+ * has the two measured side by side.
+ */
+export type SweepGenerator = 'undici' | 'autocannon';
+
 export interface SweepOptions {
+  generator?: SweepGenerator;
   url: string;
   path: string;
   bodies: string[];
@@ -48,6 +64,7 @@ export async function runLevel(
   concurrency: number,
   seconds: number,
 ): Promise<SweepLevel> {
+  if (opts.generator === 'autocannon') return runAutocannonLevel(opts, concurrency, seconds);
   const n = opts.bodies.length;
   const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
   const url = new URL(opts.url);
@@ -105,6 +122,69 @@ export async function runLevel(
     failureRate: attempted > 0 ? (attempted - ok) / attempted : 0,
     littlesLaw: littlesLaw(concurrency, latency.meanMs, qps),
     generator,
+    generatorName: 'undici',
+  };
+}
+
+/** One level driven by autocannon (its own HDR histogram, in milliseconds). */
+async function runAutocannonLevel(
+  opts: SweepOptions,
+  concurrency: number,
+  seconds: number,
+): Promise<SweepLevel> {
+  const n = opts.bodies.length;
+  let k = Math.floor(Math.random() * n);
+  const url = new URL(opts.url);
+  const monitor = monitorGenerator();
+  const t0 = performance.now();
+  const r = await autocannon({
+    url: `${url.origin}${url.pathname.replace(/\/$/, '')}${opts.path}`,
+    method: 'POST',
+    connections: concurrency,
+    duration: seconds,
+    timeout: opts.timeoutSeconds ?? 10,
+    headers: { 'content-type': 'application/json' },
+    requests: [{ setupRequest: (req) => ({ ...req, body: opts.bodies[k++ % n] }) }],
+  });
+  const elapsedSeconds = (performance.now() - t0) / 1000;
+  const generator = monitor.stop();
+  const ok = r['2xx'];
+  const byStatus: Record<string, number> = {};
+  for (const [code, count] of Object.entries(r.statusCodeStats ?? {})) {
+    if (!code.startsWith('2')) byStatus[code] = (count as { count: number }).count;
+  }
+  // autocannon counts what it cut at the end as errors (its sockets destroyed).
+  const attempted = ok + r.non2xx + r.errors;
+  const qps = ok / Math.max(r.duration || elapsedSeconds, 0.001);
+  const l = r.latency;
+  const latency: LatencySummary = {
+    count: ok,
+    meanMs: l.average,
+    stdMs: l.stddev,
+    minMs: l.min,
+    p50Ms: l.p50,
+    p90Ms: l.p90,
+    p95Ms: l.p97_5, // autocannon reports p97.5, not p95: the nearest it has
+    p99Ms: l.p99,
+    p999Ms: l.p99_9,
+    maxMs: l.max,
+  };
+  return {
+    concurrency,
+    durationSeconds: elapsedSeconds,
+    requests: attempted,
+    qps,
+    latency,
+    errors: {
+      byStatus,
+      timeouts: r.timeouts,
+      connectionErrors: Math.max(0, r.errors - r.timeouts),
+      cutAtEnd: Math.min(concurrency, Math.max(0, r.errors - r.timeouts)),
+    },
+    failureRate: attempted > 0 ? (attempted - ok) / attempted : 0,
+    littlesLaw: littlesLaw(concurrency, latency.meanMs, qps),
+    generator,
+    generatorName: 'autocannon',
   };
 }
 
