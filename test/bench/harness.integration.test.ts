@@ -104,6 +104,36 @@ describe('bench harness against a real server', () => {
     );
   }, 60_000);
 
+  it('sweep with each generator (wrk, the undici loop, autocannon) measures the same server and says which ran', async () => {
+    for (const generator of ['wrk', 'undici', 'autocannon']) {
+      const out = join(work.dir, `sweep-${generator}.json`);
+      const code = await main([
+        'sweep',
+        ...common(),
+        '--generator',
+        generator,
+        '--levels',
+        '2',
+        '--duration',
+        '1',
+        '--warmup',
+        '0',
+        '--no-recall',
+        '--out',
+        out,
+      ]);
+      expect(code).toBe(0);
+      const run = expectValid(out);
+      expect(run.config.generator).toBe(generator);
+      expect(run.levels[0].generatorName).toBe(generator);
+      expect(run.levels[0].qps).toBeGreaterThan(10);
+      expect(run.levels[0].latency.p50Ms).toBeLessThanOrEqual(run.levels[0].latency.p99Ms);
+    }
+    await expect(
+      main(['sweep', ...common(), '--generator', 'locust', '--no-recall']),
+    ).rejects.toThrow(/--generator is auto, wrk, undici or autocannon, got "locust"/);
+  }, 60_000);
+
   it('rate: an open-loop run measured from intended send times, valid against the schema', async () => {
     const out = join(work.dir, 'rate.json');
     expect(await main(['rate', ...common(), '--stages', '50:1,100:1', '--out', out])).toBe(0);

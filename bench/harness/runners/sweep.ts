@@ -1,9 +1,10 @@
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { type LittlesLawCheck, littlesLaw } from '../analysis/littles-law.ts';
-import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
+import { GENERATOR_LIMITS, type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
 import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
 import { failedOutcome } from './open-loop.ts';
+import { runWrk, wrkBinary } from './wrk.ts';
 
 /** One concurrency level of a closed-loop sweep. */
 export interface SweepLevel {
@@ -27,15 +28,21 @@ export interface SweepLevel {
 }
 
 /**
- * The closed loop's client. `undici` (the default): this project's loop over
- * undici's Pool, which lets the requests in flight at the end of a level
- * finish. `autocannon`: the widely used Node generator, which ends a level by
- * destroying its sockets mid-request (the server logs client disconnects and
- * the cut requests count as errors here, as `cutAtEnd`). Both run in this
- * process; `bench -- sweep --generator` picks one, and docs/bench-harness.md
- * has the two measured side by side.
+ * The closed loop's client (`bench -- sweep --generator`; docs/bench-harness.md
+ * has the three measured side by side on one server):
+ * - `wrk` (C, Debian's package; the default when installed): the least CPU per
+ *   request (11-12% of a core at 5,000/s), so on a shared machine the server
+ *   keeps the CPU a Node generator would take; microsecond HDR percentiles;
+ * - `undici` (the fallback): this project's loop over undici's Pool in this
+ *   process; it lets the requests in flight at the end of a level finish and
+ *   records microseconds, but costs 3x wrk's CPU, and on 2 cores the server
+ *   served 1.5-1.7x less to it than to wrk;
+ * - `autocannon`: the widely used Node generator, slightly cheaper than the
+ *   undici loop, but its latencies are whole milliseconds (p50 "0 ms" at c=1)
+ *   and it ends a level by destroying its sockets mid-request (counted as
+ *   `cutAtEnd`; the server logs client disconnects).
  */
-export type SweepGenerator = 'undici' | 'autocannon';
+export type SweepGenerator = 'wrk' | 'undici' | 'autocannon';
 
 export interface SweepOptions {
   generator?: SweepGenerator;
@@ -65,6 +72,7 @@ export async function runLevel(
   seconds: number,
 ): Promise<SweepLevel> {
   if (opts.generator === 'autocannon') return runAutocannonLevel(opts, concurrency, seconds);
+  if (opts.generator === 'wrk') return runWrkLevel(opts, concurrency, seconds);
   const n = opts.bodies.length;
   const timeoutMs = (opts.timeoutSeconds ?? 10) * 1000;
   const url = new URL(opts.url);
@@ -124,6 +132,74 @@ export async function runLevel(
     generator,
     generatorName: 'undici',
   };
+}
+
+/** One level driven by wrk (its own process: its CPU is what it reports, not this process's). */
+async function runWrkLevel(
+  opts: SweepOptions,
+  concurrency: number,
+  seconds: number,
+): Promise<SweepLevel> {
+  const url = new URL(opts.url);
+  const r = await runWrk({
+    url: url.origin,
+    path: `${url.pathname.replace(/\/$/, '')}${opts.path}`,
+    bodies: opts.bodies,
+    connections: concurrency,
+    seconds,
+    timeoutSeconds: opts.timeoutSeconds ?? 10,
+  });
+  const l = r.latencyMs;
+  const latency: LatencySummary = {
+    count: r.ok,
+    meanMs: l.mean,
+    stdMs: l.std,
+    minMs: l.min,
+    p50Ms: l.p50,
+    p90Ms: l.p90,
+    p95Ms: l.p95,
+    p99Ms: l.p99,
+    p999Ms: l.p999,
+    maxMs: l.max,
+  };
+  const qps = r.okPerSecond;
+  const attempted = r.requests + r.socketErrors;
+  return {
+    concurrency,
+    durationSeconds: r.seconds,
+    requests: attempted,
+    qps,
+    latency,
+    // wrk counts non-2xx answers without their status.
+    errors: {
+      byStatus: r.non2xx > 0 ? { non2xx: r.non2xx } : {},
+      timeouts: 0,
+      connectionErrors: r.socketErrors,
+    },
+    failureRate: attempted > 0 ? (attempted - r.ok) / attempted : 0,
+    littlesLaw: littlesLaw(concurrency, latency.meanMs, qps),
+    generator: {
+      cpuPercent: r.generatorCpuPercent,
+      eventLoopDelayP99Ms: 0,
+      eventLoopDelayMaxMs: 0,
+      trustworthy: r.generatorCpuPercent < GENERATOR_LIMITS.cpuPercent,
+      reasons:
+        r.generatorCpuPercent < GENERATOR_LIMITS.cpuPercent
+          ? []
+          : [`wrk used ${r.generatorCpuPercent}% of its core`],
+    },
+    generatorName: 'wrk',
+  };
+}
+
+/** wrk when it is installed, else the undici loop (the run says which it used). */
+export function defaultSweepGenerator(): SweepGenerator {
+  try {
+    wrkBinary();
+    return 'wrk';
+  } catch {
+    return 'undici';
+  }
 }
 
 /** One level driven by autocannon (its own HDR histogram, in milliseconds). */

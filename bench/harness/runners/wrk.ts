@@ -15,7 +15,17 @@ export interface WrkResult {
   socketErrors: number;
   okPerSecond: number;
   /** Latency of completed requests, ms (wrk's own histogram, microsecond resolution). */
-  latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number };
+  latencyMs: {
+    p50: number;
+    p90: number;
+    p95: number;
+    p99: number;
+    p999: number;
+    min: number;
+    max: number;
+    mean: number;
+    std: number;
+  };
   /** wrk's own CPU over the run, percent of one core: near 100 per thread, it measured itself. */
   generatorCpuPercent: number;
 }
@@ -49,9 +59,10 @@ done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     'WRK-JSON {"requests":%d,"us":%d,"non2xx":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,' ..
-    '"p50":%d,"p90":%d,"p99":%d,"max":%d,"mean":%f}\\n',
+    '"p50":%d,"p90":%d,"p95":%d,"p99":%d,"p999":%d,"min":%d,"max":%d,"mean":%f,"stdev":%f}\\n',
     summary.requests, summary.duration, e.status, e.connect, e.read, e.write, e.timeout,
-    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max, latency.mean))
+    latency:percentile(50), latency:percentile(90), latency:percentile(95), latency:percentile(99),
+    latency:percentile(99.9), latency.min, latency.max, latency.mean, latency.stdev))
 end
 `;
 
@@ -130,9 +141,13 @@ export async function runWrk(opts: {
       latencyMs: {
         p50: ms(j.p50!),
         p90: ms(j.p90!),
+        p95: ms(j.p95!),
         p99: ms(j.p99!),
+        p999: ms(j.p999!),
+        min: ms(j.min!),
         max: ms(j.max!),
         mean: ms(j.mean!),
+        std: ms(j.stdev!),
       },
       generatorCpuPercent: Math.round((secs / seconds) * 100),
     };
