@@ -10,6 +10,7 @@ import { formatThresholds, judgeThresholds } from './analysis/thresholds.ts';
 import { commandHelp, parseCommandLine, UsageError } from './command-line.ts';
 import {
   COMMANDS,
+  EXPERIMENT_COMMANDS,
   RESULT_COMMANDS,
   SELF_CONTAINED_COMMANDS,
   SERVER_COMMANDS,
@@ -27,6 +28,7 @@ export function helpText(command?: string): string {
 ${group('Measure a running server (--target URL, default http://127.0.0.1:8000):', SERVER_COMMANDS)}
 ${group('Start their own servers, setting against setting in one run:', SELF_CONTAINED_COMMANDS)}
 ${group('Read result files:', RESULT_COMMANDS)}
+${group('Experiments (one-off measurements behind a design choice, kept reproducible):', EXPERIMENT_COMMANDS)}
 Every measuring command writes one result envelope (--out FILE, JSON plus a CSV of its rows),
 takes --label TEXT, and --threshold EXPR (k6 style, repeatable: 'p99<100ms', 'errors<0.1%';
 PASS/FAIL per level or run, exit code 1 when one fails). rate, mix and users take --ui: a live

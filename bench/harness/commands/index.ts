@@ -1,8 +1,6 @@
+import { EXPERIMENT_COMMANDS } from '../../experiments/index.ts';
 import type { Command } from '../command-line.ts';
-import { admissionMicroCommand } from './admission-micro.ts';
-import { batchingCommand } from './batching.ts';
 import { floorCommand } from './floor.ts';
-import { milvusPoolCommand } from './milvus-pool.ts';
 import { mixCommand } from './mix.ts';
 import { outageCommand } from './outage.ts';
 import { overloadCommand } from './overload.ts';
@@ -12,12 +10,8 @@ import { recallCommand } from './recall.ts';
 import { reportCommand } from './report.ts';
 import { scaleCommand } from './scale.ts';
 import { sloCommand } from './slo.ts';
-import { smokeCommand } from './smoke.ts';
 import { sweepCommand } from './sweep.ts';
-import { threadsCommand } from './threads.ts';
-import { usearchVersionsCommand } from './usearch-versions.ts';
 import { usersCommand } from './users.ts';
-import { validationMicroCommand } from './validation-micro.ts';
 
 /** Measure a server someone else started. */
 export const SERVER_COMMANDS: Command[] = [
@@ -34,19 +28,16 @@ export const SELF_CONTAINED_COMMANDS: Command[] = [
   floorCommand,
   overloadCommand,
   outageCommand,
-  smokeCommand,
-  milvusPoolCommand,
-  threadsCommand,
-  batchingCommand,
   scaleCommand,
-  usearchVersionsCommand,
-  admissionMicroCommand,
-  validationMicroCommand,
 ];
+
+export { EXPERIMENT_COMMANDS };
 
 /** Read result files. */
 export const RESULT_COMMANDS: Command[] = [planCommand, reportCommand];
 
 export const COMMANDS: ReadonlyMap<string, Command> = new Map(
-  [...SERVER_COMMANDS, ...SELF_CONTAINED_COMMANDS, ...RESULT_COMMANDS].map((c) => [c.name, c]),
+  [...SERVER_COMMANDS, ...SELF_CONTAINED_COMMANDS, ...RESULT_COMMANDS, ...EXPERIMENT_COMMANDS].map(
+    (c) => [c.name, c],
+  ),
 );

@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { type Command, num, str, UsageError } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { UsearchVersionsRun } from '../result.ts';
+import { type Command, num, str, UsageError } from '../harness/command-line.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { UsearchVersionsRun } from '../harness/result.ts';
 
 /**
  * usearch releases side by side on one data set, each under each Node binary

@@ -1,9 +1,9 @@
-import { heldOutVectors } from '../../lib/query-bodies.ts';
-import { type Command, list, num, str } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { BatchingRun } from '../result.ts';
-import { compareSearchThreads } from '../runners/threads-compare.ts';
-import { OWN_SERVER_OPTIONS } from './server-options.ts';
+import { type Command, list, num, str } from '../harness/command-line.ts';
+import { OWN_SERVER_OPTIONS } from '../harness/commands/server-options.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { BatchingRun } from '../harness/result.ts';
+import { compareSearchThreads } from '../harness/runners/threads-compare.ts';
+import { heldOutVectors } from '../lib/query-bodies.ts';
 
 /**
  * The embedded demo server with and without micro-batching, with queries as

@@ -6,12 +6,12 @@
  * Writes bench/results/validation-micro.json.
  */
 
-import { SearchBodySchema } from '../../../src/api/schemas.ts';
-import { MAX_JSON_DEPTH, nestsDeeper } from '../../../src/server/read-json.ts';
-import { parseSearchBody } from '../../../src/server/request-bodies.ts';
-import { type Command, num, type Values } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { ValidationMicroRun } from '../result.ts';
+import { SearchBodySchema } from '../../src/api/schemas.ts';
+import { MAX_JSON_DEPTH, nestsDeeper } from '../../src/server/read-json.ts';
+import { parseSearchBody } from '../../src/server/request-bodies.ts';
+import { type Command, num, type Values } from '../harness/command-line.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { ValidationMicroRun } from '../harness/result.ts';
 
 /** the parser on the search hot path. */
 export const validationMicroCommand: Command = {

@@ -11,11 +11,18 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { searchBodies } from '../../lib/query-bodies.ts';
-import { startServerProcess } from '../../lib/server-process.ts';
-import { type Command, list, num, type Progress, str, type Values } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { SmokeRun } from '../result.ts';
+import {
+  type Command,
+  list,
+  num,
+  type Progress,
+  str,
+  type Values,
+} from '../harness/command-line.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { SmokeRun } from '../harness/result.ts';
+import { searchBodies } from '../lib/query-bodies.ts';
+import { startServerProcess } from '../lib/server-process.ts';
 
 /** start-up to the first search, and /search next to bare Hono routes. */
 export const smokeCommand: Command = {

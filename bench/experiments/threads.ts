@@ -1,8 +1,8 @@
-import { type Command, list, num, str } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { ThreadsRun } from '../result.ts';
-import { compareSearchThreads } from '../runners/threads-compare.ts';
-import { OWN_SERVER_OPTIONS } from './server-options.ts';
+import { type Command, list, num, str } from '../harness/command-line.ts';
+import { OWN_SERVER_OPTIONS } from '../harness/commands/server-options.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { ThreadsRun } from '../harness/result.ts';
+import { compareSearchThreads } from '../harness/runners/threads-compare.ts';
 
 /** The default embedded server swept with each SEARCH_THREADS value, alternating. */
 export const threadsCommand: Command = {

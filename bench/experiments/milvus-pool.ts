@@ -20,13 +20,20 @@ import { execFileSync } from 'node:child_process';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
-import { createMilvusClient, MilvusPool } from '../../../src/backends/milvus/milvus-pool.ts';
-import { percentileOrNull, round } from '../../../src/core/statistics.ts';
-import { heldOutVectors } from '../../lib/query-bodies.ts';
-import { startServerProcess } from '../../lib/server-process.ts';
-import { type Command, list, num, type Progress, str, type Values } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { MilvusPoolRun } from '../result.ts';
+import { createMilvusClient, MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
+import { percentileOrNull, round } from '../../src/core/statistics.ts';
+import {
+  type Command,
+  list,
+  num,
+  type Progress,
+  str,
+  type Values,
+} from '../harness/command-line.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { MilvusPoolRun } from '../harness/result.ts';
+import { heldOutVectors } from '../lib/query-bodies.ts';
+import { startServerProcess } from '../lib/server-process.ts';
 
 /** Milvus from Node. */
 export const milvusPoolCommand: Command = {

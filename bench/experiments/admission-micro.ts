@@ -5,17 +5,17 @@
  * best of 5 rounds, after a warm-up. Writes bench/results/admission-micro.json.
  */
 
-import { VegasLimit } from '../../../src/limits/adaptive-limit.ts';
-import { OverloadedError, refusal } from '../../../src/limits/admission-errors.ts';
-import { CircuitBreaker } from '../../../src/limits/circuit-breaker.ts';
-import { ConcurrencyLimiter } from '../../../src/limits/concurrency-limiter.ts';
-import { LeakyBucket } from '../../../src/limits/leaky-bucket.ts';
-import type { RateLimiter } from '../../../src/limits/rate-limiter.ts';
-import { SlidingWindowCounter, SlidingWindowLog } from '../../../src/limits/sliding-window.ts';
-import { TokenBucket } from '../../../src/limits/token-bucket.ts';
-import { type Command, num, type Values } from '../command-line.ts';
-import { envelope } from '../envelope.ts';
-import type { AdmissionMicroRun } from '../result.ts';
+import { VegasLimit } from '../../src/limits/adaptive-limit.ts';
+import { OverloadedError, refusal } from '../../src/limits/admission-errors.ts';
+import { CircuitBreaker } from '../../src/limits/circuit-breaker.ts';
+import { ConcurrencyLimiter } from '../../src/limits/concurrency-limiter.ts';
+import { LeakyBucket } from '../../src/limits/leaky-bucket.ts';
+import type { RateLimiter } from '../../src/limits/rate-limiter.ts';
+import { SlidingWindowCounter, SlidingWindowLog } from '../../src/limits/sliding-window.ts';
+import { TokenBucket } from '../../src/limits/token-bucket.ts';
+import { type Command, num, type Values } from '../harness/command-line.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { AdmissionMicroRun } from '../harness/result.ts';
 
 /** the cost of one admission decision, per limiter (ns). */
 export const admissionMicroCommand: Command = {
