@@ -63,10 +63,22 @@ const searchOptions = {
         .number()
         .optional()
         .meta({
-          description: `Candidates the HNSW search keeps: an integer from topK to ${MAX_EF}; recall rises with it.`,
+          description: `HNSW: candidates the search keeps, an integer from topK to ${MAX_EF}; recall rises with it.`,
         }),
+      nprobe: z
+        .number()
+        .optional()
+        .meta({ description: 'IVF_FLAT, IVF_SQ8, IVF_PQ: clusters searched (1 to nlist).' }),
+      searchList: z
+        .number()
+        .optional()
+        .meta({ description: `DISKANN: candidate list, an integer from topK to ${MAX_EF}.` }),
     })
-    .optional(),
+    .optional()
+    .meta({
+      description:
+        "Search parameters of the collection's index type (describe shows it); a parameter of another type is a 400.",
+    }),
 };
 
 export const SearchBodySchema = z.strictObject({
@@ -122,10 +134,22 @@ export const FieldSpecSchema = z.strictObject({
 });
 
 export const IndexSpecSchema = z.strictObject({
+  type: z.enum(['HNSW', 'FLAT', 'IVF_FLAT', 'IVF_SQ8', 'IVF_PQ', 'DISKANN']).optional().meta({
+    description:
+      'The vector index (HNSW by default; the embedded backend builds HNSW only). Each type takes its own parameters: HNSW M, efConstruction, efSearch; IVF_* nlist and nprobe (IVF_PQ also m, nbits); DISKANN searchList; FLAT none.',
+  }),
   M: z.int().optional(),
   efConstruction: z.int().optional(),
-  efSearch: z.int().optional(),
+  efSearch: z.int().optional().meta({ description: 'HNSW: ef of a search that gives none.' }),
   quantization: z.enum(['f32', 'f16', 'i8']).optional(),
+  nlist: z.int().optional().meta({ description: 'IVF_*: clusters built.' }),
+  nprobe: z.int().optional().meta({ description: 'IVF_*: nprobe of a search that gives none.' }),
+  m: z.int().optional().meta({ description: 'IVF_PQ: sub-quantizers; must divide the dimension.' }),
+  nbits: z.int().optional().meta({ description: 'IVF_PQ: bits per code (1-16).' }),
+  searchList: z
+    .int()
+    .optional()
+    .meta({ description: 'DISKANN: search_list of a search that gives none.' }),
 });
 
 export const CreateCollectionBodySchema = z.strictObject({

@@ -41,12 +41,21 @@ interface Queue {
 
 /**
  * Searches that may share one backend call: same collection, same topK, same
- * ef, same output fields (as a set) and the same filter. Anything that could
+ * search parameters (ef, nprobe, searchList), same output fields (as a set)
+ * and the same filter. Anything that could
  * change one query's answer is in the key, so a query answered inside a batch
  * gets exactly what it would get alone.
  */
 export function compatibilityKey(name: string, o: SearchOptions): string {
-  return JSON.stringify([name, o.topK, o.ef ?? null, [...o.outputFields].sort(), o.filter]);
+  return JSON.stringify([
+    name,
+    o.topK,
+    o.ef ?? null,
+    o.nprobe ?? null,
+    o.searchList ?? null,
+    [...o.outputFields].sort(),
+    o.filter,
+  ]);
 }
 
 const vectorKey = (v: Float32Array): string =>

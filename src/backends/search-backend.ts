@@ -13,6 +13,10 @@ export interface SearchOptions extends CallOptions {
   outputFields: string[];
   /** HNSW search breadth; the backend uses max(ef, topK). */
   ef?: number;
+  /** IVF_*: clusters searched. */
+  nprobe?: number;
+  /** DISKANN: candidate list; the backend uses max(searchList, topK). */
+  searchList?: number;
 }
 
 export interface WriteOptions extends CallOptions {

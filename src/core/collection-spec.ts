@@ -3,6 +3,8 @@ import {
   type CollectionSpec,
   FIELD_TYPES,
   type FieldSchema,
+  INDEX_TYPES,
+  type IndexType,
   METRICS,
   QUANTIZATIONS,
 } from './types.ts';
@@ -68,10 +70,16 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
     return f.type === 'string' ? { ...f, maxLength: f.maxLength ?? 256 } : { ...f };
   });
   const index = spec.index ?? {};
+  checkIndexParams(index as Record<string, unknown>, spec.dimension);
   for (const [key, [lo, hi]] of Object.entries({
     M: [2, 2048],
     efConstruction: [1, 65_536],
     efSearch: [1, MAX_EF],
+    nlist: [1, 65_536],
+    nprobe: [1, 65_536],
+    m: [1, 65_536],
+    nbits: [1, 16],
+    searchList: [1, MAX_EF],
   })) {
     const v = (index as Record<string, unknown>)[key];
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < lo! || (v as number) > hi!)) {
@@ -87,4 +95,40 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
     );
   }
   return { ...spec, fields, index };
+}
+
+/** Build and default search parameters each index type takes. */
+const PARAMS_OF: Record<IndexType, readonly string[]> = {
+  HNSW: ['M', 'efConstruction', 'efSearch'],
+  FLAT: [],
+  IVF_FLAT: ['nlist', 'nprobe'],
+  IVF_SQ8: ['nlist', 'nprobe'],
+  IVF_PQ: ['nlist', 'nprobe', 'm', 'nbits'],
+  DISKANN: ['searchList'],
+};
+
+/** The index type is one we know, and every parameter given belongs to it. */
+function checkIndexParams(index: Record<string, unknown>, dimension: number): void {
+  const type = (index.type ?? 'HNSW') as IndexType;
+  if (!INDEX_TYPES.includes(type)) {
+    throw new InvalidRequestError(
+      `index.type must be one of ${INDEX_TYPES.join(', ')}, got ${JSON.stringify(index.type)}`,
+    );
+  }
+  const own = PARAMS_OF[type];
+  for (const key of Object.keys(index)) {
+    if (key === 'type' || key === 'quantization') continue;
+    if (!own.includes(key)) {
+      const owner = INDEX_TYPES.filter((t) => PARAMS_OF[t].includes(key));
+      throw new InvalidRequestError(
+        `index.${key} is a parameter of ${owner.join('/') || 'no index'}, not of ${type}` +
+          (own.length ? ` (${type} takes ${own.join(', ')})` : ` (${type} takes none)`),
+      );
+    }
+  }
+  if (type === 'IVF_PQ' && index.m !== undefined && dimension % (index.m as number) !== 0) {
+    throw new InvalidRequestError(
+      `index.m (${index.m}) must divide the dimension (${dimension}): IVF_PQ splits each vector into m sub-vectors`,
+    );
+  }
 }

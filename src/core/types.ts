@@ -21,6 +21,28 @@ export interface FieldSchema {
 export type Quantization = 'f32' | 'f16' | 'i8';
 export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8'];
 
+/**
+ * Vector index types. The embedded backend builds HNSW; Milvus builds any of
+ * them (the ones teams use at 50M x 512 are IVF_SQ8, IVF_PQ, DISKANN and HNSW).
+ */
+export type IndexType = 'HNSW' | 'FLAT' | 'IVF_FLAT' | 'IVF_SQ8' | 'IVF_PQ' | 'DISKANN';
+export const INDEX_TYPES: readonly IndexType[] = [
+  'HNSW',
+  'FLAT',
+  'IVF_FLAT',
+  'IVF_SQ8',
+  'IVF_PQ',
+  'DISKANN',
+];
+
+/** The search parameter each index type takes (FLAT takes none). */
+export function searchParamOf(type: IndexType | undefined): 'ef' | 'nprobe' | 'searchList' | null {
+  if (type === undefined || type === 'HNSW') return 'ef';
+  if (type === 'FLAT') return null;
+  if (type === 'DISKANN') return 'searchList';
+  return 'nprobe';
+}
+
 export interface IndexParams {
   /** HNSW graph degree. */
   M: number;
@@ -29,6 +51,15 @@ export interface IndexParams {
   efSearch: number;
   /** Vector storage of the index (embedded backend; Milvus stores float32). */
   quantization: Quantization;
+  /** IVF_*: clusters built. */
+  nlist?: number;
+  /** IVF_*: clusters searched when a search gives no `nprobe`. */
+  nprobe?: number;
+  /** IVF_PQ: sub-quantizers (must divide the dimension) and bits per code. */
+  m?: number;
+  nbits?: number;
+  /** DISKANN: candidate list when a search gives no `searchList`. */
+  searchList?: number;
 }
 
 export interface CollectionSpec {
@@ -36,7 +67,8 @@ export interface CollectionSpec {
   dimension: number;
   metric: Metric;
   fields: FieldSchema[];
-  index?: Partial<IndexParams>;
+  /** The index type (HNSW when not given) and its parameters. */
+  index?: Partial<IndexParams> & { type?: IndexType };
 }
 
 /** What request validation needs: cheap, and cached by remote backends. */
@@ -45,6 +77,8 @@ export interface CollectionSchema {
   dimension: number;
   metric: Metric;
   fields: FieldSchema[];
+  /** The vector index's type, when the backend knows it (search parameters are checked against it). */
+  indexType?: IndexType;
 }
 
 export interface CollectionInfo extends CollectionSchema {

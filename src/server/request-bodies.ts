@@ -11,7 +11,14 @@ import type { SearchOptions } from '../backends/search-backend.ts';
 import { MAX_EF } from '../core/collection-spec.ts';
 import { InvalidRequestError } from '../core/errors.ts';
 import { type Filter, parseFilter } from '../core/filter.ts';
-import type { CollectionSchema, CollectionSpec, FieldSchema, Fields, Row } from '../core/types.ts';
+import {
+  type CollectionSchema,
+  type CollectionSpec,
+  type FieldSchema,
+  type Fields,
+  type Row,
+  searchParamOf,
+} from '../core/types.ts';
 
 /**
  * Turns parsed JSON bodies into typed requests: the structure from the zod
@@ -30,7 +37,7 @@ type SearchOptionsBody = {
   topK?: number;
   filter?: unknown;
   outputFields?: string[];
-  params?: { ef?: number };
+  params?: { ef?: number; nprobe?: number; searchList?: number };
 };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -135,16 +142,43 @@ function parseOutputFields(raw: unknown, fields: readonly FieldSchema[]): string
   return [...new Set(raw as string[])];
 }
 
-/** params.ef's range (the schema has refused unknown keys inside params already). */
-function parseParams(params: SearchOptionsBody['params']): { ef?: number } {
-  const ef = params?.ef;
-  if (ef === undefined) return {};
-  if (!Number.isInteger(ef) || ef < 1 || ef > MAX_EF) {
-    throw new InvalidRequestError(
-      `params.ef must be an integer from 1 to ${MAX_EF}, got ${JSON.stringify(ef)}`,
-    );
+/**
+ * The search parameters, each in range and each one the collection's index
+ * takes (the schema has refused unknown keys inside params already).
+ */
+function parseParams(
+  params: SearchOptionsBody['params'],
+  info: CollectionSchema,
+  topK: number,
+): { ef?: number; nprobe?: number; searchList?: number } {
+  if (!params) return {};
+  const out: { ef?: number; nprobe?: number; searchList?: number } = {};
+  const takes = searchParamOf(info.indexType);
+  for (const key of ['ef', 'nprobe', 'searchList'] as const) {
+    const v = params[key];
+    if (v === undefined) continue;
+    if (key !== takes) {
+      throw new InvalidRequestError(
+        `params.${key} does not apply: collection "${info.name}" has a ${info.indexType ?? 'HNSW'} index, ` +
+          (takes ? `which takes params.${takes}` : 'which takes no search parameters'),
+        { indexType: info.indexType ?? 'HNSW' },
+      );
+    }
+    const hi = key === 'nprobe' ? 65_536 : MAX_EF;
+    if (!Number.isInteger(v) || v < 1 || v > hi) {
+      throw new InvalidRequestError(
+        `params.${key} must be an integer from 1 to ${hi}, got ${JSON.stringify(v)}`,
+      );
+    }
+    if (key !== 'nprobe' && v < topK) {
+      // HNSW and DiskANN keep this many candidates and return the best topK: fewer cannot be honoured.
+      throw new InvalidRequestError(
+        `params.${key} (${v}) must be at least topK (${topK}): the search keeps ${key} candidates and returns the best topK`,
+      );
+    }
+    out[key] = v;
   }
-  return { ef };
+  return out;
 }
 
 function searchOptions(
@@ -154,13 +188,7 @@ function searchOptions(
 ): SearchOptions {
   const filter: Filter = parseFilter(o.filter, info.fields);
   const topK = parseTopK(o.topK, limits);
-  const params = parseParams(o.params);
-  if (params.ef !== undefined && params.ef < topK) {
-    // HNSW keeps ef candidates and returns the best topK of them: fewer cannot be honoured.
-    throw new InvalidRequestError(
-      `params.ef (${params.ef}) must be at least topK (${topK}): the search keeps ef candidates and returns the best topK`,
-    );
-  }
+  const params = parseParams(o.params, info, topK);
   return {
     topK,
     filter,

@@ -130,6 +130,8 @@ describe('micro-batching over the real embedded backend', () => {
     expect(compatibilityKey('q', opts({ outputFields: ['a', 'b'] }))).not.toBe(a);
     expect(compatibilityKey('p', opts({ outputFields: ['a', 'b'], topK: 11 }))).not.toBe(a);
     expect(compatibilityKey('p', opts({ outputFields: ['a', 'b'], ef: 64 }))).not.toBe(a);
+    expect(compatibilityKey('p', opts({ outputFields: ['a', 'b'], nprobe: 8 }))).not.toBe(a);
+    expect(compatibilityKey('p', opts({ outputFields: ['a', 'b'], searchList: 50 }))).not.toBe(a);
     expect(
       compatibilityKey(
         'p',

@@ -107,6 +107,39 @@ describe('HTTP API through app.request()', () => {
       expect(parsed.tookMs).toBeLessThanOrEqual(performance.now() - started);
     });
 
+    it('index types: the embedded backend builds HNSW and says so; search parameters follow the index', async () => {
+      const ivf = await post('/v1/collections', {
+        name: 'ivf',
+        dimension: DIM,
+        index: { type: 'IVF_SQ8', nlist: 64 },
+      });
+      expect(ivf.status).toBe(400);
+      expect((await body(ivf)).detail).toMatch(
+        /index\.type IVF_SQ8: the embedded backend builds HNSW only.*BACKEND=milvus/,
+      );
+      const mixed = await post('/v1/collections', {
+        name: 'mixed',
+        dimension: DIM,
+        index: { M: 8, nprobe: 4 },
+      });
+      expect(mixed.status).toBe(400);
+      expect((await body(mixed)).detail).toMatch(
+        /index\.nprobe is a parameter of IVF_FLAT\/IVF_SQ8\/IVF_PQ, not of HNSW/,
+      );
+      const info = await body(app.request('/v1/collections/items'));
+      expect(info.index.type).toBe('HNSW');
+      for (const params of [{ nprobe: 8 }, { searchList: 20 }]) {
+        const res = await post('/v1/collections/items/search', { vector: vec(), topK: 3, params });
+        expect(res.status).toBe(400);
+        expect((await body(res)).detail).toMatch(
+          /does not apply: collection "items" has a HNSW index, which takes params\.ef/,
+        );
+      }
+      expect(
+        (await post('/v1/collections/items/search', { vector: vec(), params: { ef: 16 } })).status,
+      ).toBe(200);
+    });
+
     it('POST /search applies structured filters', async () => {
       const res = await post('/v1/collections/items/search', {
         vector: vec(),

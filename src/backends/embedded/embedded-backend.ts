@@ -262,6 +262,14 @@ export class EmbeddedBackend implements SearchBackend {
       throw new ReadOnlyError('collections cannot be created while serving read-only (shared)');
     }
     const valid = validateCollectionSpec(spec);
+    const type = valid.index?.type ?? 'HNSW';
+    if (type !== 'HNSW') {
+      throw new InvalidRequestError(
+        `index.type ${type}: the embedded backend builds HNSW only (its memory and recall are ` +
+          `what docs/embedded-store.md measures); ${type} is a Milvus index (BACKEND=milvus)`,
+        { indexType: type },
+      );
+    }
     if (this.#entries.has(valid.name) || this.#unopened.has(valid.name)) {
       throw new ConflictError(`collection "${valid.name}" already exists`);
     }

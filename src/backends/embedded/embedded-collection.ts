@@ -203,6 +203,7 @@ export class EmbeddedCollection {
       dimension: this.spec.dimension,
       metric: this.spec.metric,
       fields: this.spec.fields,
+      indexType: 'HNSW',
     };
     return this.#schema;
   }

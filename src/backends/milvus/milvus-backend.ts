@@ -7,16 +7,19 @@ import {
   ServiceError,
   UnavailableError,
 } from '../../core/errors.ts';
-import type {
-  CollectionInfo,
-  CollectionSchema,
-  CollectionSpec,
-  FieldSchema,
-  FieldType,
-  Hit,
-  IndexParams,
-  Metric,
-  Row,
+import {
+  type CollectionInfo,
+  type CollectionSchema,
+  type CollectionSpec,
+  type FieldSchema,
+  type FieldType,
+  type Hit,
+  INDEX_TYPES,
+  type IndexParams,
+  type IndexType,
+  type Metric,
+  type Row,
+  searchParamOf,
 } from '../../core/types.ts';
 import type {
   CallOptions,
@@ -78,7 +81,63 @@ const DEFAULT_INDEX: IndexParams = {
   efConstruction: 200,
   efSearch: 64,
   quantization: 'f32',
+  nlist: 1024,
+  nprobe: 16,
+  nbits: 8,
+  searchList: 100,
 };
+
+/** IVF_PQ's default sub-quantizers: 8 dimensions each where the dimension allows. */
+function defaultPqM(dimension: number): number {
+  for (const per of [8, 4, 2]) if (dimension % per === 0) return dimension / per;
+  return dimension;
+}
+
+/** The build parameters Milvus takes for each index type. */
+function buildParams(
+  type: IndexType,
+  index: Partial<IndexParams>,
+  dimension: number,
+): Record<string, number> {
+  switch (type) {
+    case 'HNSW':
+      return {
+        M: index.M ?? DEFAULT_INDEX.M,
+        efConstruction: index.efConstruction ?? DEFAULT_INDEX.efConstruction,
+      };
+    case 'IVF_FLAT':
+    case 'IVF_SQ8':
+      return { nlist: index.nlist ?? DEFAULT_INDEX.nlist! };
+    case 'IVF_PQ':
+      return {
+        nlist: index.nlist ?? DEFAULT_INDEX.nlist!,
+        m: index.m ?? defaultPqM(dimension),
+        nbits: index.nbits ?? DEFAULT_INDEX.nbits!,
+      };
+    default:
+      return {};
+  }
+}
+
+/**
+ * The search defaults of a collection this API created live in its Milvus
+ * description (Milvus keeps build parameters, not search ones), as JSON under
+ * "vecserve"; a collection created elsewhere has the defaults above.
+ */
+const DESCRIPTION_KEY = 'vecserve';
+type SearchDefaults = Pick<Partial<IndexParams>, 'efSearch' | 'nprobe' | 'searchList'>;
+
+function searchDefaultsFrom(description: string | undefined): SearchDefaults {
+  try {
+    const d = JSON.parse(description ?? '')?.[DESCRIPTION_KEY] as SearchDefaults | undefined;
+    const out: SearchDefaults = {};
+    for (const k of ['efSearch', 'nprobe', 'searchList'] as const)
+      if (Number.isInteger(d?.[k])) out[k] = d![k];
+    return out;
+  } catch {
+    return {};
+  }
+}
 
 const TO_MILVUS: Record<FieldType, DataType> = {
   string: DataType.VarChar,
@@ -235,19 +294,37 @@ export class MilvusBackend implements SearchBackend {
     );
     const nested = params.params ? (JSON.parse(params.params) as Record<string, unknown>) : {};
     const metric = (params.metric_type ?? 'L2') as Metric;
+    const type = params.index_type ?? 'none';
+    const known = (INDEX_TYPES as readonly string[]).includes(type)
+      ? (type as IndexType)
+      : undefined;
+    const built: Partial<IndexParams> = {};
+    for (const k of ['M', 'efConstruction', 'nlist', 'm', 'nbits'] as const) {
+      const v = nested[k] ?? params[k];
+      if (v !== undefined) built[k] = Number(v);
+    }
+    const described = desc as { description?: string; schema?: { description?: string } };
+    const defaults = searchDefaultsFrom(described.schema?.description || described.description);
+    const searchKey = searchParamOf(known);
+    const search: Partial<IndexParams> =
+      searchKey === 'ef'
+        ? { efSearch: defaults.efSearch ?? DEFAULT_INDEX.efSearch }
+        : searchKey === 'nprobe'
+          ? { nprobe: defaults.nprobe ?? DEFAULT_INDEX.nprobe! }
+          : searchKey === 'searchList'
+            ? { searchList: defaults.searchList ?? DEFAULT_INDEX.searchList! }
+            : {};
     return {
       pk: pk.name,
       vectorField: vector.name,
-      schema: { name, dimension: Number(param(vector, 'dim')), metric, fields: scalars },
-      index: {
-        type: params.index_type ?? 'none',
-        ...(nested.M !== undefined ? { M: Number(nested.M) } : {}),
-        ...(nested.efConstruction !== undefined
-          ? { efConstruction: Number(nested.efConstruction) }
-          : {}),
-        efSearch: DEFAULT_INDEX.efSearch,
-        quantization: 'f32',
+      schema: {
+        name,
+        dimension: Number(param(vector, 'dim')),
+        metric,
+        fields: scalars,
+        ...(known ? { indexType: known } : {}),
       },
+      index: { type, ...built, ...search, quantization: 'f32' },
       fetchedAt: this.#clock(),
     };
   }
@@ -286,11 +363,17 @@ export class MilvusBackend implements SearchBackend {
     const index = { ...DEFAULT_INDEX, ...valid.index };
     if (index.quantization !== 'f32') {
       throw new InvalidRequestError(
-        `index.quantization "${index.quantization}" is an embedded-backend storage; this Milvus ` +
-          'backend builds HNSW over float32 vectors (use "f32" or omit it)',
+        `index.quantization "${index.quantization}" is an embedded-backend storage; Milvus ` +
+          'quantizes with its index type instead (IVF_SQ8, IVF_PQ; use "f32" or omit it)',
       );
     }
     const name = valid.name;
+    const type: IndexType = valid.index?.type ?? 'HNSW';
+    const searchDefaults: SearchDefaults = {
+      ...(valid.index?.efSearch !== undefined ? { efSearch: valid.index.efSearch } : {}),
+      ...(valid.index?.nprobe !== undefined ? { nprobe: valid.index.nprobe } : {}),
+      ...(valid.index?.searchList !== undefined ? { searchList: valid.index.searchList } : {}),
+    };
     await this.#call(
       opts,
       async (c) => {
@@ -300,6 +383,7 @@ export class MilvusBackend implements SearchBackend {
           await c.createCollection({
             collection_name: name,
             timeout: this.#callTimeout,
+            description: JSON.stringify({ [DESCRIPTION_KEY]: searchDefaults }),
             fields: [
               { name: PK, data_type: DataType.VarChar, is_primary_key: true, max_length: 256 },
               { name: VECTOR, data_type: DataType.FloatVector, dim: valid.dimension },
@@ -316,9 +400,9 @@ export class MilvusBackend implements SearchBackend {
           await c.createIndex({
             collection_name: name,
             field_name: VECTOR,
-            index_type: 'HNSW',
+            index_type: type,
             metric_type: valid.metric,
-            params: { M: index.M, efConstruction: index.efConstruction },
+            params: buildParams(type, valid.index ?? {}, valid.dimension),
             timeout: this.#callTimeout,
           }),
           'createIndex',
@@ -365,15 +449,35 @@ export class MilvusBackend implements SearchBackend {
     }
     const filter = toMilvusExpression(opts.filter);
     const data = vectors.map((v) => Array.from(v));
+    const takes = searchParamOf(s.schema.indexType);
+    if (takes !== 'ef') {
+      // IVF_*, DISKANN, FLAT: one search with the index's own parameter (the
+      // request's was checked against the index type by the HTTP layer).
+      const params: Record<string, number> =
+        takes === 'nprobe'
+          ? { nprobe: opts.nprobe ?? s.index.nprobe ?? DEFAULT_INDEX.nprobe! }
+          : takes === 'searchList'
+            ? {
+                search_list: Math.min(
+                  MAX_EF,
+                  Math.max(
+                    opts.topK,
+                    opts.searchList ?? s.index.searchList ?? DEFAULT_INDEX.searchList!,
+                  ),
+                ),
+              }
+            : {};
+      return this.#searchOnce(name, s, data, filter, params, opts);
+    }
     let ef = Math.min(
       MAX_EF,
       Math.max(opts.topK, opts.ef ?? s.index.efSearch ?? DEFAULT_INDEX.efSearch),
     );
-    let hits = await this.#searchOnce(name, s, data, filter, ef, opts);
+    let hits = await this.#searchOnce(name, s, data, filter, { ef }, opts);
     for (let retry = 0; filter && retry < this.#retries && ef < MAX_EF; retry++) {
       if (hits.every((h) => h.length >= opts.topK)) break;
       ef = Math.min(MAX_EF, ef * 4);
-      const wider = await this.#searchOnce(name, s, data, filter, ef, opts);
+      const wider = await this.#searchOnce(name, s, data, filter, { ef }, opts);
       const grew = wider.some((h, i) => h.length > hits[i]!.length);
       hits = wider;
       if (!grew) break;
@@ -386,7 +490,7 @@ export class MilvusBackend implements SearchBackend {
     s: CachedSchema,
     data: number[][],
     filter: string,
-    ef: number,
+    params: Record<string, number>,
     opts: SearchOptions,
   ): Promise<Hit[][]> {
     const res = await this.#call(
@@ -398,7 +502,7 @@ export class MilvusBackend implements SearchBackend {
           anns_field: s.vectorField,
           limit: opts.topK,
           metric_type: s.schema.metric,
-          params: { ef },
+          params,
           ...(filter ? { filter } : {}),
           output_fields: [s.pk, ...opts.outputFields],
           timeout: this.#callTimeout,
