@@ -227,9 +227,14 @@ export class DurableCollection {
     this.#collection.close();
   }
 
-  /** Removes the collection from disk once the writes queued before have run. */
-  drop(): Promise<void> {
+  /**
+   * Removes the collection from disk once the writes queued before have run;
+   * `unregister` runs first, in the same turn of the write queue (so the name
+   * stays taken, and a create of it refused, until the files are going).
+   */
+  drop(unregister: () => void = () => {}): Promise<void> {
     return this.#serialize(async () => {
+      unregister();
       await this.#wal.close();
       this.#collection.close();
       rmSync(this.dir, { recursive: true, force: true });

@@ -284,8 +284,7 @@ export class EmbeddedBackend implements SearchBackend {
 
   async dropCollection(name: string): Promise<void> {
     const d = await this.#writable(name);
-    this.#entries.delete(name);
-    await d.drop();
+    await d.drop(() => this.#entries.delete(name));
   }
 
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
