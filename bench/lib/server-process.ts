@@ -18,9 +18,11 @@ export async function startServerProcess(opts: {
   readyPath: string;
   readyInit?: RequestInit;
   timeoutMs?: number;
+  cwd?: string;
 }): Promise<ServerProcess & { readyAfterMs: number }> {
   const t0 = performance.now();
   const child = spawn(opts.command, opts.args, {
+    cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'ignore', 'inherit'],
     // Own process group: signals reach the server even behind `npm start` and a shell.
@@ -41,7 +43,12 @@ export async function startServerProcess(opts: {
     if (child.exitCode !== null)
       throw new Error(`${opts.args.join(' ')} exited with ${child.exitCode}`);
     try {
-      const res = await fetch(`${opts.url}${opts.readyPath}`, opts.readyInit);
+      // Each probe bounded: a server that accepts but never answers is not ready.
+      const res = await fetch(`${opts.url}${opts.readyPath}`, {
+        ...opts.readyInit,
+        signal: AbortSignal.timeout(2000),
+      });
+      await res.arrayBuffer();
       if (res.ok) break;
     } catch {
       // not listening yet
@@ -58,12 +65,15 @@ export async function startServerProcess(opts: {
     readyAfterMs: performance.now() - t0,
     stop: async () => {
       signal('SIGTERM');
+      const escalate = setTimeout(() => signal('SIGKILL'), 30_000);
       const code = await exited;
-      // `npm start` may exit before the server it started has finished its
-      // graceful shutdown: wait until nothing of the process group is left.
+      // `npm start` (or a pre-fork server's parent) may exit before the processes it
+      // started have finished their shutdown: wait until nothing of the group is left.
       for (let i = 0; i < 600 && groupAlive(child.pid!); i++) {
         await new Promise((r) => setTimeout(r, 50));
       }
+      clearTimeout(escalate);
+      signal('SIGKILL');
       process.off('exit', onExit);
       return code;
     },

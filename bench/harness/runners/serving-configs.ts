@@ -1,7 +1,8 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { startServerProcess } from '../../lib/server-process.ts';
 import { processTree } from './process-cpu.ts';
 
 /**
@@ -105,13 +106,16 @@ export async function startServing(
   const quiet = { LOG_LEVEL: 'warn', ACCESS_LOG: 'false' };
   switch (c.kind) {
     case 'floor':
-      return own(
-        spawnServer(process.execPath, [
+      return startOwned(
+        process.execPath,
+        [
           join(ctx.root, 'bench/servers/floor-server.mjs'),
           dataDir,
           ctx.collection,
           String(ctx.port),
-        ]),
+        ],
+        {},
+        undefined,
         url,
         '/',
         probeBody,
@@ -126,8 +130,11 @@ export async function startServing(
       if (c.threads !== null) env.SEARCH_THREADS = String(c.threads);
       if (c.nice !== null) env.SEARCH_THREAD_NICE = String(c.nice);
       if (c.workers === 1)
-        return own(
-          spawnServer(process.execPath, [join(ctx.root, 'dist/cli/serve.js')], env),
+        return startOwned(
+          process.execPath,
+          [join(ctx.root, 'dist/cli/serve.js')],
+          env,
+          undefined,
           url,
           searchPath(ctx),
           probeBody,
@@ -144,9 +151,9 @@ export async function startServing(
       const venv = pythonVenv(ctx.root);
       const cwd = join(ctx.root, 'bench/servers/python');
       const env = { DATA_DIR: dataDir, COLLECTION: ctx.collection };
-      const child =
+      const [command, args] =
         c.kind === 'fastapi'
-          ? spawnServer(
+          ? [
               join(venv, 'bin/uvicorn'),
               [
                 'fastapi_search:app',
@@ -160,10 +167,8 @@ export async function startServing(
                 'warning',
                 '--no-access-log',
               ],
-              env,
-              cwd,
-            )
-          : spawnServer(
+            ]
+          : [
               join(venv, 'bin/gunicorn'),
               [
                 '-k',
@@ -176,24 +181,15 @@ export async function startServing(
                 'warning',
                 'flask_search:app',
               ],
-              env,
-              cwd,
-            );
-      return own(child, url, searchPath(ctx), probeBody);
+            ];
+      return startOwned(command, args, env, cwd, url, searchPath(ctx), probeBody);
     }
     case 'baseline':
-      return own(
-        spawnServer(
-          process.execPath,
-          ['--import', 'tsx', 'src/cli/serve.ts'],
-          {
-            ...quiet,
-            PORT: String(ctx.port),
-            DATA_DIR: dataDir,
-            DEMO_COLLECTION: ctx.collection,
-          },
-          c.checkout,
-        ),
+      return startOwned(
+        process.execPath,
+        ['--import', 'tsx', 'src/cli/serve.ts'],
+        { ...quiet, PORT: String(ctx.port), DATA_DIR: dataDir, DEMO_COLLECTION: ctx.collection },
+        c.checkout,
         url,
         searchPath(ctx),
         probeBody,
@@ -204,55 +200,38 @@ export async function startServing(
 export const searchPath = (ctx: Pick<ServingContext, 'collection'>) =>
   `/v1/collections/${ctx.collection}/search`;
 
-function spawnServer(
+/**
+ * A server this process starts in its own process group (bench/lib/server-process.ts),
+ * ready once a search on `path` answers 200; stop ends the whole group.
+ */
+async function startOwned(
   command: string,
   args: string[],
-  env: Record<string, string> = {},
-  cwd?: string,
-): ChildProcess {
-  return spawn(command, args, {
-    cwd,
-    env: { ...process.env, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'ignore', 'inherit'],
-    detached: true, // its own process group, so a stop reaches every process it started
-  });
-}
-
-/** A server this process started: its process group is stopped with SIGTERM, then SIGKILL. */
-async function own(
-  child: ChildProcess,
+  env: Record<string, string>,
+  cwd: string | undefined,
   url: string,
   path: string,
   probeBody: string,
 ): Promise<RunningServing> {
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  const kill = (sig: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, sig);
-    } catch {
-      // gone
-    }
-  };
-  const onExit = () => kill('SIGKILL');
-  process.once('exit', onExit);
-  try {
-    await untilAnswers(url, path, probeBody, () => child.exitCode !== null);
-  } catch (err) {
-    kill('SIGKILL');
-    throw err;
-  }
+  const server = await startServerProcess({
+    command,
+    args,
+    cwd,
+    env: { NODE_ENV: 'production', ...env },
+    url,
+    readyPath: path,
+    readyInit: {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: probeBody,
+    },
+    timeoutMs: 300_000,
+  });
   return {
     url,
-    pids: () => processTree(child.pid!),
+    pids: () => processTree(server.child.pid!),
     stop: async () => {
-      kill('SIGTERM');
-      const timer = setTimeout(() => kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-      // Workers of a pre-fork server may outlive the parent by a moment.
-      for (let i = 0; i < 100 && groupAlive(child.pid!); i++) await sleep(50);
-      kill('SIGKILL');
-      process.off('exit', onExit);
+      await server.stop();
     },
   };
 }
@@ -331,15 +310,6 @@ export function pythonVenv(root: string): string {
   }).trim();
   if (!existsSync(join(venv, 'bin/python'))) throw new Error(`no Python venv at ${venv}`);
   return venv;
-}
-
-function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
