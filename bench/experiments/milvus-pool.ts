@@ -16,7 +16,6 @@
  *                                [--concurrency 1,10,50,100] [--pool 16] [--out FILE]
  */
 
-import { execFileSync } from 'node:child_process';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
@@ -32,6 +31,7 @@ import {
 } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { MilvusPoolRun } from '../harness/result.ts';
+import { prepareMilvusCollection } from '../lib/prepare.ts';
 import { heldOutVectors } from '../lib/query-bodies.ts';
 import { startServerProcess } from '../lib/server-process.ts';
 
@@ -145,25 +145,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
   }
 
   progress(`preparing ${collection} (${size} x ${DIM}) on ${address}...`);
-  execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/prepare-data.ts',
-      'create',
-      '--collection',
-      collection,
-      '--size',
-      size,
-      '--dimension',
-      String(DIM),
-    ],
-    {
-      env: { ...process.env, BACKEND: 'milvus', MILVUS_ADDRESS: address },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
+  prepareMilvusCollection({ address, collection, size, dimension: DIM, verbose: true });
 
   const variants: {
     name: string;

@@ -1,6 +1,6 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { buildServer } from '../../lib/prepare.ts';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { type Command, num, str, UsageError } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
@@ -82,7 +82,7 @@ export const floorCommand: Command = {
       port: num(values, 'port'),
       workDir,
     };
-    execFileSync(process.execPath, [join(ROOT, 'deploy/tools/build.mjs')], { stdio: 'inherit' });
+    buildServer({ verbose: true });
     const bodies = searchBodies(1000, 512);
     await ensureDemo(ctx, bodies[0]!, progress);
 

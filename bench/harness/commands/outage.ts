@@ -12,10 +12,11 @@
  *   npm run bench -- outage [--rate 50] [--down 20] [--size 10000] [--out FILE]
  */
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts';
+import { buildServer, prepareMilvusCollection } from '../../lib/prepare.ts';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { type Command, num, type Progress, str, type Values } from '../command-line.ts';
@@ -67,26 +68,9 @@ async function runOutage(values: Values, progress: Progress): Promise<OutageRun>
   const collection = 'bench_outage_512';
 
   progress('building the server and starting Milvus...');
-  execFileSync(process.execPath, [join(ROOT, 'deploy/tools/build.mjs')], { stdio: 'ignore' });
+  buildServer();
   await milvus('up');
-  execFileSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      'src/cli/prepare-data.ts',
-      'create',
-      '--collection',
-      collection,
-      '--size',
-      size,
-    ],
-    {
-      cwd: ROOT,
-      env: { ...process.env, BACKEND: 'milvus', MILVUS_ADDRESS: ADDRESS },
-      stdio: 'ignore',
-    },
-  );
+  prepareMilvusCollection({ address: ADDRESS, collection, size, dimension: 512 });
 
   const server = await startServerProcess({
     command: process.execPath,
