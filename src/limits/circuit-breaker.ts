@@ -45,13 +45,8 @@ const CLOSED_PASS: BreakerPass = { trial: false, epoch: -1 };
 /** Backend trouble counts; a request the client got wrong does not. */
 export function defaultIsFailure(err: unknown): boolean {
   if (!isServiceError(err)) return true;
-  // A wait for one of our own pool's clients is our queue, not the backend
-  // failing: a burst past the pool must not open the breaker on a healthy backend.
-  if (err.code === 'unavailable' && OWN_QUEUE_REASONS.has(String(err.detail?.reason))) return false;
   return err.code === 'unavailable' || err.code === 'deadline_exceeded' || err.code === 'internal';
 }
-
-const OWN_QUEUE_REASONS = new Set(['pool_timeout', 'pool_queue_full']);
 
 /**
  * Circuit breaker: closed (calls pass, outcomes counted by the rule) -> open

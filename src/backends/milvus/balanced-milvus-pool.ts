@@ -10,7 +10,7 @@ import { SmoothWeightedRoundRobin } from '../../balance/weighted-round-robin.ts'
 import { UnavailableError } from '../../core/errors.ts';
 import type { CallOptions, Health, PoolFigures } from '../search-backend.ts';
 import type { MilvusClientSource } from './milvus-backend.ts';
-import { createMilvusClient, type MilvusPool } from './milvus-pool.ts';
+import { createMilvusClient, isBackendFailure, type MilvusPool } from './milvus-pool.ts';
 
 export type StrategyName =
   | 'least-outstanding'
@@ -100,6 +100,7 @@ export class BalancedMilvusPool implements MilvusClientSource {
       slowStartMs: opts.slowStartMs ?? 10_000,
       ejectionMs: 1000,
       maxEjectionMs: 30_000,
+      isFailure: isBackendFailure,
       retryBudget: new RetryBudget({ ratio: opts.retryRatio ?? 0.2, minPerSecond: 5 }),
       probe: (r) => this.#probe(r),
       probeIntervalMs: opts.probeIntervalMs ?? 2000,

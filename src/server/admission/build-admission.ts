@@ -1,3 +1,4 @@
+import { isBackendFailure } from '../../backends/milvus/milvus-pool.ts';
 import { VegasLimit } from '../../limits/adaptive-limit.ts';
 import { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
@@ -120,6 +121,11 @@ export function createAdmission(
       onQueueWait: opts.onQueueWait,
     });
   }
-  const breaker = options.breaker ? new CircuitBreaker(options.breaker) : null;
+  const breaker = options.breaker
+    ? new CircuitBreaker({
+        ...options.breaker,
+        isFailure: isBackendFailure,
+      })
+    : null;
   return { rateLimiter, rate, eventLoop, concurrency, breaker };
 }
