@@ -12,7 +12,7 @@ const LAYERS: string[][] = [
   ['config', 'observability'],
   ['limits', 'api'],
   ['balance'],
-  ['backends'],
+  ['backends', 'cluster'],
   ['data', 'lifecycle'],
   ['server', 'stack', 'client'],
   ['cli'],

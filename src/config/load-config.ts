@@ -67,6 +67,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     if (raw !== undefined) config[s.key] = parse(s.env, s.parse, raw, 'from the environment');
   }
   Object.assign(config, opts.overrides);
+  if (config.rateLimitStore === 'redis' && !config.redisUrl)
+    throw new ConfigError(
+      'RATE_LIMIT_STORE',
+      'RATE_LIMIT_STORE=redis needs REDIS_URL (e.g. redis://127.0.0.1:6379): the counts every host shares live there',
+    );
   return config as Config;
 }
 

@@ -38,4 +38,9 @@ export class LruMap<V> {
   has(key: string): boolean {
     return this.#map.has(key);
   }
+
+  /** Entries from least to most recently used, without touching their order. */
+  entries(): IterableIterator<[string, V]> {
+    return this.#map.entries();
+  }
 }

@@ -1,8 +1,11 @@
+import { hostname } from 'node:os';
 import { strategyByName } from '../backends/milvus/balanced-milvus-pool.ts';
 import type { MilvusBackendOptions } from '../backends/milvus/open-milvus-backend.ts';
 import type { BackendOptions } from '../backends/open-backend.ts';
 import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
+import { connectRedis } from '../cluster/redis-connection.ts';
+import { RedisRateStore } from '../cluster/redis-rate-store.ts';
 import {
   resolveConcurrencyLimit,
   resolveIndexMode,
@@ -67,7 +70,8 @@ export function appOptions(config: Config): AppOptions {
  * sees about 1/N of the clients (connections are spread round robin), and
  * dividing costs no shared state on the hot path. The cost: one client on one
  * keep-alive connection gets 1/N of its quota; nginx's limit_req is the exact,
- * shared limit in front.
+ * shared limit in front. RATE_LIMIT_STORE=redis makes it one limit across every
+ * worker of every host (ClusterRateLimiter), still decided without waiting.
  */
 export function admissionOptions(
   config: Config,
@@ -83,6 +87,13 @@ export function admissionOptions(
             workers: identity.underPm2 ? config.workers : 1,
             algorithm: config.rateLimitAlgorithm,
             maxKeys: config.rateLimitMaxKeys,
+            shared:
+              config.rateLimitStore === 'redis'
+                ? {
+                    syncIntervalMs: config.rateLimitSyncSeconds * 1000,
+                    worker: `${hostname()}:${process.pid}`,
+                  }
+                : null,
           }
         : null,
     maxEventLoopLagMs: ms(config.maxEventLoopLagSeconds),
@@ -219,8 +230,23 @@ export async function composeApp(
     }));
   let admission: Admission | null = null;
   const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
+  // Redis holds only the cluster-wide rate limit's counts; nothing waits on it (see connectRedis).
+  const redis =
+    config.rateLimitStore === 'redis' && config.rateLimit > 0
+      ? connectRedis(config.redisUrl, {
+          commandTimeoutMs: ms(config.redisTimeoutSeconds),
+          onError: (err) => logger.debug({ err: err.message }, 'redis error'),
+        })
+      : null;
   admission = createAdmission(admissionOptions(config, identity), {
     onQueueWait: (waited) => admissionMetrics.queueWait.observe(waited / 1000),
+    sharedRateStore: redis ? new RedisRateStore(redis) : undefined,
+    onSharedRateChange: (shared) =>
+      shared
+        ? logger.warn('rate limit: Redis answers again, the cluster-wide counts decide')
+        : logger.warn(
+            'rate limit: Redis unreachable, each worker enforces its share of the budget',
+          ),
   });
   admission.breaker?.onStateChange((s, previous) =>
     logger.warn({ breaker: s.kind, previous: previous.kind }, 'circuit breaker changed state'),
@@ -276,6 +302,8 @@ export async function composeApp(
     },
     stop: async () => {
       admission?.eventLoop?.stop();
+      admission?.clusterRate?.stop();
+      redis?.disconnect();
       stopProbe();
       await internal?.close();
     },

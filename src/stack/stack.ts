@@ -29,6 +29,7 @@ export interface StackPaths {
   nginxPrefix: string;
   nginxConf: string;
   milvusMarker: string;
+  redisMarker: string;
 }
 
 export function stackPaths(config: Config): StackPaths {
@@ -40,6 +41,7 @@ export function stackPaths(config: Config): StackPaths {
     nginxPrefix,
     nginxConf: join(nginxPrefix, 'nginx.conf'),
     milvusMarker: join(dir, 'milvus-started-by-stack'),
+    redisMarker: join(dir, 'redis-started-by-stack'),
   };
 }
 
@@ -176,6 +178,22 @@ function milvusLocal(config: Config): { port: string } | null {
   return host === '127.0.0.1' || host === 'localhost' ? { port } : null;
 }
 
+/** The local Redis the cluster-wide rate limit needs, when REDIS_URL points at this host. */
+function redisLocal(config: Config): { port: string } | null {
+  if (config.rateLimitStore !== 'redis' || config.rateLimit <= 0) return null;
+  const url = new URL(config.redisUrl);
+  const local = url.hostname === '127.0.0.1' || url.hostname === 'localhost';
+  return local ? { port: url.port || '6379' } : null;
+}
+
+function redisScript(action: 'up' | 'down', port: string): void {
+  execFileSync('bash', [join(ROOT, 'deploy/redis/redis.sh'), action], {
+    cwd: ROOT,
+    env: { ...process.env, REDIS_PORT: port },
+    stdio: 'inherit',
+  });
+}
+
 function milvusScript(action: 'up' | 'down' | 'status', port: string): void {
   execFileSync('bash', [join(ROOT, 'deploy/milvus/milvus.sh'), action], {
     cwd: ROOT,
@@ -201,6 +219,18 @@ export async function up(config: Config): Promise<void> {
       say(`starting Milvus on 127.0.0.1:${milvus.port} (npm run milvus:up)`);
       milvusScript('up', milvus.port);
       writeFileSync(paths.milvusMarker, milvus.port);
+    }
+  }
+
+  // 1b. Redis, when the rate limit is cluster-wide and its Redis is this host's.
+  const redis = redisLocal(config);
+  if (redis) {
+    if (await portOpen('127.0.0.1', Number(redis.port))) {
+      say(`Redis already answers on 127.0.0.1:${redis.port}`);
+    } else {
+      say(`starting Redis on 127.0.0.1:${redis.port} (npm run redis:up)`);
+      redisScript('up', redis.port);
+      writeFileSync(paths.redisMarker, redis.port);
     }
   }
 
@@ -276,6 +306,12 @@ export async function down(config: Config): Promise<void> {
     say(`stopping the Milvus this stack started (port ${port})`);
     milvusScript('down', port);
     rmSync(paths.milvusMarker);
+  }
+  if (existsSync(paths.redisMarker)) {
+    const port = readFileSync(paths.redisMarker, 'utf8').trim();
+    say(`stopping the Redis this stack started (port ${port})`);
+    redisScript('down', port);
+    rmSync(paths.redisMarker);
   }
   say('down');
 }

@@ -1,4 +1,4 @@
-import { boolean, integer, oneOf, type SettingOf, seconds, settingsOf } from './define.ts';
+import { boolean, integer, oneOf, type SettingOf, seconds, settingsOf, text } from './define.ts';
 
 /** Admission control: rate limit, event-loop guard, concurrency limit and queue, breaker. */
 export interface AdmissionSettings {
@@ -7,6 +7,10 @@ export interface AdmissionSettings {
   rateLimitAlgorithm: 'token-bucket' | 'leaky-bucket' | 'sliding-window' | 'sliding-log';
   rateLimitKey: 'ip' | 'api-key' | 'global';
   rateLimitMaxKeys: number;
+  rateLimitStore: 'local' | 'redis';
+  rateLimitSyncSeconds: number;
+  redisUrl: string;
+  redisTimeoutSeconds: number;
   maxEventLoopLagSeconds: number;
   concurrencyLimit: number;
   adaptiveConcurrency: boolean;
@@ -64,6 +68,34 @@ export const ADMISSION_SETTINGS: readonly SettingOf<AdmissionSettings>[] = [
     () => 10_000,
     integer(1, 10_000_000),
     'Keys remembered per worker (least recently used forgotten first).',
+  ),
+  def(
+    'rateLimitStore',
+    'rate_limit_store',
+    () => 'local',
+    oneOf('local', 'redis'),
+    "Where a key's counts live: local (each worker holds RATE_LIMIT / WORKERS, so N hosts allow N x RATE_LIMIT) or redis (one limit across every worker of every host, through REDIS_URL; each request is still decided locally, and while Redis cannot be reached each worker falls back at once to its share of the budget).",
+  ),
+  def(
+    'rateLimitSyncSeconds',
+    'rate_limit_sync',
+    () => 0.025,
+    seconds(0.001, 10),
+    'With RATE_LIMIT_STORE=redis: how often a worker exchanges its counts with Redis (what a key may overshoot its limit by is about what the cluster admits in one such interval).',
+  ),
+  def(
+    'redisUrl',
+    'redis_url',
+    () => '',
+    text(/^(|redis:\/\/\S+)$/, 'a redis:// URL (redis://host:port/db), or empty for none'),
+    'Redis shared by every host (RATE_LIMIT_STORE=redis), e.g. redis://10.0.0.5:6379; empty: none.',
+  ),
+  def(
+    'redisTimeoutSeconds',
+    'redis_timeout',
+    () => 0.1,
+    seconds(0.001, 10),
+    'A Redis command not answered in this long has failed (the rate limiter falls back to its local share until Redis answers again). No request waits on it.',
   ),
   def(
     'maxEventLoopLagSeconds',

@@ -52,6 +52,22 @@ export class AdmissionMetrics {
       'Event-loop delay measured by the admission guard',
       (a) => (a.eventLoop ? a.eventLoop.lagMs / 1000 : null),
     );
+    gauge(
+      'vecserve_rate_limit_shared',
+      'Cluster-wide rate limit: 1 while Redis counts decide, 0 while each worker enforces its share',
+      (a) => (a.clusterRate ? (a.clusterRate.shared ? 1 : 0) : null),
+    );
+    new Counter({
+      name: 'vecserve_rate_limit_sync_failures_total',
+      help: 'Exchanges with Redis that failed or timed out (the rate limit fell back to the local share)',
+      registers: [registry],
+      collect() {
+        const failures = admission()?.clusterRate?.syncFailures;
+        if (failures === undefined) return;
+        this.reset();
+        this.inc(failures);
+      },
+    });
     gauge('vecserve_breaker_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', (a) =>
       a.breaker ? BREAKER_STATE[a.breaker.state.kind] : null,
     );

@@ -1,6 +1,7 @@
 import { isBackendFailure } from '../../backends/milvus/milvus-pool.ts';
 import { VegasLimit } from '../../limits/adaptive-limit.ts';
 import { CircuitBreaker } from '../../limits/circuit-breaker.ts';
+import { ClusterRateLimiter, type SharedRateStore } from '../../limits/cluster-rate-limiter.ts';
 import { ConcurrencyLimiter } from '../../limits/concurrency-limiter.ts';
 import { EventLoopGuard } from '../../limits/event-loop-guard.ts';
 import { LeakyBucket } from '../../limits/leaky-bucket.ts';
@@ -22,6 +23,8 @@ export interface AdmissionOptions {
     workers: number;
     algorithm: 'token-bucket' | 'leaky-bucket' | 'sliding-window' | 'sliding-log';
     maxKeys: number;
+    /** One limit across every worker of every host, counted in a shared store (null: per worker). */
+    shared: { syncIntervalMs: number; worker: string } | null;
   } | null;
   /** Refuse while the event loop lags more than this (0: off). */
   maxEventLoopLagMs: number;
@@ -48,6 +51,8 @@ export interface AdmissionOptions {
 /** The admission controls one worker enforces, built from the configuration. */
 export interface Admission {
   rateLimiter: RateLimiter | null;
+  /** The rate limiter when it is cluster-wide (the same object as rateLimiter), for its sync state. */
+  clusterRate: ClusterRateLimiter | null;
   /** The configured deployment-wide rate and this worker's share of it. */
   rate: { configured: number; perWorker: number; workers: number } | null;
   eventLoop: EventLoopGuard | null;
@@ -57,11 +62,35 @@ export interface Admission {
 
 export function createAdmission(
   options: AdmissionOptions,
-  opts: { onQueueWait?: (ms: number) => void } = {},
+  opts: {
+    onQueueWait?: (ms: number) => void;
+    /** Where a cluster-wide rate limit keeps its counts (required when rate.shared is set). */
+    sharedRateStore?: SharedRateStore;
+    onSharedRateChange?: (shared: boolean) => void;
+  } = {},
 ): Admission {
   let rateLimiter: RateLimiter | null = null;
+  let clusterRate: ClusterRateLimiter | null = null;
   let rate: Admission['rate'] = null;
-  if (options.rate) {
+  if (options.rate?.shared) {
+    if (!opts.sharedRateStore) throw new TypeError('a shared rate limit needs a sharedRateStore');
+    // The whole limit, not a share: the store's counts make it hold across workers and hosts.
+    clusterRate = new ClusterRateLimiter({
+      limit: options.rate.perSecond,
+      store: opts.sharedRateStore,
+      worker: options.rate.shared.worker,
+      syncIntervalMs: options.rate.shared.syncIntervalMs,
+      expectedWorkers: options.rate.workers,
+      maxKeys: options.rate.maxKeys,
+      onStateChange: opts.onSharedRateChange,
+    }).start();
+    rateLimiter = clusterRate;
+    rate = {
+      configured: options.rate.perSecond,
+      perWorker: options.rate.perSecond / options.rate.workers,
+      workers: options.rate.workers,
+    };
+  } else if (options.rate) {
     // In-process limiters are per worker: each takes its share of the deployment's rate.
     const { workers, maxKeys } = options.rate;
     const perWorker = options.rate.perSecond / workers;
@@ -127,5 +156,5 @@ export function createAdmission(
         isFailure: isBackendFailure,
       })
     : null;
-  return { rateLimiter, rate, eventLoop, concurrency, breaker };
+  return { rateLimiter, clusterRate, rate, eventLoop, concurrency, breaker };
 }

@@ -11,6 +11,16 @@ export function describeAdmission(a: Admission | undefined) {
             ...a.rate,
             policy: a.rateLimiter.policy,
             trackedKeys: a.rateLimiter.size,
+            store: a.clusterRate
+              ? {
+                  kind: 'redis',
+                  shared: a.clusterRate.shared,
+                  clusterWorkers: a.clusterRate.workers,
+                  syncs: a.clusterRate.syncs,
+                  syncFailures: a.clusterRate.syncFailures,
+                  lastSyncMs: a.clusterRate.lastSyncMs,
+                }
+              : { kind: 'local' },
           }
         : null,
     concurrency: a.concurrency
