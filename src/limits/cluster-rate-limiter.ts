@@ -245,7 +245,10 @@ export class ClusterRateLimiter implements RateLimiter {
         s.used = c.previousAdmitted * (1 - frac) + c.admitted;
         const seen = c.previousSeen * (1 - frac) + c.seen;
         const mine = c.myPreviousSeen * (1 - frac) + c.mySeen;
-        const share = seen > 0 ? mine / seen : 1 / this.#workers;
+        // At least an even share: a worker that has seen little of a key (a new host, a quiet
+        // client) is not starved while the cluster has room; near the limit `used` catches
+        // any excess at the next sync, so the total stays at the limit (see the tests).
+        const share = Math.max(seen > 0 ? mine / seen : 0, 1 / this.#workers);
         // What was admitted here while the sync was in flight is already spent from the new allowance.
         s.allowance = Math.max(0, this.limit - s.used) * share - s.admitted;
       }

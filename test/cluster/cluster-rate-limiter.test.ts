@@ -82,15 +82,18 @@ describe('ClusterRateLimiter on a real Redis', () => {
     for (const a of admitted) expect(a / 5).toBeGreaterThan(50);
   }, 60_000);
 
-  it('follows skewed traffic: the busy worker gets the budget the quiet ones do not use', async () => {
+  it('follows skewed traffic: what reaches quiet workers passes, the busy worker gets the rest', async () => {
     const { offer, ready } = cluster(3, 300);
     await ready();
     const admitted = await offer([900, 30, 30], 6, 1);
     const perSecond = sum(admitted) / 5;
     console.log(`3 workers, limit 300/s, offered 900/30/30: admitted ${perSecond}/s`, admitted);
     expect(Math.abs(perSecond - 300) / 300).toBeLessThan(0.05);
-    // Shares follow where the key's traffic arrives (the same client: only the total matters).
-    expect(admitted[0]! / 5).toBeGreaterThan(250);
+    // Every worker holds at least an even share of what is left, so a new host or a quiet
+    // path is not starved; the busy worker's share follows its traffic.
+    expect(admitted[1]! / 5).toBeGreaterThan(28);
+    expect(admitted[2]! / 5).toBeGreaterThan(28);
+    expect(admitted[0]! / 5).toBeGreaterThan(220);
   }, 60_000);
 
   it('does not cut a client under its limit', async () => {

@@ -23,7 +23,13 @@ export interface OpenLoopOptions {
   url: string;
   stages: Stage[];
   /** Picks the i-th request: its path, body and scenario label. */
-  request: (i: number) => { path: string; body: string; scenario?: string };
+  request: (i: number) => {
+    path: string;
+    body: string;
+    scenario?: string;
+    /** Extra request headers (an API key, say). */
+    headers?: Record<string, string>;
+  };
   connections?: number;
   timeoutMs?: number;
   lateMs?: number;
@@ -155,7 +161,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     const now = performance.now() - t0;
     while (next < times.length && times[next]! <= now) {
       const intendedAt = t0 + times[next]!;
-      const { path, body, scenario = 'default' } = opts.request(next);
+      const { path, body, scenario = 'default', headers } = opts.request(next);
       next++;
       if (inFlight >= maxInFlight) {
         dropped++;
@@ -170,7 +176,9 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
         .request({
           path,
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: headers
+            ? { 'content-type': 'application/json', ...headers }
+            : { 'content-type': 'application/json' },
           body,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,

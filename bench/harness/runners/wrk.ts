@@ -42,18 +42,27 @@ export function wrkBinary(): string {
   return 'wrk';
 }
 
-const LUA = (bodiesFile: string) => `
+const LUA = (bodiesFile: string, headers: Record<string, string>[]) => `
 local bodies = {}
 for line in io.lines("${bodiesFile}") do bodies[#bodies + 1] = line end
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
+-- Header sets taken in turn, one per request (each with Content-Type), or none.
+local sets = {${headers
+  .map(
+    (h) =>
+      `{${Object.entries({ 'Content-Type': 'application/json', ...h })
+        .map(([k, v]) => `[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+        .join(', ')}}`,
+  )
+  .join(', ')}}
 local counter = 0
 setup = function(thread) counter = counter + 1; thread:set("offset", counter * 7919) end
 local i
 init = function() i = tonumber(wrk.thread:get("offset")) or math.random(#bodies) end
 request = function()
   i = i % #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[i])
+  return wrk.format(nil, nil, #sets > 0 and sets[i % #sets + 1] or nil, bodies[i])
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -82,13 +91,15 @@ export async function runWrk(opts: {
   seconds: number;
   threads?: number;
   timeoutSeconds?: number;
+  /** Extra request headers, one set per request in turn (API keys of several clients, say). */
+  headers?: Record<string, string>[];
 }): Promise<WrkResult> {
   const bin = wrkBinary();
   const dir = mkdtempSync(join(tmpdir(), 'vecserve-wrk-'));
   try {
     const bodiesFile = join(dir, 'bodies.txt');
     writeFileSync(bodiesFile, `${opts.bodies.join('\n')}\n`);
-    writeFileSync(join(dir, 'post.lua'), LUA(bodiesFile));
+    writeFileSync(join(dir, 'post.lua'), LUA(bodiesFile, opts.headers ?? []));
     const threads = Math.max(1, Math.min(opts.threads ?? 1, opts.connections));
     const args = [
       `-t${threads}`,
