@@ -352,6 +352,40 @@ export interface OutageRun extends RunEnvelope {
   phases: OutagePhase[];
 }
 
+/** One measurement of the multi-host bed (bench hosts). */
+export interface HostsMeasurement {
+  hosts: number;
+  okPerSecond: number;
+  p99Ms: number;
+  generatorCpuPercent: number;
+  haproxyCpuPercent: number;
+  /** Share of the time the hosts' processes were held back by their CPU quota. */
+  hostsThrottledShare: number;
+  /** Share of the machine's CPU time that was busy (/proc/stat). */
+  machineBusyShare: number;
+  /** Answers that were not 2xx (refusals of an overloaded host) and socket errors. */
+  non2xx: number;
+}
+
+/** 1..N API hosts on the bed against the plan's prediction from one (bench hosts). */
+export interface HostsRun extends RunEnvelope {
+  kind: 'hosts';
+  hostCpu: number;
+  connectionsPerHost: number;
+  seconds: number;
+  rounds: number;
+  model: string;
+  goal: string;
+  runs: (HostsMeasurement & { connections: number; non2xx: number })[];
+  summary: (HostsMeasurement & {
+    okPerSecondRange: [number, number];
+    predictedOkPerSecond: number;
+    predictionError: number;
+    withinTarget: boolean;
+    limitedBy: string;
+  })[];
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -370,4 +404,5 @@ export type AnyRun =
   | ScaleRun
   | UsearchVersionsRun
   | FloorRun
-  | OutageRun;
+  | OutageRun
+  | HostsRun;

@@ -24,7 +24,23 @@ export type NginxSettings = Pick<
   | 'nginxGlobalRateBurst'
   | 'nginxConnLimit'
   | 'nginxInflightLimit'
+  | 'nginxRealIpFrom'
 >;
+
+/**
+ * Behind a load balancer (NGINX_REAL_IP_FROM): the client is the last address
+ * in X-Forwarded-For that is not a trusted balancer, so per-client limits and
+ * X-Real-IP name the client, and a client cannot forge it (only the trusted
+ * balancers' entries are skipped).
+ */
+function realIp(from: string): string {
+  if (!from) return '';
+  const lines = from.split(',').map((cidr) => `        set_real_ip_from ${cidr};`);
+  return `${lines.join('\n')}
+        real_ip_header X-Forwarded-For;
+        real_ip_recursive on;
+`;
+}
 
 /** NGINX_INFLIGHT_LIMIT's auto value per worker: room for transients and ordinary clients. */
 export const INFLIGHT_PER_WORKER = 128;
@@ -172,7 +188,7 @@ ${upstreamServers(s)}
 
     server {
         listen ${s.nginxListen} backlog=4096;
-
+${realIp(s.nginxRealIpFrom)}
         # Operations endpoints are on the loopback status listener only.
         location = /metrics {
             default_type application/problem+json;

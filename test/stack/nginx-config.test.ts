@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -44,5 +44,27 @@ describe('nginx config', () => {
     expect(text).toMatch(/limit_req_zone \$vecserve_whole_host zone=whole_host:64k rate=500r\/s;/);
     expect(text).toMatch(/keepalive_timeout 25s;/);
     expect(text).toMatch(/proxy_read_timeout 15s;/);
+  });
+
+  it('behind a balancer (NGINX_REAL_IP_FROM) takes the client from X-Forwarded-For of trusted hops only, and passes nginx -t', () => {
+    const text = renderNginxConf(
+      loadConfig({ env: { NGINX_REAL_IP_FROM: '10.0.0.0/24,192.168.1.7' } }),
+    );
+    expect(text).toMatch(/set_real_ip_from 10\.0\.0\.0\/24;\n\s+set_real_ip_from 192\.168\.1\.7;/);
+    expect(text).toMatch(/real_ip_header X-Forwarded-For;/);
+    expect(text).toMatch(/real_ip_recursive on;/);
+    expect(renderNginxConf(loadConfig({ env: {} }))).not.toMatch(/set_real_ip_from/);
+    expect(() => loadConfig({ env: { NGINX_REAL_IP_FROM: 'evil; include /etc/passwd' } })).toThrow(
+      /NGINX_REAL_IP_FROM/,
+    );
+    const { dir, cleanup } = tempDir();
+    try {
+      const conf = join(dir, 'nginx.conf');
+      writeFileSync(conf, text);
+      const out = spawnSync('nginx', ['-t', '-p', `${dir}/`, '-c', conf], { encoding: 'utf8' });
+      expect(out.stderr).toMatch(/test is successful/);
+    } finally {
+      cleanup();
+    }
   });
 });

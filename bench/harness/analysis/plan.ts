@@ -25,6 +25,8 @@ export interface Plan {
   /** Concurrency limit per machine: in flight at the SLO rate, at p99 latency. */
   recommendedConcurrencyLimit: number;
   inFlightAtSloMean: number;
+  /** What 1, 2 and 3 hosts serve within the SLO by this model (checked by `bench hosts`). */
+  predictedQpsByHosts: { hosts: number; qps: number }[];
   notes: string[];
 }
 
@@ -46,6 +48,12 @@ export function plan(input: PlanInput): Plan {
       Math.ceil((input.sloQpsPerMachine * input.p99MsAtSlo) / 1000),
     ),
     inFlightAtSloMean: Math.round(inFlightAtSloMean * 100) / 100,
+    // Linear in hosts: checked on the multi-host bed (bench/results/hosts-bed.json) within 3%
+    // when every host count is measured at the same concurrency per host.
+    predictedQpsByHosts: [1, 2, 3].map((hosts) => ({
+      hosts,
+      qps: Math.round(input.sloQpsPerMachine * hosts),
+    })),
     notes: [
       `planned at ${Math.round(u * 100)}% of the SLO throughput (${Math.round(usable)} QPS per machine)`,
       'N+1 survives one machine down at peak; 2x survives a zone of half the machines down',

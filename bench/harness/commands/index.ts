@@ -1,6 +1,7 @@
 import { EXPERIMENT_COMMANDS } from '../../experiments/index.ts';
 import type { Command } from '../command-line.ts';
 import { floorCommand } from './floor.ts';
+import { hostsCommand } from './hosts.ts';
 import { mixCommand } from './mix.ts';
 import { outageCommand } from './outage.ts';
 import { overloadCommand } from './overload.ts';
@@ -29,6 +30,7 @@ export const SELF_CONTAINED_COMMANDS: Command[] = [
   overloadCommand,
   outageCommand,
   scaleCommand,
+  hostsCommand,
 ];
 
 export { EXPERIMENT_COMMANDS };

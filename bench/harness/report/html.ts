@@ -222,6 +222,7 @@ function runSection(run: AnyRun): string {
     case 'usearch-versions':
     case 'floor':
     case 'outage':
+    case 'hosts':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

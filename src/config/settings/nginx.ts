@@ -11,6 +11,7 @@ export interface NginxSettings {
   nginxGlobalRateBurst: number;
   nginxConnLimit: number;
   nginxInflightLimit: number;
+  nginxRealIpFrom: string;
 }
 
 const def = settingsOf<NginxSettings>();
@@ -78,5 +79,12 @@ export const NGINX_SETTINGS: readonly SettingOf<NginxSettings>[] = [
     () => -1,
     integer(-1, 1e9),
     "Requests the whole host serves at once, counted by nginx (limit_conn on one host-wide key): the excess is answered 503 with Retry-After in C, before a worker reads a byte. A concurrency bound follows capacity by itself (in flight = throughput x latency), where a rate limit must be set to a capacity nobody re-measures. -1: WORKERS x each worker's CONCURRENCY_LIMIT (as resolved) x 2; 0: off.",
+  ),
+  def(
+    'nginxRealIpFrom',
+    'nginx_real_ip_from',
+    () => '',
+    text(/^([0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)?$/, 'comma-separated addresses or CIDRs'),
+    "Load balancers in front of this host's nginx whose X-Forwarded-For is believed (set_real_ip_from), comma-separated, e.g. 10.0.0.0/24; empty: none. Behind a balancer, without it every client is the balancer's address to nginx's per-client limits and to RATE_LIMIT_KEY=ip.",
   ),
 ];
