@@ -2,6 +2,7 @@ import type { Command } from '../harness/command-line.ts';
 import { admissionMicroCommand } from './admission-micro.ts';
 import { batchingCommand } from './batching.ts';
 import { milvusPoolCommand } from './milvus-pool.ts';
+import { rateLimitStoreCommand } from './rate-limit-store.ts';
 import { smokeCommand } from './smoke.ts';
 import { threadsCommand } from './threads.ts';
 import { usearchVersionsCommand } from './usearch-versions.ts';
@@ -22,4 +23,5 @@ export const EXPERIMENT_COMMANDS: Command[] = [
   usearchVersionsCommand,
   admissionMicroCommand,
   validationMicroCommand,
+  rateLimitStoreCommand,
 ];

@@ -386,6 +386,26 @@ export interface HostsRun extends RunEnvelope {
   })[];
 }
 
+/** What the cluster-wide rate limit adds to a request (bench rate-limit-store). */
+export interface RateLimitStoreRun extends RunEnvelope {
+  kind: 'rate-limit-store';
+  seconds: number;
+  rounds: number;
+  connections: number;
+  runs: { limiter: string; okPerSecond: number; p50Ms: number; p99Ms: number; non2xx: number }[];
+  summary: {
+    limiter: string;
+    okPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    p99RangeMs: [number, number];
+  }[];
+  /** The Redis-backed server's limiter state at the end (shared: its counts came from Redis). */
+  redisLimiter: Record<string, unknown> | null;
+  addedP99Ms: { overLocal: number; overNone: number };
+  goal: { what: string; pass: boolean };
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -405,4 +425,5 @@ export type AnyRun =
   | UsearchVersionsRun
   | FloorRun
   | OutageRun
-  | HostsRun;
+  | HostsRun
+  | RateLimitStoreRun;

@@ -223,6 +223,7 @@ function runSection(run: AnyRun): string {
     case 'floor':
     case 'outage':
     case 'hosts':
+    case 'rate-limit-store':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

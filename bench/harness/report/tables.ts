@@ -142,6 +142,17 @@ export function runTables(run: AnyRun): Table[] {
           ),
         },
       ];
+    case 'rate-limit-store':
+      return [
+        {
+          title: `the rate limit's store: none, per worker, Redis (wrk c=${run.connections}, median of ${run.rounds} rounds of ${run.seconds} s)`,
+          rows: run.summary.map((s) => ({ ...s, p99RangeMs: s.p99RangeMs.join('-') })),
+          notes: [
+            `Redis over per-worker: p99 ${run.addedP99Ms.overLocal} ms; over none: ${run.addedP99Ms.overNone} ms`,
+            `${run.goal.pass ? 'PASS' : 'FAIL'} ${run.goal.what}`,
+          ],
+        },
+      ];
     case 'hosts':
       return [
         {
