@@ -406,6 +406,28 @@ export interface RateLimitStoreRun extends RunEnvelope {
   goal: { what: string; pass: boolean };
 }
 
+/** One failover phase of one front balancer (bench failover). */
+export interface FailoverPhase {
+  front: string;
+  event: 'kill' | 'partition';
+  sent: number;
+  byOutcome: Record<string, number>;
+  failed: number;
+  slowerThan1s: number;
+  maxMs: number;
+  p99Ms: number;
+  recoverySeconds: number | null;
+}
+
+/** HAProxy against nginx as the front balancer when a host is lost (bench failover). */
+export interface FailoverRun extends RunEnvelope {
+  kind: 'failover';
+  ratePerSecond: number;
+  seconds: number;
+  eventAtSecond: number;
+  phases: FailoverPhase[];
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -426,4 +448,5 @@ export type AnyRun =
   | FloorRun
   | OutageRun
   | HostsRun
-  | RateLimitStoreRun;
+  | RateLimitStoreRun
+  | FailoverRun;

@@ -34,6 +34,10 @@ WORKERS="${BED_WORKERS:-1}"
 PORT="${BED_PORT:-8090}"
 REDIS_PORT="${BED_REDIS_PORT:-6391}"
 RATE="${BED_RATE_LIMIT:-0}"
+# The front balancer: haproxy (active health checks) or nginx (passive only: max_fails), to
+# compare how each serves a failover (npm run bench -- failover).
+FRONT="${BED_FRONT:-haproxy}"
+[[ "$FRONT" == haproxy || "$FRONT" == nginx ]] || { echo "bed: BED_FRONT must be haproxy or nginx" >&2; exit 1; }
 # Clients of the bed, one API key each (the rate limit's key): 30 that share ordinary load and
 # one hot client that sends more than its limit.
 KEYS="${BED_API_KEYS:-$(for k in $(seq 0 29); do printf 'load%s:search:bed-load-secret-%04d,' "$k" "$k"; done)hot:search:bed-hot-client-secret}"
@@ -149,6 +153,42 @@ listen stats
 CFG
 }
 
+# nginx as the front: what a team without HAProxy would run. No active checks in open-source
+# nginx: a host is taken out after max_fails failed live requests, for fail_timeout; a request
+# that failed to connect or got no answer goes to the next host (proxy_next_upstream).
+nginx_front_cfg() {
+  cat <<CFG
+# Written by deploy/multihost/bed.sh (BED_FRONT=nginx).
+worker_processes 1;
+pid $DIR/front-nginx/nginx.pid;
+error_log $DIR/front-nginx/error.log warn;
+events { worker_connections 8192; }
+http {
+  access_log off;
+  upstream hosts {
+    least_conn;
+$(for i in $(seq 1 "$MAX"); do echo "    server $(addr "$i"):8080 max_fails=1 fail_timeout=2s;"; done)
+    keepalive 64;
+  }
+  server {
+    listen 127.0.0.1:$PORT;
+    location / {
+      proxy_pass http://hosts;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_connect_timeout 250ms;
+      proxy_read_timeout 30s;
+      proxy_next_upstream error timeout non_idempotent;
+      proxy_next_upstream_tries 3;
+    }
+  }
+}
+CFG
+}
+
+nginx_front_pid() { [[ -f "$DIR/front-nginx/nginx.pid" ]] && kill -0 "$(cat "$DIR/front-nginx/nginx.pid")" 2>/dev/null && cat "$DIR/front-nginx/nginx.pid"; }
+
 haproxy_pid() { [[ -f "$DIR/haproxy.pid" ]] && kill -0 "$(cat "$DIR/haproxy.pid")" 2>/dev/null && cat "$DIR/haproxy.pid"; }
 
 haproxy_cmd() {
@@ -221,12 +261,23 @@ case "${1:-}" in
     (cd "$ROOT" && node deploy/tools/build.mjs >/dev/null)
     network_up
     REDIS_PORT="$REDIS_PORT" REDIS_BIND="127.0.0.1 $NET.1" REDIS_HOME="$DIR/redis" bash "$ROOT/deploy/redis/redis.sh" up
-    haproxy_cfg > "$DIR/haproxy.cfg"
-    if pid="$(haproxy_pid)"; then
-      say "HAProxy already running (pid $pid)"
+    if [[ "$FRONT" == haproxy ]]; then
+      haproxy_cfg > "$DIR/haproxy.cfg"
+      if pid="$(haproxy_pid)"; then
+        say "HAProxy already running (pid $pid)"
+      else
+        "$(command -v haproxy || echo /usr/sbin/haproxy)" -f "$DIR/haproxy.cfg" || die "haproxy failed to start"
+        say "HAProxy on 127.0.0.1:$PORT (stats: http://127.0.0.1:$((PORT + 1))/)"
+      fi
     else
-      "$(command -v haproxy || echo /usr/sbin/haproxy)" -f "$DIR/haproxy.cfg" || die "haproxy failed to start"
-      say "HAProxy on 127.0.0.1:$PORT (stats: http://127.0.0.1:$((PORT + 1))/)"
+      mkdir -p "$DIR/front-nginx"
+      nginx_front_cfg > "$DIR/front-nginx/nginx.conf"
+      if pid="$(nginx_front_pid)"; then
+        say "front nginx already running (pid $pid)"
+      else
+        "$(command -v nginx || echo /usr/sbin/nginx)" -p "$DIR/front-nginx/" -c "$DIR/front-nginx/nginx.conf" || die "the front nginx failed to start"
+        say "front nginx on 127.0.0.1:$PORT (passive checks only)"
+      fi
     fi
     # Hosts start one after another: two index warm-ups at once on 2 cores only slow both.
     for i in $(seq 1 "$n"); do host_up "$i"; done
@@ -254,6 +305,7 @@ case "${1:-}" in
       rmdir "$CG/h$i" 2>/dev/null || true
     done
     if pid="$(haproxy_pid)"; then kill "$pid"; say "HAProxy stopped"; fi
+    if pid="$(nginx_front_pid)"; then kill -QUIT "$pid"; say "front nginx stopped"; fi
     REDIS_PORT="$REDIS_PORT" REDIS_BIND="127.0.0.1 $NET.1" REDIS_HOME="$DIR/redis" bash "$ROOT/deploy/redis/redis.sh" down
     ip link del "$BRIDGE" 2>/dev/null || true
     rmdir "$CG" 2>/dev/null || true

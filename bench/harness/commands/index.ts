@@ -1,5 +1,6 @@
 import { EXPERIMENT_COMMANDS } from '../../experiments/index.ts';
 import type { Command } from '../command-line.ts';
+import { failoverCommand } from './failover.ts';
 import { floorCommand } from './floor.ts';
 import { hostsCommand } from './hosts.ts';
 import { mixCommand } from './mix.ts';
@@ -31,6 +32,7 @@ export const SELF_CONTAINED_COMMANDS: Command[] = [
   outageCommand,
   scaleCommand,
   hostsCommand,
+  failoverCommand,
 ];
 
 export { EXPERIMENT_COMMANDS };

@@ -224,6 +224,7 @@ function runSection(run: AnyRun): string {
     case 'outage':
     case 'hosts':
     case 'rate-limit-store':
+    case 'failover':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

@@ -142,6 +142,22 @@ export function runTables(run: AnyRun): Table[] {
           ),
         },
       ];
+    case 'failover':
+      return [
+        {
+          title: `a lost host behind each front balancer, ${run.ratePerSecond}/s open loop, event at ${run.eventAtSecond} s`,
+          rows: run.phases.map((p) => ({
+            front: p.front,
+            event: p.event,
+            sent: p.sent,
+            failed: p.failed,
+            'slower than 1 s': p.slowerThan1s,
+            'max ms': p.maxMs,
+            'p99 ms': p.p99Ms,
+            'served again after s': p.recoverySeconds,
+          })),
+        },
+      ];
     case 'rate-limit-store':
       return [
         {

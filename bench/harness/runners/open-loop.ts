@@ -55,6 +55,8 @@ export interface OpenLoopResult {
   latency: LatencySummary;
   /** Latency of every answered request, refusals and errors included. */
   latencyAll: LatencySummary;
+  /** Answers (any outcome, failures included) that came more than 1 s after their intended send. */
+  overOneSecond: number;
   /** Latency of refusals (429 and 503): how fast overload is turned away. */
   refused: LatencySummary;
   byOutcome: Record<string, number>;
@@ -147,12 +149,14 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       }
     }
   })();
+  let overOneSecond = 0;
   const finish = (scenario: string, outcome: string, intendedAt: number) => {
     const us = Math.max(1, Math.round((performance.now() - intendedAt) * 1000));
     series.completed(Math.floor((performance.now() - t0) / 1000), outcome, us / 1000);
     byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
     scenarios.record(scenario, outcome, us);
     allHist.recordValue(us);
+    if (us > 1_000_000) overOneSecond++;
     if (outcome === '429' || outcome === '503') refusedHist.recordValue(us);
     if (outcome.startsWith('2')) okHist.recordValue(us);
   };
@@ -263,6 +267,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
     errorRate: times.length > 0 ? (times.length - ok) / times.length : 0,
     latency: summarize(okHist),
     latencyAll: summarize(allHist),
+    overOneSecond,
     refused: summarize(refusedHist),
     byOutcome,
     scenarios: scenarios.finish(),

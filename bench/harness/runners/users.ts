@@ -32,6 +32,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
   const pool = new Pool(opts.url, { connections: opts.users, pipelining: 1 });
   const ok = latencyHistogram();
   const all = latencyHistogram();
+  let overOneSecond = 0;
   const refused = latencyHistogram();
   const byOutcome: Record<string, number> = {};
   const scenarios = new ScenarioTally();
@@ -85,6 +86,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
       byOutcome[outcome] = (byOutcome[outcome] ?? 0) + 1;
       series.completed(Math.floor((performance.now() - t0) / 1000), outcome, us / 1000);
       all.recordValue(us);
+      if (us > 1_000_000) overOneSecond++;
       scenarios.record(scenario, outcome, us);
       if (outcome.startsWith('2')) ok.recordValue(us);
       else if (outcome === '429' || outcome === '503') refused.recordValue(us);
@@ -114,6 +116,7 @@ export async function runUsers(opts: UsersOptions): Promise<OpenLoopResult> {
     errorRate: sent > 0 ? (sent - okCount) / sent : 0,
     latency: summarize(ok),
     latencyAll: summarize(all),
+    overOneSecond,
     refused: summarize(refused),
     byOutcome,
     scenarios: scenarios.finish(),

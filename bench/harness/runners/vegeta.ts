@@ -134,6 +134,7 @@ export function summarizeVegeta(
   }
   const ok = latencyHistogram();
   const all = latencyHistogram();
+  let overOneSecond = 0;
   const refused = latencyHistogram();
   const byOutcome: Record<string, number> = {};
   let late = 0;
@@ -152,6 +153,7 @@ export function summarizeVegeta(
     byOutcome[key] = (byOutcome[key] ?? 0) + 1;
     if (r.code === 0) continue; // a transport error has no answer to time
     all.recordValue(us);
+    if (us > 1_000_000) overOneSecond++;
     const second = Math.floor((intended - t0) / 1e9);
     if (r.code >= 200 && r.code < 300) {
       ok.recordValue(us);
@@ -201,6 +203,7 @@ export function summarizeVegeta(
     errorRate: sent === 0 ? 0 : (sent - okCount) / sent,
     latency: summarize(ok),
     latencyAll: summarize(all),
+    overOneSecond,
     refused: summarize(refused),
     byOutcome,
     scenarios: {},
