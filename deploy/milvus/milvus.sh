@@ -154,5 +154,7 @@ case "${1:-}" in
   up) up ;;
   down) down ;;
   status) status ;;
-  *) echo "usage: $0 up|down|status" >&2; exit 2 ;;
+  # The pinned venv only (the Milvus cluster script runs the same binary, role by role).
+  install) ensure_venv ;;
+  *) echo "usage: $0 up|down|status|install" >&2; exit 2 ;;
 esac

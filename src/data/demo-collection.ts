@@ -37,20 +37,28 @@ export function* demoRows(size: number, dimension: number, batchSize = 1000): Ge
 
 /**
  * Creates and fills the demo collection unless it exists already (then this
- * is a no-op, which is what makes the second start fast). Works on any backend.
+ * is a no-op, which is what makes the second start fast), or fills it when it
+ * exists empty (a first start that failed mid-way). Works on any backend.
  */
 export async function ensureDemoCollection(
   backend: SearchBackend,
   opts: { name: string; size: number; dimension: number; logger: Logger },
 ): Promise<void> {
-  if ((await backend.listCollections()).includes(opts.name)) return;
   const { logger } = opts;
+  if ((await backend.listCollections()).includes(opts.name)) {
+    // An empty demo collection is one whose first start failed while filling it (a Milvus
+    // refusing the first batch, say): fill it now rather than serve nothing for ever.
+    // One with rows is the user's to change: left alone.
+    if ((await backend.describe(opts.name)).count > 0) return;
+    logger.warn({ collection: opts.name }, 'demo collection exists but is empty: filling it');
+  } else {
+    logger.info(
+      { collection: opts.name, size: opts.size, dimension: opts.dimension },
+      'building demo collection',
+    );
+    await backend.createCollection(demoSpec(opts.name, opts.dimension));
+  }
   const started = performance.now();
-  logger.info(
-    { collection: opts.name, size: opts.size, dimension: opts.dimension },
-    'building demo collection',
-  );
-  await backend.createCollection(demoSpec(opts.name, opts.dimension));
   let done = 0;
   for (const rows of demoRows(opts.size, opts.dimension)) {
     await backend.write(opts.name, rows, { mode: 'upsert' });

@@ -152,6 +152,18 @@ export function milvusOptions(config: Config): MilvusBackendOptions {
     },
     callTimeoutMs: ms(config.timeoutSeconds),
     startupWaitMs: ms(config.milvusStartupWaitSeconds),
+    replicas: config.milvusReplicas,
+    consistency:
+      config.milvusConsistency === 'collection'
+        ? null
+        : (
+            {
+              strong: 'Strong',
+              bounded: 'Bounded',
+              session: 'Session',
+              eventually: 'Eventually',
+            } as const
+          )[config.milvusConsistency],
   };
 }
 

@@ -19,13 +19,20 @@ export async function warmUp(
   const names = (await backend.listCollections()).slice(0, opts.maxCollections ?? 4);
   let searches = 0;
   for (const name of names) {
-    const { dimension } = await backend.describe(name);
-    const until = performance.now() + budgetMs;
-    for (let i = 0; i < maxSearches && performance.now() < until; i++) {
-      const vector = new Float32Array(dimension);
-      for (let d = 0; d < dimension; d++) vector[d] = Math.random() * 2 - 1;
-      await backend.search(name, [vector], { topK: 10, filter: [], outputFields: [] });
-      searches++;
+    try {
+      const { dimension } = await backend.describe(name);
+      const until = performance.now() + budgetMs;
+      for (let i = 0; i < maxSearches && performance.now() < until; i++) {
+        const vector = new Float32Array(dimension);
+        for (let d = 0; d < dimension; d++) vector[d] = Math.random() * 2 - 1;
+        await backend.search(name, [vector], { topK: 10, filter: [], outputFields: [] });
+        searches++;
+      }
+    } catch (err) {
+      // Warming is an optimisation: a collection that cannot be searched yet (a Milvus
+      // collection not loaded, or loaded a moment ago and not yet known to every proxy)
+      // must not keep the server from starting; its searches answer for themselves.
+      logger.warn({ collection: name, err: (err as Error).message }, 'warm-up search failed');
     }
   }
   logger.info(

@@ -181,7 +181,13 @@ export class BalancedMilvusPool implements MilvusClientSource {
     });
     const client = r.probeClient;
     try {
-      return (await client.checkHealth()).isHealthy;
+      // ListCollections, not CheckHealth: in a Milvus cluster a proxy's CheckHealth asks the
+      // root coordinator, which asks every registered proxy, so one SIGKILLed proxy (its
+      // session lives until its etcd lease ends) made the healthy proxy time out too and
+      // both endpoints were ejected (measured on deploy/milvus/cluster.sh). ListCollections
+      // is answered by this proxy with the root coordinator: this endpoint's own health.
+      const res = await client.showCollections();
+      return res.status?.error_code === 'Success' || res.status?.code === 0;
     } catch {
       // Dial afresh next time.
       r.probeClient = null;

@@ -63,6 +63,15 @@ export interface MilvusBackendOptions {
   schemaTtlMs?: number;
   /** gRPC deadline of one call, also used for /readyz probes. @default 10000 */
   callTimeoutMs?: number;
+  /** In-memory replicas a new collection is loaded with (Milvus's replica_number). @default 1 */
+  replicas?: number;
+  /**
+   * Consistency level of searches (null: the collection's own, Bounded unless set). Eventually
+   * never waits for the cluster's time tick: searches go on while a dead proxy's session or a
+   * stopped message queue holds the tick back, at the cost of not promising to see writes
+   * acknowledged in the last moments.
+   */
+  consistency?: 'Strong' | 'Bounded' | 'Session' | 'Eventually' | null;
   /**
    * When a filtered search returns fewer than topK hits, retry with 4x the ef
    * this many times. Milvus 2.x filters inside the graph walk and needs none;
@@ -190,6 +199,8 @@ export class MilvusBackend implements SearchBackend {
   readonly #schemas = new Map<string, CachedSchema>();
   readonly #ttl: number;
   readonly #callTimeout: number;
+  readonly #replicas: number;
+  readonly #consistency: MilvusBackendOptions['consistency'];
   readonly #retries: number;
   readonly #clock: () => number;
   #healthClient: MilvusClient | null = null;
@@ -199,6 +210,8 @@ export class MilvusBackend implements SearchBackend {
     this.#pool = opts.pool;
     this.#ttl = opts.schemaTtlMs ?? 10_000;
     this.#callTimeout = opts.callTimeoutMs ?? 10_000;
+    this.#replicas = opts.replicas ?? 1;
+    this.#consistency = opts.consistency ?? null;
     this.#retries = opts.filteredEfRetries ?? 2;
     this.#clock = opts.clock ?? Date.now;
   }
@@ -408,7 +421,11 @@ export class MilvusBackend implements SearchBackend {
           'createIndex',
         );
         check(
-          await c.loadCollectionSync({ collection_name: name, timeout: 120_000 }),
+          await c.loadCollectionSync({
+            collection_name: name,
+            replica_number: this.#replicas,
+            timeout: 120_000,
+          }),
           'loadCollection',
         );
       },
@@ -505,6 +522,7 @@ export class MilvusBackend implements SearchBackend {
           params,
           ...(filter ? { filter } : {}),
           output_fields: [s.pk, ...opts.outputFields],
+          ...(this.#consistency ? { consistency_level: this.#consistency as never } : {}),
           timeout: this.#callTimeout,
         }),
       { key: name },

@@ -23,6 +23,10 @@ export interface MilvusBackendOptions {
   callTimeoutMs: number;
   /** How long start-up waits for Milvus to answer. */
   startupWaitMs: number;
+  /** In-memory replicas new collections are loaded with. */
+  replicas?: number;
+  /** Searches' consistency level (null: the collection's own). */
+  consistency?: 'Strong' | 'Bounded' | 'Session' | 'Eventually' | null;
 }
 
 /**
@@ -51,6 +55,8 @@ export async function openMilvusBackend(
   const backend = new MilvusBackend({
     pool,
     callTimeoutMs: options.callTimeoutMs,
+    replicas: options.replicas,
+    consistency: options.consistency,
   });
   const deadline = Date.now() + options.startupWaitMs;
   const waitSeconds = Math.round(options.startupWaitMs / 1000);

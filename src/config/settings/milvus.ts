@@ -18,6 +18,8 @@ export interface MilvusSettings {
   milvusPoolMaxLifetimeSeconds: number;
   milvusSeparateConnections: boolean;
   milvusStartupWaitSeconds: number;
+  milvusReplicas: number;
+  milvusConsistency: 'collection' | 'strong' | 'bounded' | 'session' | 'eventually';
 }
 
 const def = settingsOf<MilvusSettings>();
@@ -137,5 +139,19 @@ export const MILVUS_SETTINGS: readonly SettingOf<MilvusSettings>[] = [
     () => 30,
     seconds(0, 3600),
     'At start, how long to wait for Milvus to answer before giving up.',
+  ),
+  def(
+    'milvusReplicas',
+    'milvus_replicas',
+    () => 1,
+    integer(1, 64),
+    'In-memory replicas a collection created here is loaded with (a Milvus cluster spreads them over its query nodes: a search survives a lost query node when there are 2 or more). Standalone Milvus has one query node: keep 1.',
+  ),
+  def(
+    'milvusConsistency',
+    'milvus_consistency',
+    () => 'collection',
+    oneOf('collection', 'strong', 'bounded', 'session', 'eventually'),
+    "Consistency level of searches: collection (the collection's own; Milvus's default is bounded), strong, bounded, session or eventually. Anything but eventually waits for the cluster's time tick, which stops while a dead proxy's session lives or the message queue is down: measured on a Milvus cluster, searches then stall until it moves (docs/operations.md).",
   ),
 ];
