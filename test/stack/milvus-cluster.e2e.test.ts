@@ -246,6 +246,40 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
     expect(f.figures.servedAgainAfterSeconds).not.toBeNull();
   }
 
+  it('serves as standalone does: 2 replicas loaded, filtered searches, the micro-batcher on', async () => {
+    const replicas = await milvus.getReplicas({
+      collectionID: (await milvus.describeCollection({ collection_name: 'products' })).collectionID,
+    });
+    expect(replicas.replicas.length).toBe(2);
+    const vector = JSON.parse(bodies[0]!).vector as number[];
+    const res = await fetch(`${url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        vector,
+        topK: 20,
+        filter: { category: { in: ['A', 'B'] }, price: { gte: 10, lt: 60 } },
+        outputFields: ['category', 'price'],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const { hits } = (await res.json()) as {
+      hits: { fields: { category: string; price: number } }[];
+    };
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) {
+      expect(['A', 'B']).toContain(h.fields.category);
+      expect(h.fields.price).toBeGreaterThanOrEqual(10);
+      expect(h.fields.price).toBeLessThan(60);
+    }
+    // The micro-batcher (on by default for Milvus) gathered the searches into Milvus calls.
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    const batches = Number(
+      /^vecserve_batch_size_count(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0,
+    );
+    expect(batches).toBeGreaterThan(0);
+  }, 60_000);
+
   it('a query node SIGKILLed (2 replicas): searches go on, no acknowledged write lost', async () => {
     const f = await fault(
       'querynode SIGKILL',
