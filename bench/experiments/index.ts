@@ -3,6 +3,7 @@ import { admissionMicroCommand } from './admission-micro.ts';
 import { batchingCommand } from './batching.ts';
 import { milvusPoolCommand } from './milvus-pool.ts';
 import { rateLimitStoreCommand } from './rate-limit-store.ts';
+import { resultCacheCommand } from './result-cache.ts';
 import { smokeCommand } from './smoke.ts';
 import { threadsCommand } from './threads.ts';
 import { usearchVersionsCommand } from './usearch-versions.ts';
@@ -24,4 +25,5 @@ export const EXPERIMENT_COMMANDS: Command[] = [
   admissionMicroCommand,
   validationMicroCommand,
   rateLimitStoreCommand,
+  resultCacheCommand,
 ];

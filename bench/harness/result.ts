@@ -428,6 +428,33 @@ export interface FailoverRun extends RunEnvelope {
   phases: FailoverPhase[];
 }
 
+/** The result cache under skewed and uniform queries (bench result-cache). */
+export interface ResultCacheRun extends RunEnvelope {
+  kind: 'result-cache';
+  seconds: number;
+  rounds: number;
+  connections: number;
+  runs: {
+    cache: string;
+    workload: string;
+    okPerSecond: number;
+    p99Ms: number;
+    non2xx: number;
+    hitRatio: number | null;
+    generatorCpuPercent: number;
+  }[];
+  summary: {
+    cache: string;
+    workload: string;
+    okPerSecond: number;
+    p99Ms: number;
+    hitRatio: number | null;
+    generatorCpuPercent: number;
+  }[];
+  ratios: { zipfLocalOverOff: number; zipfSharedOverOff: number; uniformLocalOverOff: number };
+  goals: { what: string; pass: boolean }[];
+}
+
 export type AnyRun =
   | SweepRun
   | RateRun
@@ -449,4 +476,5 @@ export type AnyRun =
   | OutageRun
   | HostsRun
   | RateLimitStoreRun
-  | FailoverRun;
+  | FailoverRun
+  | ResultCacheRun;

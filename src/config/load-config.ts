@@ -67,6 +67,11 @@ export function loadConfig(opts: LoadConfigOptions = {}): Config {
     if (raw !== undefined) config[s.key] = parse(s.env, s.parse, raw, 'from the environment');
   }
   Object.assign(config, opts.overrides);
+  if (config.resultCache === 'shared' && !config.redisUrl)
+    throw new ConfigError(
+      'RESULT_CACHE',
+      'RESULT_CACHE=shared needs REDIS_URL: the shared tier and the data versions every worker checks live there',
+    );
   if (config.rateLimitStore === 'redis' && !config.redisUrl)
     throw new ConfigError(
       'RATE_LIMIT_STORE',
@@ -120,6 +125,13 @@ export function resolveSearchThreads(config: Config, share: ProcessShare): numbe
   if (config.searchThreads >= 0) return config.searchThreads;
   const cores = share.cores ?? usableCores();
   return Math.max(0, Math.floor(cores / Math.max(1, share.processes)) - 1);
+}
+
+/** RESULT_CACHE with auto resolved: local for a lone process, shared under PM2 with Redis, else off. */
+export function resolveResultCache(config: Config, underPm2: boolean): 'off' | 'local' | 'shared' {
+  if (config.resultCache !== 'auto') return config.resultCache;
+  if (!underPm2) return 'local';
+  return config.redisUrl ? 'shared' : 'off';
 }
 
 /** CONCURRENCY_LIMIT, with -1 (auto) sized to what the backend can run at once. */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { LocalVersions, ResultCache } from '../backends/cache/result-cache.ts';
 import { strategyByName } from '../backends/milvus/balanced-milvus-pool.ts';
 import type { MilvusBackendOptions } from '../backends/milvus/open-milvus-backend.ts';
 import type { BackendOptions } from '../backends/open-backend.ts';
@@ -6,9 +7,11 @@ import { openBackend } from '../backends/open-backend.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import { connectRedis } from '../cluster/redis-connection.ts';
 import { RedisRateStore } from '../cluster/redis-rate-store.ts';
+import { RedisResultStore } from '../cluster/redis-result-store.ts';
 import {
   resolveConcurrencyLimit,
   resolveIndexMode,
+  resolveResultCache,
   resolveSearchThreads,
 } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
@@ -235,24 +238,42 @@ export async function composeApp(
   }
   // The demo collection is made before the index is shared with sibling workers.
   const demo = demoOptions(config);
-  const store =
+  const opened =
     backend ??
     (await openBackend(backendOptions(config, identity), logger, metrics.registry, async (b) => {
       if (demo) await ensureDemoCollection(b, { ...demo, logger });
     }));
-  let admission: Admission | null = null;
-  const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
-  // Redis holds only the cluster-wide rate limit's counts; nothing waits on it (see connectRedis).
+  // Redis: the cluster-wide rate limit's counts and the shared result cache. Nothing waits on
+  // it past REDIS_TIMEOUT (see connectRedis).
+  const cacheMode = backend ? 'off' : resolveResultCache(config, identity.underPm2);
   const redis =
-    config.rateLimitStore === 'redis' && config.rateLimit > 0
+    (config.rateLimitStore === 'redis' && config.rateLimit > 0) || cacheMode === 'shared'
       ? connectRedis(config.redisUrl, {
           commandTimeoutMs: ms(config.redisTimeoutSeconds),
           onError: (err) => logger.debug({ err: err.message }, 'redis error'),
         })
       : null;
+  const sharedVersions =
+    cacheMode === 'shared' && redis
+      ? new RedisResultStore(redis, { ttlMs: ms(config.resultCacheTtlSeconds) })
+      : null;
+  const cache =
+    cacheMode === 'off'
+      ? null
+      : new ResultCache(opened, {
+          maxBytes: config.resultCacheMb * 2 ** 20,
+          ttlMs: ms(config.resultCacheTtlSeconds),
+          versions: sharedVersions ?? new LocalVersions(),
+          registry: metrics.registry,
+        });
+  if (cache && sharedVersions) sharedVersions.onRecover = () => cache.clear();
+  const store: SearchBackend = cache ?? opened;
+  let admission: Admission | null = null;
+  const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
   admission = createAdmission(admissionOptions(config, identity), {
     onQueueWait: (waited) => admissionMetrics.queueWait.observe(waited / 1000),
-    sharedRateStore: redis ? new RedisRateStore(redis) : undefined,
+    sharedRateStore:
+      redis && config.rateLimitStore === 'redis' ? new RedisRateStore(redis) : undefined,
     onSharedRateChange: (shared) =>
       shared
         ? logger.warn('rate limit: Redis answers again, the cluster-wide counts decide')
@@ -315,6 +336,7 @@ export async function composeApp(
     stop: async () => {
       admission?.eventLoop?.stop();
       admission?.clusterRate?.stop();
+      sharedVersions?.stop();
       redis?.disconnect();
       stopProbe();
       await internal?.close();

@@ -225,6 +225,7 @@ function runSection(run: AnyRun): string {
     case 'hosts':
     case 'rate-limit-store':
     case 'failover':
+    case 'result-cache':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

@@ -1,4 +1,4 @@
-import { integer, oneOf, type SettingOf, settingsOf, text } from './define.ts';
+import { integer, oneOf, type SettingOf, seconds, settingsOf, text } from './define.ts';
 
 /** The search backend: the embedded index and its demo data, micro-batching. */
 export interface BackendSettings {
@@ -14,6 +14,9 @@ export interface BackendSettings {
   bruteForceLimit: number;
   searchThreads: number;
   searchThreadNice: number;
+  resultCache: 'auto' | 'off' | 'local' | 'shared';
+  resultCacheMb: number;
+  resultCacheTtlSeconds: number;
 }
 
 const def = settingsOf<BackendSettings>();
@@ -103,5 +106,26 @@ export const BACKEND_SETTINGS: readonly SettingOf<BackendSettings>[] = [
     () => 0,
     integer(0, 19),
     'Embedded (Linux): nice value of the search threads, below the event loop (which parses, admits and refuses). 0: the same priority.',
+  ),
+  def(
+    'resultCache',
+    'result_cache',
+    () => 'off',
+    oneOf('auto', 'off', 'local', 'shared'),
+    "Result cache for repeated searches. local: per worker, exact (keyed by collection data version, vector bytes and every search parameter); shared: per worker plus a tier in Redis (REDIS_URL) that also carries the data versions across workers and hosts; off. auto: local for a lone process (npm start), shared under PM2 when REDIS_URL is set, else off (without shared versions a worker cannot know another's writes). Off by default: benchmarks of the serving path and repeated-query tests should not measure the cache unless asked.",
+  ),
+  def(
+    'resultCacheMb',
+    'result_cache_mb',
+    () => 64,
+    integer(1, 1_000_000),
+    "Megabytes each worker's result cache may hold (least recently used evicted first).",
+  ),
+  def(
+    'resultCacheTtlSeconds',
+    'result_cache_ttl',
+    () => 60,
+    seconds(0.001, 86_400),
+    'How long a cached answer lives at most (writes invalidate it at once regardless).',
   ),
 ];

@@ -1,0 +1,179 @@
+/**
+ * result-cache — the result cache under skewed and uniform traffic, in one run:
+ * the compiled server (one process, the 10k x 512 demo collection) with
+ * RESULT_CACHE off, local, and shared (local + a real Redis), each driven by
+ * autocannon (closed loop) with queries drawn Zipf (s 1.1 over 100,000
+ * distinct) and uniformly over 100,000 (almost no repeats). Rounds interleave
+ * the configurations. Reports req/s, p99, hit ratio (from /metrics), and the
+ * generator's own CPU.
+ *   npm run bench -- result-cache [--seconds 8] [--rounds 2] [--connections 32]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { percentile, sortedAscending } from '../../src/core/statistics.ts';
+import { type Command, num, type Progress, type Values } from '../harness/command-line.ts';
+import { envelope } from '../harness/envelope.ts';
+import type { ResultCacheRun } from '../harness/result.ts';
+import { buildServer } from '../lib/prepare.ts';
+import { parseQueryMix } from '../lib/query-mix.ts';
+import { type ServerProcess, startServerProcess } from '../lib/server-process.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const REDIS_PORT = 6394;
+const PORT = 8740;
+
+export const resultCacheCommand: Command = {
+  name: 'result-cache',
+  summary: 'the result cache off / per worker / per worker + Redis, Zipf and uniform queries',
+  thresholds: false,
+  defaultOut: () => 'bench/results/result-cache.json',
+  options: {
+    seconds: { type: 'string', default: '8', help: 'seconds per run' },
+    rounds: { type: 'string', default: '2', help: 'interleaved rounds' },
+    connections: { type: 'string', default: '32', help: 'autocannon connections' },
+  },
+  run: (values, progress) => run(values, progress),
+};
+
+function redis(action: 'up' | 'down', home: string): Promise<void> {
+  return new Promise((done, fail) =>
+    execFile(
+      'bash',
+      [join(ROOT, 'deploy/redis/redis.sh'), action],
+      { cwd: ROOT, env: { ...process.env, REDIS_PORT: String(REDIS_PORT), REDIS_HOME: home } },
+      (err) => (err ? fail(err) : done()),
+    ),
+  );
+}
+
+const median = (xs: number[]) => percentile(sortedAscending(xs), 0.5);
+
+async function hitRatio(url: string): Promise<number | null> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const read = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
+  const hits = read(/^vecserve_result_cache_hits_total\{[^}]*\} (\d+)/gm);
+  const misses = read(/^vecserve_result_cache_misses_total (\d+)/gm);
+  return hits + misses > 0 ? hits / (hits + misses) : null;
+}
+
+async function run(values: Values, progress: Progress): Promise<ResultCacheRun> {
+  const seconds = num(values, 'seconds');
+  const rounds = num(values, 'rounds');
+  const connections = num(values, 'connections');
+  buildServer();
+  const dir = mkdtempSync(join(tmpdir(), 'vecserve-result-cache-'));
+  await redis('up', join(dir, 'redis'));
+  const configs: { name: string; env: Record<string, string> }[] = [
+    { name: 'off', env: { RESULT_CACHE: 'off' } },
+    { name: 'local', env: { RESULT_CACHE: 'local' } },
+    {
+      name: 'local + Redis',
+      env: { RESULT_CACHE: 'shared', REDIS_URL: `redis://127.0.0.1:${REDIS_PORT}` },
+    },
+  ];
+  const workloads = ['zipf:1.1:100000', 'uniform:100000'];
+  const runs: ResultCacheRun['runs'] = [];
+  try {
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? configs : [...configs].reverse();
+      for (const c of order) {
+        // A fresh process per run, so each starts with an empty cache; for the shared tier a
+        // fresh Redis too (it keeps nothing on disk), or a later round would start warm.
+        let server: ServerProcess | null = null;
+        try {
+          if (c.env.RESULT_CACHE === 'shared') {
+            await redis('down', join(dir, 'redis'));
+            await redis('up', join(dir, 'redis'));
+          }
+          server = await startServerProcess({
+            command: process.execPath,
+            args: ['dist/cli/serve.js'],
+            cwd: ROOT,
+            env: {
+              PORT: String(PORT),
+              DATA_DIR: join(dir, 'data'),
+              LOG_LEVEL: 'warn',
+              MAX_EVENT_LOOP_LAG: '0',
+              ...c.env,
+            },
+            url: `http://127.0.0.1:${PORT}`,
+            readyPath: '/readyz',
+            timeoutMs: 300_000,
+          });
+          for (const w of workloads) {
+            const mix = parseQueryMix(w, 512, 1000 + r);
+            const cpu0 = process.cpuUsage();
+            const t0 = performance.now();
+            const res = await autocannon({
+              url: `${server.url}/v1/collections/products/search`,
+              method: 'POST',
+              connections,
+              duration: seconds,
+              headers: { 'content-type': 'application/json' },
+              requests: [{ setupRequest: (req) => ({ ...req, body: mix.next() }) }],
+            });
+            const cpu = process.cpuUsage(cpu0);
+            const wall = (performance.now() - t0) / 1000;
+            const ratio = c.name === 'off' ? null : await hitRatio(server.url);
+            const row = {
+              cache: c.name,
+              workload: mix.describe,
+              okPerSecond: Math.round(res['2xx'] / Math.max(res.duration, 0.001)),
+              p99Ms: res.latency.p99,
+              non2xx: res.non2xx + res.errors,
+              hitRatio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
+              generatorCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100),
+            };
+            runs.push(row);
+            progress(
+              `${c.name}, ${mix.describe}: ${row.okPerSecond}/s, p99 ${row.p99Ms} ms, hits ${row.hitRatio ?? '-'}, generator ${row.generatorCpuPercent}%`,
+            );
+          }
+        } finally {
+          await server?.stop();
+        }
+      }
+    }
+  } finally {
+    await redis('down', join(dir, 'redis')).catch(() => {});
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const summary = configs.flatMap((c) =>
+    ['zipf s=1.1 over 100000', 'uniform over 100000'].map((w) => {
+      const mine = runs.filter((r) => r.cache === c.name && r.workload === w);
+      return {
+        cache: c.name,
+        workload: w,
+        okPerSecond: median(mine.map((r) => r.okPerSecond)),
+        p99Ms: median(mine.map((r) => r.p99Ms)),
+        hitRatio: c.name === 'off' ? null : median(mine.map((r) => r.hitRatio ?? 0)),
+        generatorCpuPercent: median(mine.map((r) => r.generatorCpuPercent)),
+      };
+    }),
+  );
+  const at = (cache: string, w: string) =>
+    summary.find((s) => s.cache === cache && s.workload.startsWith(w))!;
+  const zipfGain = at('local', 'zipf').okPerSecond / at('off', 'zipf').okPerSecond;
+  const sharedGain = at('local + Redis', 'zipf').okPerSecond / at('off', 'zipf').okPerSecond;
+  const uniformCost = at('local', 'uniform').okPerSecond / at('off', 'uniform').okPerSecond;
+  return {
+    ...envelope('result-cache', values, null, 'the result cache, Zipf and uniform queries'),
+    seconds,
+    rounds,
+    connections,
+    runs,
+    summary,
+    ratios: {
+      zipfLocalOverOff: Math.round(zipfGain * 100) / 100,
+      zipfSharedOverOff: Math.round(sharedGain * 100) / 100,
+      uniformLocalOverOff: Math.round(uniformCost * 1000) / 1000,
+    },
+    goals: [
+      { what: 'Zipf 1.1 over 100k: local cache >= 3x the uncached req/s', pass: zipfGain >= 3 },
+      { what: 'uniform: cache on no more than 5% slower than off', pass: uniformCost >= 0.95 },
+    ],
+  };
+}
