@@ -51,12 +51,14 @@ function redis(action: 'up' | 'down', home: string): Promise<void> {
 
 const median = (xs: number[]) => percentile(sortedAscending(xs), 0.5);
 
-async function hitRatio(url: string): Promise<number | null> {
+/** Hits and misses so far, from the server's /metrics (both tiers' hits together). */
+async function cacheCounts(url: string): Promise<{ hits: number; misses: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const read = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-  const hits = read(/^vecserve_result_cache_hits_total\{[^}]*\} (\d+)/gm);
-  const misses = read(/^vecserve_result_cache_misses_total (\d+)/gm);
-  return hits + misses > 0 ? hits / (hits + misses) : null;
+  return {
+    hits: read(/^vecserve_result_cache_hits_total\{[^}]*\} (\d+)/gm),
+    misses: read(/^vecserve_result_cache_misses_total (\d+)/gm),
+  };
 }
 
 async function run(values: Values, progress: Progress): Promise<ResultCacheRun> {
@@ -105,6 +107,7 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
           });
           for (const w of workloads) {
             const mix = parseQueryMix(w, 512, 1000 + r);
+            const before = c.name === 'off' ? null : await cacheCounts(server.url);
             const cpu0 = process.cpuUsage();
             const t0 = performance.now();
             const res = await autocannon({
@@ -117,7 +120,11 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
             });
             const cpu = process.cpuUsage(cpu0);
             const wall = (performance.now() - t0) / 1000;
-            const ratio = c.name === 'off' ? null : await hitRatio(server.url);
+            // This workload's own hit ratio: the counters' growth over the run.
+            const after = before ? await cacheCounts(server.url) : null;
+            const hits = after && before ? after.hits - before.hits : 0;
+            const misses = after && before ? after.misses - before.misses : 0;
+            const ratio = after && hits + misses > 0 ? hits / (hits + misses) : null;
             const row = {
               cache: c.name,
               workload: mix.describe,
