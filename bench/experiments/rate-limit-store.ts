@@ -8,17 +8,17 @@
  * admitted, which is the path every request pays.
  *   npm run bench -- rate-limit-store [--seconds 5] [--rounds 3] [--connections 8]
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { percentile, sortedAscending } from '../../src/core/statistics.ts';
+import { median } from '../../src/core/statistics.ts';
 import { type Command, num, type Progress, type Values } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { RateLimitStoreRun } from '../harness/result.ts';
 import { runWrk } from '../harness/runners/wrk.ts';
 import { buildServer } from '../lib/prepare.ts';
 import { searchBodies } from '../lib/query-bodies.ts';
+import { redisScript } from '../lib/redis-process.ts';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -39,18 +39,7 @@ export const rateLimitStoreCommand: Command = {
   run: (values, progress) => run(values, progress),
 };
 
-function redis(action: 'up' | 'down', home: string): Promise<void> {
-  return new Promise((done, fail) =>
-    execFile(
-      'bash',
-      [join(ROOT, 'deploy/redis/redis.sh'), action],
-      { cwd: ROOT, env: { ...process.env, REDIS_PORT: String(REDIS_PORT), REDIS_HOME: home } },
-      (err) => (err ? fail(err) : done()),
-    ),
-  );
-}
-
-const median = (xs: number[]) => percentile(sortedAscending(xs), 0.5);
+const redis = (action: 'up' | 'down', home: string) => redisScript(action, REDIS_PORT, home);
 
 async function run(values: Values, progress: Progress): Promise<RateLimitStoreRun> {
   const seconds = num(values, 'seconds');

@@ -8,17 +8,17 @@
  * generator's own CPU.
  *   npm run bench -- result-cache [--seconds 8] [--rounds 2] [--connections 32]
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { percentile, sortedAscending } from '../../src/core/statistics.ts';
+import { median } from '../../src/core/statistics.ts';
 import { type Command, num, type Progress, type Values } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { ResultCacheRun } from '../harness/result.ts';
 import { buildServer } from '../lib/prepare.ts';
 import { parseQueryMix } from '../lib/query-mix.ts';
+import { redisScript } from '../lib/redis-process.ts';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -38,18 +38,7 @@ export const resultCacheCommand: Command = {
   run: (values, progress) => run(values, progress),
 };
 
-function redis(action: 'up' | 'down', home: string): Promise<void> {
-  return new Promise((done, fail) =>
-    execFile(
-      'bash',
-      [join(ROOT, 'deploy/redis/redis.sh'), action],
-      { cwd: ROOT, env: { ...process.env, REDIS_PORT: String(REDIS_PORT), REDIS_HOME: home } },
-      (err) => (err ? fail(err) : done()),
-    ),
-  );
-}
-
-const median = (xs: number[]) => percentile(sortedAscending(xs), 0.5);
+const redis = (action: 'up' | 'down', home: string) => redisScript(action, REDIS_PORT, home);
 
 /** Hits and misses so far, from the server's /metrics (both tiers' hits together). */
 async function cacheCounts(url: string): Promise<{ hits: number; misses: number }> {

@@ -1,12 +1,7 @@
 import { Histogram, type Registry } from 'prom-client';
-import type { CollectionSpec, Hit, Row } from '../core/types.ts';
-import type {
-  CallOptions,
-  PoolFigures,
-  SearchBackend,
-  SearchOptions,
-  WriteOptions,
-} from './search-backend.ts';
+import type { Hit } from '../core/types.ts';
+import { DelegatingBackend } from './delegating-backend.ts';
+import type { SearchBackend, SearchOptions } from './search-backend.ts';
 
 export interface MicroBatchOptions {
   /** Most queries in one backend call. */
@@ -201,56 +196,17 @@ export class MicroBatcher {
  * The backend with single-vector searches going through a MicroBatcher;
  * everything else (multi-vector searches included) passes through.
  */
-export class BatchingBackend implements SearchBackend {
-  readonly kind: string;
-  readonly honoursAbort: boolean;
+export class BatchingBackend extends DelegatingBackend {
   readonly batcher: MicroBatcher;
-  readonly #inner: SearchBackend;
 
   constructor(inner: SearchBackend, opts: MicroBatchOptions) {
-    this.#inner = inner;
-    this.kind = inner.kind;
     // A search waiting for its batch leaves the queue when its signal aborts.
-    this.honoursAbort = true;
+    super(inner, true);
     this.batcher = new MicroBatcher(inner, opts);
   }
 
-  search(name: string, vectors: Float32Array[], options: SearchOptions): Promise<Hit[][]> {
-    if (vectors.length !== 1) return this.#inner.search(name, vectors, options);
+  override search(name: string, vectors: Float32Array[], options: SearchOptions): Promise<Hit[][]> {
+    if (vectors.length !== 1) return this.inner.search(name, vectors, options);
     return this.batcher.search(name, vectors[0]!, options).then((hits) => [hits]);
-  }
-  listCollections(opts?: CallOptions) {
-    return this.#inner.listCollections(opts);
-  }
-  describe(name: string, opts?: CallOptions) {
-    return this.#inner.describe(name, opts);
-  }
-  schema(name: string, opts?: CallOptions) {
-    return this.#inner.schema(name, opts);
-  }
-  createCollection(spec: CollectionSpec, opts?: CallOptions) {
-    return this.#inner.createCollection(spec, opts);
-  }
-  dropCollection(name: string, opts?: CallOptions) {
-    return this.#inner.dropCollection(name, opts);
-  }
-  write(name: string, rows: Row[], opts: WriteOptions) {
-    return this.#inner.write(name, rows, opts);
-  }
-  delete(name: string, ids: string[], opts?: CallOptions) {
-    return this.#inner.delete(name, ids, opts);
-  }
-  flush(name: string, opts?: CallOptions) {
-    return this.#inner.flush(name, opts);
-  }
-  connections(): PoolFigures | null {
-    return this.#inner.connections?.() ?? null;
-  }
-
-  health(opts?: CallOptions) {
-    return this.#inner.health(opts);
-  }
-  close() {
-    return this.#inner.close();
   }
 }

@@ -28,6 +28,11 @@ export function sortedAscending(values: Iterable<number>): number[] {
   return Array.from(values).sort((a, b) => a - b);
 }
 
+/** The nearest-rank median of unsorted values (the figure a run of rounds reports). */
+export function median(values: Iterable<number>): number {
+  return percentile(sortedAscending(values), 0.5);
+}
+
 /** Rounded to `digits` decimals (figures in results and reports). */
 export function round(value: number, digits = 2): number {
   const f = 10 ** digits;

@@ -65,6 +65,17 @@ export function planMilvusCluster(i: MilvusClusterPlanInput): MilvusClusterPlan 
   };
 }
 
+/** A component's requests and limits, as the chart's `resources` map takes them. */
+function resources(cpu: string, memory: string, cpuLimit: string, memoryLimit: string): string {
+  return `  resources:
+    requests:
+      cpu: "${cpu}"
+      memory: ${memory}
+    limits:
+      cpu: "${cpuLimit}"
+      memory: ${memoryLimit}`;
+}
+
 /** The Helm values for the plan (chart 5.0.19): what `npm run milvus:helm-values` writes. */
 export function renderHelmValues(i: MilvusClusterPlanInput, p: MilvusClusterPlan): string {
   const nodeMemory = `${i.node.memoryGiB - 2}Gi`;
@@ -85,52 +96,22 @@ streaming:
 mixCoordinator:
   enabled: true
   replicas: 1
-  resources:
-    requests:
-      cpu: "2"
-      memory: 4Gi
-    limits:
-      cpu: "4"
-      memory: 8Gi
+${resources('2', '4Gi', '4', '8Gi')}
 proxy:
   enabled: true
   replicas: ${p.proxies}
-  resources:
-    requests:
-      cpu: "4"
-      memory: 4Gi
-    limits:
-      cpu: "8"
-      memory: 8Gi
+${resources('4', '4Gi', '8', '8Gi')}
 queryNode:
   enabled: true
   replicas: ${p.queryNodes}
-  resources:
-    requests:
-      cpu: "${i.node.cores - 2}"
-      memory: ${nodeMemory}
-    limits:
-      cpu: "${i.node.cores}"
-      memory: ${nodeMemory}
+${resources(String(i.node.cores - 2), nodeMemory, String(i.node.cores), nodeMemory)}
 dataNode:
   enabled: true
   replicas: 2
-  resources:
-    requests:
-      cpu: "4"
-      memory: 8Gi
-    limits:
-      cpu: "8"
-      memory: 16Gi
+${resources('4', '8Gi', '8', '16Gi')}
 streamingNode:
   replicas: 2
-  resources:
-    requests:
-      cpu: "2"
-      memory: 4Gi
-    limits:
-      cpu: "4"
-      memory: 8Gi
+${resources('2', '4Gi', '4', '8Gi')}
 etcd:
   enabled: true
   replicaCount: 3

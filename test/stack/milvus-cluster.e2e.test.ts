@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { ConsistencyLevelEnum, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OpenLoopResult, openLoop } from '../../bench/harness/runners/open-loop.ts';
+import { treeCpuSeconds } from '../../bench/harness/runners/process-cpu.ts';
 import { runWrk } from '../../bench/harness/runners/wrk.ts';
 import { buildServer } from '../../bench/lib/prepare.ts';
 import { searchBodies } from '../../bench/lib/query-bodies.ts';
@@ -77,20 +78,18 @@ function clusterPids(): number[] {
   });
 }
 
+/** Resident memory and CPU seconds so far of the cluster's processes. */
 function usage(pids: number[]): { rssMb: number; cpuSeconds: number } {
   let rss = 0;
-  let cpu = 0;
   for (const pid of pids) {
     try {
       const status = readFileSync(`/proc/${pid}/status`, 'utf8');
       rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      cpu += (Number(f[11]) + Number(f[12])) / 100;
     } catch {
       // gone
     }
   }
-  return { rssMb: Math.round(rss), cpuSeconds: cpu };
+  return { rssMb: Math.round(rss), cpuSeconds: treeCpuSeconds(pids) };
 }
 
 /**

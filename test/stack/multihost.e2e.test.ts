@@ -7,16 +7,20 @@
  * client's rate limit held across hosts, with Redis killed and brought back.
  * Each case prints its figures. Root only (namespaces, cgroups), as CI runs.
  */
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OpenLoopResult, openLoop } from '../../bench/harness/runners/open-loop.ts';
+import {
+  type OpenLoopResult,
+  openLoop,
+  secondsUntilServed,
+} from '../../bench/harness/runners/open-loop.ts';
 import { runWrk } from '../../bench/harness/runners/wrk.ts';
+import { bed as runBed } from '../../bench/lib/bed.ts';
 import { searchBodies } from '../../bench/lib/query-bodies.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
-const BED = join(ROOT, 'deploy/multihost/bed.sh');
 const DIR = join(ROOT, '.data/bed');
 const PORT = 8090;
 const url = `http://127.0.0.1:${PORT}`;
@@ -28,16 +32,8 @@ const isRoot = process.getuid?.() === 0;
 const haveHaproxy =
   spawnSync('bash', ['-c', 'command -v haproxy || test -x /usr/sbin/haproxy']).status === 0;
 
-/** bed.sh without blocking this process (it runs the generator). */
-function bed(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) =>
-    execFile('bash', [BED, ...args], { cwd: ROOT, env, timeout: 180_000 }, (err, out, errOut) =>
-      err
-        ? reject(new Error(`bed.sh ${args.join(' ')}: ${err.message}\n${out}${errOut}`))
-        : resolve(out),
-    ),
-  );
-}
+/** bed.sh with the bed's rate limit (it runs the generator: never blocking). */
+const bed = (...args: string[]) => runBed(args, env);
 
 interface ServerStat {
   status: string;
@@ -80,15 +76,6 @@ async function waitFor(what: string, ms: number, check: () => Promise<boolean>) 
     await sleep(100);
   }
   throw new Error(`${what}: not within ${ms} ms`);
-}
-
-/** Seconds from `fromMs` (since the load's start) until a second served >= 95% of what it offered. */
-function recoverySeconds(r: OpenLoopResult, fromSecond: number): number | null {
-  for (const row of r.timeSeries) {
-    if (row.second <= fromSecond) continue;
-    if (row.offered > 0 && row.ok >= 0.95 * row.offered) return row.second - fromSecond;
-  }
-  return null;
 }
 
 describe.skipIf(!isRoot || !haveHaproxy)('more than one host (deploy/multihost/bed.sh)', () => {
@@ -141,7 +128,7 @@ describe.skipIf(!isRoot || !haveHaproxy)('more than one host (deploy/multihost/b
     const before = (await hosts()).h2!.current;
     await bed('host-kill', '2');
     const r = await run;
-    const recovered = recoverySeconds(r, 4);
+    const recovered = secondsUntilServed(r, 4);
     console.log(
       `host SIGKILL at ${rate}/s: ${JSON.stringify(r.byOutcome)}, in flight on it ${before}, max ${r.latency.maxMs} ms, p99 ${r.latency.p99Ms} ms, served again after ${recovered} s`,
     );
@@ -180,7 +167,7 @@ describe.skipIf(!isRoot || !haveHaproxy)('more than one host (deploy/multihost/b
     await bed('link', '3', 'down');
     const r = await run;
     await bed('link', '3', 'up');
-    const recovered = recoverySeconds(r, 4);
+    const recovered = secondsUntilServed(r, 4);
     console.log(
       `partition at ${rate}/s: ${JSON.stringify(r.byOutcome)}, in flight on it ${before}, max ${r.latencyAll.maxMs} ms, p99 ${r.latency.p99Ms} ms, served again after ${recovered} s`,
     );

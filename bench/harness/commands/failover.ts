@@ -9,16 +9,14 @@
  * Root only (namespaces, cgroups); haproxy and nginx from Debian.
  *   npm run bench -- failover [--fronts haproxy,nginx] [--rate 400] [--seconds 14]
  */
-import { execFile } from 'node:child_process';
-import { join, resolve } from 'node:path';
+
+import { bed } from '../../lib/bed.ts';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { type Command, num, type Progress, str, UsageError, type Values } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
 import type { FailoverPhase, FailoverRun } from '../result.ts';
-import { type OpenLoopResult, openLoop } from '../runners/open-loop.ts';
+import { openLoop, secondsUntilServed } from '../runners/open-loop.ts';
 
-const ROOT = resolve(import.meta.dirname, '../../..');
-const BED = join(ROOT, 'deploy/multihost/bed.sh');
 const URL = 'http://127.0.0.1:8090';
 const PATH = '/v1/collections/products/search';
 
@@ -35,26 +33,7 @@ export const failoverCommand: Command = {
   run: (values, progress) => runFailover(values, progress),
 };
 
-function bed(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((done, fail) =>
-    execFile('bash', [BED, ...args], { cwd: ROOT, env, timeout: 300_000 }, (err, out, errOut) =>
-      err
-        ? fail(new Error(`bed.sh ${args.join(' ')}: ${err.message}\n${out}${errOut}`))
-        : done(out),
-    ),
-  );
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Seconds after `event` until a second served >= 95% of what it offered. */
-function recoverySeconds(r: OpenLoopResult, event: number): number | null {
-  for (const row of r.timeSeries) {
-    if (row.second <= event) continue;
-    if (row.offered > 0 && row.ok >= 0.95 * row.offered) return row.second - event;
-  }
-  return null;
-}
 
 async function runFailover(values: Values, progress: Progress): Promise<FailoverRun> {
   if (process.getuid?.() !== 0) throw new UsageError('failover needs root (network namespaces)');
@@ -101,7 +80,7 @@ async function runFailover(values: Values, progress: Progress): Promise<Failover
           slowerThan1s: r.overOneSecond,
           maxMs: r.latencyAll.maxMs,
           p99Ms: r.latencyAll.p99Ms,
-          recoverySeconds: recoverySeconds(r, eventAt),
+          recoverySeconds: secondsUntilServed(r, eventAt),
         };
         phases.push(phase);
         progress(

@@ -10,10 +10,10 @@
  * Root only (namespaces, cgroups); wrk and haproxy from Debian.
  *   npm run bench -- hosts [--hosts 3] [--seconds 8] [--rounds 2] [--connections-per-host 8]
  */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { percentile, sortedAscending } from '../../../src/core/statistics.ts';
+import { median } from '../../../src/core/statistics.ts';
+import { bed } from '../../lib/bed.ts';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { plan } from '../analysis/plan.ts';
 import { type Command, num, type Progress, UsageError, type Values } from '../command-line.ts';
@@ -23,7 +23,6 @@ import { processCpuSeconds } from '../runners/process-cpu.ts';
 import { runWrk } from '../runners/wrk.ts';
 
 const ROOT = resolve(import.meta.dirname, '../../..');
-const BED = join(ROOT, 'deploy/multihost/bed.sh');
 const DIR = join(ROOT, '.data/bed');
 const CGROUP = '/sys/fs/cgroup/cpu/vecserve-bed';
 const URL = 'http://127.0.0.1:8090';
@@ -49,16 +48,6 @@ export const hostsCommand: Command = {
   },
   run: (values, progress) => runHosts(values, progress),
 };
-
-function bed(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
-  return new Promise((done, fail) =>
-    execFile('bash', [BED, ...args], { cwd: ROOT, env, timeout: 300_000 }, (err, out, errOut) =>
-      err
-        ? fail(new Error(`bed.sh ${args.join(' ')}: ${err.message}\n${out}${errOut}`))
-        : done(out),
-    ),
-  );
-}
 
 /** The machine's busy and total CPU ticks so far (/proc/stat). */
 function machineTicks(): { busy: number; total: number } {
@@ -93,8 +82,6 @@ async function waitUp(count: number, env: NodeJS.ProcessEnv): Promise<void> {
   }
   throw new Error(`the bed did not reach ${count} hosts UP within 20 s`);
 }
-
-const median = (xs: number[]) => percentile(sortedAscending(xs), 0.5);
 
 async function runHosts(values: Values, progress: Progress): Promise<HostsRun> {
   if (process.getuid?.() !== 0)

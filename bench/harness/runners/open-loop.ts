@@ -288,3 +288,12 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   refusedHist.destroy();
   return result;
 }
+
+/** Seconds after `eventSecond` until a second of the run served >= 95% of what it offered (null: none did). */
+export function secondsUntilServed(r: OpenLoopResult, eventSecond: number): number | null {
+  for (const row of r.timeSeries) {
+    if (row.second <= eventSecond) continue;
+    if (row.offered > 0 && row.ok >= 0.95 * row.offered) return row.second - eventSecond;
+  }
+  return null;
+}

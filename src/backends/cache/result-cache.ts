@@ -2,13 +2,8 @@ import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
 import type { CollectionSpec, Hit, Row } from '../../core/types.ts';
-import type {
-  CallOptions,
-  PoolFigures,
-  SearchBackend,
-  SearchOptions,
-  WriteOptions,
-} from '../search-backend.ts';
+import { DelegatingBackend } from '../delegating-backend.ts';
+import type { CallOptions, SearchBackend, SearchOptions, WriteOptions } from '../search-backend.ts';
 
 /**
  * What the cache needs to know before it may serve or keep an answer: the
@@ -91,10 +86,7 @@ function sizeOf(hits: Hit[][]): number {
  * the exact query vector bytes (SHA-256), topK, ef/nprobe/searchList, the
  * filter and the output fields: any parameter change is a miss.
  */
-export class ResultCache implements SearchBackend {
-  readonly kind: string;
-  readonly honoursAbort: boolean;
-  readonly #inner: SearchBackend;
+export class ResultCache extends DelegatingBackend {
   readonly #versions: VersionSource;
   readonly #maxBytes: number;
   readonly #ttlMs: number;
@@ -104,9 +96,7 @@ export class ResultCache implements SearchBackend {
   readonly stats = { hits: 0, sharedHits: 0, misses: 0, evictions: 0, skips: 0, bypassed: 0 };
 
   constructor(inner: SearchBackend, opts: ResultCacheOptions) {
-    this.#inner = inner;
-    this.kind = inner.kind;
-    this.honoursAbort = inner.honoursAbort ?? true;
+    super(inner);
     this.#versions = opts.versions;
     this.#maxBytes = opts.maxBytes;
     this.#ttlMs = opts.ttlMs;
@@ -127,17 +117,21 @@ export class ResultCache implements SearchBackend {
     this.#bytes = 0;
   }
 
-  async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
+  override async search(
+    name: string,
+    vectors: Float32Array[],
+    opts: SearchOptions,
+  ): Promise<Hit[][]> {
     const key = cacheKey(name, vectors, opts);
     const state = await this.#versions.read(name, key);
     if (state === null) {
       // The shared tier could not say the version: serving or keeping anything could be stale.
       this.stats.skips++;
-      return this.#inner.search(name, vectors, opts);
+      return this.inner.search(name, vectors, opts);
     }
     if (state.writing) {
       this.stats.bypassed++;
-      return this.#inner.search(name, vectors, opts);
+      return this.inner.search(name, vectors, opts);
     }
     const local = this.#entries.get(key);
     const now = Date.now();
@@ -154,7 +148,7 @@ export class ResultCache implements SearchBackend {
       return state.shared;
     }
     this.stats.misses++;
-    const hits = await this.#inner.search(name, vectors, opts);
+    const hits = await this.inner.search(name, vectors, opts);
     // Kept under the version read before the search: if a write began meanwhile, the version
     // has moved on and this entry will never be served.
     this.#keep(key, hits, state.version, Date.now());
@@ -188,38 +182,17 @@ export class ResultCache implements SearchBackend {
     }
   }
 
-  write(name: string, rows: Row[], opts: WriteOptions) {
-    return this.#writing(name, () => this.#inner.write(name, rows, opts));
+  override write(name: string, rows: Row[], opts: WriteOptions) {
+    return this.#writing(name, () => this.inner.write(name, rows, opts));
   }
-  delete(name: string, ids: string[], opts?: CallOptions) {
-    return this.#writing(name, () => this.#inner.delete(name, ids, opts));
+  override delete(name: string, ids: string[], opts?: CallOptions) {
+    return this.#writing(name, () => this.inner.delete(name, ids, opts));
   }
-  dropCollection(name: string, opts?: CallOptions) {
-    return this.#writing(name, () => this.#inner.dropCollection(name, opts));
+  override dropCollection(name: string, opts?: CallOptions) {
+    return this.#writing(name, () => this.inner.dropCollection(name, opts));
   }
-  createCollection(spec: CollectionSpec, opts?: CallOptions) {
-    return this.#writing(spec.name, () => this.#inner.createCollection(spec, opts));
-  }
-  listCollections(opts?: CallOptions) {
-    return this.#inner.listCollections(opts);
-  }
-  describe(name: string, opts?: CallOptions) {
-    return this.#inner.describe(name, opts);
-  }
-  schema(name: string, opts?: CallOptions) {
-    return this.#inner.schema(name, opts);
-  }
-  flush(name: string, opts?: CallOptions) {
-    return this.#inner.flush(name, opts);
-  }
-  health(opts?: CallOptions) {
-    return this.#inner.health(opts);
-  }
-  connections(): PoolFigures | null {
-    return this.#inner.connections?.() ?? null;
-  }
-  close() {
-    return this.#inner.close();
+  override createCollection(spec: CollectionSpec, opts?: CallOptions) {
+    return this.#writing(spec.name, () => this.inner.createCollection(spec, opts));
   }
 
   #metrics(registry: Registry): void {
