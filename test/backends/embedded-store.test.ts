@@ -147,7 +147,14 @@ describe('the embedded store always opens', () => {
       );
       expect(lines.find((l) => l.msg === 'rebuilt the index from the raw vectors')).toBeDefined();
       expect((await b.describe('items')).count).toBe(500);
-      expect((await search(b, data[42]!.vector, 1))[0]!.id).toBe('r42');
+      // The rebuilt graph holds the raw vectors: rows are found by their own vector. HNSW is
+      // approximate and a rebuild's thread order varies, so one row may be missed by a graph
+      // walk (issue #28); the share found first is what says the rebuild read the right vectors.
+      let foundFirst = 0;
+      for (let i = 0; i < 500; i += 10) {
+        if ((await search(b, data[i]!.vector, 1, 128))[0]!.id === `r${i}`) foundFirst++;
+      }
+      expect(foundFirst).toBeGreaterThanOrEqual(47);
       await b.close();
       // The rebuilt snapshot is the one in force now: the next start needs no repair.
       const again = recordingLog();
