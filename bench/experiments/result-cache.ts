@@ -3,10 +3,12 @@
  * the compiled server (one process, the 10k x 512 demo collection) with
  * RESULT_CACHE off, local, and shared (local + a real Redis), each driven by
  * autocannon (closed loop) with queries drawn Zipf (s 1.1 over 100,000
- * distinct) and uniformly over 100,000 (almost no repeats). Rounds interleave
- * the configurations. Reports req/s, p99, hit ratio (from /metrics), and the
- * generator's own CPU.
- *   npm run bench -- result-cache [--seconds 8] [--rounds 2] [--connections 32]
+ * distinct) and with no repeats at all (every query new: what the cache costs
+ * when it never helps). Each run is preceded by a warm-up of the same
+ * workload that is not measured (a cache is judged warm, as any server is).
+ * Rounds interleave the configurations. Reports req/s, p99, hit ratio (from
+ * /metrics), and the generator's own CPU.
+ *   npm run bench -- result-cache [--seconds 8] [--warmup 4] [--rounds 2] [--connections 32]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,7 @@ import { type Command, num, type Progress, type Values } from '../harness/comman
 import { envelope } from '../harness/envelope.ts';
 import type { ResultCacheRun } from '../harness/result.ts';
 import { buildServer } from '../lib/prepare.ts';
-import { parseQueryMix } from '../lib/query-mix.ts';
+import { mixBodies, parseQueryMix, queryBody } from '../lib/query-mix.ts';
 import { redisScript } from '../lib/redis-process.ts';
 import { type ServerProcess, startServerProcess } from '../lib/server-process.ts';
 
@@ -32,6 +34,11 @@ export const resultCacheCommand: Command = {
   defaultOut: () => 'bench/results/result-cache.json',
   options: {
     seconds: { type: 'string', default: '8', help: 'seconds per run' },
+    warmup: {
+      type: 'string',
+      default: '4',
+      help: 'seconds of the same workload before each run, not measured',
+    },
     rounds: { type: 'string', default: '2', help: 'interleaved rounds' },
     connections: { type: 'string', default: '32', help: 'autocannon connections' },
   },
@@ -52,6 +59,7 @@ async function cacheCounts(url: string): Promise<{ hits: number; misses: number 
 
 async function run(values: Values, progress: Progress): Promise<ResultCacheRun> {
   const seconds = num(values, 'seconds');
+  const warmup = num(values, 'warmup');
   const rounds = num(values, 'rounds');
   const connections = num(values, 'connections');
   buildServer();
@@ -65,7 +73,8 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
       env: { RESULT_CACHE: 'shared', REDIS_URL: `redis://127.0.0.1:${REDIS_PORT}` },
     },
   ];
-  const workloads = ['zipf:1.1:100000', 'uniform:100000'];
+  const workloads = ['zipf:1.1:100000', 'repeat:0'];
+  const described = workloads.map((w) => parseQueryMix(w).describe);
   const runs: ResultCacheRun['runs'] = [];
   try {
     for (let r = 0; r < rounds; r++) {
@@ -95,18 +104,22 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
             timeoutMs: 300_000,
           });
           for (const w of workloads) {
-            const mix = parseQueryMix(w, 512, 1000 + r);
+            const mix = parseQueryMix(w, 1000 + r);
+            const nextBody = mixBodies(mix, (rank) => queryBody(rank, 512));
+            const load = (duration: number) =>
+              autocannon({
+                url: `${server!.url}/v1/collections/products/search`,
+                method: 'POST',
+                connections,
+                duration,
+                headers: { 'content-type': 'application/json' },
+                requests: [{ setupRequest: (req) => ({ ...req, body: nextBody() }) }],
+              });
+            if (warmup > 0) await load(warmup);
             const before = c.name === 'off' ? null : await cacheCounts(server.url);
             const cpu0 = process.cpuUsage();
             const t0 = performance.now();
-            const res = await autocannon({
-              url: `${server.url}/v1/collections/products/search`,
-              method: 'POST',
-              connections,
-              duration: seconds,
-              headers: { 'content-type': 'application/json' },
-              requests: [{ setupRequest: (req) => ({ ...req, body: mix.next() }) }],
-            });
+            const res = await load(seconds);
             const cpu = process.cpuUsage(cpu0);
             const wall = (performance.now() - t0) / 1000;
             // This workload's own hit ratio: the counters' growth over the run.
@@ -138,7 +151,7 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
     rmSync(dir, { recursive: true, force: true });
   }
   const summary = configs.flatMap((c) =>
-    ['zipf s=1.1 over 100000', 'uniform over 100000'].map((w) => {
+    described.map((w) => {
       const mine = runs.filter((r) => r.cache === c.name && r.workload === w);
       return {
         cache: c.name,
@@ -154,10 +167,11 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
     summary.find((s) => s.cache === cache && s.workload.startsWith(w))!;
   const zipfGain = at('local', 'zipf').okPerSecond / at('off', 'zipf').okPerSecond;
   const sharedGain = at('local + Redis', 'zipf').okPerSecond / at('off', 'zipf').okPerSecond;
-  const uniformCost = at('local', 'uniform').okPerSecond / at('off', 'uniform').okPerSecond;
+  const uniformCost = at('local', described[1]!).okPerSecond / at('off', described[1]!).okPerSecond;
   return {
     ...envelope('result-cache', values, null, 'the result cache, Zipf and uniform queries'),
     seconds,
+    warmupSeconds: warmup,
     rounds,
     connections,
     runs,
@@ -165,11 +179,14 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
     ratios: {
       zipfLocalOverOff: Math.round(zipfGain * 100) / 100,
       zipfSharedOverOff: Math.round(sharedGain * 100) / 100,
-      uniformLocalOverOff: Math.round(uniformCost * 1000) / 1000,
+      noRepeatsLocalOverOff: Math.round(uniformCost * 1000) / 1000,
     },
     goals: [
       { what: 'Zipf 1.1 over 100k: local cache >= 3x the uncached req/s', pass: zipfGain >= 3 },
-      { what: 'uniform: cache on no more than 5% slower than off', pass: uniformCost >= 0.95 },
+      {
+        what: 'no repeats: cache on no more than 5% slower than off',
+        pass: uniformCost >= 0.95,
+      },
     ],
   };
 }

@@ -66,7 +66,11 @@ export const TARGET_OPTIONS: OptionSpecs = {
     help: 'skip the recall@k probe that goes next to every QPS figure',
   },
   k: { type: 'string', default: '10', help: 'recall@k and topK of the probe' },
-  queries: { type: 'string', default: '100', help: 'held-out queries in the recall probe' },
+  'recall-queries': {
+    type: 'string',
+    default: '100',
+    help: 'held-out queries in the recall probe',
+  },
 };
 
 /** The live view, for commands that produce a per-second time series. */

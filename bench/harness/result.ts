@@ -432,6 +432,8 @@ export interface FailoverRun extends RunEnvelope {
 export interface ResultCacheRun extends RunEnvelope {
   kind: 'result-cache';
   seconds: number;
+  /** Seconds of the same workload before each run, not measured. */
+  warmupSeconds?: number;
   rounds: number;
   connections: number;
   runs: {
@@ -451,7 +453,7 @@ export interface ResultCacheRun extends RunEnvelope {
     hitRatio: number | null;
     generatorCpuPercent: number;
   }[];
-  ratios: { zipfLocalOverOff: number; zipfSharedOverOff: number; uniformLocalOverOff: number };
+  ratios: { zipfLocalOverOff: number; zipfSharedOverOff: number; noRepeatsLocalOverOff: number };
   goals: { what: string; pass: boolean }[];
 }
 

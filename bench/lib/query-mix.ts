@@ -1,17 +1,43 @@
 /**
- * Which query each request sends: `uniform:N` (N distinct queries, each as
- * likely), `zipf:S:N` (N distinct, the k-th most popular asked ~1/k^S as often,
- * as hot items are), or `repeat:P` (a share P of requests repeat one of 100 hot
- * queries, the rest never repeat). Queries are made on demand from their rank,
- * so 100,000 distinct queries cost no memory until asked; the most recent
- * bodies are kept so a hot query is not rebuilt for every request.
+ * Which query each request sends (`--queries`): `uniform:N` (N distinct
+ * queries, each as likely), `zipf:S:N` (N distinct, the k-th most popular
+ * asked ~1/k^S as often, as hot items are), or `repeat:P` (a share P of
+ * requests repeat one of 100 hot queries, the rest never repeat). A mix draws
+ * ranks; the caller turns a rank into a body (mixBodies), so 100,000
+ * distinct queries cost no memory until asked.
  */
 export interface QueryMix {
   describe: string;
-  /** The body of the next request. */
-  next(): string;
+  /** The rank of the next request's query. */
+  nextRank(): number;
   /** Distinct queries that can be asked. */
   distinct: number;
+}
+
+/** The help text of every load command's --queries option. */
+export const QUERIES_HELP =
+  'which query each request sends: uniform:N, zipf:S:N (N distinct, Zipf exponent S) or repeat:P (share P repeat 100 hot queries, the rest never repeat); default: cycle through 1,000 held-out queries';
+
+/**
+ * Bodies for a mix's draws: `bodyOf(rank)` makes one, and the most recently
+ * drawn are kept so a hot query is not rebuilt (or re-serialised) for every request.
+ */
+export function mixBodies(
+  mix: QueryMix,
+  bodyOf: (rank: number) => string,
+  keep = 20_000,
+): () => string {
+  const kept = new Map<number, string>();
+  return () => {
+    const rank = mix.nextRank();
+    let b = kept.get(rank);
+    if (b === undefined) {
+      b = bodyOf(rank);
+      kept.set(rank, b);
+      if (kept.size > keep) kept.delete(kept.keys().next().value!);
+    }
+    return b;
+  };
 }
 
 function mulberry32(seed: number) {
@@ -33,23 +59,13 @@ export function queryBody(rank: number, dimension: number, topK = 10): string {
   return `{"vector":[${parts.join(',')}],"topK":${topK}}`;
 }
 
-export function parseQueryMix(spec: string, dimension: number, seed = 1): QueryMix {
+export function parseQueryMix(spec: string, seed = 1): QueryMix {
   const rnd = mulberry32(seed);
-  const cache = new Map<number, string>();
-  const body = (rank: number) => {
-    let b = cache.get(rank);
-    if (b === undefined) {
-      b = queryBody(rank, dimension);
-      cache.set(rank, b);
-      if (cache.size > 20_000) cache.delete(cache.keys().next().value!);
-    }
-    return b;
-  };
   const [kind, a, b] = spec.split(':');
   if (kind === 'uniform') {
     const n = Number(a);
     if (!Number.isInteger(n) || n < 1) throw new Error(`uniform:N needs N >= 1, got "${spec}"`);
-    return { describe: `uniform over ${n}`, distinct: n, next: () => body(Math.floor(rnd() * n)) };
+    return { describe: `uniform over ${n}`, distinct: n, nextRank: () => Math.floor(rnd() * n) };
   }
   if (kind === 'zipf') {
     const s = Number(a);
@@ -74,16 +90,18 @@ export function parseQueryMix(spec: string, dimension: number, seed = 1): QueryM
       }
       return lo;
     };
-    return { describe: `zipf s=${s} over ${n}`, distinct: n, next: () => body(draw()) };
+    return { describe: `zipf s=${s} over ${n}`, distinct: n, nextRank: draw };
   }
   if (kind === 'repeat') {
     const p = Number(a);
     if (!(p >= 0 && p <= 1)) throw new Error(`repeat:P needs 0 <= P <= 1, got "${spec}"`);
-    let fresh = 1_000_000;
+    // Fresh queries take ranks past the hot ones, never drawn twice, from an offset of this
+    // run's own: a second run against the same server must not find the first one's in its cache.
+    let fresh = 100 + Math.floor(Math.random() * 1e8);
     return {
-      describe: `${Math.round(p * 100)}% repeats of 100 hot queries`,
+      describe: p === 0 ? 'no repeats' : `${Math.round(p * 100)}% repeats of 100 hot queries`,
       distinct: Number.POSITIVE_INFINITY,
-      next: () => (rnd() < p ? body(Math.floor(rnd() * 100)) : queryBody(fresh++, dimension)),
+      nextRank: () => (rnd() < p ? Math.floor(rnd() * 100) : fresh++),
     };
   }
   throw new Error(`--queries must be uniform:N, zipf:S:N or repeat:P, got "${spec}"`);

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { VersionSource } from '../backends/cache/result-cache.ts';
-import type { Hit } from '../core/types.ts';
 
 /*
  * The result cache's shared state in Redis: per collection a data version and
@@ -121,7 +120,7 @@ export class RedisResultStore implements VersionSource {
       return {
         version,
         writing: writing > 0,
-        shared: entry ? (JSON.parse(entry) as Hit[][]) : null,
+        shared: entry ?? null,
       };
     } catch {
       this.#failed();
@@ -159,9 +158,9 @@ export class RedisResultStore implements VersionSource {
     }
   }
 
-  store(_collection: string, version: string, key: string, hits: Hit[][]): void {
+  store(_collection: string, version: string, key: string, answer: string): void {
     this.#redis
-      .set(`${this.#prefix}e:${version}:${key}`, JSON.stringify(hits), 'PX', this.#ttlMs)
+      .set(`${this.#prefix}e:${version}:${key}`, answer, 'PX', this.#ttlMs)
       .catch(() => this.#failed());
   }
 }

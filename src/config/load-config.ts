@@ -129,6 +129,11 @@ export function resolveSearchThreads(config: Config, share: ProcessShare): numbe
 
 /** RESULT_CACHE with auto resolved: local for a lone process, shared under PM2 with Redis, else off. */
 export function resolveResultCache(config: Config, underPm2: boolean): 'off' | 'local' | 'shared' {
+  if (config.resultCache === 'local' && underPm2 && config.workers > 1)
+    throw new ConfigError(
+      'RESULT_CACHE',
+      `RESULT_CACHE=local under PM2 with ${config.workers} workers would serve answers from before a write made through another worker; use RESULT_CACHE=shared with REDIS_URL (data versions every worker checks), or off`,
+    );
   if (config.resultCache !== 'auto') return config.resultCache;
   if (!underPm2) return 'local';
   return config.redisUrl ? 'shared' : 'off';

@@ -9,5 +9,9 @@ export type AppEnv = {
     requestId: string;
     /** The name of the API key that authenticated the request (never the key). */
     principal: string;
+    /** The body as read before admission (the result cache keys on it); readJson parses it. */
+    rawBody: string | undefined;
+    /** Set on a result-cache miss: keeps the route's serialised answer for the next identical request. */
+    keepAnswer: ((answer: string) => void) | undefined;
   };
 };

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { Hono } from 'hono';
+import type { ResultCache } from '../backends/cache/result-cache.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import { isServiceError } from '../core/errors.ts';
 import type { ClusterMetrics } from '../observability/cluster-metrics.ts';
@@ -12,6 +13,7 @@ import type { Admission } from './admission/build-admission.ts';
 import type { AppEnv } from './app-env.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { authorize } from './auth/authorize.ts';
+import { cachedAnswers } from './cached-answers.ts';
 import { observe } from './middleware/observe.ts';
 import { nodeBindings } from './node-bindings.ts';
 import { problem, problemFromError } from './problem.ts';
@@ -58,6 +60,8 @@ export interface AppDeps {
   cluster?: ClusterMetrics;
   /** API keys (none: search open, write/admin for local clients only). */
   keys?: ApiKeys;
+  /** Answers repeated searches before admission takes a slot (the same object as `backend`, or behind it). */
+  resultCache?: ResultCache;
 }
 
 /**
@@ -114,7 +118,10 @@ export function createApp(deps: AppDeps) {
   const admission = deps.admission;
   const admissionMetrics =
     deps.admissionMetrics ?? new AdmissionMetrics(metrics.registry, () => admission ?? null);
-  const { middleware, backend } = admissionChain(admission, deps.backend, options);
+  const { middleware, backend } = admissionChain(admission, deps.backend, {
+    ...options,
+    early: deps.resultCache ? cachedAnswers(deps.resultCache, options.maxBodyBytes) : null,
+  });
   for (const path of ['/v1/collections', '/v1/collections/*']) app.use(path, middleware);
 
   app.route(
@@ -126,6 +133,7 @@ export function createApp(deps: AppDeps) {
       lifecycle,
       admission,
       cluster: deps.cluster,
+      resultCache: deps.resultCache,
     }),
   );
   app.route('/v1/collections', collectionRoutes(backend, options, metrics));

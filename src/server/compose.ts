@@ -245,7 +245,7 @@ export async function composeApp(
     }));
   // Redis: the cluster-wide rate limit's counts and the shared result cache. Nothing waits on
   // it past REDIS_TIMEOUT (see connectRedis).
-  const cacheMode = backend ? 'off' : resolveResultCache(config, identity.underPm2);
+  const cacheMode = resolveResultCache(config, identity.underPm2);
   const redis =
     (config.rateLimitStore === 'redis' && config.rateLimit > 0) || cacheMode === 'shared'
       ? connectRedis(config.redisUrl, {
@@ -322,6 +322,7 @@ export async function composeApp(
     admission,
     admissionMetrics,
     cluster,
+    resultCache: cache ?? undefined,
   });
   return {
     identity,
@@ -329,6 +330,7 @@ export async function composeApp(
     built,
     admission,
     admissionMetrics,
+    resultCache: cache,
     internal,
     markListening: () => {
       listening = true;

@@ -1,3 +1,4 @@
+import type { ResultCache } from '../backends/cache/result-cache.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
 import type { startInternalServer } from '../lifecycle/internal-server.ts';
 import type { WorkerIdentity } from '../lifecycle/worker-identity.ts';
@@ -12,6 +13,8 @@ export interface ComposedApp {
   built: ReturnType<typeof createApp>;
   admission: Admission;
   admissionMetrics: AdmissionMetrics;
+  /** Answers repeated searches (RESULT_CACHE), or null when off. */
+  resultCache: ResultCache | null;
   /** This worker's loopback server for cluster-internal calls, when it has one. */
   internal: Awaited<ReturnType<typeof startInternalServer>> | null;
   /** Readiness on the internal port follows the public listener. */

@@ -61,6 +61,7 @@ export async function listenApp(
     stats: built.stats,
     admissionMetrics: composed.admissionMetrics,
     draining: () => built.lifecycle.draining,
+    cachedSearches: composed.resultCache !== null,
   });
   const serve = () => {
     const server = createAdaptorServer({

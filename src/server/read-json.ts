@@ -5,6 +5,7 @@ import {
   PayloadTooLargeError,
   ServiceError,
 } from '../core/errors.ts';
+import type { AppEnv } from './app-env.ts';
 import { nodeBindings } from './node-bindings.ts';
 
 export class UnsupportedMediaTypeError extends ServiceError {
@@ -18,13 +19,25 @@ export class UnsupportedMediaTypeError extends ServiceError {
  * Content-Length or the bytes received pass it. A missing Content-Type is
  * accepted as JSON.
  */
-export async function readJson(c: Context, limitBytes: number): Promise<unknown> {
+export async function readJson(c: Context<AppEnv>, limitBytes: number): Promise<unknown> {
+  return parseJsonBody(c.get('rawBody') ?? (await readBodyText(c, limitBytes)));
+}
+
+/**
+ * The body as text, checked as readJson checks it before parsing (media type,
+ * size). The result cache reads it this way before admission, keeps it as the
+ * request's `rawBody`, and readJson then parses that instead of reading again.
+ */
+export async function readBodyText(c: Context<AppEnv>, limitBytes: number): Promise<string> {
   const type = c.req.header('content-type');
   if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type))
     throw new UnsupportedMediaTypeError(type);
   const declared = Number(c.req.header('content-length'));
   if (declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
-  const text = await readText(c, limitBytes);
+  return readText(c, limitBytes);
+}
+
+function parseJsonBody(text: string): unknown {
   if (text.trim() === '')
     throw new MalformedJsonError('request body is empty; expected a JSON object');
   let value: unknown;

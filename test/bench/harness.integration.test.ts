@@ -79,7 +79,7 @@ describe('bench harness against a real server', () => {
       '1',
       '--warmup',
       '0',
-      '--queries',
+      '--recall-queries',
       '20',
       '--out',
       out,
@@ -167,6 +167,53 @@ describe('bench harness against a real server', () => {
     const csv = readFileSync(out.replace(/\.json$/, '.timeseries.csv'), 'utf8').split('\n');
     expect(csv[0]).toMatch(/^second,offered,sent,completed,ok,p50_ms,p95_ms,p99_ms,in_flight/);
     expect(csv[1]).toMatch(/^0,50,/);
+  }, 60_000);
+
+  it('--queries: a Zipf mix on a server with the result cache, its hit ratio sampled each second', async () => {
+    const cachedPort = port + 1;
+    const cached = await startServerProcess({
+      command: process.execPath,
+      args: ['--import', 'tsx', 'src/cli/serve.ts'],
+      env: {
+        PORT: String(cachedPort),
+        DATA_DIR: join(work.dir, 'data-cached'),
+        DEMO_SIZE: '2000',
+        DEMO_DIMENSION: '64',
+        LOG_LEVEL: 'warn',
+        RESULT_CACHE: 'local',
+      },
+      url: `http://127.0.0.1:${cachedPort}`,
+      readyPath: '/readyz',
+    });
+    try {
+      const target = ['--target', cached.url, '--quiet', '--no-recall'];
+      const out = join(work.dir, 'rate-zipf.json');
+      const args = ['rate', ...target, '--rate', '150', '--duration', '3', '--out', out];
+      expect(await main([...args, '--queries', 'zipf:1.1:200'])).toBe(0);
+      const run = expectValid(out);
+      expect(run.config.queries).toBe('zipf:1.1:200');
+      expect(run.result.errorRate).toBe(0);
+      const ratios = (run.result.timeSeries as { server: { cacheHitRatio?: number | null } }[])
+        .map((r) => r.server?.cacheHitRatio)
+        .filter((r): r is number => typeof r === 'number');
+      // 450 draws over 200 queries, the hot ones most of them: most are repeats.
+      expect(ratios.length).toBeGreaterThan(0);
+      expect(Math.max(...ratios)).toBeGreaterThan(0.5);
+      const csv = readFileSync(out.replace(/\.json$/, '.timeseries.csv'), 'utf8').split('\n');
+      expect(csv[0]).toMatch(/,server_cache_hit_ratio$/);
+      // No repeats: nothing to hit.
+      expect(await main([...args, '--queries', 'repeat:0'])).toBe(0);
+      const fresh = expectValid(out).result.timeSeries as {
+        server: { cacheHitRatio?: number | null };
+      }[];
+      expect(fresh.every((r) => (r.server?.cacheHitRatio ?? 0) === 0)).toBe(true);
+      // A mix that does not parse is a usage error naming the forms.
+      await expect(main([...args, '--queries', 'zipf:x'])).rejects.toThrow(
+        /zipf:S:N needs S > 0 and N >= 1, got "zipf:x"/,
+      );
+    } finally {
+      await cached.stop();
+    }
   }, 60_000);
 
   it('names the generator as the bottleneck when it runs on a starved core', async () => {

@@ -9,16 +9,21 @@ import { join } from 'node:path';
 import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openLoop } from '../../bench/harness/runners/open-loop.ts';
+import { LocalVersions, ResultCache } from '../../src/backends/cache/result-cache.ts';
 import { BatchingBackend } from '../../src/backends/micro-batcher.ts';
 import { MilvusBackend } from '../../src/backends/milvus/milvus-backend.ts';
 import { MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
 import type { SearchOptions } from '../../src/backends/search-backend.ts';
+import { connectRedis } from '../../src/cluster/redis-connection.ts';
+import { RedisResultStore } from '../../src/cluster/redis-result-store.ts';
 import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
 import { parseFilter } from '../../src/core/filter.ts';
 import type { CollectionSpec, Row } from '../../src/core/types.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
 import { startServer } from '../../src/server/compose.ts';
 import type { RunningServer } from '../../src/server/http-server.ts';
+import { cacheWorker, noStaleAnswers } from '../cluster/cache-workers.ts';
+import { redisForTest } from '../cluster/redis-server.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 import { TEST_MILVUS_PORT } from '../setup/milvus.ts';
 
@@ -247,6 +252,54 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       NotFoundError,
     );
   });
+
+  it('the result cache serves no answer from before an acknowledged write: two workers over this Milvus, versions in Redis', async () => {
+    const redis = redisForTest();
+    redis.up();
+    const strong = new MilvusBackend({ pool, consistency: 'Strong' });
+    const connections = [0, 1].map(() => connectRedis(redis.url, { commandTimeoutMs: 500 }));
+    const versions = connections.map(
+      (c) => new RedisResultStore(c, { ttlMs: 60_000, prefix: `milvus${process.pid}` }),
+    );
+    try {
+      await Promise.all(connections.map((c) => new Promise((r) => c.once('ready', r))));
+      const [a, b] = versions.map((v) =>
+        cacheWorker(
+          new ResultCache(strong, { maxBytes: 1 << 20, ttlMs: 60_000, versions: v }),
+          name,
+          {
+            category: 'P',
+          },
+        ),
+      );
+      // Far from the data: once written, the probe is the nearest row.
+      const q = Float32Array.from({ length: DIM }, () => 40);
+      // A Milvus upsert takes a while, and nothing is cached while one is in flight: pause between.
+      const r = await noStaleAnswers(a!, [a!, b!], 'probe', q, 12, 400);
+      expect(r.served).toBeGreaterThan(20);
+      expect(r.stale).toBe(0);
+      // Between writes, b did answer from its cache (so the check was not vacuous).
+      expect(b!.cache.stats.hits + b!.cache.stats.sharedHits).toBeGreaterThan(0);
+      // The check can fail: a second worker with versions of its own serves stale answers.
+      const [c, d] = [0, 1].map(() =>
+        cacheWorker(
+          new ResultCache(strong, {
+            maxBytes: 1 << 20,
+            ttlMs: 60_000,
+            versions: new LocalVersions(),
+          }),
+          name,
+          { category: 'P' },
+        ),
+      );
+      expect((await noStaleAnswers(c!, [d!], 'probe', q, 6, 400)).stale).toBeGreaterThan(0);
+    } finally {
+      for (const v of versions) v.stop();
+      for (const c of connections) c.disconnect();
+      await backend.delete(name, ['probe']);
+      redis.cleanup();
+    }
+  }, 120_000);
 
   it('starts (npm start) with a DATA_DIR that does not exist yet, and serves its demo collection', async () => {
     const work = tempDir();

@@ -40,6 +40,50 @@ describe('admission control over a real socket', () => {
     expect(metrics).toContain('vecserve_admission_rejections_total{reason="rate_limited"} 3');
   });
 
+  it('answers a cached repeat without a concurrency slot, and still counts it against the rate limit', async () => {
+    const fake = new FakeBackend();
+    fake.searchDelayMs = 300;
+    const s = await start(
+      { concurrencyLimit: 1, queueLimit: 0, queueTargetSeconds: 0, resultCache: 'local' },
+      fake,
+    );
+    const other = (v: number) =>
+      fetch(`${s.url}/v1/collections/items/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"vector":[${v},0]}`,
+      });
+    const first = await search(s.url);
+    expect(first.headers.get('x-result-cache')).toBe('miss');
+    const firstBody = await body(first);
+    // The only slot is taken by a slow search of another vector...
+    const slow = other(1);
+    await new Promise((r) => setTimeout(r, 50));
+    // ...a third vector is refused at once, and the repeat is answered from the cache.
+    const t0 = performance.now();
+    const [refused, repeat] = await Promise.all([other(2), search(s.url)]);
+    expect(refused.status).toBe(503);
+    expect(repeat.status, await repeat.clone().text()).toBe(200);
+    expect(performance.now() - t0).toBeLessThan(150);
+    expect(repeat.headers.get('x-result-cache')).toBe('hit');
+    expect(repeat.headers.get('content-type')).toMatch(/^application\/json/);
+    const repeatBody = await body(repeat);
+    expect(repeatBody.hits).toEqual(firstBody.hits);
+    expect(typeof repeatBody.tookMs).toBe('number');
+    expect((await slow).status).toBe(200);
+    expect(fake.searchCalls).toBe(2);
+
+    const limited = await start({
+      rateLimit: 3,
+      rateLimitBurst: 3,
+      rateLimitKey: 'global',
+      resultCache: 'local',
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 5; i++) statuses.push((await search(limited.url)).status);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+  });
+
   it('sheds a burst past concurrency + queue with an immediate 503, and serves the rest', async () => {
     const fake = new FakeBackend();
     fake.searchDelayMs = 300;

@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pm2List } from '../../src/stack/stack.ts';
+import { redisForTest } from '../cluster/redis-server.ts';
 import { tempDir } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -242,6 +243,11 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
       ],
       { stdio: 'ignore' },
     );
+    // The result cache's panels need it on: shared through a real Redis, as a PM2 cluster runs it.
+    const redis = redisForTest();
+    redis.up();
+    const cached = stack('reload', { RESULT_CACHE: 'shared', REDIS_URL: redis.url });
+    expect(cached.status, cached.output).toBe(0);
     const api = `http://127.0.0.1:${ports.prometheus}`;
     const query = async (expr: string) => {
       const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -295,10 +301,16 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
       for (const panel of dashboard.panels)
         for (const t of panel.targets)
           expect((await query(t.expr)).length, `${panel.title}: ${t.expr}`).toBeGreaterThan(0);
+      // The cache did answer through the stack (one body repeated: all hits after the first).
+      const hitRatio = await query(
+        'sum(rate(vecserve_result_cache_hits_total[1m])) / clamp_min(sum(rate(vecserve_result_cache_hits_total[1m])) + sum(rate(vecserve_result_cache_misses_total[1m])), 1e-9)',
+      );
+      expect(Number((hitRatio[0] as { value: [number, string] }).value[1])).toBeGreaterThan(0.5);
     } finally {
       prom.kill('SIGTERM'); // the prometheus this test started
+      redis.cleanup();
     }
-  }, 120_000);
+  }, 180_000);
 
   it('max_requests retires workers during the load without failing a request', async () => {
     const reload = stack('reload', { MAX_REQUESTS: '1500', MAX_REQUESTS_JITTER: '500' });

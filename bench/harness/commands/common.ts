@@ -1,4 +1,5 @@
 import { heldOutVectors } from '../../lib/query-bodies.ts';
+import { parseQueryMix, QUERIES_HELP } from '../../lib/query-mix.ts';
 import { num, str, UsageError, type Values } from '../command-line.ts';
 import { startLiveView } from '../report/live-view.ts';
 import type { RecallFigure } from '../result.ts';
@@ -16,6 +17,23 @@ export const ARRIVAL_OPTIONS = {
   connections: { type: 'string', default: '256', help: 'most connections the generator opens' },
   'batch-size': { type: 'string', default: '10', help: 'queries per body of the batch scenario' },
 } as const;
+
+/** Which query each request sends (every load command): a mix, or the held-out queries in turn. */
+export const QUERIES_OPTION = {
+  queries: { type: 'string', help: QUERIES_HELP },
+} as const;
+
+/** --queries checked (a usage error names what is wrong), or undefined when not given. */
+export function queriesOf(values: Values): string | undefined {
+  const spec = values.queries;
+  if (typeof spec !== 'string') return undefined;
+  try {
+    parseQueryMix(spec);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return spec;
+}
 
 export const SCENARIO_OPTION = {
   scenario: { type: 'string', default: 'search', help: 'search, filtered or batch' },
@@ -85,7 +103,7 @@ export async function recallProbe(
 ): Promise<RecallFigure | null> {
   if (values['no-recall']) return null;
   const k = num(values, 'k');
-  const count = num(values, 'queries');
+  const count = num(values, 'recall-queries');
   try {
     const qs = heldOutVectors(count, target.dimension);
     const truth = demoGroundTruth(target, qs, k);

@@ -6,6 +6,8 @@ import { buildQueries, describeTarget } from '../runners/target.ts';
 import {
   ARRIVAL_OPTIONS,
   openLoopWarnings,
+  QUERIES_OPTION,
+  queriesOf,
   recallProbe,
   stagesOf,
   weightedScenarios,
@@ -24,12 +26,13 @@ export const mixCommand: Command = {
       help: 'scenario=weight,... of search, filtered and batch',
     },
     ...ARRIVAL_OPTIONS,
+    ...QUERIES_OPTION,
     ...LIVE_OPTIONS,
   },
   async run(values, progress): Promise<MixRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
     const batchSize = num(values, 'batch-size');
-    const queries = buildQueries(target, { batchSize });
+    const queries = buildQueries(target, { batchSize, mix: queriesOf(values) });
     const weightsText = str(values, 'weights');
     const { weights, pick } = weightedScenarios(weightsText);
     const stages =
@@ -44,8 +47,7 @@ export const mixCommand: Command = {
         connections: num(values, 'connections'),
         request: (i) => {
           const scenario = pick(i);
-          const bodies = queries.bodies[scenario];
-          return { path: queries.path[scenario], body: bodies[i % bodies.length]!, scenario };
+          return { path: queries.path[scenario], body: queries.body(scenario, i), scenario };
         },
         onProgress: progress,
         onSecond,

@@ -6,6 +6,8 @@ import { buildQueries, describeTarget } from '../runners/target.ts';
 import {
   ARRIVAL_OPTIONS,
   openLoopWarnings,
+  QUERIES_OPTION,
+  queriesOf,
   recallProbe,
   SCENARIO_OPTION,
   scenarioOf,
@@ -19,13 +21,15 @@ export const rateCommand: Command = {
   summary:
     'open loop at an arrival rate (constant, --stages or --ramp): per-second and per-stage figures',
   targetsServer: true,
-  options: { ...ARRIVAL_OPTIONS, ...SCENARIO_OPTION, ...LIVE_OPTIONS },
+  options: { ...ARRIVAL_OPTIONS, ...SCENARIO_OPTION, ...QUERIES_OPTION, ...LIVE_OPTIONS },
   async run(values, progress): Promise<RateRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
-    const queries = buildQueries(target, { batchSize: num(values, 'batch-size') });
+    const queries = buildQueries(target, {
+      batchSize: num(values, 'batch-size'),
+      mix: queriesOf(values),
+    });
     const scenario = scenarioOf(values);
     const stages = stagesOf(values, 10);
-    const bodies = queries.bodies[scenario];
     const label = typeof values.label === 'string' ? values.label : scenario;
     const result = await withLiveView(values, `rate: ${label}`, (onSecond) =>
       openLoop({
@@ -34,7 +38,7 @@ export const rateCommand: Command = {
         connections: num(values, 'connections'),
         request: (i) => ({
           path: queries.path[scenario],
-          body: bodies[i % bodies.length]!,
+          body: queries.body(scenario, i),
           scenario,
         }),
         onProgress: progress,

@@ -19,7 +19,7 @@ export const recallCommand: Command = {
   async run(values, progress): Promise<RecallRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
     const k = num(values, 'k');
-    const count = num(values, 'queries');
+    const count = num(values, 'recall-queries');
     const concurrency = num(values, 'concurrency');
     const seconds = num(values, 'duration');
     const qs = heldOutVectors(count, target.dimension);

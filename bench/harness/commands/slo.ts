@@ -5,7 +5,7 @@ import type { SloRun } from '../result.ts';
 import { sloView } from '../runners/latency.ts';
 import { openLoop } from '../runners/open-loop.ts';
 import { buildQueries, describeTarget } from '../runners/target.ts';
-import { openLoopWarnings, recallProbe } from './common.ts';
+import { openLoopWarnings, QUERIES_OPTION, queriesOf, recallProbe } from './common.ts';
 
 /** The highest arrival rate that meets a rule: doubling, then bisection. */
 export const sloCommand: Command = {
@@ -20,14 +20,14 @@ export const sloCommand: Command = {
     duration: { type: 'string', default: '5', help: 'seconds per rate' },
     require: { type: 'string', help: 'exit 1 unless this rate meets the rule' },
     connections: { type: 'string', default: '256', help: 'most connections the generator opens' },
+    ...QUERIES_OPTION,
   },
   async run(values, progress): Promise<SloRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
     const ruleText = str(values, 'rule');
     const rule = parseSlo(ruleText);
-    const queries = buildQueries(target);
+    const queries = buildQueries(target, { mix: queriesOf(values) });
     const seconds = num(values, 'duration');
-    const bodies = queries.bodies.search;
     const steps: SloRun['steps'] = [];
     const tryRate = async (rate: number) => {
       const rounded = Math.max(1, Math.round(rate));
@@ -40,7 +40,7 @@ export const sloCommand: Command = {
         connections: num(values, 'connections'),
         request: (i) => ({
           path: queries.path.search,
-          body: bodies[i % bodies.length]!,
+          body: queries.body('search', i),
           scenario: 'search',
         }),
       });

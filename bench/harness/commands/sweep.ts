@@ -5,7 +5,7 @@ import { envelope } from '../envelope.ts';
 import type { SweepRun } from '../result.ts';
 import { defaultSweepGenerator, type SweepGenerator, sweep } from '../runners/sweep.ts';
 import { buildQueries, describeTarget } from '../runners/target.ts';
-import { recallProbe } from './common.ts';
+import { QUERIES_OPTION, queriesOf, recallProbe } from './common.ts';
 
 /** Closed-loop concurrency sweep: Little's law per level, knee, USL, recall. */
 export const sweepCommand: Command = {
@@ -20,22 +20,31 @@ export const sweepCommand: Command = {
     generator: {
       type: 'string',
       default: 'auto',
-      help: 'wrk (least CPU; auto picks it when installed), undici (the fallback) or autocannon',
+      help: 'wrk (least CPU; auto picks it when installed, unless --queries), undici (the fallback) or autocannon',
     },
+    ...QUERIES_OPTION,
   },
   async run(values, progress): Promise<SweepRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
-    const queries = buildQueries(target);
+    const queries = buildQueries(target, { mix: queriesOf(values) });
     const asked = str(values, 'generator');
     if (!['auto', 'wrk', 'undici', 'autocannon'].includes(asked))
       throw new UsageError(`--generator is auto, wrk, undici or autocannon, got "${asked}"`);
-    const generator = (asked === 'auto' ? defaultSweepGenerator() : asked) as SweepGenerator;
+    // wrk cycles a file of bodies: it cannot draw from a mix of 100,000 distinct queries.
+    if (queries.mixed && asked === 'wrk')
+      throw new UsageError(
+        '--queries needs a generator that draws each body (undici or autocannon); wrk cycles a fixed file',
+      );
+    const generator = (
+      asked === 'auto' ? (queries.mixed ? 'undici' : defaultSweepGenerator()) : asked
+    ) as SweepGenerator;
     progress(`generator: ${generator}${asked === 'auto' ? ' (auto)' : ''}`);
     const levels = await sweep({
       generator,
       url: target.url,
       path: queries.path.search,
       bodies: queries.bodies.search,
+      nextBody: queries.mixed ? () => queries.body('search', 0) : undefined,
       levels: list(str(values, 'levels'), '--levels'),
       durationSeconds: num(values, 'duration'),
       warmupSeconds: num(values, 'warmup'),

@@ -4,6 +4,8 @@ import type { UsersRun } from '../result.ts';
 import { buildQueries, describeTarget } from '../runners/target.ts';
 import { runUsers } from '../runners/users.ts';
 import {
+  QUERIES_OPTION,
+  queriesOf,
   recallProbe,
   SCENARIO_OPTION,
   scenarioOf,
@@ -27,6 +29,7 @@ export const usersCommand: Command = {
     duration: { type: 'string', default: '10', help: 'seconds' },
     'batch-size': { type: 'string', default: '10', help: 'queries per body of the batch scenario' },
     ...SCENARIO_OPTION,
+    ...QUERIES_OPTION,
     weights: {
       type: 'string',
       help: "a weighted task mix instead of one scenario, as Locust's @task(weight): search=10,filtered=3,batch=1",
@@ -35,7 +38,10 @@ export const usersCommand: Command = {
   },
   async run(values): Promise<UsersRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
-    const queries = buildQueries(target, { batchSize: num(values, 'batch-size') });
+    const queries = buildQueries(target, {
+      batchSize: num(values, 'batch-size'),
+      mix: queriesOf(values),
+    });
     const scenario = scenarioOf(values);
     const wait = str(values, 'wait');
     const m = /^([\d.]+)(?:-([\d.]+))?$/.exec(wait);
@@ -56,8 +62,7 @@ export const usersCommand: Command = {
         waitSeconds,
         request: (i) => {
           const task = taskOf(i);
-          const bodies = queries.bodies[task];
-          return { path: queries.path[task], body: bodies[i % bodies.length]!, scenario: task };
+          return { path: queries.path[task], body: queries.body(task, i), scenario: task };
         },
         onSecond,
       }),

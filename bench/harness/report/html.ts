@@ -174,6 +174,7 @@ ${lineChart({ title: `${label}: requests per second`, xLabel: 'second', yLabel: 
 ${lineChart({ title: `${label}: latency per second`, xLabel: 'second', yLabel: 'ms', series: [line('p50', (r) => r.p50Ms), line('p95', (r) => r.p95Ms), line('p99', (r) => r.p99Ms)] })}
 ${errorKinds.length ? lineChart({ title: `${label}: errors per second`, xLabel: 'second', yLabel: 'requests', series: errorKinds.map((k) => line(k, (r) => r.errors[k] ?? 0)) }) : ''}
 ${lineChart({ title: `${label}: the server, sampled each second`, xLabel: 'second', yLabel: '% of a core / ms / MB', series: [line('CPU %', (r) => r.server?.cpuPercent), line('event-loop lag ms', (r) => r.server?.eventLoopLagMs), line('admission queue', (r) => r.server?.admissionQueued), line('waiting for a pool client', (r) => r.server?.poolWaiting)] })}
+${rows.some((r) => r.server?.cacheHitRatio != null) ? lineChart({ title: `${label}: result cache hit ratio, sampled each second`, xLabel: 'second', yLabel: 'hits / lookups', series: [line('hit ratio', (r) => r.server?.cacheHitRatio)] }) : ''}
 </div>`;
 }
 

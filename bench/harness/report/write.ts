@@ -147,6 +147,7 @@ export function timeSeriesCsv(rows: SecondFigures[]): string {
     'server_admission_queued',
     'server_pool_borrowed',
     'server_pool_waiting',
+    'server_cache_hit_ratio',
   ];
   const cell = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v));
   const lines = rows.map((r) =>
@@ -168,6 +169,7 @@ export function timeSeriesCsv(rows: SecondFigures[]): string {
       cell(r.server?.admissionQueued),
       cell(r.server?.poolBorrowed),
       cell(r.server?.poolWaiting),
+      cell(r.server?.cacheHitRatio),
     ].join(','),
   );
   return `${[header.join(','), ...lines].join('\n')}\n`;

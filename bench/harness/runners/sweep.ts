@@ -49,6 +49,8 @@ export interface SweepOptions {
   url: string;
   path: string;
   bodies: string[];
+  /** Draws each request's body (a --queries mix) instead of cycling through `bodies`. */
+  nextBody?: () => string;
   levels: number[];
   durationSeconds: number;
   warmupSeconds: number;
@@ -89,7 +91,7 @@ export async function runLevel(
   const client = async () => {
     let k = Math.floor(Math.random() * n);
     while (performance.now() < end) {
-      const body = opts.bodies[k++ % n]!;
+      const body = opts.nextBody ? opts.nextBody() : opts.bodies[k++ % n]!;
       const started = performance.now();
       attempted++;
       try {
@@ -220,7 +222,14 @@ async function runAutocannonLevel(
     duration: seconds,
     timeout: opts.timeoutSeconds ?? 10,
     headers: { 'content-type': 'application/json' },
-    requests: [{ setupRequest: (req) => ({ ...req, body: opts.bodies[k++ % n] }) }],
+    requests: [
+      {
+        setupRequest: (req) => ({
+          ...req,
+          body: opts.nextBody ? opts.nextBody() : opts.bodies[k++ % n],
+        }),
+      },
+    ],
   });
   const elapsedSeconds = (performance.now() - t0) / 1000;
   const generator = monitor.stop();

@@ -1,5 +1,6 @@
 import { DEMO_CATEGORIES } from '../../../src/data/demo-collection.ts';
 import { heldOutVectors } from '../../lib/query-bodies.ts';
+import { mixBodies, parseQueryMix } from '../../lib/query-mix.ts';
 
 /** What the harness knows of the collection it loads: from GET /v1/collections/:name. */
 export interface TargetInfo {
@@ -54,14 +55,27 @@ export type Scenario = 'search' | 'filtered' | 'batch';
 
 export interface QuerySet {
   path: Record<Scenario, string>;
+  /** The held-out bodies (recall and compiled generators read these). */
   bodies: Record<Scenario, string[]>;
   batchSize: number;
+  /** What `body` sends: the held-out bodies in turn, or a --queries mix. */
+  describe: string;
+  /** Request i's body: bodies[i % n], or the mix's next draw when a mix is given. */
+  body(scenario: Scenario, i: number): string;
+  /** True when bodies come from a mix (compiled generators, which cycle a file, cannot send it). */
+  mixed: boolean;
 }
 
-/** Pre-serialized bodies for each scenario, so the generator spends no time on JSON. */
+/**
+ * Pre-serialized bodies for each scenario, so the generator spends no time on
+ * JSON. With `mix` (--queries), request bodies follow the mix instead: rank r
+ * searches held-out vector r mod count, nudged in one component by a small
+ * amount that depends on r, so every rank is a distinct query as realistic as
+ * the held-out ones, and the same rank always sends the same bytes.
+ */
 export function buildQueries(
   target: TargetInfo,
-  opts: { count?: number; topK?: number; ef?: number; batchSize?: number } = {},
+  opts: { count?: number; topK?: number; ef?: number; batchSize?: number; mix?: string } = {},
 ): QuerySet {
   const count = opts.count ?? 1000;
   const topK = opts.topK ?? 10;
@@ -70,28 +84,59 @@ export function buildQueries(
   const extra = opts.ef ? { params: { ef: opts.ef } } : {};
   const hasCategory = target.fields.some((f) => f.name === 'category');
   const base = `/v1/collections/${encodeURIComponent(target.collection)}`;
-  return {
+  const searchBody = (vector: number[]) => JSON.stringify({ vector, topK, ...extra });
+  const filteredBody = (vector: number[], i: number) =>
+    JSON.stringify({
+      vector,
+      topK,
+      ...extra,
+      ...(hasCategory ? { filter: { category: DEMO_CATEGORIES[i % DEMO_CATEGORIES.length] } } : {}),
+    });
+  const batchBody = (at: (j: number) => number[]) =>
+    JSON.stringify({ vectors: Array.from({ length: batchSize }, (_, j) => at(j)), topK, ...extra });
+  const bodies: Record<Scenario, string[]> = {
+    search: vectors.map(searchBody),
+    filtered: vectors.map(filteredBody),
+    batch: vectors.map((_, i) => batchBody((j) => vectors[(i + j) % vectors.length]!)),
+  };
+  const queries = {
     path: { search: `${base}/search`, filtered: `${base}/search`, batch: `${base}/search/batch` },
     batchSize,
-    bodies: {
-      search: vectors.map((vector) => JSON.stringify({ vector, topK, ...extra })),
-      filtered: vectors.map((vector, i) =>
-        JSON.stringify({
-          vector,
-          topK,
-          ...extra,
-          ...(hasCategory
-            ? { filter: { category: DEMO_CATEGORIES[i % DEMO_CATEGORIES.length] } }
-            : {}),
-        }),
-      ),
-      batch: vectors.map((_, i) =>
-        JSON.stringify({
-          vectors: Array.from({ length: batchSize }, (_, j) => vectors[(i + j) % vectors.length]),
-          topK,
-          ...extra,
-        }),
-      ),
-    },
+    bodies,
+  };
+  if (!opts.mix) {
+    return {
+      ...queries,
+      describe: `${count} held-out queries in turn`,
+      mixed: false,
+      body: (scenario, i) => bodies[scenario][i % count]!,
+    };
+  }
+  const dimension = target.dimension;
+  const vectorOf = (rank: number) => {
+    const v = vectors[rank % count]!.slice();
+    // One component moved by a small step that differs per rank (distinct float32 values for
+    // ranks below count x dimension x 10^4), so the query stays as realistic as the held-out one.
+    const round = Math.floor(rank / count);
+    if (round > 0) v[round % dimension]! += 1e-6 * (1 + (Math.floor(round / dimension) % 10_000));
+    return v;
+  };
+  const bodyOf: Record<Scenario, (rank: number) => string> = {
+    search: (r) => searchBody(vectorOf(r)),
+    filtered: (r) => filteredBody(vectorOf(r), r),
+    batch: (r) => batchBody((j) => vectorOf(r * batchSize + j)),
+  };
+  // One draw per scenario, each with its own seed, so a scenario's share of the mix is its own.
+  const next = Object.fromEntries(
+    (['search', 'filtered', 'batch'] as const).map((s, k) => [
+      s,
+      mixBodies(parseQueryMix(opts.mix!, 7 + k), bodyOf[s]),
+    ]),
+  ) as Record<Scenario, () => string>;
+  return {
+    ...queries,
+    describe: parseQueryMix(opts.mix).describe,
+    mixed: true,
+    body: (scenario) => next[scenario](),
   };
 }

@@ -30,6 +30,8 @@ export interface ServerSample {
   /** Backend connection pool (Milvus): clients lent out, and calls waiting for one. */
   poolBorrowed: number | null;
   poolWaiting: number | null;
+  /** Result cache (RESULT_CACHE on): hits / (hits + misses) since the previous sample. */
+  cacheHitRatio?: number | null;
 }
 
 export class TimeSeries {
@@ -98,17 +100,28 @@ export class TimeSeries {
 /** Samples the server's /v1/stats; CPU% from the change in its CPU seconds. */
 export function serverSampler(url: string): () => Promise<ServerSample | null> {
   let last: { cpuSeconds: number; at: number } | null = null;
+  // Cache counters per worker (pid): behind a balancer each sample may come from another one.
+  const lastCache = new Map<number, { hits: number; misses: number }>();
+  const hitRatio = (pid: number, c: { hits: number; sharedHits: number; misses: number }) => {
+    const now = { hits: c.hits + c.sharedHits, misses: c.misses };
+    const before = lastCache.get(pid);
+    lastCache.set(pid, now);
+    if (!before) return null;
+    const looked = now.hits - before.hits + now.misses - before.misses;
+    return looked > 0 ? Math.round(((now.hits - before.hits) / looked) * 1000) / 1000 : null;
+  };
   return async () => {
     try {
       const res = await fetch(`${url}/v1/stats`, { signal: AbortSignal.timeout(500) });
       if (!res.ok) return null;
       const s = (await res.json()) as {
-        process?: { cpuSeconds: number; rssBytes: number };
+        process?: { pid: number; cpuSeconds: number; rssBytes: number };
         admission?: {
           eventLoop?: { lagMs: number } | null;
           concurrency?: { inFlight: number; queued: number } | null;
         } | null;
         pool?: { size: number; borrowed: number; waiting: number } | null;
+        resultCache?: { hits: number; sharedHits: number; misses: number } | null;
       };
       const now = performance.now();
       let cpuPercent: number | null = null;
@@ -125,6 +138,7 @@ export function serverSampler(url: string): () => Promise<ServerSample | null> {
         admissionQueued: s.admission?.concurrency?.queued ?? null,
         poolBorrowed: s.pool?.borrowed ?? null,
         poolWaiting: s.pool?.waiting ?? null,
+        cacheHitRatio: s.resultCache && s.process ? hitRatio(s.process.pid, s.resultCache) : null,
       };
     } catch {
       return null; // the server is too busy to answer its stats: that is a figure too (null)

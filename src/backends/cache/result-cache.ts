@@ -1,9 +1,8 @@
-import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { Counter, Gauge } from 'prom-client';
-import type { CollectionSpec, Hit, Row } from '../../core/types.ts';
+import type { CollectionSpec, Row } from '../../core/types.ts';
 import { DelegatingBackend } from '../delegating-backend.ts';
-import type { CallOptions, SearchBackend, SearchOptions, WriteOptions } from '../search-backend.ts';
+import type { CallOptions, SearchBackend, WriteOptions } from '../search-backend.ts';
 
 /**
  * What the cache needs to know before it may serve or keep an answer: the
@@ -14,17 +13,17 @@ import type { CallOptions, SearchBackend, SearchOptions, WriteOptions } from '..
  * can never be served after the write is acknowledged.
  */
 export interface VersionSource {
-  /** The version and in-flight writes, plus the shared tier's entry for `key` if there is one. */
+  /** The version and in-flight writes, plus the shared tier's answer for `key` if there is one. */
   read(
     collection: string,
     key: string | null,
-  ): Promise<{ version: string; writing: boolean; shared: Hit[][] | null } | null>;
+  ): Promise<{ version: string; writing: boolean; shared: string | null } | null>;
   /** Before a write: bump and register it (throws if that cannot be recorded: the write must not go ahead). */
   beginWrite(collection: string): Promise<string>;
   /** After a write (also after a failed one). Never throws. */
   endWrite(collection: string, token: string): Promise<void>;
   /** Keeps an answer in the shared tier (fire and forget). */
-  store?(collection: string, version: string, key: string, hits: Hit[][]): void;
+  store?(collection: string, version: string, key: string, answer: string): void;
 }
 
 /** Versions for one process (no shared tier): exact, synchronous underneath. */
@@ -56,7 +55,7 @@ export class LocalVersions implements VersionSource {
 }
 
 export interface ResultCacheOptions {
-  /** Most bytes the per-worker tier holds (answers' estimated size). */
+  /** Most bytes the per-worker tier holds (answers and keys). */
   maxBytes: number;
   ttlMs: number;
   versions: VersionSource;
@@ -64,27 +63,31 @@ export interface ResultCacheOptions {
 }
 
 interface Entry {
-  hits: Hit[][];
+  answer: string;
   bytes: number;
   expires: number;
   version: string;
 }
 
-/** Rough bytes of an answer in memory: ids, distances, fields. */
-function sizeOf(hits: Hit[][]): number {
-  let bytes = 64;
-  for (const list of hits)
-    for (const h of list)
-      bytes += 48 + h.id.length * 2 + (h.fields ? 32 * Object.keys(h.fields).length : 0);
-  return bytes;
-}
+/**
+ * What a lookup found: an answer to send as it is; a miss, whose answer may
+ * be kept under `version` (the one read before the search); or `pass` (a
+ * write in flight, or versions that cannot be read): search, keep nothing.
+ */
+export type Lookup =
+  | { kind: 'hit'; answer: string }
+  | { kind: 'miss'; version: string }
+  | { kind: 'pass' };
 
 /**
- * A result cache in front of a backend: per worker (an LRU bounded by bytes,
- * with a TTL), and optionally a tier shared by every worker and host (Redis,
- * through the VersionSource). The key is the collection, its data version,
- * the exact query vector bytes (SHA-256), topK, ef/nprobe/searchList, the
- * filter and the output fields: any parameter change is a miss.
+ * A result cache: per worker (an LRU bounded by bytes, with a TTL), and
+ * optionally a tier shared by every worker and host (Redis, through the
+ * VersionSource). Answers are kept serialised (the JSON of the hits), under a
+ * key the caller makes from the exact request (the HTTP layer hashes the
+ * collection, the route and the raw body bytes), so a hit costs no parse, no
+ * validation and no serialisation. As a backend it passes every call through
+ * and brackets writes with version bumps: an answer computed before a write
+ * is never served after the write is acknowledged.
  */
 export class ResultCache extends DelegatingBackend {
   readonly #versions: VersionSource;
@@ -117,21 +120,17 @@ export class ResultCache extends DelegatingBackend {
     this.#bytes = 0;
   }
 
-  override async search(
-    name: string,
-    vectors: Float32Array[],
-    opts: SearchOptions,
-  ): Promise<Hit[][]> {
-    const key = cacheKey(name, vectors, opts);
-    const state = await this.#versions.read(name, key);
+  /** The answer kept for `key` in `collection` at its current data version, if any. */
+  async lookup(collection: string, key: string): Promise<Lookup> {
+    const state = await this.#versions.read(collection, key);
     if (state === null) {
       // The shared tier could not say the version: serving or keeping anything could be stale.
       this.stats.skips++;
-      return this.inner.search(name, vectors, opts);
+      return { kind: 'pass' };
     }
     if (state.writing) {
       this.stats.bypassed++;
-      return this.inner.search(name, vectors, opts);
+      return { kind: 'pass' };
     }
     const local = this.#entries.get(key);
     const now = Date.now();
@@ -139,27 +138,34 @@ export class ResultCache extends DelegatingBackend {
       this.#entries.delete(key);
       this.#entries.set(key, local);
       this.stats.hits++;
-      return local.hits;
+      return { kind: 'hit', answer: local.answer };
     }
     if (local) this.#remove(key, local);
-    if (state.shared) {
+    if (state.shared !== null) {
       this.stats.sharedHits++;
       this.#keep(key, state.shared, state.version, now);
-      return state.shared;
+      return { kind: 'hit', answer: state.shared };
     }
     this.stats.misses++;
-    const hits = await this.inner.search(name, vectors, opts);
-    // Kept under the version read before the search: if a write began meanwhile, the version
-    // has moved on and this entry will never be served.
-    this.#keep(key, hits, state.version, Date.now());
-    this.#versions.store?.(name, state.version, key, hits);
-    return hits;
+    return { kind: 'miss', version: state.version };
   }
 
-  #keep(key: string, hits: Hit[][], version: string, now: number): void {
-    const bytes = sizeOf(hits) + key.length * 2;
+  /**
+   * Keeps what a miss computed, under the version read before its search: if a write began
+   * meanwhile, the version has moved on and this entry will never be served.
+   */
+  keep(collection: string, key: string, version: string, answer: string): void {
+    this.#keep(key, answer, version, Date.now());
+    this.#versions.store?.(collection, version, key, answer);
+  }
+
+  #keep(key: string, answer: string, version: string, now: number): void {
+    // Strings of JSON are one byte per character in V8; 96 for the entry and its map slot.
+    const bytes = answer.length + key.length + 96;
     if (bytes > this.#maxBytes) return;
-    this.#entries.set(key, { hits, bytes, version, expires: now + this.#ttlMs });
+    const old = this.#entries.get(key);
+    if (old) this.#remove(key, old);
+    this.#entries.set(key, { answer, bytes, version, expires: now + this.#ttlMs });
     this.#bytes += bytes;
     while (this.#bytes > this.#maxBytes) {
       const [oldest, e] = this.#entries.entries().next().value as [string, Entry];
@@ -248,22 +254,4 @@ export class ResultCache extends DelegatingBackend {
       },
     });
   }
-}
-
-/** The exact key: collection, vector bytes (SHA-256), and every parameter that shapes the answer. */
-export function cacheKey(name: string, vectors: Float32Array[], opts: SearchOptions): string {
-  const h = createHash('sha256');
-  for (const v of vectors) h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  h.update(
-    JSON.stringify([
-      vectors.length,
-      opts.topK,
-      opts.ef ?? null,
-      opts.nprobe ?? null,
-      opts.searchList ?? null,
-      opts.filter,
-      opts.outputFields,
-    ]),
-  );
-  return `${name}:${h.digest('base64url')}`;
 }

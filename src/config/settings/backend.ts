@@ -112,7 +112,7 @@ export const BACKEND_SETTINGS: readonly SettingOf<BackendSettings>[] = [
     'result_cache',
     () => 'off',
     oneOf('auto', 'off', 'local', 'shared'),
-    "Result cache for repeated searches. local: per worker, exact (keyed by collection data version, vector bytes and every search parameter); shared: per worker plus a tier in Redis (REDIS_URL) that also carries the data versions across workers and hosts; off. auto: local for a lone process (npm start), shared under PM2 when REDIS_URL is set, else off (without shared versions a worker cannot know another's writes). Off by default: benchmarks of the serving path and repeated-query tests should not measure the cache unless asked.",
+    "Result cache for repeated searches. local: per worker, exact (keyed by the collection, its data version and the request body's exact bytes; a hit is answered before admission takes a concurrency slot, but counts against the rate limit); not allowed under PM2 with more than one worker, which could not see each other's writes; shared: per worker plus a tier in Redis (REDIS_URL) that also carries the data versions across workers and hosts; off. auto: local for a lone process (npm start), shared under PM2 when REDIS_URL is set, else off (without shared versions a worker cannot know another's writes). Off by default: benchmarks of the serving path and repeated-query tests should not measure the cache unless asked.",
   ),
   def(
     'resultCacheMb',

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import { isOverloadedError, isRateLimitedError } from '../../limits/admission-errors.ts';
 import type { AppEnv } from '../app-env.ts';
+import type { EarlyAnswer } from '../cached-answers.ts';
 import type { AdmissionMetrics } from './admission-metrics.ts';
 import { admit } from './admit.ts';
 import type { Admission } from './build-admission.ts';
@@ -12,14 +13,20 @@ import { requestKey } from './request-key.ts';
 /**
  * The API routes' admission, in the order a request meets it, all decided
  * from the request line and headers before the body is read: rate limit ->
- * event loop -> open breaker -> concurrency/queue, then the deadline. Returns
+ * event loop -> (a result-cache hit, answered here) -> open breaker ->
+ * concurrency/queue, then the deadline. Returns
  * the middleware and the backend the routes should call: behind the breaker,
  * which counts the backend's own calls (guardBackend), never what a client did.
  */
 export function admissionChain(
   admission: Admission | undefined,
   backend: SearchBackend,
-  opts: { rateLimitKey: 'ip' | 'api-key' | 'global'; trustProxy: boolean; timeoutMs: number },
+  opts: {
+    rateLimitKey: 'ip' | 'api-key' | 'global';
+    trustProxy: boolean;
+    timeoutMs: number;
+    early?: EarlyAnswer | null;
+  },
 ): { middleware: MiddlewareHandler<AppEnv>; backend: SearchBackend } {
   const gates: Gate[] = [];
   if (admission?.rateLimiter) {
@@ -37,6 +44,7 @@ export function admissionChain(
       breaker: admission?.breaker ?? null,
       limiter: admission?.concurrency ?? null,
       timeoutMs: opts.timeoutMs,
+      early: opts.early ?? null,
     }),
     backend: admission?.breaker ? guardBackend(backend, admission.breaker) : backend,
   };

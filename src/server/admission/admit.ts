@@ -4,6 +4,7 @@ import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import type { ConcurrencyLimiter, Permit } from '../../limits/concurrency-limiter.ts';
 import { ExpiryList } from '../../limits/expiry-list.ts';
 import type { AppEnv } from '../app-env.ts';
+import type { EarlyAnswer } from '../cached-answers.ts';
 import { runWithDeadline, watchClient } from '../middleware/deadline.ts';
 import { STATUS_BY_CODE } from '../problem.ts';
 import type { Gate } from './gates.ts';
@@ -17,6 +18,8 @@ export interface AdmitOptions {
   limiter: ConcurrencyLimiter | null;
   /** The request's deadline once admitted (see runWithDeadline). */
   timeoutMs: number;
+  /** After the gates, before the breaker and a slot: an answer that needs neither (a result-cache hit). */
+  early?: EarlyAnswer | null;
 }
 
 /**
@@ -24,7 +27,8 @@ export interface AdmitOptions {
  * loop), the breaker (refusing while open; half-open, letting in a few trial
  * requests with a short deadline of their own), then a concurrency slot
  * (waiting in the limiter's bounded queue if need be), then the route under
- * its deadline. One
+ * its deadline. A result-cache hit is answered after the gates, before the
+ * breaker and a slot (see cached-answers.ts). One
  * middleware instead of one per control: each layer of Hono middleware is an
  * async frame and a promise per request, and the controls have nothing to
  * await between them.
@@ -33,13 +37,17 @@ export interface AdmitOptions {
  * shrinks an adaptive limit.
  */
 export function admit(opts: AdmitOptions): MiddlewareHandler<AppEnv> {
-  const { gates, limiter, breaker } = opts;
+  const { gates, limiter, breaker, early } = opts;
   const deadlines = new ExpiryList(opts.timeoutMs);
   const trialMs = breaker?.trialTimeoutMs ?? 0;
   const trialDeadlines =
     trialMs > 0 ? new ExpiryList(Math.min(trialMs, opts.timeoutMs)) : deadlines;
   return async function admit(c, next) {
     for (const gate of gates) gate(c);
+    if (early) {
+      const res = await early(c);
+      if (res) return res;
+    }
     const pass = breaker?.enter() ?? null;
     let permit: Permit | null = null;
     let status = 500;

@@ -3,6 +3,7 @@ import { isServiceError } from '../../core/errors.ts';
 import type { OverloadedError } from '../../limits/admission-errors.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
+import { isSearchTarget } from '../cached-answers.ts';
 import { acceptRequestId } from '../middleware/observe.ts';
 import { problemBody } from '../problem.ts';
 import { routeTemplate } from '../routes/route-table.ts';
@@ -18,6 +19,13 @@ export interface EarlyRefusalDeps {
   draining: () => boolean;
   /** The API routes admission guards. @default '/v1/collections' */
   prefix?: string;
+  /**
+   * The result cache is on: a search may be a hit, which needs no slot, so a
+   * full limiter does not refuse searches here (the full path reads the body,
+   * answers a hit and refuses a miss). A busy event loop or an open breaker
+   * still refuses everything here.
+   */
+  cachedSearches?: boolean;
 }
 
 /**
@@ -38,6 +46,7 @@ export function earlyRefusal(
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const { admission, metrics, stats, admissionMetrics } = deps;
   const prefix = deps.prefix ?? '/v1/collections';
+  const cachedSearches = deps.cachedSearches ?? false;
   const { eventLoop, breaker, concurrency } = admission;
   if (!eventLoop && !breaker && !concurrency) return () => false;
   return function earlyRefusal(req, res) {
@@ -47,7 +56,8 @@ export function earlyRefusal(
     try {
       eventLoop?.check();
       breaker?.refuseAtArrival();
-      concurrency?.refuseIfFull();
+      if (!(cachedSearches && req.method === 'POST' && isSearchTarget(url)))
+        concurrency?.refuseIfFull();
       return false;
     } catch (err) {
       if (!isServiceError(err)) throw err;

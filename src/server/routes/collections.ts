@@ -1,7 +1,8 @@
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { AppEnv } from '../app-env.ts';
+import { answerBody } from '../cached-answers.ts';
 import { checkNewCollection, checkSearchWork, type Quotas } from '../quotas.ts';
 import { readJson } from '../read-json.ts';
 import {
@@ -15,6 +16,18 @@ import {
 import type { RequestDeadline } from '../request-deadline.ts';
 
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** A search's answer; on a result-cache miss its serialised hits are kept for the next one. */
+function answer(c: Context<AppEnv>, batch: boolean, hits: unknown, start: number): Response {
+  const keep = c.get('keepAnswer');
+  if (!keep)
+    return batch
+      ? c.json({ results: hits, tookMs: round(performance.now() - start) })
+      : c.json({ hits, tookMs: round(performance.now() - start) });
+  const serialised = JSON.stringify(hits);
+  keep(serialised);
+  return c.body(answerBody(batch, serialised, start), 200, { 'Content-Type': 'application/json' });
+}
 
 /** The /v1/collections API: search, batch search, writes, describe. */
 export function collectionRoutes(
@@ -59,7 +72,7 @@ export function collectionRoutes(
     deadline.throwIfEnded();
     const [hits] = await backend.search(name, [vector], { ...options, signal });
     metrics.searched('search', 1);
-    return c.json({ hits: hits ?? [], tookMs: round(performance.now() - start) });
+    return answer(c, false, hits ?? [], start);
   });
 
   api.post('/:name/search/batch', async (c) => {
@@ -74,7 +87,7 @@ export function collectionRoutes(
     deadline.throwIfEnded();
     const results = await backend.search(name, vectors, { ...options, signal });
     metrics.searched('batch', vectors.length);
-    return c.json({ results, tookMs: round(performance.now() - start) });
+    return answer(c, true, results, start);
   });
 
   api.post('/:name/vectors', async (c) => {

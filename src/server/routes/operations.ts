@@ -31,6 +31,8 @@ export function operationRoutes(deps: {
   admission?: Admission;
   /** Set under PM2: /metrics then sums every worker. */
   cluster?: ClusterMetrics;
+  /** The result cache's counters (RESULT_CACHE on), for /v1/stats. */
+  resultCache?: { stats: Record<string, number>; bytes: number; size: number };
   readinessTimeoutMs?: number;
 }) {
   const ops = new Hono();
@@ -75,6 +77,14 @@ export function operationRoutes(deps: {
       admission: describeAdmission(deps.admission),
       // The backend's connection pool (Milvus): calls waiting for a client mean it is exhausted.
       pool: deps.backend.connections?.() ?? null,
+      // This worker's result cache since it started (hits, misses, ...; null: off).
+      resultCache: deps.resultCache
+        ? {
+            ...deps.resultCache.stats,
+            bytes: deps.resultCache.bytes,
+            entries: deps.resultCache.size,
+          }
+        : null,
       // For load generators sampling the server each second: CPU% from two samples.
       process: processFigures(),
     }),
