@@ -223,6 +223,8 @@ describe('ef and quantization', () => {
       await b.createCollection(spec({ efSearch: 128 }));
       const data = rows(3000, 5, 'r', 512, 1.5);
       await b.write('items', data, { mode: 'insert' });
+      // In a snapshot: rows written since the last one are also scanned exactly (read your writes).
+      await b.flush('items');
       const recallAt = async (ef: number | undefined) => {
         let same = 0;
         for (const q of rows(40, 77, 'q', 512, 1.5)) {

@@ -316,6 +316,7 @@ export class DurableCollection {
           : ({ ok: true, ms: 0 } as const);
       if (v.ok) {
         switchTo(this.dir, dir, { ...manifest, verified: { inChildProcess: true, ms: v.ms } });
+        c.snapshotInForce();
         this.#snapshotDir = dir;
         this.#dirty = false;
         return;

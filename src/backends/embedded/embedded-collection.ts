@@ -11,7 +11,7 @@ import type {
   IndexParams,
 } from '../../core/types.ts';
 import { DeletedSlots } from './deleted-slots.ts';
-import { HnswIndex } from './hnsw-index.ts';
+import { exactNearest, HnswIndex } from './hnsw-index.ts';
 import { RowStore } from './row-store.ts';
 import {
   DELETED_FILE,
@@ -39,8 +39,22 @@ export interface SearchParams {
   ef?: number;
 }
 
+/** A row found by a search: its slot and its distance in the API's units. */
+interface Found {
+  slot: number;
+  distance: number;
+}
+
 /** Rows read per step when a graph is rebuilt from the raw vectors. */
 const REBUILD_CHUNK = 16_384;
+
+/**
+ * Most rows written since the last snapshot that searches also scan exactly
+ * (see `#flat`). The API's writes are folded into a snapshot every
+ * CHECKPOINT_ROWS (4,096 by default), far below this; a bulk build past it (a
+ * compaction, a long log replay) is found through the graph alone.
+ */
+export const FLAT_TAIL_MAX = 16_384;
 
 /**
  * One collection of the embedded backend: a usearch HNSW graph over the rows of
@@ -74,6 +88,22 @@ export class EmbeddedCollection {
   /** Between beginReplay and finishReplay: appended rows join the graph at the end, at once. */
   #replaying = false;
   #idToSlot: Map<string, number> | null;
+  /**
+   * Rows every search also scans exactly, merged with the graph's answer, as
+   * Milvus searches its growing segment: those written since the snapshot in
+   * force (the tail, from `#tailFrom`), and older ones the graph walk could
+   * not reach from their own vector when their snapshot was written. HNSW
+   * gives a new node edges to its nearest neighbours, but their own lists may
+   * drop the edge back, and then no walk reaches it: a far outlier inserted
+   * and acknowledged was not found by its own vector (2 of 200 on the demo).
+   * Slots ascending; deleted ones stay until the next snapshot and are skipped.
+   */
+  #flat: { slots: number[]; vectors: Float32Array } = { slots: [], vectors: new Float32Array(0) };
+  #tailFrom: number;
+  /** Slots below the tail the graph could not reach when the snapshot in force was written. */
+  #unreachable: number[] = [];
+  /** Found by the last writeSnapshot; in force once that snapshot is (snapshotInForce). */
+  #pendingUnreachable: number[] = [];
   readonly #order: (a: number, b: number) => number;
   #schema: CollectionSchema | undefined;
 
@@ -100,6 +130,7 @@ export class EmbeddedCollection {
     this.#deleted = state.deleted;
     this.#index = new HnswIndex(spec);
     this.#graphEnd = state.slots;
+    this.#tailFrom = state.slots;
     this.#order = closerFirst(spec.metric);
     this.#idToSlot = null;
   }
@@ -169,6 +200,8 @@ export class EmbeddedCollection {
       if (mode === 'writable') c.#viewedFrom = indexPath;
       c.#index.removed = manifest.indexRemoved;
     }
+    c.#unreachable = (manifest.unreachable ?? []).filter((s) => !c.#deleted.has(s));
+    c.#resetFlat();
     if (mode === 'writable') {
       c.#idToSlot = new Map();
       for (const [id, slot] of c.#rows.allIds()) {
@@ -240,6 +273,7 @@ export class EmbeddedCollection {
     this.#remove(ids);
     const first = this.#rows.append(ids, fields, vectors);
     for (let i = 0; i < ids.length; i++) this.#idToSlot!.set(ids[i]!, first + i);
+    this.#addToFlat(first, vectors);
     // During log replay the graph catches up once, in one multi-threaded add.
     if (!this.#replaying) {
       this.#mutableIndex().add(first, vectors);
@@ -300,15 +334,35 @@ export class EmbeddedCollection {
 
   search(queries: Float32Array[], params: SearchParams): Hit[][] {
     if (this.count === 0) return queries.map(() => []);
-    if (params.filter.length === 0) return queries.map((q) => this.#annSearch(q, params, null));
-    const matched = this.#rows.match(params.filter, this.#deleted);
-    if (matched.length === 0) return queries.map(() => []);
+    let accept: ((slot: number) => boolean) | null = null;
+    let found: Found[][];
+    if (params.filter.length === 0) {
+      found = queries.map((q) => this.#annSearch(q, params, null));
+    } else {
+      const matched = this.#rows.match(params.filter, this.#deleted);
+      if (matched.length === 0) return queries.map(() => []);
+      const bitmap = new Uint8Array(this.#rows.slots);
+      for (const slot of matched) bitmap[slot] = 1;
+      accept = (slot) => bitmap[slot] === 1;
+      found = this.#filteredSearch(queries, params, matched, bitmap);
+    }
+    return found.map((hits, i) =>
+      this.#withFlat(queries[i]!, hits, params.topK, accept).map((f) =>
+        this.#hit(f.slot, f.distance, params.outputFields),
+      ),
+    );
+  }
+
+  #filteredSearch(
+    queries: Float32Array[],
+    params: SearchParams,
+    matched: Int32Array,
+    bitmap: Uint8Array,
+  ): Found[][] {
     if (matched.length <= this.bruteForceLimit) {
       const vectors = this.#vectorsOf(matched);
       return queries.map((q) => this.#exactSearch(q, matched, vectors, params));
     }
-    const bitmap = new Uint8Array(this.#rows.slots);
-    for (const slot of matched) bitmap[slot] = 1;
     let vectors: Float32Array | null = null;
     return queries.map((q) => {
       const hits = this.#annSearch(q, params, { bitmap, matched: matched.length });
@@ -321,6 +375,41 @@ export class EmbeddedCollection {
   }
 
   /**
+   * The graph's answer merged with an exact scan of `#flat` (rows written
+   * since the snapshot, rows the graph cannot reach): a row is never missed
+   * because the graph walk did not get to it.
+   */
+  #withFlat(
+    q: Float32Array,
+    hits: Found[],
+    topK: number,
+    accept: ((slot: number) => boolean) | null,
+  ): Found[] {
+    const flat = this.#flat;
+    const n = flat.slots.length;
+    if (n === 0) return hits;
+    // Deleted or filtered-out rows are skipped, so ask for more until topK are kept or all were seen.
+    let k = Math.min(n, topK * 2 + 16);
+    let extra: Found[] = [];
+    for (;;) {
+      const near = exactNearest(this.spec.metric, flat.vectors, n, q, k);
+      extra = [];
+      for (let i = 0; i < near.keys.length && extra.length < topK; i++) {
+        const slot = flat.slots[Number(near.keys[i])]!;
+        if (this.#deleted.has(slot) || (accept && !accept(slot))) continue;
+        extra.push({ slot, distance: this.#fromUsearch(near.distances[i]!) });
+      }
+      if (extra.length >= topK || k >= n) break;
+      k = Math.min(n, k * 4);
+    }
+    if (extra.length === 0) return hits;
+    const seen = new Set(extra.map((f) => f.slot));
+    const merged = extra.concat(hits.filter((h) => !seen.has(h.slot)));
+    merged.sort((a, b) => this.#order(a.distance, b.distance) || a.slot - b.slot);
+    return merged.slice(0, topK);
+  }
+
+  /**
    * HNSW search. The graph is built with the smallest breadth, so asking for
    * k = max(topK, ef) results makes the breadth exactly that. With a filter,
    * ask for topK / selectivity (with margin) and widen 4x until enough matching
@@ -330,7 +419,7 @@ export class EmbeddedCollection {
     q: Float32Array,
     params: SearchParams,
     filter: { bitmap: Uint8Array; matched: number } | null,
-  ): Hit[] {
+  ): Found[] {
     const live = this.count;
     let k = Math.max(params.topK, params.ef ?? this.spec.index.efSearch);
     if (filter) {
@@ -340,12 +429,12 @@ export class EmbeddedCollection {
     k = Math.min(k, live);
     for (;;) {
       const found = this.#index.search(q, k);
-      const hits: Hit[] = [];
+      const hits: Found[] = [];
       for (let i = 0; i < found.keys.length && hits.length < params.topK; i++) {
         const slot = Number(found.keys[i]);
         if (slot >= this.#rows.slots || this.#deleted.has(slot)) continue;
         if (filter && filter.bitmap[slot] !== 1) continue;
-        hits.push(this.#hit(slot, this.#fromUsearch(found.distances[i]!), params.outputFields));
+        hits.push({ slot, distance: this.#fromUsearch(found.distances[i]!) });
       }
       if (hits.length >= params.topK || k >= live || !filter) return hits;
       k = Math.min(k * 4, live);
@@ -353,7 +442,7 @@ export class EmbeddedCollection {
   }
 
   /** The raw vectors of `slots` (ascending), reading runs of nearby slots at once. */
-  #vectorsOf(slots: Int32Array): Float32Array {
+  #vectorsOf(slots: ArrayLike<number>): Float32Array {
     const dim = this.spec.dimension;
     const out = new Float32Array(slots.length * dim);
     let i = 0;
@@ -382,16 +471,61 @@ export class EmbeddedCollection {
     slots: Int32Array,
     vectors: Float32Array,
     params: SearchParams,
-  ): Hit[] {
+  ): Found[] {
     const dim = this.spec.dimension;
     const scored = Array.from(slots, (slot, i) => ({
       slot,
-      s: score(this.spec.metric, q, vectors, i * dim),
+      distance: score(this.spec.metric, q, vectors, i * dim),
     }));
-    scored.sort((a, b) => this.#order(a.s, b.s) || a.slot - b.slot);
-    return scored
-      .slice(0, params.topK)
-      .map(({ slot, s }) => this.#hit(slot, s, params.outputFields));
+    scored.sort((a, b) => this.#order(a.distance, b.distance) || a.slot - b.slot);
+    return scored.slice(0, params.topK);
+  }
+
+  /** Rows appended at `first` join the exact scan (while the tail is within FLAT_TAIL_MAX). */
+  #addToFlat(first: number, vectors: Float32Array): void {
+    const dim = this.spec.dimension;
+    const n = vectors.length / dim;
+    const flat = this.#flat;
+    if (n === 0 || first < this.#tailFrom || this.#rows.slots - this.#tailFrom > FLAT_TAIL_MAX)
+      return;
+    const need = (flat.slots.length + n) * dim;
+    if (flat.vectors.length < need) {
+      const grown = new Float32Array(Math.max(need, flat.vectors.length * 2, 64 * dim));
+      grown.set(flat.vectors.subarray(0, flat.slots.length * dim));
+      flat.vectors = grown;
+    }
+    flat.vectors.set(vectors, flat.slots.length * dim);
+    for (let i = 0; i < n; i++) flat.slots.push(first + i);
+  }
+
+  /** The exact scan holds the unreachable rows and the tail (from the raw vectors). */
+  #resetFlat(): void {
+    const slots = [...this.#unreachable];
+    for (let s = this.#tailFrom; s < this.#rows.slots && s - this.#tailFrom < FLAT_TAIL_MAX; s++)
+      slots.push(s);
+    this.#flat = {
+      slots,
+      vectors: slots.length > 0 ? this.#vectorsOf(slots) : new Float32Array(0),
+    };
+  }
+
+  /**
+   * Before a snapshot: which live rows of the exact scan the graph cannot
+   * reach from their own vector (at the collection's search breadth, searched
+   * in one multi-threaded batch). Those stay in the scan; the rest leave it.
+   */
+  #findUnreachable(): number[] {
+    const live = this.#flat.slots.filter((s) => !this.#deleted.has(s) && s < this.#graphEnd);
+    if (live.length === 0) return [];
+    const k = Math.min(Math.max(10, this.spec.index.efSearch), this.#index.size);
+    const queries = this.#vectorsOf(live);
+    const out: number[] = [];
+    const found = this.#index.searchBatch(queries, k);
+    for (let i = 0; i < live.length; i++) {
+      const keys = found.keys.subarray(i * k, i * k + Number(found.counts[i]));
+      if (!keys.includes(BigInt(live[i]!))) out.push(live[i]!);
+    }
+    return out;
   }
 
   /** usearch reports 1 - similarity for IP and cosine; Milvus reports the similarity. */
@@ -441,6 +575,7 @@ export class EmbeddedCollection {
       fsyncPath(join(snapshotDir, INDEX_FILE));
     }
     writeDurably(join(snapshotDir, DELETED_FILE), this.#deleted.bytes(this.#rows.slots));
+    this.#pendingUnreachable = this.#findUnreachable();
     return {
       format: 2,
       spec: this.spec,
@@ -449,7 +584,18 @@ export class EmbeddedCollection {
       live: this.count,
       walSeq: this.#appliedSeq,
       indexRemoved: this.#index.removed,
+      unreachable: this.#pendingUnreachable,
     };
+  }
+
+  /**
+   * The snapshot written last is in force: its rows leave the exact scan,
+   * except those its graph cannot reach.
+   */
+  snapshotInForce(): void {
+    this.#unreachable = this.#pendingUnreachable;
+    this.#tailFrom = this.#rows.slots;
+    this.#resetFlat();
   }
 
   close(): void {

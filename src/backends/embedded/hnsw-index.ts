@@ -1,6 +1,13 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { Index, MetricKind, ScalarKind } from 'usearch';
+import {
+  type BatchMatches,
+  exactSearch,
+  Index,
+  type Matches,
+  MetricKind,
+  ScalarKind,
+} from 'usearch';
 import type { IndexParams, Metric, Quantization } from '../../core/types.ts';
 
 const USEARCH_METRIC: Record<Metric, MetricKind> = {
@@ -78,6 +85,19 @@ export class HnswIndex {
     return this.#index.search(q, k, 1);
   }
 
+  /**
+   * Several queries (row-major) in one call, on this thread (usearch refuses
+   * more search threads than the last add reserved): `k` slots per query, closest first.
+   */
+  searchBatch(
+    queries: Float32Array,
+    k: number,
+  ): { keys: BigUint64Array; counts: ArrayLike<number | bigint> } {
+    const found = this.#index.search(queries, k, 1) as BatchMatches | Matches;
+    // One query comes back as plain Matches, without counts.
+    return 'counts' in found ? found : { keys: found.keys, counts: [found.keys.length] };
+  }
+
   save(path: string): void {
     this.#index.save(path);
   }
@@ -91,6 +111,32 @@ export class HnswIndex {
   view(path: string): void {
     this.#index.view(path);
   }
+}
+
+/**
+ * The `k` nearest of `count` vectors (row-major in `dataset`) to `q`, exactly,
+ * with usearch's SIMD kernels and the graph's own distance: indices into
+ * `dataset`, closest first.
+ */
+export function exactNearest(
+  metric: Metric,
+  dataset: Float32Array,
+  count: number,
+  q: Float32Array,
+  k: number,
+): { keys: BigUint64Array; distances: Float32Array } {
+  if (count === 0 || k === 0)
+    return { keys: new BigUint64Array(0), distances: new Float32Array(0) };
+  const dim = q.length;
+  const found = exactSearch(
+    dataset.subarray(0, count * dim),
+    q,
+    dim,
+    Math.min(k, count),
+    USEARCH_METRIC[metric],
+    1,
+  ) as Matches;
+  return { keys: found.keys, distances: found.distances };
 }
 
 export type VerifyResult = { ok: true; ms: number } | { ok: false; reason: string; ms: number };

@@ -41,6 +41,11 @@ export interface Manifest {
   walSeq: number;
   /** Keys removed from the saved graph (usearch keeps their slots; compaction resets it). */
   indexRemoved: number;
+  /**
+   * Rows the saved graph could not reach from their own vector when it was
+   * written: searches scan them exactly (absent in snapshots before this field).
+   */
+  unreachable?: number[];
   /** How the index file was checked before the switch. */
   verified: { inChildProcess: true; ms: number };
 }
