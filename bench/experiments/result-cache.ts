@@ -18,6 +18,7 @@ import { median } from '../../src/core/statistics.ts';
 import { type Command, num, type Progress, type Values } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { ResultCacheRun } from '../harness/result.ts';
+import { processCpuSeconds } from '../harness/runners/process-cpu.ts';
 import { buildServer } from '../lib/prepare.ts';
 import { mixBodies, parseQueryMix, queryBody } from '../lib/query-mix.ts';
 import { redisScript } from '../lib/redis-process.ts';
@@ -40,7 +41,7 @@ export const resultCacheCommand: Command = {
       help: 'seconds of the same workload before each run, not measured',
     },
     rounds: { type: 'string', default: '2', help: 'interleaved rounds' },
-    connections: { type: 'string', default: '32', help: 'autocannon connections' },
+    connections: { type: 'string', default: '64', help: 'autocannon connections' },
   },
   run: (values, progress) => run(values, progress),
 };
@@ -117,10 +118,13 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
               });
             if (warmup > 0) await load(warmup);
             const before = c.name === 'off' ? null : await cacheCounts(server.url);
+            const pid = server.child.pid!;
+            const serverCpu0 = processCpuSeconds(pid);
             const cpu0 = process.cpuUsage();
             const t0 = performance.now();
             const res = await load(seconds);
             const cpu = process.cpuUsage(cpu0);
+            const serverCpu1 = processCpuSeconds(pid);
             const wall = (performance.now() - t0) / 1000;
             // This workload's own hit ratio: the counters' growth over the run.
             const after = before ? await cacheCounts(server.url) : null;
@@ -135,10 +139,15 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
               non2xx: res.non2xx + res.errors,
               hitRatio: ratio === null ? null : Math.round(ratio * 1000) / 1000,
               generatorCpuPercent: Math.round(((cpu.user + cpu.system) / 1e6 / wall) * 100),
+              // What a served request cost the server, whatever limited the throughput.
+              serverCpuMsPerOk:
+                serverCpu0 === null || serverCpu1 === null || res['2xx'] === 0
+                  ? null
+                  : Math.round(((serverCpu1 - serverCpu0) * 1e6) / res['2xx']) / 1000,
             };
             runs.push(row);
             progress(
-              `${c.name}, ${mix.describe}: ${row.okPerSecond}/s, p99 ${row.p99Ms} ms, hits ${row.hitRatio ?? '-'}, generator ${row.generatorCpuPercent}%`,
+              `${c.name}, ${mix.describe}: ${row.okPerSecond}/s, p99 ${row.p99Ms} ms, hits ${row.hitRatio ?? '-'}, server ${row.serverCpuMsPerOk ?? '-'} ms CPU per ok, generator ${row.generatorCpuPercent}%`,
             );
           }
         } finally {
@@ -160,6 +169,7 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
         p99Ms: median(mine.map((r) => r.p99Ms)),
         hitRatio: c.name === 'off' ? null : median(mine.map((r) => r.hitRatio ?? 0)),
         generatorCpuPercent: median(mine.map((r) => r.generatorCpuPercent)),
+        serverCpuMsPerOk: median(mine.map((r) => r.serverCpuMsPerOk ?? Number.NaN)),
       };
     }),
   );
@@ -167,6 +177,7 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
     summary.find((s) => s.cache === cache && s.workload.startsWith(w))!;
   const zipfGain = at('local', 'zipf').okPerSecond / at('off', 'zipf').okPerSecond;
   const sharedGain = at('local + Redis', 'zipf').okPerSecond / at('off', 'zipf').okPerSecond;
+  const cpuGain = at('off', 'zipf').serverCpuMsPerOk / at('local', 'zipf').serverCpuMsPerOk;
   const uniformCost = at('local', described[1]!).okPerSecond / at('off', described[1]!).okPerSecond;
   return {
     ...envelope('result-cache', values, null, 'the result cache, Zipf and uniform queries'),
@@ -179,6 +190,7 @@ async function run(values: Values, progress: Progress): Promise<ResultCacheRun> 
     ratios: {
       zipfLocalOverOff: Math.round(zipfGain * 100) / 100,
       zipfSharedOverOff: Math.round(sharedGain * 100) / 100,
+      zipfCpuPerOkOffOverLocal: Math.round(cpuGain * 100) / 100,
       noRepeatsLocalOverOff: Math.round(uniformCost * 1000) / 1000,
     },
     goals: [

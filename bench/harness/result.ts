@@ -444,6 +444,8 @@ export interface ResultCacheRun extends RunEnvelope {
     non2xx: number;
     hitRatio: number | null;
     generatorCpuPercent: number;
+    /** The server process's CPU per 2xx answer (ms), from /proc. */
+    serverCpuMsPerOk: number | null;
   }[];
   summary: {
     cache: string;
@@ -452,8 +454,15 @@ export interface ResultCacheRun extends RunEnvelope {
     p99Ms: number;
     hitRatio: number | null;
     generatorCpuPercent: number;
+    serverCpuMsPerOk: number;
   }[];
-  ratios: { zipfLocalOverOff: number; zipfSharedOverOff: number; noRepeatsLocalOverOff: number };
+  ratios: {
+    zipfLocalOverOff: number;
+    zipfSharedOverOff: number;
+    /** Server CPU per served request, cache off over local: the capacity gain on a server of its own. */
+    zipfCpuPerOkOffOverLocal?: number;
+    noRepeatsLocalOverOff: number;
+  };
   goals: { what: string; pass: boolean }[];
 }
 

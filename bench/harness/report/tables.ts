@@ -148,7 +148,7 @@ export function runTables(run: AnyRun): Table[] {
           title: `the result cache (autocannon c=${run.connections}, median of ${run.rounds} rounds of ${run.seconds} s)`,
           rows: run.summary.map((s) => ({ ...s })),
           notes: [
-            `Zipf: local ${run.ratios.zipfLocalOverOff}x, local + Redis ${run.ratios.zipfSharedOverOff}x the uncached req/s; no repeats: ${run.ratios.noRepeatsLocalOverOff}x`,
+            `Zipf: local ${run.ratios.zipfLocalOverOff}x, local + Redis ${run.ratios.zipfSharedOverOff}x the uncached req/s; server CPU per served request ${run.ratios.zipfCpuPerOkOffOverLocal ?? '-'}x less with the local cache; no repeats: ${run.ratios.noRepeatsLocalOverOff}x`,
             ...run.goals.map((g) => `${g.pass ? 'PASS' : 'FAIL'} ${g.what}`),
           ],
         },
