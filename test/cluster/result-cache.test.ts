@@ -57,9 +57,12 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const s of stores) s.stop();
   for (const c of connections) c.disconnect();
-  await store.close();
-  redis.cleanup();
-  data.cleanup();
+  redis.cleanup(); // first: the redis-server this file started must stop whatever fails next
+  try {
+    await store.close();
+  } finally {
+    data.cleanup();
+  }
 });
 
 /** Workers of one deployment share a prefix; each test is a deployment of its own. */

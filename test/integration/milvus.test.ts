@@ -296,8 +296,8 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
     } finally {
       for (const v of versions) v.stop();
       for (const c of connections) c.disconnect();
+      redis.cleanup(); // first: the redis-server this test started must stop whatever fails next
       await backend.delete(name, ['probe']);
-      redis.cleanup();
     }
   }, 120_000);
 

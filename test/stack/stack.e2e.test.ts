@@ -234,6 +234,9 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
       .replace(/evaluation_interval: 15s/, 'evaluation_interval: 1s')
       .replace('- vecserve-rules.yml', `- ${rules}`);
     writeFileSync(join(dir, 'prometheus.yml'), config);
+    // The result cache's panels need it on: shared through a real Redis, as a PM2 cluster runs it.
+    const redis = redisForTest();
+    redis.up();
     const prom = spawn(
       'prometheus',
       [
@@ -243,11 +246,6 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
       ],
       { stdio: 'ignore' },
     );
-    // The result cache's panels need it on: shared through a real Redis, as a PM2 cluster runs it.
-    const redis = redisForTest();
-    redis.up();
-    const cached = stack('reload', { RESULT_CACHE: 'shared', REDIS_URL: redis.url });
-    expect(cached.status, cached.output).toBe(0);
     const api = `http://127.0.0.1:${ports.prometheus}`;
     const query = async (expr: string) => {
       const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(expr)}`);
@@ -260,6 +258,8 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
       return body.data.result;
     };
     try {
+      const cached = stack('reload', { RESULT_CACHE: 'shared', REDIS_URL: redis.url });
+      expect(cached.status, cached.output).toBe(0);
       const load = steadyLoad(4);
       let ready = false;
       for (let i = 0; i < 60 && !ready; i++) {
