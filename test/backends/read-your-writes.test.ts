@@ -91,6 +91,14 @@ describe('read your writes', () => {
         if ((await topId(b, outliers[i]!)) !== `o${i}`) missed.push(i);
       expect(missed).toEqual([]);
       expect(b.searchesRun.threads - threadSearches).toBe(OUTLIERS);
+      // One call with every outlier: the thread gets them as views into one buffer, and each
+      // is still found first (the exact scan once read every view from the buffer's start).
+      const together = await b.search(
+        'items',
+        outliers.map((v) => Float32Array.from(v)),
+        { topK: 1, filter: [], outputFields: [] },
+      );
+      expect(together.map((hits) => hits[0]?.id)).toEqual(outliers.map((_, i) => `o${i}`));
       // Deleted rows are not found, even those kept in the exact scan.
       await b.delete('items', ['o0', 'o1']);
       expect(await topId(b, outliers[0]!)).not.toBe('o0');

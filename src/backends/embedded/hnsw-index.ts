@@ -128,9 +128,14 @@ export function exactNearest(
   if (count === 0 || k === 0)
     return { keys: new BigUint64Array(0), distances: new Float32Array(0) };
   const dim = q.length;
+  // usearch's exact search reads a typed array from the start of its buffer, ignoring its
+  // offset: a query that is a view into a batch's buffer must be copied (found by the
+  // micro-batcher's test: batched answers came out for the batch's first query).
+  const query = q.byteOffset === 0 ? q : q.slice();
+  const rows = dataset.byteOffset === 0 ? dataset : dataset.slice(0, count * dim);
   const found = exactSearch(
-    dataset.subarray(0, count * dim),
-    q,
+    rows.subarray(0, count * dim),
+    query,
     dim,
     Math.min(k, count),
     USEARCH_METRIC[metric],
