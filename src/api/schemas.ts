@@ -73,6 +73,12 @@ const searchOptions = {
         .number()
         .optional()
         .meta({ description: `DISKANN: candidate list, an integer from topK to ${MAX_EF}.` }),
+      oversampling: z
+        .number()
+        .optional()
+        .meta({
+          description: `Embedded HNSW: search topK x oversampling candidates (an integer from 1 to 64, at most ${MAX_EF} in all) and keep the best topK by exact distance from the stored float32 vectors.`,
+        }),
     })
     .optional()
     .meta({
@@ -142,6 +148,10 @@ export const IndexSpecSchema = z.strictObject({
   efConstruction: z.int().optional(),
   efSearch: z.int().optional().meta({ description: 'HNSW: ef of a search that gives none.' }),
   quantization: z.enum(['f32', 'f16', 'i8']).optional(),
+  oversampling: z.int().optional().meta({
+    description:
+      'Embedded HNSW: candidates per hit wanted (1-64, default 1), each scored exactly from the stored float32 vectors; recovers the recall an f16/i8 graph loses. Searches can override it (params.oversampling).',
+  }),
   nlist: z.int().optional().meta({ description: 'IVF_*: clusters built.' }),
   nprobe: z.int().optional().meta({ description: 'IVF_*: nprobe of a search that gives none.' }),
   m: z.int().optional().meta({ description: 'IVF_PQ: sub-quantizers; must divide the dimension.' }),

@@ -17,6 +17,8 @@ export interface SearchOptions extends CallOptions {
   nprobe?: number;
   /** DISKANN: candidate list; the backend uses max(searchList, topK). */
   searchList?: number;
+  /** Embedded HNSW: topK x oversampling candidates, scored exactly (the collection's default when absent). */
+  oversampling?: number;
 }
 
 export interface WriteOptions extends CallOptions {

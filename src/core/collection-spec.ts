@@ -80,6 +80,7 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
     m: [1, 65_536],
     nbits: [1, 16],
     searchList: [1, MAX_EF],
+    oversampling: [1, MAX_OVERSAMPLING],
   })) {
     const v = (index as Record<string, unknown>)[key];
     if (v !== undefined && (!Number.isInteger(v) || (v as number) < lo! || (v as number) > hi!)) {
@@ -97,9 +98,12 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
   return { ...spec, fields, index };
 }
 
+/** Most candidates per hit wanted that a search may score exactly (embedded HNSW). */
+export const MAX_OVERSAMPLING = 64;
+
 /** Build and default search parameters each index type takes. */
 const PARAMS_OF: Record<IndexType, readonly string[]> = {
-  HNSW: ['M', 'efConstruction', 'efSearch'],
+  HNSW: ['M', 'efConstruction', 'efSearch', 'oversampling'],
   FLAT: [],
   IVF_FLAT: ['nlist', 'nprobe'],
   IVF_SQ8: ['nlist', 'nprobe'],

@@ -51,6 +51,11 @@ export interface IndexParams {
   efSearch: number;
   /** Vector storage of the index (embedded backend; Milvus stores float32). */
   quantization: Quantization;
+  /**
+   * Embedded HNSW: candidates searched per hit wanted, all scored exactly from
+   * the raw vectors before the best topK are kept (1: the graph's topK only).
+   */
+  oversampling?: number;
   /** IVF_*: clusters built. */
   nlist?: number;
   /** IVF_*: clusters searched when a search gives no `nprobe`. */

@@ -48,13 +48,14 @@ export function checkNewCollection(spec: CollectionSpec, existing: number, q: Qu
 export function checkSearchWork(
   queries: number,
   dimension: number,
-  opts: { topK: number; ef?: number },
+  opts: { topK: number; ef?: number; oversampling?: number },
   q: Quotas,
 ): void {
-  const work = queries * dimension * Math.max(opts.topK, opts.ef ?? 0);
+  const candidates = Math.max(opts.topK * (opts.oversampling ?? 1), opts.ef ?? 0);
+  const work = queries * dimension * candidates;
   if (work > q.maxSearchWork)
     throw new InvalidRequestError(
-      `this search would cost ${work} units (queries ${queries} x dimension ${dimension} x candidates ${Math.max(opts.topK, opts.ef ?? 0)}); MAX_SEARCH_WORK is ${q.maxSearchWork}: send fewer queries or a smaller ef/topK`,
+      `this search would cost ${work} units (queries ${queries} x dimension ${dimension} x candidates ${candidates}); MAX_SEARCH_WORK is ${q.maxSearchWork}: send fewer queries or a smaller ef/topK`,
       { work, limit: q.maxSearchWork },
     );
 }

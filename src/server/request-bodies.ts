@@ -8,7 +8,7 @@ import {
   WriteBodySchema,
 } from '../api/schemas.ts';
 import type { SearchOptions } from '../backends/search-backend.ts';
-import { MAX_EF } from '../core/collection-spec.ts';
+import { MAX_EF, MAX_OVERSAMPLING } from '../core/collection-spec.ts';
 import { InvalidRequestError } from '../core/errors.ts';
 import { type Filter, parseFilter } from '../core/filter.ts';
 import {
@@ -37,7 +37,7 @@ type SearchOptionsBody = {
   topK?: number;
   filter?: unknown;
   outputFields?: string[];
-  params?: { ef?: number; nprobe?: number; searchList?: number };
+  params?: { ef?: number; nprobe?: number; searchList?: number; oversampling?: number };
 };
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -150,9 +150,9 @@ function parseParams(
   params: SearchOptionsBody['params'],
   info: CollectionSchema,
   topK: number,
-): { ef?: number; nprobe?: number; searchList?: number } {
+): { ef?: number; nprobe?: number; searchList?: number; oversampling?: number } {
   if (!params) return {};
-  const out: { ef?: number; nprobe?: number; searchList?: number } = {};
+  const out: { ef?: number; nprobe?: number; searchList?: number; oversampling?: number } = {};
   const takes = searchParamOf(info.indexType);
   for (const key of ['ef', 'nprobe', 'searchList'] as const) {
     const v = params[key];
@@ -177,6 +177,26 @@ function parseParams(
       );
     }
     out[key] = v;
+  }
+  const over = params.oversampling;
+  if (over !== undefined) {
+    if ((info.indexType ?? 'HNSW') !== 'HNSW') {
+      throw new InvalidRequestError(
+        `params.oversampling does not apply: collection "${info.name}" has a ${info.indexType} index (oversampling re-scores an HNSW graph's candidates)`,
+        { indexType: info.indexType },
+      );
+    }
+    if (!Number.isInteger(over) || over < 1 || over > MAX_OVERSAMPLING) {
+      throw new InvalidRequestError(
+        `params.oversampling must be an integer from 1 to ${MAX_OVERSAMPLING}, got ${JSON.stringify(over)}`,
+      );
+    }
+    if (topK * over > MAX_EF) {
+      throw new InvalidRequestError(
+        `topK x params.oversampling (${topK} x ${over}) must be at most ${MAX_EF} candidates`,
+      );
+    }
+    out.oversampling = over;
   }
   return out;
 }

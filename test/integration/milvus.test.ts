@@ -16,7 +16,7 @@ import { MilvusPool } from '../../src/backends/milvus/milvus-pool.ts';
 import type { SearchOptions } from '../../src/backends/search-backend.ts';
 import { connectRedis } from '../../src/cluster/redis-connection.ts';
 import { RedisResultStore } from '../../src/cluster/redis-result-store.ts';
-import { ConflictError, NotFoundError } from '../../src/core/errors.ts';
+import { ConflictError, InvalidRequestError, NotFoundError } from '../../src/core/errors.ts';
 import { parseFilter } from '../../src/core/filter.ts';
 import type { CollectionSpec, Row } from '../../src/core/types.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
@@ -244,6 +244,15 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       (r) => !r[0]!.some((h) => h.id === 'm1'),
     );
     expect(after!.map((h) => h.id)).not.toContain('m1');
+  });
+
+  it("refuses oversampling, which re-scores from the embedded store's raw vectors", async () => {
+    await expect(backend.search(name, queries, opts({ oversampling: 2 }))).rejects.toThrow(
+      /params.oversampling .* Milvus re-ranks nothing/,
+    );
+    await expect(
+      backend.createCollection({ ...spec, name: `${name}_over`, index: { oversampling: 2 } }),
+    ).rejects.toThrow(InvalidRequestError);
   });
 
   it('reports an unknown collection as not found', async () => {

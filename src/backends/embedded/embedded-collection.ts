@@ -28,6 +28,7 @@ export const DEFAULT_INDEX_PARAMS: IndexParams = {
   efConstruction: 200,
   efSearch: 64,
   quantization: 'f32',
+  oversampling: 1,
 };
 
 export type OpenMode = 'writable' | 'shared';
@@ -37,6 +38,8 @@ export interface SearchParams {
   filter: Filter;
   outputFields: string[];
   ef?: number;
+  /** Candidates per hit wanted, scored exactly (the collection's default when absent). */
+  oversampling?: number;
 }
 
 /** A row found by a search: its slot and its distance in the API's units. */
@@ -396,6 +399,8 @@ export class EmbeddedCollection {
     // its hits are scored exactly from the raw vectors, so distances are the user's and the
     // merge below compares like with like (mixing them cost recall: 0.3 at ef 256 on i8).
     if (this.spec.index.quantization !== 'f32') hits = this.#exactDistances(q, hits);
+    // Oversampled: the best topK of the candidates (f32 distances are exact already, in order).
+    if (hits.length > topK) hits = hits.slice(0, topK);
     const flat = this.#flat;
     const n = flat.slots.length;
     if (n === 0) return hits;
@@ -418,6 +423,10 @@ export class EmbeddedCollection {
     const merged = extra.concat(hits.filter((h) => !seen.has(h.slot)));
     merged.sort((a, b) => this.#order(a.distance, b.distance) || a.slot - b.slot);
     return merged.slice(0, topK);
+  }
+
+  #oversampling(params: SearchParams): number {
+    return params.oversampling ?? this.spec.index.oversampling ?? 1;
   }
 
   /** `found` with exact float32 distances from the raw vectors (closest first). */
@@ -449,7 +458,9 @@ export class EmbeddedCollection {
     filter: { bitmap: Uint8Array; matched: number } | null,
   ): Found[] {
     const live = this.count;
-    let k = Math.max(params.topK, params.ef ?? this.spec.index.efSearch);
+    // Oversampling keeps topK x oversampling candidates; the caller scores them exactly.
+    const want = params.topK * this.#oversampling(params);
+    let k = Math.max(want, params.ef ?? this.spec.index.efSearch);
     if (filter) {
       const selectivity = filter.matched / live;
       k = Math.max(k, Math.ceil((params.topK / selectivity) * 1.5) + 16);
@@ -458,13 +469,13 @@ export class EmbeddedCollection {
     for (;;) {
       const found = this.#index.search(q, k);
       const hits: Found[] = [];
-      for (let i = 0; i < found.keys.length && hits.length < params.topK; i++) {
+      for (let i = 0; i < found.keys.length && hits.length < want; i++) {
         const slot = Number(found.keys[i]);
         if (slot >= this.#rows.slots || this.#deleted.has(slot)) continue;
         if (filter && filter.bitmap[slot] !== 1) continue;
         hits.push({ slot, distance: this.#fromUsearch(found.distances[i]!) });
       }
-      if (hits.length >= params.topK || k >= live || !filter) return hits;
+      if (hits.length >= want || k >= live || !filter) return hits;
       k = Math.min(k * 4, live);
     }
   }

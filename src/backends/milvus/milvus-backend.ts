@@ -380,6 +380,11 @@ export class MilvusBackend implements SearchBackend {
           'quantizes with its index type instead (IVF_SQ8, IVF_PQ; use "f32" or omit it)',
       );
     }
+    if (valid.index?.oversampling !== undefined) {
+      throw new InvalidRequestError(
+        "index.oversampling re-scores candidates from the embedded store's raw vectors; Milvus re-ranks nothing (omit it)",
+      );
+    }
     const name = valid.name;
     const type: IndexType = valid.index?.type ?? 'HNSW';
     const searchDefaults: SearchDefaults = {
@@ -456,6 +461,11 @@ export class MilvusBackend implements SearchBackend {
    * when output_fields is empty.
    */
   async search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]> {
+    if (opts.oversampling !== undefined) {
+      throw new InvalidRequestError(
+        "params.oversampling re-scores candidates from the embedded store's raw vectors; Milvus re-ranks nothing (omit it)",
+      );
+    }
     const s = await this.#cached(name, opts);
     for (const v of vectors) {
       if (v.length !== s.schema.dimension) {
