@@ -3,8 +3,13 @@
  * (type, build parameters, search default) and searched with its own search
  * parameter; another type's parameter is a 400 naming the index; a collection
  * created elsewhere (with the SDK, as pymilvus or Attu would) with IVF_SQ8 and
- * its own field names is served with the same answers as a direct search.
+ * its own field names is served with the same answers as a direct search; and
+ * one created by pymilvus itself (pinned venv), searched with nprobe as the
+ * scenario's Python code does, gives pymilvus's answers through the API.
  */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataType, MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
@@ -210,4 +215,50 @@ describe.skipIf(address === null)('Milvus index types through the API', () => {
     );
     expect(api.hits[0]).toMatchObject({ id: '42', fields: { category: 'C' } });
   }, 120_000);
+
+  it("serves a collection pymilvus created (IVF_SQ8, nprobe 10, as the scenario's Python does) with pymilvus's answers", async () => {
+    const name = `pymilvus_ivf_sq8_${tag}`;
+    made.push(name);
+    const queries = vectors.slice(100, 120).map((v) => v.map((x) => x + 0.01));
+    const file = join(dir, 'pymilvus-data.json');
+    writeFileSync(file, JSON.stringify({ vectors, queries, nprobe: 10, limit: 10 }));
+    // The pinned pymilvus venv (deploy/milvus/pymilvus-venv.sh), then the scenario's own calls.
+    const python = (await run('bash', ['deploy/milvus/pymilvus-venv.sh'])).trim();
+    const answers = JSON.parse(
+      await run(python, ['test/integration/pymilvus_collection.py', address!, name, file]),
+    ) as { id: string; distance: number }[][];
+    expect(answers).toHaveLength(queries.length);
+    const info = await body(fetch(`${running.url}/v1/collections/${name}`));
+    expect(info).toMatchObject({
+      dimension: DIM,
+      fields: [{ name: 'brand', type: 'string' }],
+      index: { type: 'IVF_SQ8', nlist: 32 },
+    });
+    for (const [i, q] of queries.entries()) {
+      const api = await body(
+        post(`/v1/collections/${name}/search`, { vector: q, topK: 10, params: { nprobe: 10 } }),
+      );
+      expect(
+        api.hits.map((h: { id: string }) => h.id),
+        `query ${i}`,
+      ).toEqual(answers[i]!.map((h) => h.id));
+      for (const [j, h] of api.hits.entries())
+        expect(h.distance).toBeCloseTo(answers[i]![j]!.distance, 4);
+    }
+  }, 300_000);
 });
+
+/** Runs a program from the repo's root; its stdout, or a failure with its stderr. */
+function run(command: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      command,
+      args,
+      { cwd: join(import.meta.dirname, '../..'), timeout: 280_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) =>
+        err
+          ? reject(new Error(`${command} ${args.join(' ')}: ${err.message}\n${stderr}`))
+          : resolve(stdout),
+    );
+  });
+}
