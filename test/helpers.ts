@@ -24,3 +24,17 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 /** Parses a response's JSON body for assertions. */
 // biome-ignore lint/suspicious/noExplicitAny: tests inspect arbitrary JSON bodies
 export const body = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
+
+/** POSTs `payload` as JSON to an app from createApp (a string is sent as it is, byte for byte). */
+export const postJson = (
+  app: { request: (path: string, init: RequestInit) => Response | Promise<Response> },
+  path: string,
+  payload: unknown,
+): Promise<Response> =>
+  Promise.resolve(
+    app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof payload === 'string' ? payload : JSON.stringify(payload),
+    }),
+  );

@@ -48,14 +48,12 @@ export const resultCacheCommand: Command = {
 
 const redis = (action: 'up' | 'down', home: string) => redisScript(action, REDIS_PORT, home);
 
-/** Hits and misses so far, from the server's /metrics (both tiers' hits together). */
+/** Hits and misses so far, from the server's /v1/stats (both tiers' hits together). */
 async function cacheCounts(url: string): Promise<{ hits: number; misses: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const read = (re: RegExp) => [...text.matchAll(re)].reduce((a, m) => a + Number(m[1]), 0);
-  return {
-    hits: read(/^vecserve_result_cache_hits_total\{[^}]*\} (\d+)/gm),
-    misses: read(/^vecserve_result_cache_misses_total (\d+)/gm),
+  const { resultCache: c } = (await (await fetch(`${url}/v1/stats`)).json()) as {
+    resultCache: { hits: number; sharedHits: number; misses: number };
   };
+  return { hits: c.hits + c.sharedHits, misses: c.misses };
 }
 
 async function run(values: Values, progress: Progress): Promise<ResultCacheRun> {

@@ -10,8 +10,6 @@ export interface QueryMix {
   describe: string;
   /** The rank of the next request's query. */
   nextRank(): number;
-  /** Distinct queries that can be asked. */
-  distinct: number;
 }
 
 /** The help text of every load command's --queries option. */
@@ -65,7 +63,7 @@ export function parseQueryMix(spec: string, seed = 1): QueryMix {
   if (kind === 'uniform') {
     const n = Number(a);
     if (!Number.isInteger(n) || n < 1) throw new Error(`uniform:N needs N >= 1, got "${spec}"`);
-    return { describe: `uniform over ${n}`, distinct: n, nextRank: () => Math.floor(rnd() * n) };
+    return { describe: `uniform over ${n}`, nextRank: () => Math.floor(rnd() * n) };
   }
   if (kind === 'zipf') {
     const s = Number(a);
@@ -90,7 +88,7 @@ export function parseQueryMix(spec: string, seed = 1): QueryMix {
       }
       return lo;
     };
-    return { describe: `zipf s=${s} over ${n}`, distinct: n, nextRank: draw };
+    return { describe: `zipf s=${s} over ${n}`, nextRank: draw };
   }
   if (kind === 'repeat') {
     const p = Number(a);
@@ -100,7 +98,6 @@ export function parseQueryMix(spec: string, seed = 1): QueryMix {
     let fresh = 100 + Math.floor(Math.random() * 1e8);
     return {
       describe: p === 0 ? 'no repeats' : `${Math.round(p * 100)}% repeats of 100 hot queries`,
-      distinct: Number.POSITIVE_INFINITY,
       nextRank: () => (rnd() < p ? Math.floor(rnd() * 100) : fresh++),
     };
   }

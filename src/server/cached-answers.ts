@@ -49,9 +49,7 @@ export function cachedAnswers(cache: ResultCache, maxBodyBytes: number): EarlyAn
     const found = await cache.lookup(collection, key);
     if (found.kind === 'hit') {
       c.header('X-Result-Cache', 'hit');
-      return c.body(answerBody(batch, found.answer, start), 200, {
-        'Content-Type': 'application/json',
-      });
+      return serialisedAnswer(c, batch, found.answer, start);
     }
     if (found.kind === 'miss') {
       const { version } = found;
@@ -62,8 +60,22 @@ export function cachedAnswers(cache: ResultCache, maxBodyBytes: number): EarlyAn
   };
 }
 
-/** A search route's body around its serialised hits: `{"hits":...}` or `{"results":...}`, and tookMs. */
-export function answerBody(batch: boolean, answer: string, start: number): string {
-  const tookMs = Math.round((performance.now() - start) * 1000) / 1000;
-  return `{"${batch ? 'results' : 'hits'}":${answer},"tookMs":${tookMs}}`;
+/** Milliseconds since `start`, to the microsecond: every route's `tookMs`. */
+export function tookMsSince(start: number): number {
+  return Math.round((performance.now() - start) * 1000) / 1000;
+}
+
+/**
+ * A search's answer around its hits already serialised (a hit of the cache, or
+ * what a miss keeps): `{"hits":...}` or `{"results":...}` (batch), and tookMs.
+ */
+export function serialisedAnswer(
+  c: Context<AppEnv>,
+  batch: boolean,
+  answer: string,
+  start: number,
+): Response {
+  return c.body(`{"${batch ? 'results' : 'hits'}":${answer},"tookMs":${tookMsSince(start)}}`, 200, {
+    'Content-Type': 'application/json',
+  });
 }

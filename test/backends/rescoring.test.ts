@@ -11,7 +11,7 @@ import type { CollectionSpec } from '../../src/core/types.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
 import { createApp } from '../../src/server/app.ts';
 import { appOptions } from '../../src/server/compose.ts';
-import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
+import { body, postJson, silentLogger, tempDir, testConfig } from '../helpers.ts';
 
 const DIM = 256;
 const N = 3000;
@@ -132,12 +132,7 @@ describe('oversampling with exact rescoring', () => {
         options: appOptions(testConfig({ allowUnauthenticated: true })),
         logger: silentLogger,
       });
-      const post = (path: string, payload: unknown) =>
-        app.request(path, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(payload),
-        });
+      const post = (path: string, payload: unknown) => postJson(app, path, payload);
       const search = (params: unknown, topK = 10) =>
         post('/v1/collections/items/search', { vector: queries[0], topK, params });
       expect((await search({ oversampling: 4 })).status).toBe(200);

@@ -6,7 +6,7 @@
 import type { ResultCache } from '../../src/backends/cache/result-cache.ts';
 import { createApp } from '../../src/server/app.ts';
 import { appOptions } from '../../src/server/compose.ts';
-import { silentLogger, testConfig } from '../helpers.ts';
+import { postJson, silentLogger, testConfig } from '../helpers.ts';
 
 /** A search request's body, as a client would send it. */
 export interface Query {
@@ -36,12 +36,7 @@ export function cacheWorker(
     options: appOptions(testConfig({ allowUnauthenticated: true })),
     logger: silentLogger,
   });
-  const post = (path: string, body: unknown) =>
-    app.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const post = (path: string, payload: unknown) => postJson(app, path, payload);
   const base = `/v1/collections/${collection}`;
   return {
     cache,

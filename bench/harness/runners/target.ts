@@ -58,8 +58,6 @@ export interface QuerySet {
   /** The held-out bodies (recall and compiled generators read these). */
   bodies: Record<Scenario, string[]>;
   batchSize: number;
-  /** What `body` sends: the held-out bodies in turn, or a --queries mix. */
-  describe: string;
   /** Request i's body: bodies[i % n], or the mix's next draw when a mix is given. */
   body(scenario: Scenario, i: number): string;
   /** True when bodies come from a mix (compiled generators, which cycle a file, cannot send it). */
@@ -107,7 +105,6 @@ export function buildQueries(
   if (!opts.mix) {
     return {
       ...queries,
-      describe: `${count} held-out queries in turn`,
       mixed: false,
       body: (scenario, i) => bodies[scenario][i % count]!,
     };
@@ -135,7 +132,6 @@ export function buildQueries(
   ) as Record<Scenario, () => string>;
   return {
     ...queries,
-    describe: parseQueryMix(opts.mix).describe,
     mixed: true,
     body: (scenario) => next[scenario](),
   };

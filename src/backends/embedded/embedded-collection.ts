@@ -54,7 +54,7 @@ const REBUILD_CHUNK = 16_384;
 /**
  * Most rows written since the last snapshot that searches also scan exactly
  * (see `#flat`). The API's writes are folded into a snapshot every
- * CHECKPOINT_ROWS (4,096 by default), far below this; a bulk build past it (a
+ * `checkpointRows` (4,096 by default), far below this; a bulk build past it (a
  * compaction, a long log replay) is found through the graph alone.
  */
 export const FLAT_TAIL_MAX = 16_384;
@@ -347,7 +347,7 @@ export class EmbeddedCollection {
     let accept: ((slot: number) => boolean) | null = null;
     let found: Found[][];
     if (params.filter.length === 0) {
-      found = queries.map((q) => this.#annSearch(q, params, null));
+      found = queries.map((q) => this.#graphSearch(q, params, null));
     } else {
       const matched = this.#rows.match(params.filter, this.#deleted);
       if (matched.length === 0) return queries.map(() => []);
@@ -375,7 +375,7 @@ export class EmbeddedCollection {
     }
     let vectors: Float32Array | null = null;
     return queries.map((q) => {
-      const hits = this.#annSearch(q, params, { bitmap, matched: matched.length });
+      const hits = this.#graphSearch(q, params, { bitmap, matched: matched.length });
       // The graph walk found too few matching rows (a very selective filter
       // scattered over the graph): fall back to exact rather than return short.
       if (hits.length >= Math.min(params.topK, matched.length)) return hits;
@@ -395,12 +395,6 @@ export class EmbeddedCollection {
     topK: number,
     accept: ((slot: number) => boolean) | null,
   ): Found[] {
-    // A quantized graph's distances are in its codes' units (usearch's i8 L2 of 0.16 reads 141):
-    // its hits are scored exactly from the raw vectors, so distances are the user's and the
-    // merge below compares like with like (mixing them cost recall: 0.3 at ef 256 on i8).
-    if (this.spec.index.quantization !== 'f32') hits = this.#exactDistances(q, hits);
-    // Oversampled: the best topK of the candidates (f32 distances are exact already, in order).
-    if (hits.length > topK) hits = hits.slice(0, topK);
     const flat = this.#flat;
     const n = flat.slots.length;
     if (n === 0) return hits;
@@ -423,6 +417,23 @@ export class EmbeddedCollection {
     const merged = extra.concat(hits.filter((h) => !seen.has(h.slot)));
     merged.sort((a, b) => this.#order(a.distance, b.distance) || a.slot - b.slot);
     return merged.slice(0, topK);
+  }
+
+  /**
+   * The graph's best topK, in exact distances: its topK x oversampling
+   * candidates, scored from the raw vectors when the graph is quantized (a
+   * quantized graph's distances are in its codes' units: usearch's i8 L2 of
+   * 0.16 reads 141, and merged with the exact scan's they cost recall: 0.3 at
+   * ef 256 on i8). An f32 graph's distances are exact already, in order.
+   */
+  #graphSearch(
+    q: Float32Array,
+    params: SearchParams,
+    filter: { bitmap: Uint8Array; matched: number } | null,
+  ): Found[] {
+    let hits = this.#annSearch(q, params, filter);
+    if (this.spec.index.quantization !== 'f32') hits = this.#exactDistances(q, hits);
+    return hits.length > params.topK ? hits.slice(0, params.topK) : hits;
   }
 
   #oversampling(params: SearchParams): number {
@@ -550,8 +561,8 @@ export class EmbeddedCollection {
 
   /**
    * Before a snapshot: which live rows of the exact scan the graph cannot
-   * reach from their own vector (at the collection's search breadth, searched
-   * in one multi-threaded batch). Those stay in the scan; the rest leave it.
+   * reach from their own vector (at the collection's search breadth, in one
+   * batched call). Those stay in the scan; the rest leave it.
    */
   #findUnreachable(): number[] {
     const live = this.#flat.slots.filter((s) => !this.#deleted.has(s) && s < this.#graphEnd);

@@ -2,7 +2,7 @@ import { type Context, Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { AppEnv } from '../app-env.ts';
-import { answerBody } from '../cached-answers.ts';
+import { serialisedAnswer, tookMsSince } from '../cached-answers.ts';
 import { checkNewCollection, checkSearchWork, type Quotas } from '../quotas.ts';
 import { readJson } from '../read-json.ts';
 import {
@@ -15,18 +15,16 @@ import {
 } from '../request-bodies.ts';
 import type { RequestDeadline } from '../request-deadline.ts';
 
-const round = (ms: number) => Math.round(ms * 1000) / 1000;
-
 /** A search's answer; on a result-cache miss its serialised hits are kept for the next one. */
 function answer(c: Context<AppEnv>, batch: boolean, hits: unknown, start: number): Response {
   const keep = c.get('keepAnswer');
   if (!keep)
     return batch
-      ? c.json({ results: hits, tookMs: round(performance.now() - start) })
-      : c.json({ hits, tookMs: round(performance.now() - start) });
+      ? c.json({ results: hits, tookMs: tookMsSince(start) })
+      : c.json({ hits, tookMs: tookMsSince(start) });
   const serialised = JSON.stringify(hits);
   keep(serialised);
-  return c.body(answerBody(batch, serialised, start), 200, { 'Content-Type': 'application/json' });
+  return serialisedAnswer(c, batch, serialised, start);
 }
 
 /** The /v1/collections API: search, batch search, writes, describe. */
@@ -101,7 +99,7 @@ export function collectionRoutes(
     return c.json({
       ...result,
       count: result.ids.length,
-      tookMs: round(performance.now() - start),
+      tookMs: tookMsSince(start),
     });
   });
 
@@ -113,7 +111,7 @@ export function collectionRoutes(
     await backend.schema(name, { signal }); // 404 before parsing ids
     const ids = parseDeleteBody(body, limits);
     const { deleted } = await backend.delete(name, ids, { signal });
-    return c.json({ deleted, tookMs: round(performance.now() - start) });
+    return c.json({ deleted, tookMs: tookMsSince(start) });
   });
 
   return api;
