@@ -1,6 +1,7 @@
 import type { Command } from '../harness/command-line.ts';
 import { admissionMicroCommand } from './admission-micro.ts';
 import { batchingCommand } from './batching.ts';
+import { ingestCommand } from './ingest.ts';
 import { milvusPoolCommand } from './milvus-pool.ts';
 import { rateLimitStoreCommand } from './rate-limit-store.ts';
 import { resultCacheCommand } from './result-cache.ts';
@@ -26,4 +27,5 @@ export const EXPERIMENT_COMMANDS: Command[] = [
   validationMicroCommand,
   rateLimitStoreCommand,
   resultCacheCommand,
+  ingestCommand,
 ];

@@ -428,6 +428,36 @@ export interface FailoverRun extends RunEnvelope {
   phases: FailoverPhase[];
 }
 
+/** Loading rows into Milvus, by path (bench ingest). */
+export interface IngestRun extends RunEnvelope {
+  kind: 'ingest';
+  dimension: number;
+  /** The index built after each load. */
+  index: string;
+  notes: string;
+  results: {
+    variant: string;
+    rows: number;
+    seconds: number;
+    rowsPerSecond: number;
+    /** CPU over the load, percent of one core. */
+    loaderCpuPercent: number;
+    milvusCpuPercent: number;
+    loaderCpuMsPerKRows: number;
+    flushAndIndexSeconds: number;
+    /** import-staged: seconds writing every file before the imports (not in rowsPerSecond). */
+    stagingSeconds?: number | null;
+    countAfter: number;
+    limitedBy: string;
+  }[];
+  ratios?: {
+    encodedOverSdk: number | null;
+    importOverSdk: number | null;
+    importStagedOverSdk?: number | null;
+  };
+  goal?: { what: string; best: number; pass: boolean };
+}
+
 /** The result cache under skewed and uniform queries (bench result-cache). */
 export interface ResultCacheRun extends RunEnvelope {
   kind: 'result-cache';
@@ -488,4 +518,5 @@ export type AnyRun =
   | HostsRun
   | RateLimitStoreRun
   | FailoverRun
-  | ResultCacheRun;
+  | ResultCacheRun
+  | IngestRun;

@@ -26,6 +26,30 @@ export interface WriteOptions extends CallOptions {
   mode: 'insert' | 'upsert';
 }
 
+/**
+ * Rows as columns, for bulk loads: ids, one Float32Array of `ids.length` x
+ * dimension floats, and each scalar field's values in row order.
+ */
+export interface RowColumns {
+  ids: string[];
+  vectors: Float32Array;
+  fields: Record<string, (string | number | boolean)[]>;
+}
+
+export interface ImportState {
+  state: 'pending' | 'done' | 'failed';
+  rows: number;
+  /** Why it failed, as the store says. */
+  reason?: string;
+}
+
+export interface IndexProgress {
+  indexed: number;
+  total: number;
+  /** Rows waiting for the index (sealed, not built yet). */
+  pending: number;
+}
+
 export interface WriteResult {
   ids: string[];
   /** What the backend guarantees once this call returns (see README, "Writes"). */
@@ -61,10 +85,32 @@ export interface SearchBackend {
   /** One result list per query vector, best first. Several vectors are one backend call. */
   search(name: string, vectors: Float32Array[], opts: SearchOptions): Promise<Hit[][]>;
   write(name: string, rows: Row[], opts: WriteOptions): Promise<WriteResult>;
+  /**
+   * A bulk load's write: like write() (`insert` does not look for existing ids
+   * here: the loader keeps them fresh), without a row object per row. Optional:
+   * a loader falls back to write().
+   */
+  writeColumns?(name: string, columns: RowColumns, opts: WriteOptions): Promise<void>;
+  /**
+   * A bulk load through the store's own file import (Milvus bulk insert):
+   * writeImportFiles() writes the columns as files in `dir` (which the store
+   * must read at the same path), importFiles() hands them over and answers the
+   * import's id; rows are not visible until importState() says it is done.
+   * Optional, all three or none.
+   */
+  writeImportFiles?(name: string, columns: RowColumns, dir: string): Promise<void>;
+  importFiles?(name: string, dir: string): Promise<string>;
+  importState?(id: string): Promise<ImportState>;
   delete(name: string, ids: string[], opts?: CallOptions): Promise<{ deleted: number }>;
   /** Makes acknowledged writes part of the persisted, indexed state (snapshot / Milvus flush). */
   flush(name: string, opts?: CallOptions): Promise<void>;
   health(opts?: CallOptions): Promise<Health>;
+  /**
+   * How far a collection's index covers its rows, for a store that builds it
+   * apart from the writes (Milvus); null for a collection without an index,
+   * absent where flush() returns indexed.
+   */
+  indexProgress?(name: string, opts?: CallOptions): Promise<IndexProgress | null>;
   /** A backend that reaches its store through a connection pool says how it is used. */
   connections?(): PoolFigures | null;
   close(): Promise<void>;

@@ -1,4 +1,4 @@
-import type { SearchBackend } from '../backends/search-backend.ts';
+import type { RowColumns, SearchBackend } from '../backends/search-backend.ts';
 import type { CollectionSpec, Row } from '../core/types.ts';
 import type { Logger } from '../observability/logger.ts';
 import { SyntheticVectors } from './synthetic-vectors.ts';
@@ -32,6 +32,40 @@ export function* demoRows(size: number, dimension: number, batchSize = 1000): Ge
       rows.push({ id: `item-${i}`, vector, fields: { category, price } });
     }
     yield rows;
+  }
+}
+
+/**
+ * The demo rows as columns, batch after batch: the same rows as demoRows (same
+ * ids, vectors and fields, drawn in the same order), without a row object or a
+ * number[] per row. Rows before `from` are drawn and dropped: the stream is
+ * seeded, so a resumed load continues it exactly.
+ */
+export function* demoColumns(
+  size: number,
+  dimension: number,
+  batchSize: number,
+  from = 0,
+): Generator<{ first: number; columns: RowColumns }> {
+  const gen = new SyntheticVectors({ dimension, seed: DEMO_SEED });
+  for (let i = 0; i < Math.min(from, size); i++) {
+    gen.next();
+    gen.uniform();
+    gen.uniform();
+  }
+  for (let start = from; start < size; start += batchSize) {
+    const rows = Math.min(size, start + batchSize) - start;
+    const ids: string[] = new Array(rows);
+    const vectors = new Float32Array(rows * dimension);
+    const category: string[] = new Array(rows);
+    const price: number[] = new Array(rows);
+    for (let r = 0; r < rows; r++) {
+      ids[r] = `item-${start + r}`;
+      vectors.set(gen.next(), r * dimension);
+      category[r] = DEMO_CATEGORIES[Math.floor(gen.uniform() * DEMO_CATEGORIES.length)]!;
+      price[r] = Math.round((1 + gen.uniform() * 99) * 100) / 100;
+    }
+    yield { first: start, columns: { ids, vectors, fields: { category, price } } };
   }
 }
 

@@ -227,6 +227,7 @@ function runSection(run: AnyRun): string {
     case 'rate-limit-store':
     case 'failover':
     case 'result-cache':
+    case 'ingest':
       return renderTables(runTables(run));
     case 'sweep':
       return sweepSection(run);

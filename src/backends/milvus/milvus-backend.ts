@@ -1,3 +1,5 @@
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
 import {
@@ -24,14 +26,20 @@ import {
 import type {
   CallOptions,
   Health,
+  ImportState,
+  IndexProgress,
   PoolFigures,
+  RowColumns,
   SearchBackend,
   SearchOptions,
   WriteOptions,
   WriteResult,
 } from '../search-backend.ts';
+import { encodedCall } from './encoded-call.ts';
+import { encodeInsertRequest, type ScalarColumn } from './insert-request.ts';
 import { toMilvusExpression } from './milvus-expression.ts';
 import { createMilvusClient } from './milvus-pool.ts';
+import { writeFloat32Matrix, writeNpyColumn } from './npy.ts';
 
 /**
  * Where the backend gets Milvus clients: one endpoint's pool (MilvusPool) or
@@ -169,6 +177,8 @@ interface CachedSchema {
   schema: CollectionSchema;
   pk: string;
   vectorField: string;
+  /** Milvus's own type of the primary key and each scalar field (e.g. VarChar, Int64). */
+  columnTypes: Record<string, string>;
   index: { type: string } & Partial<IndexParams>;
   fetchedAt: number;
 }
@@ -330,6 +340,9 @@ export class MilvusBackend implements SearchBackend {
     return {
       pk: pk.name,
       vectorField: vector.name,
+      columnTypes: Object.fromEntries(
+        fields.filter((f) => f !== vector).map((f) => [f.name, f.data_type]),
+      ),
       schema: {
         name,
         dimension: Number(param(vector, 'dim')),
@@ -590,6 +603,80 @@ export class MilvusBackend implements SearchBackend {
     return { ids, durability: 'logged' };
   }
 
+  /**
+   * A bulk load's write: the columns encoded into one Insert/Upsert request by
+   * hand (insert-request.ts) and sent on a channel of the SDK's pool. `insert`
+   * does not look for existing ids: the loader sends ids it knows are new and
+   * upserts the ones it is not sure of (see src/data/ingest.ts).
+   */
+  async writeColumns(name: string, columns: RowColumns, opts: WriteOptions): Promise<void> {
+    const s = await this.#cached(name, opts);
+    const rows = columns.ids.length;
+    const scalars: Record<string, ScalarColumn> = {
+      [s.pk]: toColumn(s.pk, s.columnTypes[s.pk], columns.ids),
+    };
+    for (const [field, values] of Object.entries(columns.fields)) {
+      if (!(field in s.columnTypes))
+        throw new InvalidRequestError(`collection "${name}" has no field "${field}"`);
+      scalars[field] = toColumn(field, s.columnTypes[field], values);
+    }
+    const request = encodeInsertRequest(name, {
+      rows,
+      vector: { name: s.vectorField, dimension: s.schema.dimension, values: columns.vectors },
+      scalars,
+    });
+    const method = opts.mode === 'insert' ? 'Insert' : 'Upsert';
+    await this.#call(
+      opts,
+      async (c) =>
+        check((await encodedCall(c, method, request, this.#callTimeout)) as never, opts.mode),
+      { write: true, key: name },
+    );
+  }
+
+  async writeImportFiles(name: string, columns: RowColumns, dir: string): Promise<void> {
+    const s = await this.#cached(name);
+    mkdirSync(dir, { recursive: true });
+    writeNpyColumn(join(dir, `${s.pk}.npy`), toColumn(s.pk, s.columnTypes[s.pk], columns.ids));
+    writeFloat32Matrix(join(dir, `${s.vectorField}.npy`), columns.vectors, s.schema.dimension);
+    for (const [field, values] of Object.entries(columns.fields)) {
+      if (!(field in s.columnTypes))
+        throw new InvalidRequestError(`collection "${name}" has no field "${field}"`);
+      writeNpyColumn(join(dir, `${field}.npy`), toColumn(field, s.columnTypes[field], values));
+    }
+  }
+
+  /** Hands Milvus every .npy file in `dir` (one per field) as one import. */
+  async importFiles(name: string, dir: string): Promise<string> {
+    const files = readdirSync(dir)
+      .filter((f) => f.endsWith('.npy'))
+      .map((f) => join(dir, f));
+    const res = await this.#call(
+      undefined,
+      (c) => c.bulkInsert({ collection_name: name, files, timeout: this.#callTimeout }),
+      { write: true, key: name },
+    );
+    check(res.status, 'bulkInsert');
+    const task = res.tasks?.[0];
+    if (task === undefined) throw new UnavailableError('Milvus bulkInsert answered no task id');
+    return String(task);
+  }
+
+  async importState(id: string): Promise<ImportState> {
+    const res = await this.#call(undefined, (c) =>
+      // Task ids are int64: passed on as the string Milvus gave.
+      c.getImportState({ task: id as unknown as number, timeout: this.#callTimeout }),
+    );
+    check(res.status, 'getImportState');
+    const state = String(res.state);
+    const reason = res.infos?.find((kv) => kv.key === 'failed_reason')?.value;
+    return {
+      state: /Failed/.test(state) ? 'failed' : /Completed/.test(state) ? 'done' : 'pending',
+      rows: Number(res.row_count ?? 0),
+      ...(reason ? { reason: String(reason) } : {}),
+    };
+  }
+
   async #existing(
     name: string,
     s: CachedSchema,
@@ -647,6 +734,22 @@ export class MilvusBackend implements SearchBackend {
   /** Collections found indexed and loaded: checked no more (a collection made later starts empty). */
   #indexed = new Set<string>();
   #allIndexed = false;
+
+  async indexProgress(name: string, opts?: CallOptions): Promise<IndexProgress | null> {
+    const index = await this.#call(
+      opts,
+      (c) => c.describeIndex({ collection_name: name, timeout: this.#callTimeout }),
+      { key: name },
+    );
+    if (isNotFound(index.status)) throw new NotFoundError(`collection "${name}" does not exist`);
+    const d = index.index_descriptions?.[0];
+    if (!d) return null; // no index: nothing to wait for
+    return {
+      indexed: Number(d.indexed_rows),
+      total: Number(d.total_rows),
+      pending: Number(d.pending_index_rows ?? 0),
+    };
+  }
 
   /**
    * Ready means indexed: until every collection's index has caught up with
@@ -755,6 +858,28 @@ const CLIENT_ERROR_CODES = /IllegalArgument|Illegal|ParamError|InvalidArgument|^
  * backend unavailable: 503 with Retry-After, counted by the breaker, never a
  * 500 of the API's own.
  */
+/** A column of `values` as Milvus's `type` holds it; types a bulk load cannot write are refused. */
+function toColumn(
+  field: string,
+  type: string | undefined,
+  values: readonly (string | number | boolean)[],
+): ScalarColumn {
+  switch (type) {
+    case 'VarChar':
+      return { type, values: values.map(String) };
+    case 'Int64':
+      return { type, values: values.map(Number) };
+    case 'Double':
+      return { type, values: values.map(Number) };
+    case 'Bool':
+      return { type, values: values.map(Boolean) };
+    default:
+      throw new InvalidRequestError(
+        `field "${field}" is ${type ?? 'unknown'} in Milvus; a bulk load writes VarChar, Int64, Double and Bool fields (use the write API for others)`,
+      );
+  }
+}
+
 function check(status: MilvusStatus | { status?: MilvusStatus } | undefined, what: string): void {
   const s = (status && 'status' in status ? status.status : status) as MilvusStatus | undefined;
   const code = s?.error_code;
