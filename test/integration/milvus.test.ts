@@ -26,6 +26,8 @@ import { cacheWorker, noStaleAnswers } from '../cluster/cache-workers.ts';
 import { redisForTest } from '../cluster/redis-server.ts';
 import { body, silentLogger, tempDir, testConfig } from '../helpers.ts';
 import { TEST_MILVUS_PORT } from '../setup/milvus.ts';
+import { indexTypeCases } from './milvus-index-types-cases.ts';
+import { ingestCases } from './milvus-ingest-cases.ts';
 
 const address = inject('milvusAddress');
 const DIM = 16;
@@ -416,6 +418,9 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       work.cleanup();
     }
   }, 60_000);
+
+  indexTypeCases(address);
+  ingestCases(address);
 
   describe('through the API on a real socket', () => {
     const { dir, cleanup } = tempDir();

@@ -26,17 +26,20 @@ interface MethodDefinition {
  */
 export async function encodedCall(
   client: MilvusClient,
-  method: 'Insert' | 'Upsert',
+  method: 'Insert' | 'Upsert' | 'Search',
   request: Buffer,
   timeoutMs: number,
 ): Promise<Record<string, unknown>> {
   // The SDK's retry interceptor JSON.stringifies every request for a debug line,
   // logged or not: a Buffer's toJSON lists every byte (2 MB per batch of 1,000
   // 512-d rows, a fifth of a loader's CPU). Say what the request is instead.
-  const bytes = request.length;
-  Object.defineProperty(request, 'toJSON', {
-    value: () => `[${method}Request, ${bytes} bytes, encoded]`,
-  });
+  // The same request may be sent again (a retry on another endpoint): marked once.
+  if (!Object.hasOwn(request, 'toJSON')) {
+    const bytes = request.length;
+    Object.defineProperty(request, 'toJSON', {
+      value: () => `[${method}Request, ${bytes} bytes, encoded]`,
+    });
+  }
   const pool = client.channelPool;
   const channel = (await pool.acquire()) as unknown as GrpcServiceClient;
   try {

@@ -40,6 +40,7 @@ import { encodeInsertRequest, type ScalarColumn } from './insert-request.ts';
 import { toMilvusExpression } from './milvus-expression.ts';
 import { createMilvusClient } from './milvus-pool.ts';
 import { writeFloat32Matrix, writeNpyColumn } from './npy.ts';
+import { CONSISTENCY_LEVEL, encodeSearchRequest, readSearchResults } from './search-request.ts';
 
 /**
  * Where the backend gets Milvus clients: one endpoint's pool (MilvusPool) or
@@ -179,6 +180,8 @@ interface CachedSchema {
   vectorField: string;
   /** Milvus's own type of the primary key and each scalar field (e.g. VarChar, Int64). */
   columnTypes: Record<string, string>;
+  /** The collection's consistency level (ConsistencyLevel number), what searches use by default. */
+  consistencyLevel: number;
   index: { type: string } & Partial<IndexParams>;
   fetchedAt: number;
 }
@@ -343,6 +346,9 @@ export class MilvusBackend implements SearchBackend {
       columnTypes: Object.fromEntries(
         fields.filter((f) => f !== vector).map((f) => [f.name, f.data_type]),
       ),
+      consistencyLevel:
+        CONSISTENCY_LEVEL[String((desc as { consistency_level?: unknown }).consistency_level)] ??
+        CONSISTENCY_LEVEL.Bounded!,
       schema: {
         name,
         dimension: Number(param(vector, 'dim')),
@@ -488,7 +494,7 @@ export class MilvusBackend implements SearchBackend {
       }
     }
     const filter = toMilvusExpression(opts.filter);
-    const data = vectors.map((v) => Array.from(v));
+    const data = vectors;
     const takes = searchParamOf(s.schema.indexType);
     if (takes !== 'ef') {
       // IVF_*, DISKANN, FLAT: one search with the index's own parameter (the
@@ -525,47 +531,44 @@ export class MilvusBackend implements SearchBackend {
     return hits;
   }
 
+  /**
+   * One search call, encoded by hand (search-request.ts) on a channel of the
+   * SDK's pool: the query vectors go in as their bytes, the answer is decoded
+   * by the SDK's own definition and read into hits without its per-call
+   * formatting.
+   */
   async #searchOnce(
     name: string,
     s: CachedSchema,
-    data: number[][],
+    vectors: Float32Array[],
     filter: string,
     params: Record<string, number>,
     opts: SearchOptions,
   ): Promise<Hit[][]> {
+    const request = encodeSearchRequest({
+      collection: name,
+      annsField: s.vectorField,
+      metric: s.schema.metric,
+      topK: opts.topK,
+      params,
+      filter,
+      outputFields: opts.outputFields,
+      consistencyLevel: this.#consistency
+        ? (CONSISTENCY_LEVEL[this.#consistency] ?? s.consistencyLevel)
+        : s.consistencyLevel,
+      vectors,
+    });
     const res = await this.#call(
       opts,
-      (c) =>
-        c.search({
-          collection_name: name,
-          data,
-          anns_field: s.vectorField,
-          limit: opts.topK,
-          metric_type: s.schema.metric,
-          params,
-          ...(filter ? { filter } : {}),
-          output_fields: [s.pk, ...opts.outputFields],
-          ...(this.#consistency ? { consistency_level: this.#consistency as never } : {}),
-          timeout: this.#callTimeout,
-        }),
+      (c) => encodedCall(c, 'Search', request, this.#callTimeout),
       { key: name },
     );
-    check(res.status, 'search');
-    const lists = (data.length === 1 ? [res.results] : res.results) as unknown as Record<
-      string,
-      unknown
-    >[][];
-    return lists.map((list) =>
-      list.map((r) => {
-        const hit: Hit = { id: String(r[s.pk]), distance: Number(r.score) };
-        if (opts.outputFields.length > 0) {
-          hit.fields = Object.fromEntries(
-            opts.outputFields.filter((f) => r[f] !== undefined).map((f) => [f, r[f] as string]),
-          );
-        }
-        return hit;
-      }),
-    );
+    check(res.status as MilvusStatus, 'search');
+    return readSearchResults(
+      res as Parameters<typeof readSearchResults>[0],
+      vectors.length,
+      opts.outputFields,
+    ) as Hit[][];
   }
 
   /**
