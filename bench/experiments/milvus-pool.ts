@@ -128,18 +128,37 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       });
     await run(4, 1);
     const out = [];
+    // The API says why it refused (admission's counters in /metrics); REST does not.
+    const metricsUrl = variant.startsWith('api') ? `${new URL(url).origin}/metrics` : null;
     for (const c of levels) {
       progress(`  ${variant} c=${c}`);
+      const before = metricsUrl ? await refusalsByReason(metricsUrl) : null;
       const r = await run(c, seconds);
-      out.push({
+      const errors = r.errors + r.non2xx;
+      const row: MilvusPoolRun['results'][number] = {
         variant,
         concurrency: c,
         qps: round(r.requests.average),
         meanMs: round(r.latency.average),
         p50Ms: r.latency.p50,
         p99Ms: r.latency.p99,
-        errors: r.errors + r.non2xx,
-      });
+        errors,
+      };
+      if (metricsUrl && before && errors > 0) {
+        const after = await refusalsByReason(metricsUrl);
+        const refused: Record<string, number> = {};
+        let counted = 0;
+        for (const [reason, n] of Object.entries(after)) {
+          const d = n - (before[reason] ?? 0);
+          if (d > 0) {
+            refused[reason] = d;
+            counted += d;
+          }
+        }
+        if (errors > counted) refused.other = errors - counted;
+        row.errorsBy = refused;
+      }
+      out.push(row);
     }
     return out;
   }
@@ -296,4 +315,15 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     results: rows,
     apiOverDirect: byLevel,
   };
+}
+
+/** vecserve_admission_rejections_total by reason, from a server's /metrics. */
+async function refusalsByReason(url: string): Promise<Record<string, number>> {
+  const text = await (await fetch(url)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(
+    /^vecserve_admission_rejections_total\{reason="([^"]+)"\} (\S+)$/gm,
+  ))
+    out[m[1]!] = Number(m[2]);
+  return out;
 }

@@ -181,6 +181,8 @@ export interface MilvusPoolRun extends RunEnvelope {
     p50Ms: number;
     p99Ms: number;
     errors: number;
+    /** The API's errors by admission refusal reason (from its /metrics); `other`: not refused by admission. */
+    errorsBy?: Record<string, number>;
   }[];
   apiOverDirect: Record<string, number | null>[];
 }

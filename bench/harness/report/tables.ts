@@ -92,6 +92,11 @@ export function runTables(run: AnyRun): Table[] {
             'p50 ms': r.p50Ms,
             'p99 ms': r.p99Ms,
             errors: r.errors,
+            'errors by': r.errorsBy
+              ? Object.entries(r.errorsBy)
+                  .map(([k, n]) => `${k} ${n}`)
+                  .join(', ')
+              : '',
           })),
         },
         {
