@@ -2,7 +2,8 @@
  * The floor: the least a Node server can do for a vecserve search. node:http,
  * the body read and parsed with JSON.parse, the vector copied into a
  * Float32Array, one usearch search of vecserve's own snapshot index (memory-
- * mapped, as vecserve's workers map it) on the event loop, and the hits (ids
+ * mapped, as vecserve's workers map it) on the event loop, plus the exact scan of
+ * the few rows the snapshot lists as unreachable, as vecserve does, and the hits (ids
  * and distances: vecserve's answer) serialized with JSON.stringify. No
  * framework, validation, admission, metrics or logging, and plain JavaScript
  * (no TypeScript loader): the gap between this and vecserve on the same index
@@ -48,6 +49,34 @@ for (let slot = 0, start = 0; slot < manifest.slots; slot++) {
 }
 const similarity = metric !== 'L2';
 
+// Rows the graph cannot reach from their own vector (listed in the manifest when the
+// snapshot was written) are scanned exactly by vecserve on every search: so here too,
+// or the two answer differently whenever a query's neighbour is one of them.
+const unreachable = manifest.unreachable ?? [];
+const rawVectors = new Float32Array(
+  readFileSync(join(data, 'vectors.f32')).buffer.slice(0),
+  0,
+  manifest.slots * dimension,
+);
+function usearchDistance(q, slot) {
+  const at = slot * dimension;
+  let dot = 0;
+  let qq = 0;
+  let vv = 0;
+  let l2 = 0;
+  for (let i = 0; i < dimension; i++) {
+    const a = q[i];
+    const b = rawVectors[at + i];
+    dot += a * b;
+    qq += a * a;
+    vv += b * b;
+    l2 += (a - b) * (a - b);
+  }
+  if (metric === 'L2') return l2;
+  if (metric === 'IP') return 1 - dot;
+  return 1 - dot / (Math.sqrt(qq * vv) || 1);
+}
+
 const server = createServer((req, res) => {
   const chunks = [];
   req.on('data', (c) => chunks.push(c));
@@ -56,11 +85,21 @@ const server = createServer((req, res) => {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
       const topK = body.topK ?? 10;
       const k = Math.max(topK, body.params?.ef ?? params.efSearch);
-      const found = index.search(new Float32Array(body.vector), k, 1);
+      const q = new Float32Array(body.vector);
+      const found = index.search(q, k, 1);
+      const near = [];
+      for (let i = 0; i < found.keys.length; i++)
+        near.push({ slot: Number(found.keys[i]), d: found.distances[i] });
+      if (unreachable.length > 0) {
+        const seen = new Set(near.map((n) => n.slot));
+        for (const slot of unreachable)
+          if (!seen.has(slot)) near.push({ slot, d: usearchDistance(q, slot) });
+        near.sort((a, b) => a.d - b.d);
+      }
       const hits = [];
-      for (let i = 0; i < found.keys.length && hits.length < topK; i++) {
-        const d = found.distances[i];
-        hits.push({ id: ids[Number(found.keys[i])], distance: similarity ? 1 - d : d });
+      for (let i = 0; i < near.length && hits.length < topK; i++) {
+        const { slot, d } = near[i];
+        hits.push({ id: ids[slot], distance: similarity ? 1 - d : d });
       }
       const out = JSON.stringify({ hits });
       res.writeHead(200, {

@@ -47,14 +47,33 @@ class SnapshotIndex:
             end = int(-e - 1 if e < 0 else e)
             self.ids.append(raw[start:end].decode("utf-8"))
             start = end
+        # Rows the graph cannot reach (listed by the snapshot) are scanned exactly on
+        # every search, as vecserve does, so that the answers are the same.
+        self.metric = spec["metric"]
+        self.unreachable = np.asarray(manifest.get("unreachable", []), dtype=np.int64)
+        if len(self.unreachable) > 0:
+            vectors = np.memmap(os.path.join(data, "vectors.f32"), dtype="<f4", mode="r")
+            rows = vectors[: manifest["slots"] * self.dimension].reshape(-1, self.dimension)
+            self.unreachable_vectors = np.array(rows[self.unreachable])
 
     def search(self, vector, top_k: int, ef: int | None):
         q = np.asarray(vector, dtype=np.float32)
         found = self.index.search(q, max(top_k, ef or self.ef))
+        near = [(float(d), int(key)) for key, d in zip(found.keys, found.distances)]
+        if len(self.unreachable) > 0:
+            seen = {slot for _, slot in near}
+            u = self.unreachable_vectors
+            if self.metric == "L2":
+                dist = ((u - q) ** 2).sum(axis=1)
+            elif self.metric == "IP":
+                dist = 1 - u @ q
+            else:
+                dist = 1 - (u @ q) / (np.linalg.norm(u, axis=1) * np.linalg.norm(q) + 1e-30)
+            near += [(float(d), int(s)) for d, s in zip(dist, self.unreachable) if int(s) not in seen]
+            near.sort(key=lambda x: x[0])
         hits = []
-        for key, d in zip(found.keys[:top_k], found.distances[:top_k]):
-            d = float(d)
-            hits.append({"id": self.ids[int(key)], "distance": 1 - d if self.similarity else d})
+        for d, slot in near[:top_k]:
+            hits.append({"id": self.ids[slot], "distance": 1 - d if self.similarity else d})
         return hits
 
 
