@@ -120,8 +120,6 @@ async function runIngest(values: Values, progress: Progress): Promise<IngestRun>
         via: variant.startsWith('import') ? 'import' : 'write',
         stageFirst: variant === 'import-staged',
         importDir,
-        M: 16,
-        efConstruction: 200,
         index: { type: indexType, ...(indexType.startsWith('IVF') ? { nlist: 1024 } : {}) },
       };
       let created = 0;
@@ -133,20 +131,22 @@ async function runIngest(values: Values, progress: Progress): Promise<IngestRun>
       let loaderCpu = 0;
       let milvusCpu = 0;
       let lastShown = 0;
+      const startClock = () => {
+        started = performance.now();
+        cpu0 = process.cpuUsage();
+        milvus0 = treeCpuSeconds(milvusPids);
+      };
       const target: SearchBackend = variant === 'sdk-rows' ? withoutBulkPaths(backend) : backend;
       const fill = fillCollection(target, options, {
+        // The clock starts at the first write, after the collection is made and loaded
+        // (import-staged: once every file is written).
         created: () => {
-          // The clock starts at the first write, after the collection is made and loaded
-          // (import-staged: once every file is written).
-          created = started = performance.now();
-          cpu0 = process.cpuUsage();
-          milvus0 = treeCpuSeconds(milvusPids);
+          startClock();
+          created = started;
         },
         staged: () => {
           stagingSeconds = (performance.now() - created) / 1000;
-          started = performance.now();
-          cpu0 = process.cpuUsage();
-          milvus0 = treeCpuSeconds(milvusPids);
+          startClock();
         },
         progress: (done, todo) => {
           const now = performance.now();

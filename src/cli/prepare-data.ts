@@ -177,8 +177,6 @@ async function run(argv: string[]): Promise<void> {
         ...(values['import-dir'] ? { importDir: resolve(values['import-dir']) } : {}),
         index,
         checkpointFile: join(config.dataDir, 'ingest', `${backend.kind}-${name}.json`),
-        M,
-        efConstruction,
       },
       {
         created: (what) => console.error(`created ${what}`),

@@ -20,26 +20,27 @@ export function demoSpec(name: string, dimension: number): CollectionSpec {
   };
 }
 
-/** The i-th batch of demo rows: ids `item-<n>`, category A-D, price 1-100. */
+/** The demo rows, batch after batch: ids `item-<n>`, category A-D, price 1-100. */
 export function* demoRows(size: number, dimension: number, batchSize = 1000): Generator<Row[]> {
-  const gen = new SyntheticVectors({ dimension, seed: DEMO_SEED });
-  for (let start = 0; start < size; start += batchSize) {
-    const rows: Row[] = [];
-    for (let i = start; i < Math.min(size, start + batchSize); i++) {
-      const vector = Array.from(gen.next());
-      const category = DEMO_CATEGORIES[Math.floor(gen.uniform() * DEMO_CATEGORIES.length)]!;
-      const price = Math.round((1 + gen.uniform() * 99) * 100) / 100;
-      rows.push({ id: `item-${i}`, vector, fields: { category, price } });
-    }
-    yield rows;
-  }
+  for (const { columns } of demoColumns(size, dimension, batchSize)) yield rowsOf(columns);
+}
+
+/** Columns back as one row object (and one number[] vector) per row. */
+export function rowsOf(columns: RowColumns): Row[] {
+  const dim = columns.vectors.length / columns.ids.length;
+  const fields = Object.entries(columns.fields);
+  return columns.ids.map((id, r) => ({
+    id,
+    vector: Array.from(columns.vectors.subarray(r * dim, (r + 1) * dim)),
+    fields: Object.fromEntries(fields.map(([field, values]) => [field, values[r]!])),
+  }));
 }
 
 /**
- * The demo rows as columns, batch after batch: the same rows as demoRows (same
- * ids, vectors and fields, drawn in the same order), without a row object or a
- * number[] per row. Rows before `from` are drawn and dropped: the stream is
- * seeded, so a resumed load continues it exactly.
+ * The demo rows as columns, batch after batch (ids `item-<n>`, category A-D,
+ * price 1-100), without a row object or a number[] per row. Rows before `from`
+ * are drawn and dropped: the stream is seeded, so a resumed load continues it
+ * exactly.
  */
 export function* demoColumns(
   size: number,

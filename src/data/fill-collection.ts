@@ -1,9 +1,11 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fsyncPath, writeDurably } from '../backends/embedded/snapshot.ts';
 import type { RowColumns, SearchBackend } from '../backends/search-backend.ts';
 import { InvalidRequestError, UnavailableError } from '../core/errors.ts';
-import type { IndexParams, IndexType, Metric, Row } from '../core/types.ts';
-import { DEMO_SEED, demoColumns, demoSpec } from './demo-collection.ts';
+import type { IndexParams, IndexType, Metric } from '../core/types.ts';
+import { DEMO_SEED, demoColumns, demoSpec, rowsOf } from './demo-collection.ts';
 
 /**
  * A load never has more rows than this sent and not yet acknowledged, so a
@@ -20,8 +22,6 @@ export interface FillOptions {
   batch: number;
   /** Writes in flight at once (batch x parallel <= MAX_IN_FLIGHT_ROWS). @default 1 */
   parallel?: number;
-  M: number;
-  efConstruction: number;
   /**
    * Where the load records how far every write was acknowledged, so that a
    * resumed load re-sends only what was in flight (none: resume from the count).
@@ -42,7 +42,7 @@ export interface FillOptions {
    * store imports with the loader idle (as when the files exist already).
    */
   stageFirst?: boolean;
-  /** The index to build (HNSW when absent) and its parameters. */
+  /** The index to build and its parameters. @default the demo's (HNSW M 16, efConstruction 200) */
   index?: Partial<IndexParams> & { type?: IndexType };
 }
 
@@ -95,11 +95,11 @@ export async function fillCollection(
   report: FillReport = {},
 ): Promise<{ had: number; added: number }> {
   const parallel = o.parallel ?? 1;
-  if ((o.via ?? 'write') === 'write' && o.batch * parallel > MAX_IN_FLIGHT_ROWS)
+  const via = o.via ?? 'write';
+  if (via === 'write' && o.batch * parallel > MAX_IN_FLIGHT_ROWS)
     throw new InvalidRequestError(
       `batch x parallel is ${o.batch * parallel} rows in flight; at most ${MAX_IN_FLIGHT_ROWS}`,
     );
-  const via = o.via ?? 'write';
   if (
     via === 'import' &&
     !(backend.writeImportFiles && backend.importFiles && backend.importState && o.importDir)
@@ -107,11 +107,8 @@ export async function fillCollection(
     throw new InvalidRequestError(
       `a load via import needs a store that imports files (Milvus) and an import directory`,
     );
-  const spec = {
-    ...demoSpec(o.name, o.dimension),
-    metric: o.metric,
-    index: o.index ?? { M: o.M, efConstruction: o.efConstruction, efSearch: 64 },
-  };
+  const demo = demoSpec(o.name, o.dimension);
+  const spec = { ...demo, metric: o.metric, index: o.index ?? demo.index! };
   let have = 0;
   let from = 0;
   let upsertBelow = 0;
@@ -159,7 +156,7 @@ export async function fillCollection(
   }
 
   // From here on a stop leaves a checkpoint (a stale one of a dropped namesake is replaced).
-  if (o.checkpointFile) writeCheckpoint(o, from);
+  writeCheckpoint(o, from);
   const todo = o.size - from;
   let done = 0;
   // Batches in the order sent; the acknowledged mark is the first not yet done.
@@ -190,7 +187,7 @@ export async function fillCollection(
         const transient = err instanceof UnavailableError;
         if (!transient || attempt >= attempts || failure) throw err;
         report.retrying?.(first, attempt, err);
-        await new Promise((r) => setTimeout(r, 1000 * 2 ** (attempt - 1)));
+        await sleep(1000 * 2 ** (attempt - 1));
       }
     }
     entry.done = true;
@@ -208,7 +205,7 @@ export async function fillCollection(
     if (inFlight.size >= parallel) await Promise.race(inFlight);
   }
   await Promise.all(inFlight);
-  if (o.checkpointFile) writeCheckpoint(o, acknowledged);
+  writeCheckpoint(o, acknowledged);
   if (failure) throw failure;
 
   return { had: have, added: await flushAndIndex(backend, o, report, done) };
@@ -305,7 +302,7 @@ async function settleImports(
       report.progress?.(doneBefore + added, todo);
       return added;
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 
@@ -328,7 +325,7 @@ async function finishImports(
         saveCheckpoint(o, checkpoint);
         continue;
       }
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
     }
     rmSync(importDirOf(o, p.first), { recursive: true, force: true });
     checkpoint.acknowledged = Math.max(checkpoint.acknowledged, p.first + p.rows);
@@ -356,15 +353,8 @@ async function writeBatch(
   mode: 'insert' | 'upsert',
 ): Promise<void> {
   if (backend.writeColumns) return backend.writeColumns(name, columns, { mode });
-  const dim = columns.vectors.length / columns.ids.length;
-  const rows: Row[] = columns.ids.map((id, r) => ({
-    id,
-    vector: Array.from(columns.vectors.subarray(r * dim, (r + 1) * dim)),
-    fields: Object.fromEntries(
-      Object.entries(columns.fields).map(([field, values]) => [field, values[r]!]),
-    ),
-  }));
-  await backend.write(name, rows, { mode: 'upsert' });
+  // A store without column writes checks every id on insert: upsert, which any row may take.
+  await backend.write(name, rowsOf(columns), { mode: 'upsert' });
 }
 
 /**
@@ -391,7 +381,7 @@ async function waitForIndex(
       throw new UnavailableError(
         `collection ${name}: index built for ${p.indexed} of ${p.total} rows after ${timeoutMs / 1000} s`,
       );
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }
 
@@ -410,12 +400,17 @@ function readCheckpoint(o: FillOptions): Checkpoint | null {
   }
 }
 
+/**
+ * Durably (the file, then the rename): a checkpoint that came back older after
+ * a power loss would mark rows past its window as new, and insert them twice.
+ */
 function saveCheckpoint(o: FillOptions, c: Checkpoint): void {
   const file = o.checkpointFile;
   if (!file) return;
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, JSON.stringify(c));
+  writeDurably(`${file}.tmp`, Buffer.from(JSON.stringify(c)));
   renameSync(`${file}.tmp`, file);
+  fsyncPath(dirname(file));
 }
 
 function writeCheckpoint(o: FillOptions, acknowledged: number): void {

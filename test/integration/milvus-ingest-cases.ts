@@ -55,12 +55,13 @@ export function ingestCases(address: string | null): void {
       metric: 'L2',
       batch: 500,
       parallel: 4,
-      M: 16,
-      efConstruction: 64,
       index: { type: 'IVF_FLAT', nlist: 16 },
       checkpointFile: join(dir, `${name}.json`),
       ...extra,
     });
+
+    const importOptions = (name: string) =>
+      options(name, { via: 'import', batch: 2000, parallel: 1, importDir: join(dir, 'import') });
 
     /** Runs a load that stops (as a crash would) once `after` rows were acknowledged. */
     async function stopped(o: FillOptions, after: number): Promise<void> {
@@ -125,12 +126,7 @@ export function ingestCases(address: string | null): void {
     it('bulk insert from files: stopped after an import, resumed from the checkpoint', async () => {
       const name = `ingest_import_${process.pid}`;
       made.push(name);
-      const o = options(name, {
-        via: 'import',
-        batch: 2000,
-        parallel: 1,
-        importDir: join(dir, 'import'),
-      });
+      const o = importOptions(name);
       await stopped(o, 2000);
       await fillCollection(backend, o);
       await expectExactly(name);
@@ -139,12 +135,7 @@ export function ingestCases(address: string | null): void {
     it('an import cannot resume into rows it has no checkpoint for: refused with the reason', async () => {
       const name = `ingest_import_refused_${process.pid}`;
       made.push(name);
-      const o = options(name, {
-        via: 'import',
-        batch: 2000,
-        parallel: 1,
-        importDir: join(dir, 'import'),
-      });
+      const o = importOptions(name);
       await stopped(o, 2000);
       rmSync(o.checkpointFile!, { force: true });
       // The imported rows become visible after their index: wait for the count to show them.

@@ -9,6 +9,7 @@
  * metadata as for every SDK call.
  */
 
+import { float32Bytes, float64Bytes } from './little-endian.ts';
 import { ProtoWriter } from './proto-writer.ts';
 
 /** Milvus DataType values (schema.proto) of the columns this encoder writes. */
@@ -35,24 +36,6 @@ export interface ColumnBatch {
   scalars: Record<string, ScalarColumn>;
 }
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** Packed little-endian floats: the array's own bytes where the machine is little-endian. */
-function floatBytes(values: Float32Array): Uint8Array {
-  if (LITTLE_ENDIAN) return new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-  const out = new Uint8Array(values.length * 4);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i]!, true);
-  return out;
-}
-
-function doubleBytes(values: readonly number[]): Uint8Array {
-  const out = new Uint8Array(values.length * 8);
-  const view = new DataView(out.buffer);
-  for (let i = 0; i < values.length; i++) view.setFloat64(i * 8, values[i]!, true);
-  return out;
-}
-
 function scalarField(column: ScalarColumn): ProtoWriter {
   const array = new ProtoWriter();
   const scalar = new ProtoWriter();
@@ -61,7 +44,7 @@ function scalarField(column: ScalarColumn): ProtoWriter {
       for (const s of column.values) array.string(1, s);
       return scalar.message(6, array); // ScalarField.string_data
     case 'Double':
-      array.bytes(1, doubleBytes(column.values));
+      array.bytes(1, float64Bytes(column.values));
       return scalar.message(5, array); // ScalarField.double_data
     case 'Int64': {
       const packed = new ProtoWriter();
@@ -96,7 +79,7 @@ export function encodeInsertRequest(collection: string, batch: ColumnBatch): Buf
       .message(3, scalarField(column)); // FieldData.scalars
     request.message(5, field); // fields_data
   }
-  const floats = new ProtoWriter().bytes(1, floatBytes(vector.values)); // FloatArray.data
+  const floats = new ProtoWriter().bytes(1, float32Bytes(vector.values)); // FloatArray.data
   const vectorField = new ProtoWriter()
     .tag(1, 0)
     .varint(vector.dimension) // VectorField.dim

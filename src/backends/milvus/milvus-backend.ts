@@ -213,7 +213,8 @@ export class MilvusBackend implements SearchBackend {
   readonly #ttl: number;
   readonly #callTimeout: number;
   readonly #replicas: number;
-  readonly #consistency: MilvusBackendOptions['consistency'];
+  /** MILVUS_CONSISTENCY as Milvus's ConsistencyLevel number; null: each collection's own. */
+  readonly #consistencyLevel: number | null;
   readonly #retries: number;
   readonly #clock: () => number;
   #healthClient: MilvusClient | null = null;
@@ -224,7 +225,9 @@ export class MilvusBackend implements SearchBackend {
     this.#ttl = opts.schemaTtlMs ?? 10_000;
     this.#callTimeout = opts.callTimeoutMs ?? 10_000;
     this.#replicas = opts.replicas ?? 1;
-    this.#consistency = opts.consistency ?? null;
+    this.#consistencyLevel = opts.consistency
+      ? (CONSISTENCY_LEVEL[opts.consistency] ?? null)
+      : null;
     this.#retries = opts.filteredEfRetries ?? 2;
     this.#clock = opts.clock ?? Date.now;
   }
@@ -494,7 +497,6 @@ export class MilvusBackend implements SearchBackend {
       }
     }
     const filter = toMilvusExpression(opts.filter);
-    const data = vectors;
     const takes = searchParamOf(s.schema.indexType);
     if (takes !== 'ef') {
       // IVF_*, DISKANN, FLAT: one search with the index's own parameter (the
@@ -513,17 +515,17 @@ export class MilvusBackend implements SearchBackend {
                 ),
               }
             : {};
-      return this.#searchOnce(name, s, data, filter, params, opts);
+      return this.#searchOnce(name, s, vectors, filter, params, opts);
     }
     let ef = Math.min(
       MAX_EF,
       Math.max(opts.topK, opts.ef ?? s.index.efSearch ?? DEFAULT_INDEX.efSearch),
     );
-    let hits = await this.#searchOnce(name, s, data, filter, { ef }, opts);
+    let hits = await this.#searchOnce(name, s, vectors, filter, { ef }, opts);
     for (let retry = 0; filter && retry < this.#retries && ef < MAX_EF; retry++) {
       if (hits.every((h) => h.length >= opts.topK)) break;
       ef = Math.min(MAX_EF, ef * 4);
-      const wider = await this.#searchOnce(name, s, data, filter, { ef }, opts);
+      const wider = await this.#searchOnce(name, s, vectors, filter, { ef }, opts);
       const grew = wider.some((h, i) => h.length > hits[i]!.length);
       hits = wider;
       if (!grew) break;
@@ -553,9 +555,7 @@ export class MilvusBackend implements SearchBackend {
       params,
       filter,
       outputFields: opts.outputFields,
-      consistencyLevel: this.#consistency
-        ? (CONSISTENCY_LEVEL[this.#consistency] ?? s.consistencyLevel)
-        : s.consistencyLevel,
+      consistencyLevel: this.#consistencyLevel ?? s.consistencyLevel,
       vectors,
     });
     const res = await this.#call(
@@ -610,23 +610,14 @@ export class MilvusBackend implements SearchBackend {
    * A bulk load's write: the columns encoded into one Insert/Upsert request by
    * hand (insert-request.ts) and sent on a channel of the SDK's pool. `insert`
    * does not look for existing ids: the loader sends ids it knows are new and
-   * upserts the ones it is not sure of (see src/data/ingest.ts).
+   * upserts the ones it is not sure of (see src/data/fill-collection.ts).
    */
   async writeColumns(name: string, columns: RowColumns, opts: WriteOptions): Promise<void> {
     const s = await this.#cached(name, opts);
-    const rows = columns.ids.length;
-    const scalars: Record<string, ScalarColumn> = {
-      [s.pk]: toColumn(s.pk, s.columnTypes[s.pk], columns.ids),
-    };
-    for (const [field, values] of Object.entries(columns.fields)) {
-      if (!(field in s.columnTypes))
-        throw new InvalidRequestError(`collection "${name}" has no field "${field}"`);
-      scalars[field] = toColumn(field, s.columnTypes[field], values);
-    }
     const request = encodeInsertRequest(name, {
-      rows,
+      rows: columns.ids.length,
       vector: { name: s.vectorField, dimension: s.schema.dimension, values: columns.vectors },
-      scalars,
+      scalars: scalarColumns(name, s, columns),
     });
     const method = opts.mode === 'insert' ? 'Insert' : 'Upsert';
     await this.#call(
@@ -639,14 +630,11 @@ export class MilvusBackend implements SearchBackend {
 
   async writeImportFiles(name: string, columns: RowColumns, dir: string): Promise<void> {
     const s = await this.#cached(name);
+    const scalars = scalarColumns(name, s, columns);
     mkdirSync(dir, { recursive: true });
-    writeNpyColumn(join(dir, `${s.pk}.npy`), toColumn(s.pk, s.columnTypes[s.pk], columns.ids));
     writeFloat32Matrix(join(dir, `${s.vectorField}.npy`), columns.vectors, s.schema.dimension);
-    for (const [field, values] of Object.entries(columns.fields)) {
-      if (!(field in s.columnTypes))
-        throw new InvalidRequestError(`collection "${name}" has no field "${field}"`);
-      writeNpyColumn(join(dir, `${field}.npy`), toColumn(field, s.columnTypes[field], values));
-    }
+    for (const [field, column] of Object.entries(scalars))
+      writeNpyColumn(join(dir, `${field}.npy`), column);
   }
 
   /** Hands Milvus every .npy file in `dir` (one per field) as one import. */
@@ -764,18 +752,20 @@ export class MilvusBackend implements SearchBackend {
     if (this.#allIndexed) return { ok: true };
     for (const name of await this.listCollections(opts)) {
       if (this.#indexed.has(name)) continue;
-      const index = await this.#call(opts, (c) =>
-        c.describeIndex({ collection_name: name, timeout: this.#callTimeout }),
-      );
-      const d = index.index_descriptions?.[0];
-      if (!d) {
+      let progress: IndexProgress | null;
+      try {
+        progress = await this.indexProgress(name, opts);
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        progress = null; // dropped since it was listed: nothing to wait for
+      }
+      if (!progress) {
         // No index to wait for (made elsewhere without one): searched exactly, as it will stay.
         this.#indexed.add(name);
         continue;
       }
-      const done = Number(d.indexed_rows);
-      const total = Number(d.total_rows);
-      if (Number(d.pending_index_rows ?? 0) > 0 || done < total)
+      const { indexed: done, total, pending } = progress;
+      if (pending > 0 || done < total)
         return {
           ok: false,
           reason: `collection "${name}": index built for ${done} of ${total} rows`,
@@ -854,13 +844,23 @@ function isNotFound(status: MilvusStatus | undefined): boolean {
 /** Milvus error codes that name a mistake in the request rather than the server's state. */
 const CLIENT_ERROR_CODES = /IllegalArgument|Illegal|ParamError|InvalidArgument|^1100$|^5$/i;
 
-/**
- * Milvus answers most errors in a status field rather than by throwing. A
- * missing collection is 404, a request Milvus calls invalid 400, and anything
- * else (not loaded yet, not ready, an internal error of Milvus's) is the
- * backend unavailable: 503 with Retry-After, counted by the breaker, never a
- * 500 of the API's own.
- */
+/** The primary key and each scalar field of `columns` as Milvus's types hold them. */
+function scalarColumns(
+  name: string,
+  s: CachedSchema,
+  columns: RowColumns,
+): Record<string, ScalarColumn> {
+  const out: Record<string, ScalarColumn> = {
+    [s.pk]: toColumn(s.pk, s.columnTypes[s.pk], columns.ids),
+  };
+  for (const [field, values] of Object.entries(columns.fields)) {
+    if (!(field in s.columnTypes))
+      throw new InvalidRequestError(`collection "${name}" has no field "${field}"`);
+    out[field] = toColumn(field, s.columnTypes[field], values);
+  }
+  return out;
+}
+
 /** A column of `values` as Milvus's `type` holds it; types a bulk load cannot write are refused. */
 function toColumn(
   field: string,
@@ -883,6 +883,13 @@ function toColumn(
   }
 }
 
+/**
+ * Milvus answers most errors in a status field rather than by throwing. A
+ * missing collection is 404, a request Milvus calls invalid 400, and anything
+ * else (not loaded yet, not ready, an internal error of Milvus's) is the
+ * backend unavailable: 503 with Retry-After, counted by the breaker, never a
+ * 500 of the API's own.
+ */
 function check(status: MilvusStatus | { status?: MilvusStatus } | undefined, what: string): void {
   const s = (status && 'status' in status ? status.status : status) as MilvusStatus | undefined;
   const code = s?.error_code;

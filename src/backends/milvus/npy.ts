@@ -1,14 +1,14 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ScalarColumn } from './insert-request.ts';
+import { float32Bytes, float64Bytes, LITTLE_ENDIAN } from './little-endian.ts';
 
 /**
  * NumPy .npy files (format 1.0), the column files Milvus's bulk insert reads:
  * a magic string, a header naming dtype and shape, then the values in C order.
- * Written from typed arrays as they are (little-endian machines; others are
- * refused rather than written wrong).
+ * Floats are written little-endian on any machine; int64 and strings from
+ * typed arrays as they are (little-endian machines; others are refused rather
+ * than written wrong).
  */
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function header(descr: string, shape: number[]): Buffer {
   const dict = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
@@ -43,21 +43,12 @@ function requireLittleEndian(): void {
 
 /** rows x dim float32 ('<f4'). */
 export function writeFloat32Matrix(path: string, values: Float32Array, dim: number): void {
-  requireLittleEndian();
-  const rows = values.length / dim;
-  writeFile(path, [
-    header('<f4', [rows, dim]),
-    new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
-  ]);
+  writeFile(path, [header('<f4', [values.length / dim, dim]), float32Bytes(values)]);
 }
 
 /** float64 ('<f8'). */
 export function writeFloat64Vector(path: string, values: readonly number[]): void {
-  requireLittleEndian();
-  writeFile(path, [
-    header('<f8', [values.length]),
-    new Uint8Array(Float64Array.from(values).buffer),
-  ]);
+  writeFile(path, [header('<f8', [values.length]), float64Bytes(values)]);
 }
 
 /** int64 ('<i8'). */

@@ -1,3 +1,4 @@
+import { float32Bytes } from './little-endian.ts';
 import { ProtoWriter } from './proto-writer.ts';
 
 /**
@@ -36,13 +37,9 @@ export const CONSISTENCY_LEVEL: Record<string, number> = {
 const FLOAT_VECTOR_PLACEHOLDER = 101;
 const BOOL_EXPR_V1 = 1;
 
-function vectorBytes(v: Float32Array): Uint8Array {
-  return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-}
-
 export function encodeSearchRequest(call: SearchCall): Buffer {
   const placeholder = new ProtoWriter().string(1, '$0').tag(2, 0).varint(FLOAT_VECTOR_PLACEHOLDER);
-  for (const v of call.vectors) placeholder.bytes(3, vectorBytes(v)); // values
+  for (const v of call.vectors) placeholder.bytes(3, float32Bytes(v)); // values
   const group = new ProtoWriter().message(1, placeholder).finish(); // PlaceholderGroup.placeholders
   const request = new ProtoWriter().string(3, call.collection); // collection_name
   if (call.filter) request.string(5, call.filter); // dsl
