@@ -14,8 +14,8 @@ import { startWatchdog } from '../lifecycle/watchdog.ts';
 import { workerIdentity } from '../lifecycle/worker-identity.ts';
 import { createLogger } from '../observability/logger.ts';
 import { ApiKeys } from './auth/api-keys.ts';
-import { startServer } from './compose.ts';
-import { warmUp } from './warm-up.ts';
+import { appOptions, startServer } from './compose.ts';
+import { warmHttpPath, warmUp } from './warm-up.ts';
 
 const CLUSTER_EXIT_LINGER_MS = 500;
 
@@ -49,13 +49,22 @@ export async function runServer(): Promise<void> {
       'no API keys: search routes answer anyone; write and admin routes answer only clients on this host (set API_KEYS or API_KEYS_FILE)',
     );
   const started = performance.now();
+  let watchdog: ReturnType<typeof startWatchdog> | null = null;
   // Warm before listening: under PM2 the primary routes connections to a worker as soon as it listens.
-  const running = await startServer(config, logger, undefined, (backend) =>
-    warmUp(backend, logger),
-  );
+  const running = await startServer(config, logger, undefined, async (backend) => {
+    // Armed once the index is built (a build may block for long), and before the
+    // warm-up: a thread booting beside the first requests stalled them (one core).
+    watchdog = config.watchdog
+      ? startWatchdog({
+          timeoutMs: config.timeoutSeconds * 1000,
+          context: { worker: identity.index },
+        })
+      : null;
+    await warmUp(backend, logger);
+    await warmHttpPath(backend, appOptions(config), logger);
+  });
   // Graceful on a signal from the moment it listens: before it says it is ready, so a
   // stop sent right after "ready" (a PM2 reload, a test) drains instead of killing.
-  let watchdog: ReturnType<typeof startWatchdog> | null = null;
   let signals = 0;
   const stop = (signal: string) => {
     if (++signals > 1) {
@@ -120,14 +129,6 @@ export async function runServer(): Promise<void> {
   }
   // PM2 (wait_ready) starts routing to this worker only after this message.
   process.send?.('ready');
-
-  // Armed only once warm: building an index at start-up may block for long.
-  watchdog = config.watchdog
-    ? startWatchdog({
-        timeoutMs: config.timeoutSeconds * 1000,
-        context: { worker: identity.index },
-      })
-    : null;
 
   const retirement = retireAfterRequests(running.servers, {
     limit: config.maxRequests,
