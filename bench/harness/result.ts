@@ -57,10 +57,20 @@ export interface RateRun extends RunEnvelope {
 
 export interface SloRun extends RunEnvelope {
   kind: 'slo';
+  /** What sent the load (vegeta by default; older runs used the in-process loop). */
+  generator?: string;
   rule: string;
   steps: { rate: number; pass: boolean; verdict: SloVerdict; result: OpenLoopResult }[];
   maxPassingRate: number | null;
   required: { rate: number; pass: boolean } | null;
+  /** The closed loop's best on the same target in the same run (--peak), and its sweep. */
+  closedLoopPeak?: {
+    okPerSecond: number;
+    concurrency: number;
+    sweep: { concurrency: number; okPerSecond: number; p99Ms: number }[];
+  };
+  /** maxPassingRate over closedLoopPeak.okPerSecond. */
+  passingShareOfPeak?: number;
 }
 
 export interface MixRun extends RunEnvelope {

@@ -521,6 +521,8 @@ describe('bench harness against a real server', () => {
     const code = await main([
       'slo',
       ...common(),
+      '--generator',
+      'node',
       '--rule',
       'p50<1us',
       '--start',

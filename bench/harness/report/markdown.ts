@@ -26,12 +26,16 @@ function limitedBy(run: AnyRun): string {
         .join('; ');
     }
     case 'slo': {
+      const peak = run.closedLoopPeak
+        ? `; the highest passing rate is ${Math.round((run.passingShareOfPeak ?? 0) * 100)}% of the closed-loop peak (${run.closedLoopPeak.okPerSecond}/s at c=${run.closedLoopPeak.concurrency})`
+        : '';
       const fail = run.steps.filter((s) => !s.pass).sort((a, b) => a.rate - b.rate)[0];
-      if (!fail) return `no rate up to ${Math.max(...run.steps.map((s) => s.rate))}/s failed`;
+      if (!fail)
+        return `no rate up to ${Math.max(...run.steps.map((s) => s.rate))}/s failed${peak}`;
       const missed = fail.verdict.terms.filter((t) => !t.pass).map((t) => t.text);
       return missed.length
-        ? `${fail.rate}/s missed ${missed.join(', ')}`
-        : `the generator: at ${fail.rate}/s it sent ${Math.round(fail.result.achievedSendRate)}/s`;
+        ? `${fail.rate}/s missed ${missed.join(', ')}${peak}`
+        : `the generator: at ${fail.rate}/s it sent ${Math.round(fail.result.achievedSendRate)}/s${peak}`;
     }
     default:
       return '-';

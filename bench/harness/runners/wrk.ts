@@ -93,6 +93,8 @@ export async function runWrk(opts: {
   timeoutSeconds?: number;
   /** Extra request headers, one set per request in turn (API keys of several clients, say). */
   headers?: Record<string, string>[];
+  /** e.g. "0": pin wrk to these CPUs (taskset), away from the server. */
+  cpus?: string;
 }): Promise<WrkResult> {
   const bin = wrkBinary();
   const dir = mkdtempSync(join(tmpdir(), 'vecserve-wrk-'));
@@ -114,7 +116,8 @@ export async function runWrk(opts: {
     // The shell's `times` gives wrk's CPU (its children's) once it has exited.
     const script = `"$0" "$@"; times`;
     const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn('bash', ['-c', script, bin, ...args], {
+      const argv = opts.cpus ? ['taskset', '-c', opts.cpus, bin, ...args] : [bin, ...args];
+      const child = spawn('bash', ['-c', script, ...argv], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let text = '';
