@@ -139,6 +139,12 @@ export function resolveResultCache(config: Config, underPm2: boolean): 'off' | '
   return config.redisUrl ? 'shared' : 'off';
 }
 
+/** BREAKER_STALL in seconds, with -1 (auto): Milvus's calls can hang; the embedded index's run here. */
+export function resolveBreakerStall(config: Config): number {
+  if (config.breakerStallSeconds >= 0) return config.breakerStallSeconds;
+  return config.backend === 'milvus' ? 0.25 : 0;
+}
+
 /** CONCURRENCY_LIMIT, with -1 (auto) sized to what the backend can run at once. */
 export function resolveConcurrencyLimit(config: Config, share: ProcessShare): number {
   if (config.concurrencyLimit >= 0) return config.concurrencyLimit;

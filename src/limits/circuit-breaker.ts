@@ -2,6 +2,7 @@ import { isServiceError } from '../core/errors.ts';
 import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 import { type BreakerMode, type FailureRule, failureRule } from './failure-rules.ts';
+import { StallDetector } from './stall-detector.ts';
 
 export type { BreakerMode } from './failure-rules.ts';
 
@@ -31,7 +32,19 @@ export interface CircuitBreakerOptions {
   trialTimeoutMs?: number;
   /** Which errors count against the backend. @default timeouts, unavailability and internal errors; not the client's 4xx */
   isFailure?: (err: unknown) => boolean;
+  /**
+   * Opens the breaker when calls are in flight and none has finished for this
+   * long (stall-detector.ts): a backend that hangs instead of failing. The
+   * abandonable calls in flight (searches) are then refused at once instead of
+   * waiting out their deadline. 0: off. @default 0
+   */
+  stallMs?: number;
   clock?: Clock;
+}
+
+/** How a call may be treated: an abandonable one (a read) is refused when the backend stalls. */
+export interface CallOptions {
+  abandonable?: boolean;
 }
 
 /** What `enter` gave a request: a half-open trial (of which period), or a pass of a closed breaker. */
@@ -71,6 +84,9 @@ export class CircuitBreaker {
   readonly #isFailure: (err: unknown) => boolean;
   readonly #clock: Clock;
   readonly #listeners = new Set<(s: BreakerState, previous: BreakerState) => void>();
+  readonly stall: StallDetector | null;
+  /** Abandonable calls in flight while closed: refused at once if the backend stalls. */
+  readonly #abandonable = new Set<(err: Error) => void>();
   #state: BreakerState = { kind: 'closed' };
   /** Requests let in at arrival during the current half-open period, and which period that is. */
   #trialArrivals = 0;
@@ -90,6 +106,7 @@ export class CircuitBreaker {
       );
     this.#isFailure = opts.isFailure ?? defaultIsFailure;
     this.#clock = opts.clock ?? monotonicClock;
+    this.stall = opts.stallMs ? new StallDetector({ stallMs: opts.stallMs }) : null;
   }
 
   /** The current state (an open breaker past its period reports half-open). */
@@ -115,17 +132,42 @@ export class CircuitBreaker {
   }
 
   /** Runs `fn` if the breaker lets it through; counts its outcome. */
-  async execute<T>(fn: (signal?: AbortSignal) => Promise<T>, signal?: AbortSignal): Promise<T> {
+  async execute<T>(
+    fn: (signal?: AbortSignal) => Promise<T>,
+    signal?: AbortSignal,
+    opts: CallOptions = {},
+  ): Promise<T> {
     const trial = this.#admit();
     const late = trial ? this.#trialDeadline() : null;
+    // Closed: the call counts towards stall detection, and a read may be abandoned.
+    const watched = !trial && this.stall !== null;
+    const epoch = this.#epoch;
+    const startedAt = watched ? this.#clock() : 0;
+    let abandoned: Promise<never> | null = null;
+    let abandon: ((err: Error) => void) | null = null;
+    if (watched) {
+      this.stall!.started(startedAt);
+      if (opts.abandonable) {
+        abandoned = new Promise<never>((_, reject) => {
+          abandon = reject;
+        });
+        this.#abandonable.add(abandon!);
+      }
+    }
+    let wasAbandoned = false;
     try {
-      const result = await (late ? Promise.race([fn(signal), late.expired]) : fn(signal));
+      const call = fn(signal);
+      const raced = late ? [call, late.expired] : abandoned ? [call, abandoned] : null;
+      const result = await (raced ? Promise.race(raced) : call);
       this.#record(true, trial);
       return result;
     } catch (err) {
+      wasAbandoned = abandon !== null && !this.#abandonable.has(abandon);
       // A call aborted for a reason that is no failure (the client left) says
       // nothing about the backend; one aborted by its deadline does count, and
-      // so does a trial that got no answer in time.
+      // so does a trial that got no answer in time. An abandoned one was
+      // already judged (the backend stalled).
+      if (wasAbandoned) throw err;
       if (late?.passed) this.#record(false, trial);
       else if (signal?.aborted && err === signal.reason && !this.#isFailure(err))
         this.#release(trial);
@@ -133,7 +175,37 @@ export class CircuitBreaker {
       throw err;
     } finally {
       late?.clear();
+      if (abandon) this.#abandonable.delete(abandon);
+      // A call from before a state change no longer counts (the detector forgot it).
+      if (watched && !wasAbandoned && epoch === this.#epoch) {
+        const now = this.#clock();
+        this.stall!.finished(now, now - startedAt);
+      }
     }
+  }
+
+  /** Opens the breaker if the backend stalled, and refuses the abandonable calls stuck on it. */
+  #maybeStalled(): void {
+    const stall = this.stall;
+    if (stall === null || this.#state.kind !== 'closed') return;
+    const now = this.#clock();
+    if (!stall.stalled(now)) return;
+    const inFlight = stall.inFlight;
+    const bound = Math.round(stall.boundMs);
+    this.#open(0);
+    const stuck = [...this.#abandonable];
+    this.#abandonable.clear();
+    for (const reject of stuck)
+      reject(
+        refusal(
+          () =>
+            new OverloadedError(
+              'breaker_open',
+              `backend stalled: ${inFlight} calls in flight and none finished in ${bound} ms`,
+              this.#openMs,
+            ),
+        ),
+      );
   }
 
   /** A half-open trial's own deadline: a refusal once `trialTimeoutMs` has passed. */
@@ -166,6 +238,7 @@ export class CircuitBreaker {
   /** Admits or refuses a call; returns whether it is a half-open trial. */
   #admit(): boolean {
     this.#maybeHalfOpen();
+    this.#maybeStalled();
     const s = this.#state;
     if (s.kind === 'closed') return false;
     if (s.kind === 'half-open' && s.trialsInFlight + s.successes < this.#trials) {
@@ -182,6 +255,7 @@ export class CircuitBreaker {
    */
   refuseAtArrival(): void {
     this.#maybeHalfOpen();
+    this.#maybeStalled();
     const s = this.#state;
     if (s.kind === 'closed') return;
     if (s.kind === 'half-open' && this.#trialArrivals < this.#trials) return;
@@ -278,6 +352,7 @@ export class CircuitBreaker {
     this.#epoch++;
     this.#trialArrivals = 0;
     this.rule.reset();
+    this.stall?.reset();
     for (const l of this.#listeners) l(next, previous);
   }
 }

@@ -9,6 +9,7 @@ import { connectRedis } from '../cluster/redis-connection.ts';
 import { RedisRateStore } from '../cluster/redis-rate-store.ts';
 import { RedisResultStore } from '../cluster/redis-result-store.ts';
 import {
+  resolveBreakerStall,
   resolveConcurrencyLimit,
   resolveIndexMode,
   resolveResultCache,
@@ -119,6 +120,7 @@ export function admissionOptions(
             maxOpenMs: ms(config.breakerMaxOpenSeconds),
             halfOpenTrials: config.breakerTrials,
             trialTimeoutMs: ms(config.breakerTrialTimeoutSeconds),
+            stallMs: ms(resolveBreakerStall(config)),
             mode:
               config.breaker === 'consecutive'
                 ? { kind: 'consecutive', threshold: config.breakerThreshold }

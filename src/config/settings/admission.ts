@@ -1,4 +1,13 @@
-import { boolean, integer, oneOf, type SettingOf, seconds, settingsOf, text } from './define.ts';
+import {
+  boolean,
+  integer,
+  oneOf,
+  type SettingOf,
+  seconds,
+  secondsOrAuto,
+  settingsOf,
+  text,
+} from './define.ts';
 
 /** Admission control: rate limit, event-loop guard, concurrency limit and queue, breaker. */
 export interface AdmissionSettings {
@@ -29,6 +38,7 @@ export interface AdmissionSettings {
   breakerProbeSeconds: number;
   breakerTrials: number;
   breakerTrialTimeoutSeconds: number;
+  breakerStallSeconds: number;
 }
 
 const def = settingsOf<AdmissionSettings>();
@@ -222,5 +232,12 @@ export const ADMISSION_SETTINGS: readonly SettingOf<AdmissionSettings>[] = [
     () => 0.25,
     seconds(0.01, 3600),
     'A half-open trial that has not answered in this long has failed: the breaker opens again and the caller is refused at once, instead of waiting out TIMEOUT on a backend that may still be down.',
+  ),
+  def(
+    'breakerStallSeconds',
+    'breaker_stall',
+    () => -1,
+    secondsOrAuto(3600),
+    'A backend that hangs instead of failing: with at least 2 calls in flight and none finished for this long (and for 4x the slowest recent call), the breaker opens and the searches in flight are refused at once instead of waiting out TIMEOUT. -1: 0.25 s for Milvus, off for the embedded index (its searches run in this process); 0: off.',
   ),
 ];

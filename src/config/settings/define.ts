@@ -41,6 +41,20 @@ export function seconds(min: number, max: number) {
   };
 }
 
+/** Seconds from 0 to `max`, or -1: sized by the server (the setting says how). */
+export function secondsOrAuto(max: number) {
+  const inRange = seconds(0, max);
+  return (raw: unknown): number => {
+    const n = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (n === -1) return -1;
+    try {
+      return inRange(raw);
+    } catch {
+      throw new Expected(`-1 (auto) or a number of seconds from 0 to ${max}`);
+    }
+  };
+}
+
 export function oneOf<T extends string>(...values: T[]) {
   return (raw: unknown): T => {
     if (typeof raw !== 'string' || !values.includes(raw as T)) {

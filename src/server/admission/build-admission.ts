@@ -42,6 +42,8 @@ export interface AdmissionOptions {
     maxOpenMs: number;
     halfOpenTrials: number;
     trialTimeoutMs: number;
+    /** No call finished for this long with calls in flight: the backend stalled (0: off). */
+    stallMs: number;
     mode:
       | { kind: 'consecutive'; threshold: number }
       | { kind: 'rate'; threshold: number; minVolume: number; windowMs: number };

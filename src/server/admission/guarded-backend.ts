@@ -1,5 +1,5 @@
 import type { SearchBackend } from '../../backends/search-backend.ts';
-import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
+import type { CallOptions, CircuitBreaker } from '../../limits/circuit-breaker.ts';
 
 /**
  * The backend behind the admission breaker: every call the backend really
@@ -13,11 +13,11 @@ import type { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): SearchBackend {
   // The call's own signal lets the breaker tell a client that left from a deadline that passed.
   const guarded =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+    <A extends unknown[], R>(fn: (...args: A) => Promise<R>, opts: CallOptions = {}) =>
     (...args: A): Promise<R> => {
       const last = args[args.length - 1] as { signal?: AbortSignal } | undefined;
       const signal = typeof last === 'object' && last !== null ? last.signal : undefined;
-      return breaker.execute(() => fn.apply(backend, args), signal);
+      return breaker.execute(() => fn.apply(backend, args), signal, opts);
     };
   const refused = (): Promise<never> | null => {
     try {
@@ -39,7 +39,10 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
     schema: (name, opts) => refused() ?? backend.schema(name, opts),
     createCollection: (spec, opts) => refused() ?? backend.createCollection(spec, opts),
     dropCollection: (name, opts) => refused() ?? backend.dropCollection(name, opts),
-    search: guarded(backend.search),
+    // A search stuck on a stalled backend is refused at once (a read: nothing is left half done);
+    // a write waits for its own outcome, so a client is never told "not stored" for a write
+    // that may still land.
+    search: guarded(backend.search, { abandonable: true }),
     write: guarded(backend.write),
     delete: guarded(backend.delete),
     flush: guarded(backend.flush),
