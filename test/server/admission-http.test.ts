@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
@@ -194,6 +195,30 @@ describe('admission control over a real socket', () => {
       maxLagMs: 20,
       refusals: 1,
     });
+  });
+
+  it('answers searches stuck on a stalled backend 503 once the stall is seen, long before TIMEOUT', async () => {
+    const fake = new FakeBackend();
+    const s = await start(
+      { breaker: 'consecutive', breakerStallSeconds: 0.2, timeoutSeconds: 30 },
+      fake,
+    );
+    fake.searchDelayMs = 60_000; // the backend stops answering
+    const started = performance.now();
+    const stuck = [search(s.url), search(s.url)];
+    await sleep(300);
+    // The next arrival finds 2 calls waiting with none finished for 0.2 s.
+    const next = await search(s.url);
+    expect(next.status).toBe(503);
+    for (const res of await Promise.all(stuck)) {
+      expect(res.status).toBe(503);
+      expect(await body(res)).toMatchObject({
+        reason: 'breaker_open',
+        detail: expect.stringMatching(/backend stalled: 2 calls in flight/),
+      });
+    }
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect((await body(fetch(`${s.url}/v1/stats`))).admission.breaker.state).toBe('open');
   });
 
   it('does not count client errors against the backend', async () => {
