@@ -1,4 +1,4 @@
-import type { Quantization } from '../../../src/core/types.ts';
+import { INDEX_TYPES, type IndexType, type Quantization } from '../../../src/core/types.ts';
 import { type Command, list, num, str } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
 import type { ScaleRun } from '../result.ts';
@@ -13,7 +13,7 @@ export const scaleCommand: Command = {
   summary:
     'the store at scale (default 1M x 512): build, restart, memory per worker, recall vs ef, HTTP QPS/p99 per quantization',
   defaultOut: (values) =>
-    `bench/results/scale-${values.backend === 'milvus' ? 'milvus-' : ''}${values.rows}.json`,
+    `bench/results/scale-${values.backend === 'milvus' ? `milvus-${values.index === 'HNSW' ? '' : `${String(values.index).toLowerCase()}-`}` : ''}${values.rows}.json`,
   options: {
     rows: { type: 'string', default: '1000000', help: 'vectors' },
     dimension: { type: 'string', default: '512', help: 'their dimension' },
@@ -21,7 +21,22 @@ export const scaleCommand: Command = {
     backend: { type: 'string', default: 'embedded', help: 'embedded or milvus' },
     'recall-queries': { type: 'string', default: '1000', help: 'held-out queries for recall' },
     k: { type: 'string', default: '10', help: 'recall@k' },
-    ef: { type: 'string', default: '16,32,64,128,256', help: 'search breadths' },
+    ef: { type: 'string', default: '16,32,64,128,256', help: 'search breadths (HNSW ef)' },
+    index: {
+      type: 'string',
+      default: 'HNSW',
+      help: `--backend milvus: the index built (${INDEX_TYPES.join(', ')})`,
+    },
+    nlist: { type: 'string', default: '1024', help: 'IVF_*: clusters' },
+    'pq-m': {
+      type: 'string',
+      default: '64',
+      help: 'IVF_PQ: sub-quantizers (divides the dimension)',
+    },
+    'search-values': {
+      type: 'string',
+      help: "values of the index type's search parameter for the recall curve (default: --ef for HNSW, nprobe 4..128 for IVF_*, search_list 16..256 for DISKANN)",
+    },
     'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
     ...OWN_SERVER_LEVEL_OPTIONS,
   },
@@ -40,16 +55,34 @@ export const scaleCommand: Command = {
       log: progress,
     };
     // --backend milvus: the same data set in a real Milvus, through vecserve's Milvus backend.
+    const type = str(values, 'index') as IndexType;
+    if (!INDEX_TYPES.includes(type))
+      throw new Error(`--index must be one of ${INDEX_TYPES.join(', ')}, got ${type}`);
+    if (values.backend !== 'milvus' && type !== 'HNSW')
+      throw new Error('--index: the embedded backend builds HNSW only');
+    const searchValues =
+      values['search-values'] !== undefined
+        ? list(str(values, 'search-values'), '--search-values')
+        : type.startsWith('IVF_')
+          ? [4, 8, 16, 32, 64, 128]
+          : type === 'DISKANN'
+            ? [16, 32, 64, 128, 256]
+            : options.efs;
     const figures =
       values.backend === 'milvus'
-        ? { milvus: await runMilvusScale(options) }
+        ? {
+            milvus: await runMilvusScale(
+              { ...options, efs: searchValues },
+              { type, nlist: num(values, 'nlist'), m: num(values, 'pq-m') },
+            ),
+          }
         : await runScale(options);
     return {
       ...envelope(
         'scale',
         values,
         null,
-        `${options.rows} x ${options.dimension}, ${values.backend}`,
+        `${options.rows} x ${options.dimension}, ${values.backend}${values.backend === 'milvus' ? ` ${type}` : ''}`,
       ),
       ...figures,
     };

@@ -46,7 +46,15 @@ export interface ScaleFigures {
     hostPssOverOneCopy: number;
   };
   recall: { ef: number; recall: number; qpsOneThread: number; p99Ms: number }[];
-  http: { concurrency: number; qps: number; p50Ms: number; p99Ms: number; failureRate: number }[];
+  http: {
+    concurrency: number;
+    qps: number;
+    p50Ms: number;
+    p99Ms: number;
+    failureRate: number;
+    /** What the failures were: "503 overloaded (queue_full)", "504 deadline_exceeded", timeouts... */
+    failures?: Record<string, number>;
+  }[];
 }
 
 const BATCH = 10_000;
@@ -110,6 +118,8 @@ export async function recallCurve(
   data: ScaleData,
   opts: Pick<ScaleOptions, 'dimension' | 'k' | 'efs' | 'log'>,
   label: string,
+  /** The index type's search parameter that `efs` are values of (null: FLAT, none). */
+  param: 'ef' | 'nprobe' | 'searchList' | null = 'ef',
 ): Promise<ScaleFigures['recall']> {
   const recall: ScaleFigures['recall'] = [];
   const nq = data.queries.length / opts.dimension;
@@ -123,7 +133,11 @@ export async function recallCurve(
         topK: opts.k,
         filter: [],
         outputFields: [],
-        ef: Math.max(ef, opts.k),
+        ...(param === 'nprobe'
+          ? { nprobe: ef }
+          : param === null
+            ? {}
+            : { [param]: Math.max(ef, opts.k) }),
       });
       times.push(performance.now() - t);
       const truth = new Set(
@@ -141,7 +155,7 @@ export async function recallCurve(
       p99Ms: percentile(times, 0.99),
     });
     opts.log(
-      `  ${label}: ef ${ef} recall@${opts.k} ${r.toFixed(3)}, serial ${(total / nq).toFixed(2)} ms`,
+      `  ${label}: ${param ?? 'exact'} ${ef} recall@${opts.k} ${r.toFixed(3)}, serial ${(total / nq).toFixed(2)} ms`,
     );
   }
   return recall;
@@ -215,6 +229,8 @@ export async function httpSweep(
   env: Record<string, string>,
   data: ScaleData,
   opts: Pick<ScaleOptions, 'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log'>,
+  /** Search parameters every request sends (e.g. { nprobe: 16 }). */
+  params?: Record<string, number>,
 ) {
   const url = `http://127.0.0.1:${opts.port}`;
   const server = await startServerProcess({
@@ -231,6 +247,7 @@ export async function httpSweep(
       JSON.stringify({
         vector: Array.from(data.queries.subarray(i * opts.dimension, (i + 1) * opts.dimension)),
         topK: opts.k,
+        ...(params && { params }),
       }),
     );
     const out: ScaleFigures['http'] = [];
@@ -253,6 +270,15 @@ export async function httpSweep(
         p50Ms: level.latency.p50Ms,
         p99Ms: level.latency.p99Ms,
         failureRate: level.failureRate,
+        ...(level.failureRate > 0 && {
+          failures: {
+            ...(level.errors.byProblem ?? level.errors.byStatus),
+            ...(level.errors.timeouts > 0 && { 'no answer in 10 s': level.errors.timeouts }),
+            ...(level.errors.connectionErrors > 0 && {
+              'connection error': level.errors.connectionErrors,
+            }),
+          },
+        }),
       });
       opts.log(
         `  http c=${c}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms`,

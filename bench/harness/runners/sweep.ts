@@ -16,6 +16,8 @@ export interface SweepLevel {
   errors: {
     /** Non-2xx answers by status code. */
     byStatus: Record<string, number>;
+    /** undici only: non-2xx answers by status, problem code and refusal reason ("503 overloaded (queue_full)"). */
+    byProblem?: Record<string, number>;
     timeouts: number;
     connectionErrors: number;
     /** autocannon only: requests it cut when the level ended (not the server's doing). */
@@ -82,6 +84,7 @@ export async function runLevel(
   const histogram = latencyHistogram();
   const monitor = monitorGenerator();
   const byStatus: Record<string, number> = {};
+  const byProblem: Record<string, number> = {};
   let ok = 0;
   let attempted = 0;
   let timeouts = 0;
@@ -103,11 +106,20 @@ export async function runLevel(
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
         });
-        await res.body.dump();
         if (res.statusCode >= 200 && res.statusCode < 300) {
+          await res.body.dump();
           ok++;
           histogram.recordValue(Math.max(1, Math.round((performance.now() - started) * 1000)));
-        } else byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
+        } else {
+          byStatus[res.statusCode] = (byStatus[res.statusCode] ?? 0) + 1;
+          // Which failure: the problem's code and, for a refusal, admission's reason.
+          const problem = (await res.body.json().catch(() => null)) as {
+            code?: string;
+            reason?: string;
+          } | null;
+          const key = `${res.statusCode} ${problem?.code ?? 'no problem body'}${problem?.reason ? ` (${problem.reason})` : ''}`;
+          byProblem[key] = (byProblem[key] ?? 0) + 1;
+        }
       } catch (err) {
         if (failedOutcome(err) === 'timeout') timeouts++;
         else connectionErrors++;
@@ -128,7 +140,7 @@ export async function runLevel(
     requests: attempted,
     qps,
     latency,
-    errors: { byStatus, timeouts, connectionErrors },
+    errors: { byStatus, byProblem, timeouts, connectionErrors },
     failureRate: attempted > 0 ? (attempted - ok) / attempted : 0,
     littlesLaw: littlesLaw(concurrency, latency.meanMs, qps),
     generator,
