@@ -1,11 +1,16 @@
-/** `npm run capacity -- [--qps N --latency-ms M] [--rows N --dimension D --memory-gib G]`: the chain's limits, Little's law, memory. */
+/**
+ * `npm run capacity -- [--qps N --latency-ms M] [--rows N --dimension D --memory-gib G]`: the chain's limits, Little's law, memory.
+ * `npm run capacity -- --backend milvus [--index TYPE]`: per Milvus index type, what 1M x 512 measured here and the query nodes the 50M scenario needs.
+ */
 import { totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
-import { QUANTIZATIONS } from '../core/types.ts';
+import { INDEX_TYPES, type IndexType, QUANTIZATIONS } from '../core/types.ts';
 import { capacityRows, littlesLaw } from '../stack/capacity.ts';
 import { estimateMemory } from '../stack/memory-estimate.ts';
+import { planMilvusCluster } from '../stack/milvus-cluster-plan.ts';
+import { MILVUS_MEASURED_1M, scenario50M } from '../stack/milvus-index-measurements.ts';
 
 function main(): void {
   const { values } = parseArgs({
@@ -16,8 +21,11 @@ function main(): void {
       dimension: { type: 'string', default: '512' },
       M: { type: 'string', default: '16' },
       'memory-gib': { type: 'string' },
+      backend: { type: 'string' },
+      index: { type: 'string' },
     },
   });
+  if (values.backend === 'milvus') return printMilvus(values.index);
   const config = loadConfig();
   const rows = capacityRows(config);
   const pad = (s: string, n: number) => s.padEnd(n);
@@ -64,6 +72,41 @@ function printMemory(
         : `does not fit: ${Math.ceil(m.residentBytes / (hostBytes * 0.8))} hosts (shards) at 80% memory`;
     process.stdout.write(
       `  ${quantization}: index ${gib(m.indexBytes)} (mapped once per host) + ${shape.workers} x ${gib(m.perWorkerBytes)} per worker = ${gib(m.residentBytes)} resident; ${gib(m.dataBytes)} of raw vectors and fields on disk -> ${verdict}\n`,
+    );
+  }
+}
+
+/** Per measured index type: the 1M figures and the 50M scenario's cluster. */
+function printMilvus(index: string | undefined): void {
+  if (index !== undefined && !INDEX_TYPES.includes(index as IndexType))
+    throw new ConfigError(
+      '--index',
+      `--index must be one of ${INDEX_TYPES.join(', ')}, got ${index}`,
+    );
+  const chosen = MILVUS_MEASURED_1M.filter((m) => index === undefined || m.indexType === index);
+  if (chosen.length === 0)
+    throw new ConfigError(
+      '--index',
+      `${index} was not measured here yet (measured: ${MILVUS_MEASURED_1M.map((m) => m.indexType).join(', ')}); run npm run bench -- scale --backend milvus --index ${index}`,
+    );
+  for (const m of chosen) {
+    const input = scenario50M(m);
+    const plan = planMilvusCluster(input);
+    const params = Object.entries(m.indexParams)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+    process.stdout.write(
+      `Milvus ${m.indexType} (${params}), measured at 1M x 512 on ${m.cores} cores (${m.resultFile}):
+` +
+        `  resident ${m.residentBytesPerRow} B per row (Milvus's whole RSS over the rows), recall@10 ${m.recall}, ` +
+        `${m.apiPeakQps} searches/s through the API at c=${m.apiPeakConcurrency} = ${Math.round(m.apiPeakQps / m.cores)} per core
+` +
+        `  at 50M a search costs ${m.workAt50M.factor}x (modelled: ${m.workAt50M.why}) -> ${input.searchesPerCore} searches/s per core
+` +
+        `  50M x 512, ${input.replicas} replicas, ${input.peakQps} QPS peak, ${input.node.cores} cores / ${input.node.memoryGiB} GiB per query node: ` +
+        `${plan.queryNodes} query nodes (memory ${plan.queryNodesForMemory}, CPU ${plan.queryNodesForCpu}; limited by ${plan.limitedBy}), ${plan.segmentMemoryGiB} GiB of segments
+
+`,
     );
   }
 }

@@ -4,7 +4,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { planMilvusCluster, renderHelmValues, SCENARIO_50M } from '../stack/milvus-cluster-plan.ts';
+import { planMilvusCluster, renderHelmValues } from '../stack/milvus-cluster-plan.ts';
+import { SCENARIO_50M } from '../stack/milvus-index-measurements.ts';
 
 const { values } = parseArgs({ options: { out: { type: 'string' } } });
 const plan = planMilvusCluster(SCENARIO_50M);

@@ -133,21 +133,3 @@ extraConfigFiles:
         ttl: 10
 `;
 }
-
-/** The 50M x 512 scenario: 5,000 QPS peak, 16 cores / 32 GB per machine. */
-export const SCENARIO_50M: MilvusClusterPlanInput = {
-  rows: 50_000_000,
-  dimension: 512,
-  indexType: 'HNSW',
-  indexParams: { M: 16, efConstruction: 200, ef: 64 },
-  // bench/results/scale-milvus-1000000.json: Milvus 2.3.5 with 1M x 512 HNSW loaded, RSS 2,732 MB.
-  residentBytesPerRow: 2732,
-  measuredIn:
-    'bench/results/scale-milvus-1000000.json, Milvus 2.3.5, 1M x 512, recall@10 0.977 at ef 64',
-  // Same run: 326 searches/s through vecserve at c=100 on 2 cores shared with vecserve (163 per
-  // core, a floor), divided by 1.28 for 50M (HNSW hops grow with log N: ln 50M / ln 1M).
-  searchesPerCore: 127,
-  replicas: 2,
-  peakQps: 5000,
-  node: { cores: 16, memoryGiB: 32 },
-};

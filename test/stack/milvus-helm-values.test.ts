@@ -9,11 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import {
-  planMilvusCluster,
-  renderHelmValues,
-  SCENARIO_50M,
-} from '../../src/stack/milvus-cluster-plan.ts';
+import { planMilvusCluster, renderHelmValues } from '../../src/stack/milvus-cluster-plan.ts';
+import { SCENARIO_50M } from '../../src/stack/milvus-index-measurements.ts';
 
 const DIR = join(import.meta.dirname, '../../deploy/milvus/helm');
 const committed = readFileSync(join(DIR, 'values-50m.yaml'), 'utf8');

@@ -321,16 +321,35 @@ export function runTables(run: AnyRun): Table[] {
           })),
         });
       }
-      if (run.milvus)
+      if (run.milvus) {
+        const m = run.milvus;
+        // recall[].ef holds the index type's own search parameter (nprobe, search_list).
+        const param = m.searchParam === undefined ? 'ef' : (m.searchParam ?? 'exact');
         tables.push({
-          title: `Milvus: insert ${Math.round(run.milvus.insertSeconds)} s, index ${Math.round(run.milvus.indexBuildSeconds)} s, restart ${Math.round(run.milvus.restartToFirstSearchSeconds)} s`,
-          rows: run.milvus.recall.map((p) => ({
-            ef: p.ef,
+          title: `Milvus ${m.index}: insert ${Math.round(m.insertSeconds)} s, index ${Math.round(m.indexBuildSeconds)} s, restart ${Math.round(m.restartToFirstSearchSeconds)} s${m.bytesPerRow ? `, ${m.bytesPerRow} B resident per row` : ''}`,
+          rows: m.recall.map((p) => ({
+            [param]: p.ef,
             recall: p.recall,
             'QPS one thread': Math.round(p.qpsOneThread),
             'p99 ms': r2(p.p99Ms),
           })),
         });
+        tables.push({
+          title: `Milvus through the API${m.httpSearchValue ? ` (${param} ${m.httpSearchValue})` : ''}: closed loop`,
+          rows: m.http.map((h) => ({
+            c: h.concurrency,
+            'req/s': Math.round(h.qps),
+            'p50 ms': r2(h.p50Ms),
+            'p99 ms': r2(h.p99Ms),
+            failed: `${(h.failureRate * 100).toFixed(2)}%`,
+            'failures by kind': h.failures
+              ? Object.entries(h.failures)
+                  .map(([k, n]) => `${k}: ${n}`)
+                  .join('; ')
+              : '',
+          })),
+        });
+      }
       return tables;
     }
     case 'usearch-versions':

@@ -62,6 +62,10 @@ export interface MilvusScaleFigures {
   /** `milvus.sh down`, `up`, until a search of the collection answers. */
   restartToFirstSearchSeconds: number;
   serverRssBytes: number;
+  /** Milvus's resident memory before the collection was created (absent in older runs). */
+  idleRssBytes?: number;
+  /** (serverRssBytes - idleRssBytes) / rows: what a loaded row costs Milvus here. */
+  bytesPerRow?: number;
   recall: ScaleFigures['recall'];
   http: ScaleFigures['http'];
 }
@@ -87,6 +91,8 @@ export async function runMilvusScale(
   const data = scaleDataFor(opts);
   opts.log(milvus('up').trim());
   const address = `127.0.0.1:${port}`;
+  const milvusPid = () =>
+    Number(readFileSync(join(opts.workDir, 'milvus', `standalone-${port}`, 'server.pid'), 'utf8'));
   const config = loadConfig({
     env: { BACKEND: 'milvus', MILVUS_ADDRESS: address, LOG_LEVEL: 'warn' },
   });
@@ -101,6 +107,8 @@ export async function runMilvusScale(
     if ((await backend.listCollections()).includes(SCALE_COLLECTION)) {
       await backend.dropCollection(SCALE_COLLECTION);
     }
+    // Milvus with nothing loaded: what the collection adds is measured against it.
+    const idleRssBytes = treeRssBytes(milvusPid());
     // Milvus stores float32 vectors: the quantization is the default, f32.
     await backend.createCollection(milvusScaleSpec(opts.dimension, index));
     const t0 = performance.now();
@@ -134,10 +142,7 @@ export async function runMilvusScale(
     // The sweep searches as a team would run it: the least breadth with recall@k >= 0.9.
     const chosen = param === null ? null : (recall.find((r) => r.recall >= 0.9) ?? recall.at(-1)!);
     const httpSearchValue = chosen ? chosen.ef : null;
-    const pid = Number(
-      readFileSync(join(opts.workDir, 'milvus', `standalone-${port}`, 'server.pid'), 'utf8'),
-    );
-    const serverRssBytes = treeRssBytes(pid);
+    const serverRssBytes = treeRssBytes(milvusPid());
     const http = await httpSweep(
       { BACKEND: 'milvus', MILVUS_ADDRESS: address },
       data,
@@ -173,6 +178,8 @@ export async function runMilvusScale(
       indexBuildSeconds,
       restartToFirstSearchSeconds,
       serverRssBytes,
+      idleRssBytes,
+      bytesPerRow: Math.round((serverRssBytes - idleRssBytes) / opts.rows),
       recall,
       http,
     };
