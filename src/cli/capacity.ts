@@ -95,19 +95,17 @@ function printMilvus(index: string | undefined): void {
     const params = Object.entries(m.indexParams)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
-    process.stdout.write(
-      `Milvus ${m.indexType} (${params}), measured at 1M x 512 on ${m.cores} cores (${m.resultFile}):
-` +
-        `  resident ${m.residentBytesPerRow} B per row (Milvus's whole RSS over the rows), recall@10 ${m.recall}, ` +
-        `${m.apiPeakQps} searches/s through the API at c=${m.apiPeakConcurrency} = ${Math.round(m.apiPeakQps / m.cores)} per core
-` +
-        `  at 50M a search costs ${m.workAt50M.factor}x (modelled: ${m.workAt50M.why}) -> ${input.searchesPerCore} searches/s per core
-` +
-        `  50M x 512, ${input.replicas} replicas, ${input.peakQps} QPS peak, ${input.node.cores} cores / ${input.node.memoryGiB} GiB per query node: ` +
-        `${plan.queryNodes} query nodes (memory ${plan.queryNodesForMemory}, CPU ${plan.queryNodesForCpu}; limited by ${plan.limitedBy}), ${plan.segmentMemoryGiB} GiB of segments
-
-`,
-    );
+    const lines = [
+      `Milvus ${m.indexType} (${params}), measured at 1M x 512 on ${m.cores} cores (${m.resultFile}):`,
+      `  resident ${m.residentBytesPerRow} B per row (Milvus's whole RSS over the rows), recall@10 ${m.recall}, ${m.apiPeakQps} searches/s through the API at c=${m.apiPeakConcurrency} = ${Math.round(m.apiPeakQps / m.cores)} per core`,
+      `  at 50M a search costs ${m.workAt50M.factor}x (modelled: ${m.workAt50M.why}) -> ${input.searchesPerCore} searches/s per core`,
+      `  50M x 512, ${input.replicas} replicas, ${input.peakQps} QPS peak, ${input.node.cores} cores / ${input.node.memoryGiB} GiB per query node: ${plan.queryNodes} query nodes (memory ${plan.queryNodesForMemory}, CPU ${plan.queryNodesForCpu}; limited by ${plan.limitedBy}), ${plan.segmentMemoryGiB} GiB of segments`,
+    ];
+    if (m.recall < 0.9)
+      lines.push(
+        `  recall@10 ${m.recall} is its best here: not a serving configuration on its own (re-rank a larger candidate set exactly, or keep more bits per vector)`,
+      );
+    process.stdout.write(`${lines.join('\n')}\n\n`);
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts';
 import { openMilvusBackend } from '../../../src/backends/milvus/open-milvus-backend.ts';
@@ -89,6 +89,8 @@ export async function runMilvusScale(
   const milvus = (action: string) =>
     execFileSync('bash', ['deploy/milvus/milvus.sh', action], { env, encoding: 'utf8' });
   const data = scaleDataFor(opts);
+  // An empty Milvus each run: its idle memory is then Milvus's own, not a dropped collection's.
+  rmSync(join(opts.workDir, 'milvus'), { recursive: true, force: true });
   opts.log(milvus('up').trim());
   const address = `127.0.0.1:${port}`;
   const milvusPid = () =>
@@ -107,7 +109,7 @@ export async function runMilvusScale(
     if ((await backend.listCollections()).includes(SCALE_COLLECTION)) {
       await backend.dropCollection(SCALE_COLLECTION);
     }
-    // Milvus with nothing loaded: what the collection adds is measured against it.
+    // Milvus with nothing in it: what the collection adds is measured against it.
     const idleRssBytes = treeRssBytes(milvusPid());
     // Milvus stores float32 vectors: the quantization is the default, f32.
     await backend.createCollection(milvusScaleSpec(opts.dimension, index));
