@@ -35,12 +35,12 @@ export const MILVUS_MEASURED_1M: readonly MilvusIndexMeasurement[] = [
   {
     indexType: 'HNSW',
     indexParams: { M: 16, efConstruction: 200, ef: 64 },
-    resultFile: 'bench/results/scale-milvus-1000000.json',
+    resultFile: 'bench/results/scale-milvus-hnsw-1000000.json',
     rows: 1_000_000,
-    residentBytesPerRow: 2732,
-    recall: 0.9774,
-    apiPeakQps: 326,
-    apiPeakConcurrency: 100,
+    residentBytesPerRow: 2924,
+    recall: 0.9751,
+    apiPeakQps: 479,
+    apiPeakConcurrency: 50,
     cores: 2,
     workAt50M: {
       factor: Math.round(HNSW_LOG_GROWTH * 100) / 100,

@@ -113,7 +113,7 @@ describe('Helm values for the 50M scenario', () => {
     expect(plan.queryNodes).toBeGreaterThanOrEqual(SCENARIO_50M.replicas);
     const values = parse(committed) as { queryNode: { replicas: number } };
     expect(values.queryNode.replicas).toBe(plan.queryNodes);
-    // 254 GiB of HNSW segments (2 replicas) need 11 nodes of 32 GiB: memory, not CPU, sizes it.
-    expect(plan).toMatchObject({ queryNodes: 11, limitedBy: 'memory', queryNodesForCpu: 4 });
+    // 272 GiB of HNSW segments (2 replicas) need 12 nodes of 32 GiB: memory, not CPU, sizes it.
+    expect(plan).toMatchObject({ queryNodes: 12, limitedBy: 'memory', queryNodesForCpu: 3 });
   });
 });
