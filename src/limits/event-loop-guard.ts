@@ -19,11 +19,6 @@ export interface EventLoopGuardOptions {
    * have spent on the CPU for the delay to be its own work. @default 0.75
    */
   busyShare?: number;
-  /**
-   * The first this many requests of a turn are never refused for its length.
-   * @default 64
-   */
-  admitPerTurn?: number;
   clock?: Clock;
   cpuClock?: CpuClock;
 }
@@ -43,19 +38,11 @@ export interface EventLoopGuardOptions {
  * process spent less than `busyShare` of that time on the CPU, the loop was
  * descheduled (a neighbour on a shared core) or paused, and refusing would
  * shed load the server can serve.
- *
- * Nor is a turn that took in few requests: a closed loop of 50 clients puts
- * up to 50 requests in one turn (17-35 ms at 0.35 ms each on one core), and
- * refusing the last of them frees nothing, as each client sends again at
- * once (it cost 10-55 of ~24k requests at c=50). A flood brings hundreds per
- * turn; past the first `admitPerTurn` of them the time bound decides, so an
- * admitted request waits at most about max(maxLagMs, admitPerTurn x one request).
  */
 export class EventLoopGuard {
   readonly maxLagMs: number;
   readonly sampleMs: number;
   readonly busyShare: number;
-  readonly admitPerTurn: number;
   readonly #clock: Clock;
   readonly #cpu: CpuClock;
   #lagMs = 0;
@@ -63,9 +50,6 @@ export class EventLoopGuard {
   #tickAt: number;
   #cpuAtTick: number;
   #timer: ReturnType<typeof setInterval> | null = null;
-  /** Requests checked since the timer last ran, and the last one (each is checked early and again in the chain). */
-  #checkedThisTurn = 0;
-  #lastChecked: object | undefined;
   refusals = 0;
   /** Delays seen over the bound that were not the process's own work (not refused). */
   notOwnWork = 0;
@@ -76,7 +60,6 @@ export class EventLoopGuard {
     this.maxLagMs = opts.maxLagMs;
     this.sampleMs = opts.sampleMs ?? 10;
     this.busyShare = opts.busyShare ?? 0.75;
-    this.admitPerTurn = opts.admitPerTurn ?? 64;
     this.#clock = opts.clock ?? monotonicClock;
     this.#cpu = opts.cpuClock ?? processCpuMs;
     this.#tickAt = this.#clock();
@@ -113,17 +96,10 @@ export class EventLoopGuard {
     this.#lagMs = Math.max(0, now - this.#tickAt - this.sampleMs);
     this.#tickAt = now;
     this.#cpuAtTick = this.#cpu();
-    this.#checkedThisTurn = 0;
   }
 
-  /**
-   * Throws OverloadedError('event_loop_lag') while the loop is behind on its own
-   * work. `request` identifies the request, so checking it twice counts it once.
-   */
-  check(request?: object): void {
-    if (request !== undefined && request === this.#lastChecked) return; // admitted at its first check
-    this.#lastChecked = request;
-    if (++this.#checkedThisTurn <= this.admitPerTurn) return;
+  /** Throws OverloadedError('event_loop_lag') while the loop is behind on its own work. */
+  check(): void {
     const now = this.#clock();
     const sinceTick = now - this.#tickAt;
     const lag = sinceTick - this.sampleMs;

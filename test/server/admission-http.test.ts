@@ -182,13 +182,10 @@ describe('admission control over a real socket', () => {
     // meets a turn 50 ms past its bound, all of it the process's own work.
     const until = performance.now() + 60;
     while (performance.now() < until);
-    // The timer is stopped, so the turn lasts until sample(): its first requests (as many
-    // as a closed loop of clients brings) are admitted, the next is refused.
-    for (let i = 0; i < guard.admitPerTurn; i++) expect((await search(s.url)).status).toBe(200);
     const refused = await search(s.url);
     expect(refused.status).toBe(503);
     expect(await body(refused)).toMatchObject({ code: 'overloaded', reason: 'event_loop_lag' });
-    expect(fake.searchCalls).toBe(guard.admitPerTurn);
+    expect(fake.searchCalls).toBe(0);
     guard.sample(); // the timer ran: the loop caught up
     expect((await search(s.url)).status).toBe(200);
     expect((await body(fetch(`${s.url}/v1/stats`))).admission.eventLoop).toMatchObject({

@@ -54,7 +54,7 @@ export function earlyRefusal(
     if (!url.startsWith(prefix)) return false;
     let refused: OverloadedError;
     try {
-      eventLoop?.check(req);
+      eventLoop?.check();
       breaker?.refuseAtArrival();
       if (!(cachedSearches && req.method === 'POST' && isSearchTarget(url)))
         concurrency?.refuseIfFull();

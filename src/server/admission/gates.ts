@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { RateLimitedError, refusal } from '../../limits/admission-errors.ts';
 import type { EventLoopGuard } from '../../limits/event-loop-guard.ts';
 import type { RateLimiter } from '../../limits/rate-limiter.ts';
-import { nodeBindings, setResponseHeader } from '../node-bindings.ts';
+import { setResponseHeader } from '../node-bindings.ts';
 import type { KeyOf } from './request-key.ts';
 
 /**
@@ -48,7 +48,7 @@ export function rateLimitGate(opts: {
 
 /** Refuses with 503 while the event loop is behind (Node drains the unread body by itself). */
 export function eventLoopGate(guard: EventLoopGuard): Gate {
-  return function eventLoop(c) {
-    guard.check(nodeBindings(c)?.incoming);
+  return function eventLoop() {
+    guard.check();
   };
 }
