@@ -25,7 +25,10 @@ function main(): void {
       index: { type: 'string' },
     },
   });
-  if (values.backend === 'milvus') return printMilvus(values.index);
+  if (values.backend === 'milvus') {
+    printMilvus(values.index);
+    return;
+  }
   const config = loadConfig();
   const rows = capacityRows(config);
   const pad = (s: string, n: number) => s.padEnd(n);
