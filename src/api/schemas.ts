@@ -24,7 +24,8 @@ export const VectorSchema = z
     type: 'array',
     items: { type: 'number' },
     minItems: 1,
-    description: 'float32 values, as many as the collection dimension; finite',
+    description:
+      'float32 values, as many as the collection dimension; finite, with a squared length of at most 1e37',
     example: [0.12, -0.5, 0.33],
   });
 

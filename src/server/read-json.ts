@@ -9,8 +9,8 @@ import type { AppEnv } from './app-env.ts';
 import { nodeBindings } from './node-bindings.ts';
 
 export class UnsupportedMediaTypeError extends ServiceError {
-  constructor(type: string) {
-    super('unsupported_media_type', `Content-Type must be application/json, got "${type}"`);
+  constructor(detail: string) {
+    super('unsupported_media_type', detail);
   }
 }
 
@@ -31,7 +31,14 @@ export async function readJson(c: Context<AppEnv>, limitBytes: number): Promise<
 export async function readBodyText(c: Context<AppEnv>, limitBytes: number): Promise<string> {
   const type = c.req.header('content-type');
   if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type))
-    throw new UnsupportedMediaTypeError(type);
+    throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got "${type}"`);
+  // A compressed body read as plain text would be parsed as garbage, or worse, as
+  // the wrong request: refuse any coding but identity (RFC 9110 15.5.16).
+  const coding = c.req.header('content-encoding');
+  if (coding && coding.trim().toLowerCase() !== 'identity')
+    throw new UnsupportedMediaTypeError(
+      `Content-Encoding "${coding}" is not accepted; send the body uncompressed (identity)`,
+    );
   const declared = Number(c.req.header('content-length'));
   if (declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
   return readText(c, limitBytes);

@@ -65,6 +65,24 @@ export function parseVectorBase64(raw: string, dim: number, where: string): Floa
     if (!Number.isFinite(v[i]!))
       throw new InvalidRequestError(`${where}: value ${i} is ${v[i]}, not a finite float32`);
   }
+  return checkLength(v, where);
+}
+
+/**
+ * Vectors whose squared length is at most this keep every L2 and inner
+ * product between two of them finite in float32 (|a - b|^2 <= 4e37 < 3.4e38).
+ * Real embeddings sit many orders below; past it distances come back as
+ * Infinity (null in JSON) and a graph built over them loses its order.
+ */
+export const MAX_SQUARED_LENGTH = 1e37;
+
+function checkLength(v: Float32Array, where: string): Float32Array {
+  let squared = 0;
+  for (let i = 0; i < v.length; i++) squared += v[i]! * v[i]!;
+  if (squared > MAX_SQUARED_LENGTH)
+    throw new InvalidRequestError(
+      `${where} is too long: its squared length is ${squared.toPrecision(3)}, over ${MAX_SQUARED_LENGTH}; distances between vectors this long overflow 32-bit floats (scale it down)`,
+    );
   return v;
 }
 
@@ -113,7 +131,7 @@ export function parseVector(raw: unknown, dim: number, where: string): Float32Ar
       throw new InvalidRequestError(`${where}[${i}] = ${x} is not a finite 32-bit float`);
     }
   }
-  return v;
+  return checkLength(v, where);
 }
 
 function parseTopK(raw: unknown, limits: BodyLimits): number {

@@ -283,6 +283,19 @@ describe('HTTP API through app.request()', () => {
         /not a finite 32-bit float/,
       ],
       [
+        'a vector so long its distances would overflow float32 (every value finite)',
+        () => post('/v1/collections/items/search', { vector: [1e38, 0, 0, 0, 0, 0, 0, 0] }),
+        400,
+        /vector is too long: its squared length is 1\.00e\+76, over 1e\+37/,
+      ],
+      [
+        'a compressed body (any Content-Encoding but identity)',
+        () =>
+          post('/v1/collections/items/search', { vector: vec() }, { 'content-encoding': 'gzip' }),
+        415,
+        /Content-Encoding "gzip" is not accepted/,
+      ],
+      [
         'topK of 0',
         () => post('/v1/collections/items/search', { vector: vec(), topK: 0 }),
         400,

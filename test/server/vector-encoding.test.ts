@@ -56,6 +56,10 @@ describe('the compact vector encoding (base64 of little-endian float32), over a 
       ],
       [{ vectorBase64: b64(Array(16).fill(0)), vector: Array(16).fill(0) }, /both set; send one/],
       [{ vectorBase64: 42 }, /vectorBase64 must be a string/],
+      [
+        { vectorBase64: b64([3e38, ...Array(15).fill(0)]) },
+        /vectorBase64 is too long: its squared length is 9\.00e\+76/,
+      ],
       [{ topK: 3 }, /vector \(or vectorBase64\) is required/],
     ];
     for (const [payload, detail] of cases) {
