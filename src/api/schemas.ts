@@ -259,6 +259,28 @@ function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
+/**
+ * The types a union accepts, when the value failed each alternative on its type
+ * at the union's own place (nested unions flattened); null when it got further.
+ */
+function unionTypes(issue: z.core.$ZodIssue): string[] | null {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return null;
+  const out: string[] = [];
+  for (const alternative of issue.errors) {
+    const first = alternative[0];
+    if (!first || first.path.length > 0) return null;
+    if (first.code === 'invalid_type') {
+      const name = first.expected === 'array' ? 'an array' : `a ${first.expected}`;
+      if (!out.includes(name)) out.push(name);
+      continue;
+    }
+    const nested = unionTypes(first);
+    if (!nested) return null;
+    for (const t of nested) if (!out.includes(t)) out.push(t);
+  }
+  return out;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown, what: string): string {
   const where = pathText(issue.path);
   const at = where === '' ? what : where;
@@ -289,6 +311,10 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown, what: string): str
         ? `${at} must be a string of at most ${issue.maximum} characters`
         : `${at} must be at most ${issue.maximum}, got ${JSON.stringify(got)}`;
     case 'invalid_union': {
+      // A value of none of the union's types: name them all, not only the first.
+      const types = unionTypes(issue);
+      if (types)
+        return `${at} must be ${types.length > 1 ? `${types.slice(0, -1).join(', ')} or ${types.at(-1)}` : types[0]}, got ${JSON.stringify(got)}`;
       const first = issue.errors[0]?.[0];
       return first
         ? describeIssue({ ...first, path: [...issue.path, ...first.path] }, raw, what)

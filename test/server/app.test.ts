@@ -451,6 +451,15 @@ describe('HTTP API through app.request()', () => {
         /rows\[0\]: unknown field "colour"/,
       ],
       [
+        'a row whose fields are nested in an object (a field value of no accepted type)',
+        () =>
+          post('/v1/collections/items/vectors', {
+            rows: [{ vector: vec(), fields: { category: 'A', price: 1 } }],
+          }),
+        400,
+        /rows\[0\]\.fields must be a string, a number, a boolean or an array, got \{"category":"A","price":1\}/,
+      ],
+      [
         'a row missing a field',
         () => post('/v1/collections/items/vectors', { rows: [{ vector: vec(), category: 'A' }] }),
         400,
