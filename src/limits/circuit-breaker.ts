@@ -85,6 +85,7 @@ export class CircuitBreaker {
   readonly #clock: Clock;
   readonly #listeners = new Set<(s: BreakerState, previous: BreakerState) => void>();
   readonly stall: StallDetector | null;
+  #stallTimer: ReturnType<typeof setInterval> | null = null;
   /** Abandonable calls in flight while closed: refused at once if the backend stalls. */
   readonly #abandonable = new Set<(err: Error) => void>();
   #state: BreakerState = { kind: 'closed' };
@@ -147,6 +148,7 @@ export class CircuitBreaker {
     let abandon: ((err: Error) => void) | null = null;
     if (watched) {
       this.stall!.started(startedAt);
+      this.#watchForStall();
       if (opts.abandonable) {
         abandoned = new Promise<never>((_, reject) => {
           abandon = reject;
@@ -182,6 +184,30 @@ export class CircuitBreaker {
         this.stall!.finished(now, now - startedAt);
       }
     }
+  }
+
+  /**
+   * Checks for a stall on a timer while calls are in flight, not only when
+   * the next request arrives: the searches stuck on a backend that froze
+   * between arrivals (or the last ones before traffic stopped) are refused
+   * within about a quarter of the bound past it, not at their deadline. One
+   * unref'd interval per breaker, armed from idle and gone when idle again.
+   */
+  #watchForStall(): void {
+    if (this.#stallTimer !== null || this.stall === null) return;
+    const stall = this.stall;
+    this.#stallTimer = setInterval(
+      () => {
+        if (stall.inFlight === 0 || this.#state.kind !== 'closed') {
+          clearInterval(this.#stallTimer!);
+          this.#stallTimer = null;
+          return;
+        }
+        this.#maybeStalled();
+      },
+      Math.max(10, stall.stallMs / 4),
+    );
+    this.#stallTimer.unref();
   }
 
   /** Opens the breaker if the backend stalled, and refuses the abandonable calls stuck on it. */

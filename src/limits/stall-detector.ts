@@ -5,7 +5,8 @@
  * graceful shutdown that holds its calls, a network partition without
  * resets) finishes none, and every call waits out its deadline while the
  * failure rules, which count outcomes, see nothing. The circuit breaker asks
- * it at each arrival; its state machine knows nothing of how it decides.
+ * it at each arrival and on a timer while calls are in flight; its state
+ * machine knows nothing of how it decides.
  *
  * The bound adapts: never below `stallMs`, and at least `slowFactor` times
  * the slowest recent call (a decaying maximum), so a backend whose healthy

@@ -111,4 +111,26 @@ describe('CircuitBreaker with stall detection', () => {
     await Promise.all(results);
     expect(b.state.kind).toBe('closed');
   });
+
+  it('refuses searches stuck on a backend that froze between arrivals, with no request arriving after them', async () => {
+    // The real clock: nothing arrives to ask, so the breaker's own timer has to notice.
+    const b = new CircuitBreaker({ mode: { kind: 'consecutive', threshold: 5 }, stallMs: 40 });
+    const hung = [pending<string>(), pending<string>()];
+    const started = performance.now();
+    const outcomes = await Promise.all(
+      hung.map((h) =>
+        b.execute(() => h.promise, undefined, { abandonable: true }).then(
+          () => ({ error: null, ms: performance.now() - started }),
+          (error) => ({ error, ms: performance.now() - started }),
+        ),
+      ),
+    );
+    for (const { error, ms } of outcomes) {
+      expect(error).toMatchObject({ reason: 'breaker_open' });
+      // The bound (40 ms) plus at most one check period (10 ms) and a busy machine's slack.
+      expect(ms).toBeGreaterThanOrEqual(39);
+      expect(ms).toBeLessThan(1000);
+    }
+    expect(b.state.kind).toBe('open');
+  });
 });
