@@ -10,12 +10,19 @@
  *   api-batched         the same with micro-batching (BATCH=on)
  *   api-batched-base64  the same with queries as vectorBase64
  *   milvus-rest         Milvus's own REST API (POST /v1/vector/search on its gRPC port)
+ *   pymilvus            the scenario's own test: pymilvus Collection.search from c threads
+ *                       (bench/servers/python/pymilvus_loop.py, the pinned pymilvus)
  *
  * Closed loop: `c` callers each send the next search as soon as the last one returns.
  *   npm run bench -- milvus-pool [--address 127.0.0.1:19530] [--size 20000] [--duration 4]
  *                                [--concurrency 1,10,50,100] [--pool 16] [--out FILE]
  */
 
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
@@ -31,7 +38,7 @@ import {
 } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { MilvusPoolRun } from '../harness/result.ts';
-import { prepareMilvusCollection } from '../lib/prepare.ts';
+import { buildServer, prepareMilvusCollection } from '../lib/prepare.ts';
 import { heldOutVectors } from '../lib/query-bodies.ts';
 import { startServerProcess } from '../lib/server-process.ts';
 
@@ -227,7 +234,12 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     await close();
   }
 
-  // The API end to end, without and with micro-batching, and with the compact encoding.
+  // pymilvus from threads: what a Python team measures when it skips the API.
+  rows.push(...(await pymilvusLevels(address, collection, queries, seconds, levels, progress)));
+
+  // The API end to end, without and with micro-batching, and with the compact encoding,
+  // compiled as `npm start` and PM2 run it.
+  buildServer();
   const vectors = heldOutVectors(500, DIM);
   const jsonBodies = vectors.map((v) => JSON.stringify({ vector: Array.from(v), topK: 10 }));
   const b64Bodies = vectors.map((v) =>
@@ -246,8 +258,9 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     const port = 8250;
     const api = await startServerProcess({
       command: process.execPath,
-      args: ['--import', 'tsx', 'src/cli/serve.ts'],
+      args: [join(ROOT, 'dist/cli/serve.js')],
       env: {
+        NODE_ENV: 'production',
         PORT: String(port),
         BACKEND: 'milvus',
         MILVUS_ADDRESS: address,
@@ -297,6 +310,9 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       batchedBase64OverPoolQps: ratio('api-batched-base64', chosen),
       batchedOverMilvusRest: ratio('api-batched', at('milvus-rest')),
       batchedBase64OverMilvusRest: ratio('api-batched-base64', at('milvus-rest')),
+      // The shipped default for Milvus (batching on) against the scenario's own pymilvus test.
+      batchedOverPymilvus: ratio('api-batched', at('pymilvus')),
+      apiOverPymilvus: ratio('api', at('pymilvus')),
     };
   });
   return {
@@ -311,10 +327,54 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     poolSize: N,
     durationSeconds: seconds,
     notes:
-      'Milvus, the load generator and (for api) the API server share 2 cores. Closed loop. Latency in ms; api rows from autocannon (1 ms resolution).',
+      'Milvus, the load generator and (for api) the API server share 2 cores. Closed loop. Latency in ms; api and milvus-rest rows from autocannon (1 ms resolution); pymilvus rows from pymilvus 2.3.7 in one Python process, c threads (its GIL included, as the scenario runs it).',
     results: rows,
     apiOverDirect: byLevel,
   };
+}
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/** The pinned pymilvus's closed loop at every level (one process, c threads per level). */
+async function pymilvusLevels(
+  address: string,
+  collection: string,
+  queries: number[][],
+  seconds: number,
+  levels: number[],
+  progress: Progress,
+): Promise<MilvusPoolRun['results']> {
+  const python = execFileSync('bash', [join(ROOT, 'deploy/milvus/pymilvus-venv.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  const dir = mkdtempSync(join(tmpdir(), 'vecserve-pymilvus-'));
+  try {
+    const file = join(dir, 'queries.json');
+    writeFileSync(file, JSON.stringify(queries));
+    progress(`  pymilvus c=${levels.join(',')}`);
+    const { stdout } = await promisify(execFile)(
+      python,
+      [
+        join(ROOT, 'bench/servers/python/pymilvus_loop.py'),
+        address,
+        collection,
+        file,
+        String(seconds),
+        levels.join(','),
+      ],
+      { maxBuffer: 1 << 20, timeout: (levels.length * seconds + 120) * 1000 },
+    );
+    return stdout
+      .trim()
+      .split('\n')
+      .map((line) => ({
+        variant: 'pymilvus',
+        ...(JSON.parse(line) as Omit<MilvusPoolRun['results'][number], 'variant'>),
+      }));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** vecserve_admission_rejections_total by reason, from a server's /metrics. */
