@@ -206,6 +206,9 @@ export class EmbeddedCollection {
       // Even a writable collection maps the file until its first write: searches
       // of a mapped graph cost 5% less CPU than of a loaded one (measured on the
       // demo), and the pages are the page cache's, shared with every process.
+      // An int8 graph compares queries in its own codes: its learned scale, or
+      // usearch's by-length cast for graphs written before scales were learned.
+      c.#index = new HnswIndex(manifest.spec, manifest.graphScale ?? 'by-length');
       c.#index.view(indexPath);
       if (mode === 'writable') c.#viewedFrom = indexPath;
       c.#index.removed = manifest.indexRemoved;
@@ -269,7 +272,7 @@ export class EmbeddedCollection {
    */
   #mutableIndex(): HnswIndex {
     if (this.#viewedFrom !== null) {
-      const loaded = new HnswIndex(this.spec);
+      const loaded = new HnswIndex(this.spec, this.#index.codes);
       loaded.load(this.#viewedFrom);
       loaded.removed = this.#index.removed;
       this.#index = loaded;
@@ -635,6 +638,7 @@ export class EmbeddedCollection {
       walSeq: this.#appliedSeq,
       indexRemoved: this.#index.removed,
       unreachable: this.#pendingUnreachable,
+      ...(this.#index.scale !== null ? { graphScale: this.#index.scale } : {}),
     };
   }
 

@@ -1,13 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createRequire } from 'node:module';
-import {
-  type BatchMatches,
-  exactSearch,
-  Index,
-  type Matches,
-  MetricKind,
-  ScalarKind,
-} from 'usearch';
+import { dirname, join } from 'node:path';
+import { exactSearch, type Matches, MetricKind, ScalarKind } from 'usearch';
 import type { IndexParams, Metric, Quantization } from '../../core/types.ts';
 
 const USEARCH_METRIC: Record<Metric, MetricKind> = {
@@ -28,6 +22,51 @@ export interface IndexShape {
   index: IndexParams;
 }
 
+/** usearch's native index, as its package's own wrapper builds it (node-gyp-build). */
+interface NativeIndex {
+  add(keys: BigUint64Array, vectors: Float32Array | Int8Array, threads: number): void;
+  search(
+    queries: Float32Array | Int8Array,
+    k: number,
+    threads: number,
+  ): [BigUint64Array, Float32Array, BigUint64Array];
+  remove(keys: BigUint64Array): void;
+  size(): number;
+  save(path: string): void;
+  load(path: string): void;
+  view(path: string): void;
+}
+
+type NativeBinding = {
+  CompiledIndex: new (
+    dimensions: number,
+    metric: string,
+    quantization: string,
+    connectivity: number,
+    expansionAdd: number,
+    expansionSearch: number,
+    multi: boolean,
+  ) => NativeIndex;
+};
+
+/**
+ * The binding the `usearch` package loads, reached directly: its wrapper turns
+ * every vector into a Float32Array, and usearch then casts floats to int8 by
+ * dividing each vector by its own length (x * 127 / |x|). That throws away an
+ * L2 collection's magnitudes and leaves unit vectors' small components a few
+ * of the 8 bits. Int8Array vectors go in as they are, so an int8 graph gets
+ * codes quantized here, with a scale learned from the data. The wrapper's
+ * checks (dimension, key types) are the callers' here: both are ours.
+ */
+const native = ((): NativeBinding => {
+  const entry = createRequire(import.meta.url).resolve('usearch');
+  const root = join(dirname(entry), '..', '..', '..');
+  const binding = createRequire(entry)('node-gyp-build')(root) as Partial<NativeBinding>;
+  if (typeof binding.CompiledIndex !== 'function')
+    throw new Error(`usearch at ${root}: its native binding has no CompiledIndex`);
+  return binding as NativeBinding;
+})();
+
 /**
  * The HNSW graph of one collection (usearch), keyed by row slot.
  *
@@ -38,25 +77,53 @@ export interface IndexShape {
  */
 export class HnswIndex {
   readonly shape: IndexShape;
-  readonly #index: Index;
+  readonly #index: NativeIndex;
   /** Keys removed from this graph since it was built (usearch keeps their slots). */
   removed = 0;
+  /**
+   * How an int8 graph's codes are made, for stored rows and queries alike:
+   * a number s: round(x * s * 127), clamped to [-127, 127] (s maps a high
+   * quantile of |component| to 1, learned from the first rows the graph
+   * takes); 'by-length': usearch's own cast (x * 127 / |x|), what graphs
+   * written before learned scales hold; null: not learned yet (empty graph).
+   * One factor for every component keeps the order of L2, inner-product and
+   * cosine results; distances users see are exact ones from the raw vectors.
+   * Float graphs take floats ('floats').
+   */
+  #codes: number | 'by-length' | 'floats' | null;
+  /** One query's codes, reused: searches on one thread run one at a time. */
+  #scratch: Int8Array | null = null;
 
-  constructor(shape: IndexShape) {
+  /**
+   * `scale`: the int8 scale the graph was built with (from its snapshot);
+   * 'by-length' for a graph written before scales were learned; absent: learn it.
+   */
+  constructor(shape: IndexShape, scale?: number | 'by-length') {
     this.shape = shape;
-    this.#index = new Index({
-      dimensions: shape.dimension,
-      metric: USEARCH_METRIC[shape.metric],
-      quantization: USEARCH_SCALAR[shape.index.quantization],
-      connectivity: shape.index.M,
-      expansion_add: shape.index.efConstruction,
-      expansion_search: 1,
-      multi: false,
-    });
+    this.#codes = shape.index.quantization === 'i8' ? (scale ?? null) : 'floats';
+    this.#index = new native.CompiledIndex(
+      shape.dimension,
+      USEARCH_METRIC[shape.metric],
+      USEARCH_SCALAR[shape.index.quantization],
+      shape.index.M,
+      shape.index.efConstruction,
+      1,
+      false,
+    );
   }
 
   get size(): number {
     return this.#index.size();
+  }
+
+  /** How a copy of this graph (loaded from its file) must make its codes: see the constructor. */
+  get codes(): number | 'by-length' | undefined {
+    return typeof this.#codes === 'number' || this.#codes === 'by-length' ? this.#codes : undefined;
+  }
+
+  /** The int8 scale, when the graph has learned one (null: float graph, old graph, or empty). */
+  get scale(): number | null {
+    return typeof this.#codes === 'number' ? this.#codes : null;
   }
 
   /** Adds rows; bulk adds use every core (a few rows are not worth the thread start-up). */
@@ -65,13 +132,30 @@ export class HnswIndex {
     if (n === 0) return;
     const keys = new BigUint64Array(n);
     for (let i = 0; i < n; i++) keys[i] = BigInt(firstSlot + i);
-    this.#index.add(keys, vectors, n >= 64 ? 0 : 1);
+    this.#index.add(keys, this.#rowsAsStored(vectors), n >= 64 ? 0 : 1);
   }
 
   /** Adds rows whose slots are not contiguous (a rebuild skipping deleted rows). */
   addKeyed(slots: readonly number[], vectors: Float32Array): void {
     if (slots.length === 0) return;
-    this.#index.add(BigUint64Array.from(slots, BigInt), vectors, slots.length >= 64 ? 0 : 1);
+    this.#index.add(
+      BigUint64Array.from(slots, BigInt),
+      this.#rowsAsStored(vectors),
+      slots.length >= 64 ? 0 : 1,
+    );
+  }
+
+  /** Rows as the graph stores them: an empty int8 graph learns its scale from the first. */
+  #rowsAsStored(vectors: Float32Array): Float32Array | Int8Array {
+    if (this.#codes === null) this.#codes = learnInt8Scale(vectors, this.shape.dimension);
+    return typeof this.#codes === 'number' ? int8Codes(vectors, this.#codes) : vectors;
+  }
+
+  /** A query as the graph compares it. */
+  #queryAsStored(q: Float32Array): Float32Array | Int8Array {
+    if (typeof this.#codes !== 'number') return q;
+    if (this.#scratch?.length !== q.length) this.#scratch = new Int8Array(q.length);
+    return int8Codes(q, this.#codes, this.#scratch);
   }
 
   remove(slots: readonly number[]): void {
@@ -82,20 +166,19 @@ export class HnswIndex {
 
   /** Up to `k` nearest slots, closest first, with usearch's distances. */
   search(q: Float32Array, k: number): { keys: BigUint64Array; distances: Float32Array } {
-    return this.#index.search(q, k, 1);
+    const [keys, distances, counts] = this.#index.search(this.#queryAsStored(q), k, 1);
+    const n = Number(counts[0]);
+    return { keys: keys.subarray(0, n), distances: distances.subarray(0, n) };
   }
 
   /**
    * Several queries (row-major) in one call, on this thread (usearch refuses
    * more search threads than the last add reserved): `k` slots per query, closest first.
    */
-  searchBatch(
-    queries: Float32Array,
-    k: number,
-  ): { keys: BigUint64Array; counts: ArrayLike<number | bigint> } {
-    const found = this.#index.search(queries, k, 1) as BatchMatches | Matches;
-    // One query comes back as plain Matches, without counts.
-    return 'counts' in found ? found : { keys: found.keys, counts: [found.keys.length] };
+  searchBatch(queries: Float32Array, k: number): { keys: BigUint64Array; counts: BigUint64Array } {
+    const codes = typeof this.#codes === 'number' ? int8Codes(queries, this.#codes) : queries;
+    const [keys, , counts] = this.#index.search(codes, k, 1);
+    return { keys, counts };
   }
 
   save(path: string): void {
@@ -111,6 +194,43 @@ export class HnswIndex {
   view(path: string): void {
     this.#index.view(path);
   }
+}
+
+/** The share of components a learned int8 scale keeps inside [-1, 1] (the rest saturate at +-127). */
+const SCALE_QUANTILE = 0.9999;
+/** About how many components are sampled to learn it (whole rows, evenly spaced). */
+const SCALE_SAMPLE = 1 << 18;
+
+/**
+ * The factor that maps the `SCALE_QUANTILE` quantile of |component| over
+ * `vectors` to 1, as scalar quantizers learn their range: the few larger
+ * components saturate, the rest use the int8 range. 1 when the rows carry no
+ * magnitude (all zero) or nothing finite to learn from.
+ */
+export function learnInt8Scale(vectors: Float32Array, dimension: number): number {
+  // Whole rows, evenly spaced: every component position is sampled alike.
+  const rows = Math.floor(vectors.length / dimension);
+  const rowStep = Math.max(1, Math.floor(rows / Math.ceil(SCALE_SAMPLE / dimension)));
+  const sample: number[] = [];
+  for (let r = 0; r < rows; r += rowStep)
+    for (let i = r * dimension; i < (r + 1) * dimension; i++) sample.push(Math.abs(vectors[i]!));
+  const sorted = Float64Array.from(sample).sort();
+  const at = sorted[Math.min(sorted.length - 1, Math.floor(SCALE_QUANTILE * sorted.length))] ?? 0;
+  return at > 0 && Number.isFinite(1 / at) ? 1 / at : 1;
+}
+
+/** round(x * scale * 127), clamped to int8's symmetric range. */
+function int8Codes(
+  vectors: Float32Array,
+  scale: number,
+  out: Int8Array = new Int8Array(vectors.length),
+): Int8Array {
+  const f = scale * 127;
+  for (let i = 0; i < vectors.length; i++) {
+    const c = Math.round(vectors[i]! * f);
+    out[i] = c > 127 ? 127 : c < -127 ? -127 : c;
+  }
+  return out;
 }
 
 /**

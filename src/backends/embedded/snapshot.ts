@@ -46,6 +46,12 @@ export interface Manifest {
    * written: searches scan them exactly (absent in snapshots before this field).
    */
   unreachable?: number[];
+  /**
+   * The scale an int8 graph's codes were made with (hnsw-index.ts). Absent:
+   * a float graph, no row yet, or an int8 graph written before scales were
+   * learned (usearch's by-length cast; compaction rebuilds it with one).
+   */
+  graphScale?: number;
   /** How the index file was checked before the switch. */
   verified: { inChildProcess: true; ms: number };
 }

@@ -1,0 +1,171 @@
+/**
+ * The int8 graph's learned scale: usearch maps x to int8 as x * 127 clamped
+ * to [-1, 1], so unit vectors of a few hundred dimensions used a few of the 8
+ * bits. A scale learned from the first rows (a high quantile of |component|)
+ * gives the graph its bits back; it is kept with the snapshot, so a reopened
+ * graph (mapped or loaded, in a search thread too) compares queries in the
+ * units it was built in.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
+import { HnswIndex, learnInt8Scale } from '../../src/backends/embedded/hnsw-index.ts';
+import { CURRENT } from '../../src/backends/embedded/snapshot.ts';
+import type { IndexParams } from '../../src/core/types.ts';
+import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
+import { tempDir } from '../helpers.ts';
+
+const DIM = 256;
+
+/** Unit vectors around a few centres: components near 1/16. */
+function unitVectors(n: number, seed: number): Float32Array {
+  const gen = new SyntheticVectors({ dimension: DIM, seed, clusters: 6, spread: 1.2 });
+  const out = new Float32Array(n * DIM);
+  for (let r = 0; r < n; r++) {
+    const v = gen.next();
+    const norm = Math.hypot(...v);
+    for (let i = 0; i < DIM; i++) out[r * DIM + i] = v[i]! / norm;
+  }
+  return out;
+}
+
+const N = 3000;
+const data = unitVectors(N, 5);
+const queries = unitVectors(100, 77);
+const row = (m: Float32Array, i: number) => m.subarray(i * DIM, (i + 1) * DIM);
+const l2 = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0);
+
+/** Exact top 10 of every query. */
+const truth = Array.from({ length: 100 }, (_, qi) =>
+  Array.from({ length: N }, (_, i) => ({ i, d: l2(row(data, i), row(queries, qi)) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 10)
+    .map((x) => x.i),
+);
+
+const params: IndexParams = { M: 16, efConstruction: 64, efSearch: 32, quantization: 'i8' };
+
+/** recall@10 of the graph alone (no rescoring) at ef 32. */
+function graphRecall(index: HnswIndex): number {
+  let found = 0;
+  for (let qi = 0; qi < 100; qi++) {
+    const keys = Array.from(index.search(row(queries, qi), 32).keys.slice(0, 10), Number);
+    found += keys.filter((k) => truth[qi]!.includes(k)).length;
+  }
+  return found / 1000;
+}
+
+describe('the int8 scale learned from the data', () => {
+  it('maps the 99.99th percentile of |component| to 1, and leaves zero or absent rows at 1', () => {
+    const s = learnInt8Scale(data, DIM);
+    const sorted = Array.from(data, Math.abs).sort((a, b) => a - b);
+    const q = sorted[Math.floor(0.9999 * sorted.length)]!;
+    // Learned from a sample of whole rows: within 2% of the quantile over every component.
+    expect(Math.abs(s * q - 1)).toBeLessThan(0.02);
+    // All rows given: that quantile exactly.
+    const few = data.subarray(0, 200 * DIM);
+    const fewSorted = Array.from(few, Math.abs).sort((a, b) => a - b);
+    expect(learnInt8Scale(few, DIM)).toBeCloseTo(
+      1 / fewSorted[Math.floor(0.9999 * fewSorted.length)]!,
+      6,
+    );
+    // Components near 1/16 used under a fifth of int8's range; the scale stretches them several-fold.
+    expect(s).toBeGreaterThan(3);
+    expect(learnInt8Scale(new Float32Array(DIM), DIM)).toBe(1);
+    expect(learnInt8Scale(new Float32Array(0), DIM)).toBe(1);
+  });
+
+  it("finds more of the true neighbours than usearch's own cast or a fixed x127, on the same rows", () => {
+    const shape = { dimension: DIM, metric: 'L2' as const, index: params };
+    const learned = new HnswIndex(shape);
+    const fixed = new HnswIndex(shape, 1);
+    const byLength = new HnswIndex(shape, 'by-length');
+    for (const g of [learned, fixed, byLength]) g.add(0, data);
+    expect(learned.scale).toBeGreaterThan(3);
+    expect(fixed.scale).toBe(1);
+    expect(byLength.scale).toBeNull();
+    const [withScale, x127, usearchCast] = [learned, fixed, byLength].map(graphRecall);
+    console.log(
+      `i8 ${DIM}-d graph alone, ef 32: recall@10 ${usearchCast} usearch's by-length cast, ${x127} fixed x127, ${withScale} learned scale`,
+    );
+    expect(withScale).toBeGreaterThan(usearchCast! + 0.04);
+    expect(withScale).toBeGreaterThan(x127!);
+    expect(withScale).toBeGreaterThan(0.9);
+  });
+
+  it('keeps the scale with the snapshot: a reopened collection answers as before, and new rows join in the same units', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const spec = {
+        name: 'items',
+        dimension: DIM,
+        metric: 'L2' as const,
+        fields: [],
+        index: params,
+      };
+      const ids = (hits: { id: string }[][]) => hits.map((h) => h.map((x) => x.id));
+      const search = (b: EmbeddedBackend) =>
+        b.search(
+          'items',
+          Array.from({ length: 20 }, (_, qi) => row(queries, qi)),
+          { topK: 10, filter: [], outputFields: [] },
+        );
+      const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await a.init();
+      await a.createCollection(spec);
+      for (let i = 0; i < N; i += 1000)
+        await a.write(
+          'items',
+          Array.from({ length: 1000 }, (_, j) => ({
+            id: `r${i + j}`,
+            vector: Array.from(row(data, i + j)),
+            fields: {},
+          })),
+          { mode: 'insert' },
+        );
+      await a.flush('items');
+      const before = ids(await search(a));
+      await a.close();
+      const collectionDir = join(dir, 'collections', 'items');
+      const snapshot = readFileSync(join(collectionDir, CURRENT), 'utf8').trim();
+      const manifest = JSON.parse(
+        readFileSync(join(collectionDir, snapshot, 'manifest.json'), 'utf8'),
+      ) as { graphScale?: number };
+      // Learned from the first rows the graph took (the first write), and kept since.
+      expect(manifest.graphScale).toBeCloseTo(learnInt8Scale(data.subarray(0, 1000 * DIM), DIM), 6);
+      expect(manifest.graphScale).toBeGreaterThan(3);
+
+      // Mapped read-only (as workers open it), then writable: the same answers.
+      const shared = new EmbeddedBackend({ dataDir: dir, mode: 'shared' });
+      await shared.init();
+      expect(ids(await search(shared))).toEqual(before);
+      await shared.close();
+      const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await b.init();
+      expect(ids(await search(b))).toEqual(before);
+      // Rows written after the reopen go into the loaded graph in its own units:
+      // each is found first by its own vector once the tail is snapshotted.
+      const fresh = unitVectors(50, 901);
+      await b.write(
+        'items',
+        Array.from({ length: 50 }, (_, j) => ({
+          id: `n${j}`,
+          vector: Array.from(row(fresh, j)),
+          fields: {},
+        })),
+        { mode: 'insert' },
+      );
+      await b.flush('items');
+      const found = await b.search(
+        'items',
+        Array.from({ length: 50 }, (_, j) => row(fresh, j)),
+        { topK: 1, filter: [], outputFields: [] },
+      );
+      expect(found.map((h) => h[0]?.id)).toEqual(Array.from({ length: 50 }, (_, j) => `n${j}`));
+      await b.close();
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+});
