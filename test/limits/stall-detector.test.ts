@@ -119,10 +119,12 @@ describe('CircuitBreaker with stall detection', () => {
     const started = performance.now();
     const outcomes = await Promise.all(
       hung.map((h) =>
-        b.execute(() => h.promise, undefined, { abandonable: true }).then(
-          () => ({ error: null, ms: performance.now() - started }),
-          (error) => ({ error, ms: performance.now() - started }),
-        ),
+        b
+          .execute(() => h.promise, undefined, { abandonable: true })
+          .then(
+            () => ({ error: null, ms: performance.now() - started }),
+            (error) => ({ error, ms: performance.now() - started }),
+          ),
       ),
     );
     for (const { error, ms } of outcomes) {
