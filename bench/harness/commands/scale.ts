@@ -22,6 +22,16 @@ export const scaleCommand: Command = {
     'recall-queries': { type: 'string', default: '1000', help: 'held-out queries for recall' },
     k: { type: 'string', default: '10', help: 'recall@k' },
     ef: { type: 'string', default: '16,32,64,128,256', help: 'search breadths (HNSW ef)' },
+    oversampling: {
+      type: 'string',
+      default: '1',
+      help: 'f16/i8 graphs: candidates per hit rescored exactly, crossed with --ef (e.g. 1,2,4)',
+    },
+    'recall-target': {
+      type: 'string',
+      default: '0.95',
+      help: 'the HTTP sweep searches at the fastest measured setting with at least this recall@k',
+    },
     index: {
       type: 'string',
       default: 'HNSW',
@@ -48,6 +58,8 @@ export const scaleCommand: Command = {
       queries: num(values, 'recall-queries'),
       k: num(values, 'k'),
       efs: list(str(values, 'ef'), '--ef'),
+      oversampling: list(str(values, 'oversampling'), '--oversampling'),
+      recallTarget: num(values, 'recall-target'),
       levels: list(str(values, 'levels'), '--levels'),
       levelSeconds: num(values, 'level-seconds'),
       workDir: str(values, 'work-dir'),

@@ -315,11 +315,26 @@ export function runTables(run: AnyRun): Table[] {
           title: `${f.quantization}: build ${Math.round(f.buildSeconds)} s, open ${Math.round(f.openMs.shared)} ms (shared), restart after a crash ${Math.round(f.crashRestart.wallMs)} ms`,
           rows: f.recall.map((p) => ({
             ef: p.ef,
+            ...(p.oversampling !== undefined && { oversampling: p.oversampling }),
             recall: p.recall,
             'QPS one thread': Math.round(p.qpsOneThread),
             'p99 ms': r2(p.p99Ms),
           })),
         });
+        // Runs that chose their HTTP setting from the recall curve say which it was.
+        if (f.httpParams)
+          tables.push({
+            title: `${f.quantization} through the API (${Object.entries(f.httpParams)
+              .map(([k, v]) => `${k} ${v}`)
+              .join(', ')}): closed loop`,
+            rows: f.http.map((h) => ({
+              c: h.concurrency,
+              'req/s': Math.round(h.qps),
+              'p50 ms': r2(h.p50Ms),
+              'p99 ms': r2(h.p99Ms),
+              failed: `${(h.failureRate * 100).toFixed(2)}%`,
+            })),
+          });
       }
       if (run.milvus) {
         const m = run.milvus;

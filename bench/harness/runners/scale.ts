@@ -6,6 +6,7 @@ import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import { percentile } from '../../../src/core/statistics.ts';
 import type { Quantization, Row } from '../../../src/core/types.ts';
+import { buildServer } from '../../lib/prepare.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
 import { runLevel } from './sweep.ts';
@@ -17,6 +18,10 @@ export interface ScaleOptions {
   queries: number;
   k: number;
   efs: number[];
+  /** Quantized graphs: candidates per hit rescored exactly (1: none), crossed with `efs`. */
+  oversampling?: number[];
+  /** The HTTP sweep searches at the fastest measured setting with at least this recall. */
+  recallTarget?: number;
   levels: number[];
   levelSeconds: number;
   workDir: string;
@@ -45,7 +50,16 @@ export interface ScaleFigures {
     oneCopyBytes: number;
     hostPssOverOneCopy: number;
   };
-  recall: { ef: number; recall: number; qpsOneThread: number; p99Ms: number }[];
+  recall: {
+    ef: number;
+    /** Quantized graphs: candidates per hit, rescored exactly (absent: 1). */
+    oversampling?: number;
+    recall: number;
+    qpsOneThread: number;
+    p99Ms: number;
+  }[];
+  /** What every HTTP request sent as params (chosen from `recall`: see `recallTarget`). */
+  httpParams?: { ef: number; oversampling?: number };
   http: {
     concurrency: number;
     qps: number;
@@ -120,10 +134,15 @@ export async function recallCurve(
   label: string,
   /** The index type's search parameter that `efs` are values of (null: FLAT, none). */
   param: 'ef' | 'nprobe' | 'searchList' | null = 'ef',
+  /** Oversampling values to cross with `efs` (embedded quantized graphs; absent: none sent). */
+  oversampling: number[] = [],
 ): Promise<ScaleFigures['recall']> {
   const recall: ScaleFigures['recall'] = [];
   const nq = data.queries.length / opts.dimension;
-  for (const ef of opts.efs) {
+  const settings: { ef: number; oversampling?: number }[] = opts.efs.flatMap((ef) =>
+    oversampling.length === 0 ? [{ ef }] : oversampling.map((o) => ({ ef, oversampling: o })),
+  );
+  for (const { ef, oversampling: over } of settings) {
     let found = 0;
     const times: number[] = [];
     for (let i = 0; i < nq; i++) {
@@ -138,6 +157,7 @@ export async function recallCurve(
           : param === null
             ? {}
             : { [param]: Math.max(ef, opts.k) }),
+        ...(over !== undefined && { oversampling: over }),
       });
       times.push(performance.now() - t);
       const truth = new Set(
@@ -150,12 +170,13 @@ export async function recallCurve(
     const r = found / (nq * opts.k);
     recall.push({
       ef,
+      ...(over !== undefined && { oversampling: over }),
       recall: r,
       qpsOneThread: nq / (total / 1000),
       p99Ms: percentile(times, 0.99),
     });
     opts.log(
-      `  ${label}: ${param ?? 'exact'} ${ef} recall@${opts.k} ${r.toFixed(3)}, serial ${(total / nq).toFixed(2)} ms`,
+      `  ${label}: ${param ?? 'exact'} ${ef}${over !== undefined ? ` oversampling ${over}` : ''} recall@${opts.k} ${r.toFixed(3)}, serial ${(total / nq).toFixed(2)} ms`,
     );
   }
   return recall;
@@ -201,7 +222,14 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Qu
   const t1 = performance.now();
   await b.flush(SCALE_COLLECTION);
   const snapshotSeconds = (performance.now() - t1) / 1000;
-  const recall = await recallCurve(b, data, opts, q);
+  const recall = await recallCurve(
+    b,
+    data,
+    opts,
+    q,
+    'ef',
+    q === 'f32' ? [] : (opts.oversampling ?? []),
+  );
   await b.close();
   return { buildSeconds, snapshotSeconds, recall };
 }
@@ -233,10 +261,18 @@ export async function httpSweep(
   params?: Record<string, number>,
 ) {
   const url = `http://127.0.0.1:${opts.port}`;
+  // Compiled, as `npm start` and PM2 run it.
+  buildServer();
   const server = await startServerProcess({
     command: process.execPath,
-    args: ['--import', 'tsx', 'src/cli/serve.ts'],
-    env: { PORT: String(opts.port), DEMO_COLLECTION: '', LOG_LEVEL: 'warn', ...env },
+    args: [fileURLToPath(new URL('../../../dist/cli/serve.js', import.meta.url))],
+    env: {
+      NODE_ENV: 'production',
+      PORT: String(opts.port),
+      DEMO_COLLECTION: '',
+      LOG_LEVEL: 'warn',
+      ...env,
+    },
     url,
     readyPath: '/readyz',
     timeoutMs: 600_000,
@@ -313,6 +349,30 @@ export function scaleDataFor(
   );
 }
 
+/**
+ * The search setting the HTTP sweep uses: of those measured with at least
+ * `target` recall, the fastest one serially; when none reaches it, the most
+ * exact (ties: the fastest).
+ */
+export function fastestAtRecall(
+  curve: ScaleFigures['recall'],
+  target: number,
+): { ef: number; oversampling?: number } {
+  const passing = curve.filter((r) => r.recall >= target);
+  const pick = (passing.length > 0 ? passing : curve).reduce((best, r) =>
+    passing.length > 0
+      ? r.qpsOneThread > best.qpsOneThread
+        ? r
+        : best
+      : r.recall > best.recall || (r.recall === best.recall && r.qpsOneThread > best.qpsOneThread)
+        ? r
+        : best,
+  );
+  return pick.oversampling === undefined
+    ? { ef: pick.ef }
+    : { ef: pick.ef, oversampling: pick.oversampling };
+}
+
 /** Builds, measures and tears down one collection per quantization, one after the other. */
 export async function runScale(
   opts: ScaleOptions,
@@ -329,7 +389,14 @@ export async function runScale(
     const index = duBytes(dataDir, (p) => p.endsWith('index.usearch'));
     const dataBytes = duBytes(dataDir, (p) => p.includes('/data-'));
     const hostPss = workers.reduce((a, w) => a + w.pss, 0);
-    const http = await httpSweep({ DATA_DIR: dataDir, INDEX_MODE: 'writable' }, data, opts);
+    const httpParams = fastestAtRecall(built.recall, opts.recallTarget ?? 0.95);
+    opts.log(`  ${q}: HTTP at ${JSON.stringify(httpParams)}`);
+    const http = await httpSweep(
+      { DATA_DIR: dataDir, INDEX_MODE: 'writable' },
+      data,
+      opts,
+      httpParams,
+    );
     // Rows upserted since the last snapshot are what a restart must re-insert: the policy's limit.
     const crash = await crashRestart(dataDir, 4095);
     opts.log(
@@ -350,6 +417,7 @@ export async function runScale(
         hostPssOverOneCopy: hostPss / (index + dataBytes),
       },
       recall: built.recall,
+      httpParams,
       http,
     });
     rmSync(dataDir, { recursive: true, force: true });
