@@ -6,7 +6,7 @@
  * graph (mapped or loaded, in a search thread too) compares queries in the
  * units it was built in.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
@@ -210,6 +210,106 @@ describe('the int8 scale learned from the data', () => {
       }
       // Nearly every query finds its true top 10 through the i8 graph and rescoring.
       expect(complete).toBeGreaterThanOrEqual(90);
+      await b.close();
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+
+  it("reads an i8 snapshot written before learned scales with usearch's own cast, and compaction rebuilds it with a scale", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const spec = {
+        name: 'items',
+        dimension: DIM,
+        metric: 'L2' as const,
+        fields: [],
+        index: params,
+      };
+      const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await a.init();
+      await a.createCollection(spec);
+      await a.write(
+        'items',
+        Array.from({ length: N }, (_, i) => ({
+          id: `r${i}`,
+          vector: Array.from(row(data, i)),
+          fields: {},
+        })),
+        { mode: 'insert' },
+      );
+      await a.flush('items');
+      await a.close();
+      // Make it the snapshot an earlier vecserve wrote: usearch's by-length codes, no graphScale.
+      const collectionDir = join(dir, 'collections', 'items');
+      const snapshot = join(
+        collectionDir,
+        readFileSync(join(collectionDir, CURRENT), 'utf8').trim(),
+      );
+      const legacy = new HnswIndex({ dimension: DIM, metric: 'L2', index: params }, 'by-length');
+      legacy.add(0, data);
+      legacy.save(join(snapshot, 'index.usearch'));
+      const manifestPath = join(snapshot, 'manifest.json');
+      const { graphScale, ...rest } = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      expect(graphScale).toBeGreaterThan(3);
+      writeFileSync(manifestPath, JSON.stringify(rest));
+
+      const recallOf = async (b: EmbeddedBackend, live: (i: number) => boolean) => {
+        let found = 0;
+        for (let qi = 0; qi < 100; qi++) {
+          const [hits] = await b.search('items', [row(queries, qi)], {
+            topK: 10,
+            filter: [],
+            outputFields: [],
+          });
+          const want = Array.from({ length: N }, (_, i) => i)
+            .filter(live)
+            .map((i) => ({ i, d: l2(row(data, i), row(queries, qi)) }))
+            .sort((x, y) => x.d - y.d)
+            .slice(0, 10)
+            .map((x) => `r${x.i}`);
+          found += hits!.filter((h) => want.includes(h.id)).length;
+        }
+        return found / 1000;
+      };
+      const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await b.init();
+      // Queries coded the graph's way: a mismatch (learned-scale codes against by-length rows) finds little.
+      expect(await recallOf(b, () => true)).toBeGreaterThan(0.8);
+      // Rows written into it are coded its way too: the next snapshot stays a by-length one.
+      const fresh = unitVectors(10, 404);
+      await b.write(
+        'items',
+        Array.from({ length: 10 }, (_, j) => ({
+          id: `f${j}`,
+          vector: Array.from(row(fresh, j)),
+          fields: {},
+        })),
+        { mode: 'insert' },
+      );
+      await b.flush('items');
+      const kept = join(collectionDir, readFileSync(join(collectionDir, CURRENT), 'utf8').trim());
+      expect(kept).not.toBe(snapshot);
+      expect(JSON.parse(readFileSync(join(kept, 'manifest.json'), 'utf8'))).not.toHaveProperty(
+        'graphScale',
+      );
+      await b.delete(
+        'items',
+        Array.from({ length: 10 }, (_, j) => `f${j}`),
+      );
+      // Deleting 40% compacts at the next checkpoint: the rebuilt graph learns a scale.
+      await b.delete(
+        'items',
+        Array.from({ length: N }, (_, i) => i)
+          .filter((i) => i % 5 < 2)
+          .map((i) => `r${i}`),
+      );
+      await b.flush('items');
+      const after = join(collectionDir, readFileSync(join(collectionDir, CURRENT), 'utf8').trim());
+      expect(
+        JSON.parse(readFileSync(join(after, 'manifest.json'), 'utf8')).graphScale,
+      ).toBeGreaterThan(3);
+      expect(await recallOf(b, (i) => i % 5 >= 2)).toBeGreaterThan(0.85);
       await b.close();
     } finally {
       cleanup();
