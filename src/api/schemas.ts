@@ -148,10 +148,13 @@ export const IndexSpecSchema = z.strictObject({
   M: z.int().optional(),
   efConstruction: z.int().optional(),
   efSearch: z.int().optional().meta({ description: 'HNSW: ef of a search that gives none.' }),
-  quantization: z.enum(['f32', 'f16', 'i8']).optional(),
+  quantization: z.enum(['f32', 'f16', 'i8', 'b1']).optional().meta({
+    description:
+      'Embedded HNSW: how the graph stores vectors. f32; f16; i8 (codes with a scale learned from the data); b1 (one bit a dimension: the sign after centring on the mean row, compared by Hamming distance; the dimension must be a multiple of 8, and it needs oversampling). Every answer is rescored exactly from the stored float32 vectors.',
+  }),
   oversampling: z.int().optional().meta({
     description:
-      'Embedded HNSW: candidates per hit wanted (1-64, default 1), each scored exactly from the stored float32 vectors; recovers the recall an f16/i8 graph loses. Searches can override it (params.oversampling).',
+      'Embedded HNSW: candidates per hit wanted (1-64, default 1), each scored exactly from the stored float32 vectors; recovers the recall an f16/i8/b1 graph loses. Searches can override it (params.oversampling).',
   }),
   nlist: z.int().optional().meta({ description: 'IVF_*: clusters built.' }),
   nprobe: z.int().optional().meta({ description: 'IVF_*: nprobe of a search that gives none.' }),

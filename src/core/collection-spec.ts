@@ -95,6 +95,11 @@ export function validateCollectionSpec(spec: CollectionSpec): CollectionSpec {
       `index.quantization must be one of ${QUANTIZATIONS.join(', ')}, got ${JSON.stringify(q)}`,
     );
   }
+  if (q === 'b1' && spec.dimension % 8 !== 0) {
+    throw new InvalidRequestError(
+      `index.quantization "b1" packs 8 dimensions a byte: the dimension must be a multiple of 8, got ${spec.dimension}`,
+    );
+  }
   return { ...spec, fields, index };
 }
 

@@ -18,8 +18,8 @@ export interface FieldSchema {
 }
 
 /** How the index stores vectors: float32, float16 (half the memory) or int8 (a quarter; values clipped to [-1, 1]). */
-export type Quantization = 'f32' | 'f16' | 'i8';
-export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8'];
+export type Quantization = 'f32' | 'f16' | 'i8' | 'b1';
+export const QUANTIZATIONS: readonly Quantization[] = ['f32', 'f16', 'i8', 'b1'];
 
 /**
  * Vector index types. The embedded backend builds HNSW; Milvus builds any of

@@ -29,7 +29,7 @@ export interface MemoryEstimate {
   residentBytes: number;
 }
 
-const BYTES: Record<Quantization, number> = { f32: 4, f16: 2, i8: 1 };
+const BYTES: Record<Quantization, number> = { f32: 4, f16: 2, i8: 1, b1: 1 / 8 };
 /** Graph bytes per row per unit of M (level-0 links are 2M u32 slots, plus key, level and upper levels). */
 const GRAPH_BYTES_PER_M = 9.25; // 148 bytes per row at M 16: the same in all three 1M index files
 

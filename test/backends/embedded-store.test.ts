@@ -243,7 +243,7 @@ describe('ef and quantization', () => {
     }
   });
 
-  it.each(['f32', 'f16', 'i8'] as Quantization[])(
+  it.each(['f32', 'f16', 'i8', 'b1'] as Quantization[])(
     'stores %s vectors as chosen at create, shows it in describe, and survives a restart',
     async (quantization) => {
       const { dir, cleanup } = tempDir();
@@ -272,8 +272,8 @@ describe('ef and quantization', () => {
     try {
       const b = await open(dir);
       await expect(
-        b.createCollection(spec({ quantization: 'b1' as Quantization })),
-      ).rejects.toThrow('index.quantization must be one of f32, f16, i8, got "b1"');
+        b.createCollection(spec({ quantization: 'q4' as Quantization })),
+      ).rejects.toThrow('index.quantization must be one of f32, f16, i8, b1, got "q4"');
       await b.close();
     } finally {
       cleanup();

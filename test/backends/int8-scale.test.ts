@@ -79,12 +79,11 @@ describe('the int8 scale learned from the data', () => {
   it("finds more of the true neighbours than usearch's own cast or a fixed x127, on the same rows", () => {
     const shape = { dimension: DIM, metric: 'L2' as const, index: params };
     const learned = new HnswIndex(shape);
-    const fixed = new HnswIndex(shape, 1);
-    const byLength = new HnswIndex(shape, 'by-length');
+    const fixed = new HnswIndex(shape, { kind: 'i8', scale: 1 });
+    const byLength = new HnswIndex(shape, { kind: 'usearch-i8' });
     for (const g of [learned, fixed, byLength]) g.add(0, data);
-    expect(learned.scale).toBeGreaterThan(3);
-    expect(fixed.scale).toBe(1);
-    expect(byLength.scale).toBeNull();
+    expect(learned.coding).toMatchObject({ kind: 'i8', scale: expect.any(Number) });
+    expect((learned.coding as { scale: number }).scale).toBeGreaterThan(3);
     const [withScale, x127, usearchCast] = [learned, fixed, byLength].map(graphRecall);
     console.log(
       `i8 ${DIM}-d graph alone, ef 32: recall@10 ${usearchCast} usearch's by-length cast, ${x127} fixed x127, ${withScale} learned scale`,
@@ -246,7 +245,10 @@ describe('the int8 scale learned from the data', () => {
         collectionDir,
         readFileSync(join(collectionDir, CURRENT), 'utf8').trim(),
       );
-      const legacy = new HnswIndex({ dimension: DIM, metric: 'L2', index: params }, 'by-length');
+      const legacy = new HnswIndex(
+        { dimension: DIM, metric: 'L2', index: params },
+        { kind: 'usearch-i8' },
+      );
       legacy.add(0, data);
       legacy.save(join(snapshot, 'index.usearch'));
       const manifestPath = join(snapshot, 'manifest.json');

@@ -11,7 +11,7 @@ import type {
   IndexParams,
 } from '../../core/types.ts';
 import { DeletedSlots } from './deleted-slots.ts';
-import { exactNearest, HnswIndex } from './hnsw-index.ts';
+import { exactNearest, type GraphCoding, HnswIndex } from './hnsw-index.ts';
 import { RowStore } from './row-store.ts';
 import {
   DELETED_FILE,
@@ -208,7 +208,7 @@ export class EmbeddedCollection {
       // demo), and the pages are the page cache's, shared with every process.
       // An int8 graph compares queries in its own codes: its learned scale, or
       // usearch's by-length cast for graphs written before scales were learned.
-      c.#index = new HnswIndex(manifest.spec, manifest.graphScale ?? 'by-length');
+      c.#index = new HnswIndex(manifest.spec, codingOf(manifest));
       c.#index.view(indexPath);
       if (mode === 'writable') c.#viewedFrom = indexPath;
       c.#index.removed = manifest.indexRemoved;
@@ -272,7 +272,7 @@ export class EmbeddedCollection {
    */
   #mutableIndex(): HnswIndex {
     if (this.#viewedFrom !== null) {
-      const loaded = new HnswIndex(this.spec, this.#index.codes);
+      const loaded = new HnswIndex(this.spec, this.#index.coding ?? undefined);
       loaded.load(this.#viewedFrom);
       loaded.removed = this.#index.removed;
       this.#index = loaded;
@@ -638,7 +638,7 @@ export class EmbeddedCollection {
       walSeq: this.#appliedSeq,
       indexRemoved: this.#index.removed,
       unreachable: this.#pendingUnreachable,
-      ...(this.#index.scale !== null ? { graphScale: this.#index.scale } : {}),
+      ...codingFields(this.#index.coding),
     };
   }
 
@@ -655,4 +655,25 @@ export class EmbeddedCollection {
   close(): void {
     this.#rows.close();
   }
+}
+
+/** The coding a snapshot's graph was built with (absent in its manifest: see snapshot.ts). */
+function codingOf(manifest: Manifest): GraphCoding | undefined {
+  switch (manifest.spec.index.quantization) {
+    case 'i8':
+      return manifest.graphScale !== undefined
+        ? { kind: 'i8', scale: manifest.graphScale }
+        : { kind: 'usearch-i8' };
+    case 'b1':
+      return manifest.graphMean ? { kind: 'b1', mean: Float32Array.from(manifest.graphMean) } : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What a manifest keeps of a graph's coding. */
+function codingFields(c: GraphCoding | null): Pick<Manifest, 'graphScale' | 'graphMean'> {
+  if (c?.kind === 'i8') return { graphScale: c.scale };
+  if (c?.kind === 'b1') return { graphMean: Array.from(c.mean) };
+  return {};
 }

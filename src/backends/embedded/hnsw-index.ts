@@ -14,7 +14,13 @@ const USEARCH_SCALAR: Record<Quantization, ScalarKind> = {
   f32: ScalarKind.F32,
   f16: ScalarKind.F16,
   i8: ScalarKind.I8,
+  b1: ScalarKind.B1,
 };
+
+/** The graph's own metric: bits compare by how many differ (answers are rescored in the collection's). */
+function usearchMetric(shape: IndexShape): MetricKind {
+  return shape.index.quantization === 'b1' ? MetricKind.Hamming : USEARCH_METRIC[shape.metric];
+}
 
 export interface IndexShape {
   dimension: number;
@@ -80,31 +86,25 @@ export class HnswIndex {
   readonly #index: NativeIndex;
   /** Keys removed from this graph since it was built (usearch keeps their slots). */
   removed = 0;
-  /**
-   * How an int8 graph's codes are made, for stored rows and queries alike:
-   * a number s: round(x * s * 127), clamped to [-127, 127] (s maps a high
-   * quantile of |component| to 1, learned from the first rows the graph
-   * takes); 'by-length': usearch's own cast (x * 127 / |x|), what graphs
-   * written before learned scales hold; null: not learned yet (empty graph).
-   * One factor for every component keeps the order of L2, inner-product and
-   * cosine results; distances users see are exact ones from the raw vectors.
-   * Float graphs take floats ('floats').
-   */
-  #codes: number | 'by-length' | 'floats' | null;
+  /** How rows and queries become the graph's codes; null: learned from the first rows added. */
+  #coding: GraphCoding | null;
   /** One query's codes, reused: searches on one thread run one at a time. */
-  #scratch: Int8Array | null = null;
+  #scratch: Float32Array | Int8Array | null = null;
 
   /**
-   * `scale`: the int8 scale the graph was built with (from its snapshot);
-   * 'by-length' for a graph written before scales were learned; absent: learn it.
+   * `coding`: the one the graph was built with (from its snapshot); absent:
+   * learned from the first rows an empty graph takes (i8, b1) or floats.
    */
-  constructor(shape: IndexShape, scale?: number | 'by-length') {
+  constructor(shape: IndexShape, coding?: GraphCoding) {
     this.shape = shape;
-    this.#codes = shape.index.quantization === 'i8' ? (scale ?? null) : 'floats';
+    const q = shape.index.quantization;
+    this.#coding = coding ?? (q === 'i8' || q === 'b1' ? null : { kind: 'floats' });
+    if (q === 'b1' && shape.dimension % 8 !== 0)
+      throw new RangeError(`b1 packs 8 dimensions a byte: ${shape.dimension} is not a multiple of 8`);
     this.#index = new native.CompiledIndex(
       shape.dimension,
-      USEARCH_METRIC[shape.metric],
-      USEARCH_SCALAR[shape.index.quantization],
+      usearchMetric(shape),
+      USEARCH_SCALAR[q],
       shape.index.M,
       shape.index.efConstruction,
       1,
@@ -116,14 +116,9 @@ export class HnswIndex {
     return this.#index.size();
   }
 
-  /** How a copy of this graph (loaded from its file) must make its codes: see the constructor. */
-  get codes(): number | 'by-length' | undefined {
-    return typeof this.#codes === 'number' || this.#codes === 'by-length' ? this.#codes : undefined;
-  }
-
-  /** The int8 scale, when the graph has learned one (null: float graph, old graph, or empty). */
-  get scale(): number | null {
-    return typeof this.#codes === 'number' ? this.#codes : null;
+  /** How the graph makes its codes (null: not learned yet); a copy loaded from its file needs it. */
+  get coding(): GraphCoding | null {
+    return this.#coding;
   }
 
   /** Adds rows; bulk adds use every core (a few rows are not worth the thread start-up). */
@@ -145,17 +140,19 @@ export class HnswIndex {
     );
   }
 
-  /** Rows as the graph stores them: an empty int8 graph learns its scale from the first. */
+  /** Rows as the graph stores them: an empty i8/b1 graph learns its coding from the first. */
   #rowsAsStored(vectors: Float32Array): Float32Array | Int8Array {
-    if (this.#codes === null) this.#codes = learnInt8Scale(vectors, this.shape.dimension);
-    return typeof this.#codes === 'number' ? int8Codes(vectors, this.#codes) : vectors;
+    this.#coding ??= learnCoding(this.shape, vectors);
+    return encode(this.#coding, vectors);
   }
 
   /** A query as the graph compares it. */
   #queryAsStored(q: Float32Array): Float32Array | Int8Array {
-    if (typeof this.#codes !== 'number') return q;
-    if (this.#scratch?.length !== q.length) this.#scratch = new Int8Array(q.length);
-    return int8Codes(q, this.#codes, this.#scratch);
+    const c = this.#coding;
+    if (c === null || c.kind === 'floats' || c.kind === 'usearch-i8') return q;
+    if (this.#scratch?.length !== q.length)
+      this.#scratch = c.kind === 'i8' ? new Int8Array(q.length) : new Float32Array(q.length);
+    return encode(c, q, this.#scratch);
   }
 
   remove(slots: readonly number[]): void {
@@ -176,7 +173,7 @@ export class HnswIndex {
    * more search threads than the last add reserved): `k` slots per query, closest first.
    */
   searchBatch(queries: Float32Array, k: number): { keys: BigUint64Array; counts: BigUint64Array } {
-    const codes = typeof this.#codes === 'number' ? int8Codes(queries, this.#codes) : queries;
+    const codes = this.#coding === null ? queries : encode(this.#coding, queries);
     const [keys, , counts] = this.#index.search(codes, k, 1);
     return { keys, counts };
   }
@@ -194,6 +191,65 @@ export class HnswIndex {
   view(path: string): void {
     this.#index.view(path);
   }
+}
+
+/**
+ * How a graph turns float32 rows and queries into what usearch stores:
+ * - floats: as they are (f32, f16: usearch converts);
+ * - i8: round(x * scale * 127), clamped to [-127, 127]; the scale maps a high
+ *   quantile of |component| to 1. One factor for every component keeps the
+ *   order of L2, inner-product and cosine results;
+ * - usearch-i8: usearch's own cast (x * 127 / |x|), what int8 graphs written
+ *   before learned scales hold: it loses an L2 collection's magnitudes and
+ *   leaves unit vectors' small components a few of the 8 bits;
+ * - b1: the sign of each component after subtracting the mean row (bits
+ *   compared by Hamming distance): centred, a bit says which side of the
+ *   data's centre a vector lies on, not which side of 0 that every
+ *   component of a shifted data set shares.
+ * Distances users see are exact ones from the raw vectors (the collection
+ * rescores every quantized graph's candidates).
+ */
+export type GraphCoding =
+  | { kind: 'floats' }
+  | { kind: 'i8'; scale: number }
+  | { kind: 'usearch-i8' }
+  | { kind: 'b1'; mean: Float32Array };
+
+/** The coding an empty graph learns from the first rows it takes. */
+function learnCoding(shape: IndexShape, vectors: Float32Array): GraphCoding {
+  switch (shape.index.quantization) {
+    case 'i8':
+      return { kind: 'i8', scale: learnInt8Scale(vectors, shape.dimension) };
+    case 'b1':
+      return { kind: 'b1', mean: meanRow(vectors, shape.dimension) };
+    default:
+      return { kind: 'floats' };
+  }
+}
+
+/** Rows (or one query) in the graph's coding; `out` is reused when given. */
+function encode(
+  c: GraphCoding,
+  vectors: Float32Array,
+  out?: Float32Array | Int8Array,
+): Float32Array | Int8Array {
+  if (c.kind === 'i8') return int8Codes(vectors, c.scale, out as Int8Array | undefined);
+  if (c.kind !== 'b1') return vectors;
+  const centred = (out as Float32Array | undefined) ?? new Float32Array(vectors.length);
+  const dim = c.mean.length;
+  for (let i = 0; i < vectors.length; i++) centred[i] = vectors[i]! - c.mean[i % dim]!;
+  return centred;
+}
+
+/** The mean of the rows (a sample of up to 64k of them, evenly spaced). */
+export function meanRow(vectors: Float32Array, dimension: number): Float32Array {
+  const rows = Math.floor(vectors.length / dimension);
+  const step = Math.max(1, Math.floor(rows / 65_536));
+  const sum = new Float64Array(dimension);
+  let n = 0;
+  for (let r = 0; r < rows; r += step, n++)
+    for (let i = 0; i < dimension; i++) sum[i]! += vectors[r * dimension + i]!;
+  return Float32Array.from(sum, (x) => (n > 0 ? x / n : 0));
 }
 
 /** The share of components a learned int8 scale keeps inside [-1, 1] (the rest saturate at +-127). */
@@ -299,7 +355,7 @@ export function verifyIndexFile(
     USEARCH_ENTRY,
     path,
     String(shape.dimension),
-    String(USEARCH_METRIC[shape.metric]),
+    String(usearchMetric(shape)),
     String(USEARCH_SCALAR[shape.index.quantization]),
     String(shape.index.M),
     String(expectedSize),

@@ -52,6 +52,8 @@ export interface Manifest {
    * learned (usearch's by-length cast; compaction rebuilds it with one).
    */
   graphScale?: number;
+  /** The mean row a b1 graph's vectors were centred on before their signs were taken. */
+  graphMean?: number[];
   /** How the index file was checked before the switch. */
   verified: { inChildProcess: true; ms: number };
 }
