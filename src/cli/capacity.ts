@@ -3,17 +3,21 @@
  * `npm run capacity -- --backend milvus [--index TYPE]`: per Milvus index type, what 1M x 512 measured here and the query nodes the 50M scenario needs.
  */
 import { totalmem } from 'node:os';
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { INDEX_TYPES, type IndexType, QUANTIZATIONS } from '../core/types.ts';
 import { capacityRows, littlesLaw } from '../stack/capacity.ts';
+import { EMBEDDED_MEASURED_1M } from '../stack/embedded-measurements.ts';
 import { estimateMemory } from '../stack/memory-estimate.ts';
 import { planMilvusCluster } from '../stack/milvus-cluster-plan.ts';
 import { MILVUS_MEASURED_1M, scenario50M } from '../stack/milvus-index-measurements.ts';
+import { parseCliArgs, positiveNumber } from './cli-args.ts';
+
+const USAGE = `usage: npm run capacity -- [--qps N [--latency-ms M]] [--rows N [--dimension D] [--M M] [--memory-gib G]]
+       npm run capacity -- --backend milvus [--index ${INDEX_TYPES.join('|')}]`;
 
 function main(): void {
-  const { values } = parseArgs({
+  const { values } = parseCliArgs('capacity', USAGE, {
     options: {
       qps: { type: 'string' },
       'latency-ms': { type: 'string' },
@@ -29,6 +33,15 @@ function main(): void {
     printMilvus(values.index);
     return;
   }
+  if (values.backend !== undefined && values.backend !== 'embedded') {
+    process.stderr.write(
+      `capacity: --backend must be embedded or milvus, got "${values.backend}"\n${USAGE}\n`,
+    );
+    process.exit(2);
+  }
+  // Every number given is checked before anything is printed.
+  for (const option of ['qps', 'latency-ms', 'rows', 'dimension', 'M', 'memory-gib'] as const)
+    if (values[option] !== undefined) positiveNumber('capacity', option, values[option]);
   const config = loadConfig();
   const rows = capacityRows(config);
   const pad = (s: string, n: number) => s.padEnd(n);
@@ -76,6 +89,11 @@ function printMemory(
     process.stdout.write(
       `  ${quantization}: index ${gib(m.indexBytes)} (mapped once per host) + ${shape.workers} x ${gib(m.perWorkerBytes)} per worker = ${gib(m.residentBytes)} resident; ${gib(m.dataBytes)} of raw vectors and fields on disk -> ${verdict}\n`,
     );
+    const measured = EMBEDDED_MEASURED_1M.find((e) => e.quantization === quantization);
+    if (measured)
+      process.stdout.write(
+        `      measured at 1M x 512 here: recall@10 ${measured.recall} at ef ${measured.ef}${measured.oversampling ? `, oversampling ${measured.oversampling} (${measured.oversampling * 10} raw rows read and rescored a search at topK 10)` : ''}; ${measured.httpPeakQps} answers/s through HTTP at c=${measured.httpPeakConcurrency} (one process, one search thread, 2 cores shared with the generator); ${measured.indexBytesPerRow} B of index a row (${measured.resultFile})\n`,
+      );
   }
 }
 

@@ -4,11 +4,19 @@
  * `npm test` runs it first (--for test) and stops with its message instead of
  * a wall of failures.
  */
-import { parseArgs } from 'node:util';
 import { runDoctor, type Workflow } from '../stack/prerequisites.ts';
+import { parseCliArgs } from './cli-args.ts';
 
-const { values } = parseArgs({ options: { for: { type: 'string' } } });
+const WORKFLOWS: readonly Workflow[] = ['test', 'start', 'stack', 'bench'];
+const USAGE = `usage: npm run doctor [-- --for ${WORKFLOWS.join('|')}]`;
+const { values } = parseCliArgs('doctor', USAGE, { options: { for: { type: 'string' } } });
 const workflow = values.for as Workflow | undefined;
+if (workflow !== undefined && !WORKFLOWS.includes(workflow)) {
+  process.stderr.write(
+    `doctor: --for must be one of ${WORKFLOWS.join(', ')}, got "${workflow}"\n${USAGE}\n`,
+  );
+  process.exit(2);
+}
 const report = await runDoctor(workflow);
 for (const line of report.lines) process.stdout.write(`${line}\n`);
 if (report.missing > 0) {
