@@ -665,7 +665,9 @@ function codingOf(manifest: Manifest): GraphCoding | undefined {
         ? { kind: 'i8', scale: manifest.graphScale }
         : { kind: 'usearch-i8' };
     case 'b1':
-      return manifest.graphMean ? { kind: 'b1', mean: Float32Array.from(manifest.graphMean) } : undefined;
+      return manifest.graphMean
+        ? { kind: 'b1', mean: Float32Array.from(manifest.graphMean) }
+        : undefined;
     default:
       return undefined;
   }

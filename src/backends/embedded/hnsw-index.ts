@@ -100,7 +100,9 @@ export class HnswIndex {
     const q = shape.index.quantization;
     this.#coding = coding ?? (q === 'i8' || q === 'b1' ? null : { kind: 'floats' });
     if (q === 'b1' && shape.dimension % 8 !== 0)
-      throw new RangeError(`b1 packs 8 dimensions a byte: ${shape.dimension} is not a multiple of 8`);
+      throw new RangeError(
+        `b1 packs 8 dimensions a byte: ${shape.dimension} is not a multiple of 8`,
+      );
     this.#index = new native.CompiledIndex(
       shape.dimension,
       usearchMetric(shape),
