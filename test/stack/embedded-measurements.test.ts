@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EMBEDDED_MEASURED_1M } from '../../src/stack/embedded-measurements.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+describe('the embedded figures capacity prints are the result files', () => {
+  it.each(EMBEDDED_MEASURED_1M.map((m) => [m.quantization, m] as const))('%s', (_, m) => {
+    const result = JSON.parse(readFileSync(join(ROOT, m.resultFile), 'utf8'));
+    const run = (result.runs as Record<string, unknown>[]).find(
+      (r) => r.quantization === m.quantization,
+    ) as {
+      recall: { ef: number; oversampling?: number; recall: number }[];
+      http: { qps: number; concurrency: number }[];
+      diskBytes: { index: number };
+    };
+    expect(run).toBeDefined();
+    const point = run.recall.find(
+      (p) => p.ef === m.ef && (p.oversampling ?? 1) === (m.oversampling ?? 1),
+    );
+    expect(point?.recall).toBeCloseTo(m.recall, 4);
+    const peak = run.http.reduce((a, b) => (b.qps > a.qps ? b : a));
+    expect(Math.round(peak.qps)).toBe(m.httpPeakQps);
+    expect(peak.concurrency).toBe(m.httpPeakConcurrency);
+    expect(Math.round(run.diskBytes.index / result.data.rows)).toBe(m.indexBytesPerRow);
+  });
+});
