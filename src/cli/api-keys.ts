@@ -5,10 +5,11 @@
  */
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseArgs } from 'node:util';
 import { newKey, ROLES, type Role } from '../server/auth/api-keys.ts';
+import { parseCliArgs } from './cli-args.ts';
 
-const { values, positionals } = parseArgs({
+const USAGE = `usage: npm run keys -- new NAME ROLE [--file FILE]\n  ROLE: ${ROLES.join(' | ')}\n  FILE: default API_KEYS_FILE or .data/api-keys`;
+const { values, positionals } = parseCliArgs('keys', USAGE, {
   options: { file: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   allowPositionals: true,
 });
@@ -20,9 +21,7 @@ if (
   !role ||
   !(ROLES as readonly string[]).includes(role)
 ) {
-  process.stderr.write(
-    `usage: npm run keys -- new NAME ROLE [--file FILE]\n  ROLE: ${ROLES.join(' | ')}\n  FILE: default API_KEYS_FILE or .data/api-keys\n`,
-  );
+  process.stderr.write(`${USAGE}\n`);
   process.exit(values.help ? 0 : 2);
 }
 const file = values.file ?? (process.env.API_KEYS_FILE || '.data/api-keys');
