@@ -549,13 +549,25 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
       expect(readyAgain).toBe(200);
       // The breaker's health probe ends its open period: searches follow readiness within seconds.
       const readyAt = performance.now();
+      // What each search got on the way back: the failure message says it.
+      const seen: string[] = [];
       const back = await eventually(
-        () => search(q).then((r) => r.status),
+        () =>
+          search(q).then(async (r) => {
+            const t = Math.round(performance.now() - readyAt);
+            seen.push(
+              `${t} ms: ${r.status}${r.status === 200 ? '' : ` ${((await r.json()) as { detail?: string }).detail}`}`,
+            );
+            return r.status;
+          }),
         (s) => s === 200,
         30_000,
       );
       expect(back).toBe(200);
-      expect(performance.now() - readyAt).toBeLessThan(10_000);
+      // Milvus 2.3.5 standalone reports healthy before its proxy can serve the collection again:
+      // measured alone, the first two searches wait out their 3 s deadline (504) and the first
+      // answer comes 6.9-7.7 s after readiness; 10.4 s once under a loaded CI run.
+      expect(performance.now() - readyAt, seen.join('; ')).toBeLessThan(15_000);
     }, 180_000);
   });
 });
