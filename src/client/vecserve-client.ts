@@ -45,8 +45,19 @@ export class VecserveError extends Error {
 export interface ClientOptions {
   /** Sent as Authorization: Bearer. */
   apiKey?: string;
-  /** Per-request timeout in ms (default 30 s). */
+  /** Per-request timeout in ms (default 30 s), each attempt. */
   timeoutMs?: number;
+  /**
+   * Reads (searches, describe, list) refused with 429 or 503 and a
+   * Retry-After are tried again this many times (default 0), after waiting
+   * what the server asked, capped at `maxRetryWaitMs` and jittered: a client
+   * that sends again at once only turns an overloaded server's refusals into
+   * more traffic. Writes are never retried here: a 503 may follow a write
+   * that still lands.
+   */
+  retries?: number;
+  /** The longest wait before a retry, ms (default 2000); each wait is 50-100% of it or of Retry-After. */
+  maxRetryWaitMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -57,6 +68,27 @@ export class VecserveClient {
   constructor(baseUrl: string, opts: ClientOptions = {}) {
     this.#base = baseUrl.replace(/\/+$/, '');
     this.#opts = opts;
+  }
+
+  /** `#call`, tried again on a refusal that says when (reads only: see ClientOptions.retries). */
+  async #read<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const retries = this.#opts.retries ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#call<T>(method, path, body);
+      } catch (err) {
+        if (
+          attempt >= retries ||
+          !(err instanceof VecserveError) ||
+          (err.status !== 429 && err.status !== 503) ||
+          err.retryAfter === undefined
+        )
+          throw err;
+        const cap = this.#opts.maxRetryWaitMs ?? 2000;
+        const wait = Math.min(err.retryAfter * 1000, cap) * (0.5 + Math.random() / 2);
+        await new Promise((r) => setTimeout(r, wait));
+      }
+    }
   }
 
   async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -93,22 +125,22 @@ export class VecserveClient {
   }
 
   listCollections(): Promise<{ collections: string[] }> {
-    return this.#call('GET', '/v1/collections');
+    return this.#read('GET', '/v1/collections');
   }
   createCollection(spec: Api.CreateCollectionBody): Promise<Api.CollectionInfoResponse> {
     return this.#call('POST', '/v1/collections', spec);
   }
   describe(name: string): Promise<Api.CollectionInfoResponse> {
-    return this.#call('GET', this.#collection(name));
+    return this.#read('GET', this.#collection(name));
   }
   dropCollection(name: string): Promise<void> {
     return this.#call('DELETE', this.#collection(name));
   }
   search(name: string, body: Api.SearchBody): Promise<Api.SearchResponse> {
-    return this.#call('POST', `${this.#collection(name)}/search`, body);
+    return this.#read('POST', `${this.#collection(name)}/search`, body);
   }
   searchBatch(name: string, body: Api.BatchSearchBody): Promise<Api.BatchSearchResponse> {
-    return this.#call('POST', `${this.#collection(name)}/search/batch`, body);
+    return this.#read('POST', `${this.#collection(name)}/search/batch`, body);
   }
   write(name: string, body: Api.WriteBody): Promise<Api.WriteResponse> {
     return this.#call('POST', `${this.#collection(name)}/vectors`, body);
