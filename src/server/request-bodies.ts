@@ -61,11 +61,15 @@ export function parseVectorBase64(raw: string, dim: number, where: string): Floa
   const v = LITTLE_ENDIAN
     ? new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
     : Float32Array.from({ length: dim }, (_, i) => bytes.readFloatLE(i * 4));
+  let squared = 0;
   for (let i = 0; i < dim; i++) {
-    if (!Number.isFinite(v[i]!))
-      throw new InvalidRequestError(`${where}: value ${i} is ${v[i]}, not a finite float32`);
+    const x = v[i]!;
+    if (!Number.isFinite(x))
+      throw new InvalidRequestError(`${where}: value ${i} is ${x}, not a finite float32`);
+    squared += x * x;
   }
-  return checkLength(v, where);
+  checkSquaredLength(squared, where);
+  return v;
 }
 
 /**
@@ -76,14 +80,12 @@ export function parseVectorBase64(raw: string, dim: number, where: string): Floa
  */
 export const MAX_SQUARED_LENGTH = 1e37;
 
-function checkLength(v: Float32Array, where: string): Float32Array {
-  let squared = 0;
-  for (let i = 0; i < v.length; i++) squared += v[i]! * v[i]!;
+/** The squared length is summed in the loop that checks each value: one pass per vector. */
+function checkSquaredLength(squared: number, where: string): void {
   if (squared > MAX_SQUARED_LENGTH)
     throw new InvalidRequestError(
       `${where} is too long: its squared length is ${squared.toPrecision(3)}, over ${MAX_SQUARED_LENGTH}; distances between vectors this long overflow 32-bit floats (scale it down)`,
     );
-  return v;
 }
 
 /** `vector` or `vectorBase64`: exactly one. */
@@ -118,6 +120,7 @@ export function parseVector(raw: unknown, dim: number, where: string): Float32Ar
     );
   }
   const v = new Float32Array(dim);
+  let squared = 0;
   for (let i = 0; i < dim; i++) {
     const x = raw[i];
     if (typeof x !== 'number') {
@@ -126,12 +129,15 @@ export function parseVector(raw: unknown, dim: number, where: string): Float32Ar
       );
     }
     v[i] = x;
+    const f = v[i]!;
     // JSON cannot spell NaN, but 1e999 parses as Infinity and 1e39 overflows float32.
-    if (!Number.isFinite(v[i]!)) {
+    if (!Number.isFinite(f)) {
       throw new InvalidRequestError(`${where}[${i}] = ${x} is not a finite 32-bit float`);
     }
+    squared += f * f;
   }
-  return checkLength(v, where);
+  checkSquaredLength(squared, where);
+  return v;
 }
 
 function parseTopK(raw: unknown, limits: BodyLimits): number {
