@@ -15,7 +15,7 @@ describe('the embedded figures capacity prints are the result files', () => {
       http: { qps: number; concurrency: number }[];
       diskBytes: { index: number };
     };
-    expect(run).toBeDefined();
+    if (!run) throw new Error(`${m.resultFile} holds no ${m.quantization} run`);
     const point = run.recall.find(
       (p) => p.ef === m.ef && (p.oversampling ?? 1) === (m.oversampling ?? 1),
     );
