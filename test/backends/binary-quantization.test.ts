@@ -4,42 +4,29 @@
  * the raw float32 vectors. A graph 32x smaller than f32's vectors that needs
  * oversampling for its recall; the mean is kept with the snapshot.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
 import { HnswIndex, meanRow } from '../../src/backends/embedded/hnsw-index.ts';
-import { CURRENT } from '../../src/backends/embedded/snapshot.ts';
 import type { IndexParams } from '../../src/core/types.ts';
-import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
 import { createApp } from '../../src/server/app.ts';
 import { appOptions } from '../../src/server/compose.ts';
 import { body, postJson, silentLogger, tempDir, testConfig } from '../helpers.ts';
+import {
+  currentManifest,
+  DIM,
+  exactTop10,
+  l2,
+  row,
+  unitVectors,
+  writeAll,
+} from './quantization-fixtures.ts';
 
-const DIM = 256;
 const N = 3000;
-
-/** Unit vectors around a few centres, shifted off the origin (as real embeddings are). */
-function vectors(n: number, seed: number): Float32Array {
-  const gen = new SyntheticVectors({ dimension: DIM, seed, clusters: 6, spread: 1.2 });
-  const out = new Float32Array(n * DIM);
-  for (let r = 0; r < n; r++) {
-    const v = gen.next();
-    const norm = Math.hypot(...v);
-    for (let i = 0; i < DIM; i++) out[r * DIM + i] = v[i]! / norm + (i % 2 === 0 ? 0.1 : 0);
-  }
-  return out;
-}
-const data = vectors(N, 5);
-const queries = vectors(100, 77);
-const row = (m: Float32Array, i: number) => m.subarray(i * DIM, (i + 1) * DIM);
-const l2 = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0);
-const truth = Array.from({ length: 100 }, (_, qi) =>
-  Array.from({ length: N }, (_, i) => ({ i, d: l2(row(data, i), row(queries, qi)) }))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 10)
-    .map((x) => `r${x.i}`),
-);
+/** Shifted off the origin on every other dimension, as real embeddings are. */
+const offCentre = (i: number) => (i % 2 === 0 ? 0.1 : 0);
+const data = unitVectors(N, 5, offCentre);
+const queries = unitVectors(100, 77, offCentre);
+const truth = exactTop10(data, queries).map((top) => top.map((i) => `r${i}`));
 const params: IndexParams = { M: 16, efConstruction: 64, efSearch: 128, quantization: 'b1' };
 
 async function filled(dir: string) {
@@ -52,16 +39,7 @@ async function filled(dir: string) {
     fields: [],
     index: params,
   });
-  for (let i = 0; i < N; i += 1000)
-    await b.write(
-      'items',
-      Array.from({ length: 1000 }, (_, j) => ({
-        id: `r${i + j}`,
-        vector: Array.from(row(data, i + j)),
-        fields: {},
-      })),
-      { mode: 'insert' },
-    );
+  await writeAll(b, data, 1000);
   await b.flush('items'); // in a snapshot: the graph alone answers
   return b;
 }
@@ -95,14 +73,12 @@ describe('b1: sign bits around the mean, rescored', () => {
       expect(eight).toBeGreaterThan(one + 0.2);
       expect(eight).toBeGreaterThan(0.55);
       await b.close();
-      const collectionDir = join(dir, 'collections', 'items');
-      const snap = readFileSync(join(collectionDir, CURRENT), 'utf8').trim();
-      const manifest = JSON.parse(readFileSync(join(collectionDir, snap, 'manifest.json'), 'utf8'));
+      const { manifest } = currentManifest(dir);
       // The mean of the first rows the graph took (the first write), every dimension of it.
       const mean = meanRow(data.subarray(0, 1000 * DIM), DIM);
       expect(manifest.graphMean).toHaveLength(DIM);
-      expect(manifest.graphMean[0]).toBeCloseTo(mean[0]!, 5);
-      expect(manifest.graphMean[DIM - 1]).toBeCloseTo(mean[DIM - 1]!, 5);
+      expect(manifest.graphMean![0]).toBeCloseTo(mean[0]!, 5);
+      expect(manifest.graphMean![DIM - 1]).toBeCloseTo(mean[DIM - 1]!, 5);
       // Reopened (mapped, as workers open it): queries centred on the same mean, the same recall.
       const shared = new EmbeddedBackend({ dataDir: dir, mode: 'shared' });
       await shared.init();

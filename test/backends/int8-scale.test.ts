@@ -6,43 +6,29 @@
  * graph (mapped or loaded, in a search thread too) compares queries in the
  * units it was built in.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
 import { HnswIndex, learnInt8Scale } from '../../src/backends/embedded/hnsw-index.ts';
-import { CURRENT } from '../../src/backends/embedded/snapshot.ts';
 import type { IndexParams } from '../../src/core/types.ts';
-import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
 import { tempDir } from '../helpers.ts';
-
-const DIM = 256;
-
-/** Unit vectors around a few centres: components near 1/16. */
-function unitVectors(n: number, seed: number): Float32Array {
-  const gen = new SyntheticVectors({ dimension: DIM, seed, clusters: 6, spread: 1.2 });
-  const out = new Float32Array(n * DIM);
-  for (let r = 0; r < n; r++) {
-    const v = gen.next();
-    const norm = Math.hypot(...v);
-    for (let i = 0; i < DIM; i++) out[r * DIM + i] = v[i]! / norm;
-  }
-  return out;
-}
+import {
+  currentManifest,
+  DIM,
+  exactTop10,
+  l2,
+  row,
+  rowsOf,
+  unitVectors,
+  writeAll,
+} from './quantization-fixtures.ts';
 
 const N = 3000;
 const data = unitVectors(N, 5);
 const queries = unitVectors(100, 77);
-const row = (m: Float32Array, i: number) => m.subarray(i * DIM, (i + 1) * DIM);
-const l2 = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + (x - b[i]!) ** 2, 0);
-
 /** Exact top 10 of every query. */
-const truth = Array.from({ length: 100 }, (_, qi) =>
-  Array.from({ length: N }, (_, i) => ({ i, d: l2(row(data, i), row(queries, qi)) }))
-    .sort((a, b) => a.d - b.d)
-    .slice(0, 10)
-    .map((x) => x.i),
-);
+const truth = exactTop10(data, queries);
 
 const params: IndexParams = { M: 16, efConstruction: 64, efSearch: 32, quantization: 'i8' };
 
@@ -113,24 +99,11 @@ describe('the int8 scale learned from the data', () => {
       const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
       await a.init();
       await a.createCollection(spec);
-      for (let i = 0; i < N; i += 1000)
-        await a.write(
-          'items',
-          Array.from({ length: 1000 }, (_, j) => ({
-            id: `r${i + j}`,
-            vector: Array.from(row(data, i + j)),
-            fields: {},
-          })),
-          { mode: 'insert' },
-        );
+      await writeAll(a, data, 1000);
       await a.flush('items');
       const before = ids(await search(a));
       await a.close();
-      const collectionDir = join(dir, 'collections', 'items');
-      const snapshot = readFileSync(join(collectionDir, CURRENT), 'utf8').trim();
-      const manifest = JSON.parse(
-        readFileSync(join(collectionDir, snapshot, 'manifest.json'), 'utf8'),
-      ) as { graphScale?: number };
+      const { manifest } = currentManifest(dir);
       // Learned from the first rows the graph took (the first write), and kept since.
       expect(manifest.graphScale).toBeCloseTo(learnInt8Scale(data.subarray(0, 1000 * DIM), DIM), 6);
       expect(manifest.graphScale).toBeGreaterThan(3);
@@ -146,15 +119,7 @@ describe('the int8 scale learned from the data', () => {
       // Rows written after the reopen go into the loaded graph in its own units:
       // each is found first by its own vector once the tail is snapshotted.
       const fresh = unitVectors(50, 901);
-      await b.write(
-        'items',
-        Array.from({ length: 50 }, (_, j) => ({
-          id: `n${j}`,
-          vector: Array.from(row(fresh, j)),
-          fields: {},
-        })),
-        { mode: 'insert' },
-      );
+      await b.write('items', rowsOf(fresh, 'n', 0, 50), { mode: 'insert' });
       await b.flush('items');
       const found = await b.search(
         'items',
@@ -181,15 +146,7 @@ describe('the int8 scale learned from the data', () => {
         fields: [],
         index: { ...params, efSearch: 128, oversampling: 8 },
       });
-      await b.write(
-        'items',
-        Array.from({ length: N }, (_, i) => ({
-          id: `r${i}`,
-          vector: Array.from(row(data, i)),
-          fields: {},
-        })),
-        { mode: 'insert' },
-      );
+      await writeAll(b, data, N);
       await b.flush('items');
       let complete = 0;
       for (let qi = 0; qi < 100; qi++) {
@@ -228,33 +185,20 @@ describe('the int8 scale learned from the data', () => {
       const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
       await a.init();
       await a.createCollection(spec);
-      await a.write(
-        'items',
-        Array.from({ length: N }, (_, i) => ({
-          id: `r${i}`,
-          vector: Array.from(row(data, i)),
-          fields: {},
-        })),
-        { mode: 'insert' },
-      );
+      await writeAll(a, data, N);
       await a.flush('items');
       await a.close();
       // Make it the snapshot an earlier vecserve wrote: usearch's by-length codes, no graphScale.
-      const collectionDir = join(dir, 'collections', 'items');
-      const snapshot = join(
-        collectionDir,
-        readFileSync(join(collectionDir, CURRENT), 'utf8').trim(),
-      );
+      const { dir: snapshot, manifest } = currentManifest(dir);
       const legacy = new HnswIndex(
         { dimension: DIM, metric: 'L2', index: params },
         { kind: 'usearch-i8' },
       );
       legacy.add(0, data);
       legacy.save(join(snapshot, 'index.usearch'));
-      const manifestPath = join(snapshot, 'manifest.json');
-      const { graphScale, ...rest } = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      const { graphScale, ...rest } = manifest;
       expect(graphScale).toBeGreaterThan(3);
-      writeFileSync(manifestPath, JSON.stringify(rest));
+      writeFileSync(join(snapshot, 'manifest.json'), JSON.stringify(rest));
 
       const recallOf = async (b: EmbeddedBackend, live: (i: number) => boolean) => {
         let found = 0;
@@ -280,21 +224,11 @@ describe('the int8 scale learned from the data', () => {
       expect(await recallOf(b, () => true)).toBeGreaterThan(0.8);
       // Rows written into it are coded its way too: the next snapshot stays a by-length one.
       const fresh = unitVectors(10, 404);
-      await b.write(
-        'items',
-        Array.from({ length: 10 }, (_, j) => ({
-          id: `f${j}`,
-          vector: Array.from(row(fresh, j)),
-          fields: {},
-        })),
-        { mode: 'insert' },
-      );
+      await b.write('items', rowsOf(fresh, 'f', 0, 10), { mode: 'insert' });
       await b.flush('items');
-      const kept = join(collectionDir, readFileSync(join(collectionDir, CURRENT), 'utf8').trim());
-      expect(kept).not.toBe(snapshot);
-      expect(JSON.parse(readFileSync(join(kept, 'manifest.json'), 'utf8'))).not.toHaveProperty(
-        'graphScale',
-      );
+      const kept = currentManifest(dir);
+      expect(kept.dir).not.toBe(snapshot);
+      expect(kept.manifest).not.toHaveProperty('graphScale');
       await b.delete(
         'items',
         Array.from({ length: 10 }, (_, j) => `f${j}`),
@@ -307,10 +241,7 @@ describe('the int8 scale learned from the data', () => {
           .map((i) => `r${i}`),
       );
       await b.flush('items');
-      const after = join(collectionDir, readFileSync(join(collectionDir, CURRENT), 'utf8').trim());
-      expect(
-        JSON.parse(readFileSync(join(after, 'manifest.json'), 'utf8')).graphScale,
-      ).toBeGreaterThan(3);
+      expect(currentManifest(dir).manifest.graphScale).toBeGreaterThan(3);
       expect(await recallOf(b, (i) => i % 5 >= 2)).toBeGreaterThan(0.85);
       await b.close();
     } finally {

@@ -10,6 +10,23 @@ export interface Table {
 
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
+/** One level of a scale run's closed-loop sweep through the API. */
+function closedLoopRow(h: {
+  concurrency: number;
+  qps: number;
+  p50Ms: number;
+  p99Ms: number;
+  failureRate: number;
+}) {
+  return {
+    c: h.concurrency,
+    'req/s': Math.round(h.qps),
+    'p50 ms': r2(h.p50Ms),
+    'p99 ms': r2(h.p99Ms),
+    failed: `${(h.failureRate * 100).toFixed(2)}%`,
+  };
+}
+
 function comparedRows(
   rows: { levels: ComparedLevel[] }[],
   name: (
@@ -327,13 +344,7 @@ export function runTables(run: AnyRun): Table[] {
             title: `${f.quantization} through the API (${Object.entries(f.httpParams)
               .map(([k, v]) => `${k} ${v}`)
               .join(', ')}): closed loop`,
-            rows: f.http.map((h) => ({
-              c: h.concurrency,
-              'req/s': Math.round(h.qps),
-              'p50 ms': r2(h.p50Ms),
-              'p99 ms': r2(h.p99Ms),
-              failed: `${(h.failureRate * 100).toFixed(2)}%`,
-            })),
+            rows: f.http.map(closedLoopRow),
           });
       }
       if (run.milvus) {
@@ -352,11 +363,7 @@ export function runTables(run: AnyRun): Table[] {
         tables.push({
           title: `Milvus through the API${m.httpSearchValue ? ` (${param} ${m.httpSearchValue})` : ''}: closed loop`,
           rows: m.http.map((h) => ({
-            c: h.concurrency,
-            'req/s': Math.round(h.qps),
-            'p50 ms': r2(h.p50Ms),
-            'p99 ms': r2(h.p99Ms),
-            failed: `${(h.failureRate * 100).toFixed(2)}%`,
+            ...closedLoopRow(h),
             'failures by kind': h.failures
               ? Object.entries(h.failures)
                   .map(([k, n]) => `${k}: ${n}`)
