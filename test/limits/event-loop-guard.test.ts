@@ -16,7 +16,13 @@ describe('EventLoopGuard', () => {
   it('refuses the rest of a turn once it has run past the bound on its own work, and admits after the next tick', () => {
     const clock = fakeClock();
     const cpu = fakeCpu();
-    const guard = new EventLoopGuard({ maxLagMs: 20, sampleMs: 10, clock, cpuClock: cpu });
+    const guard = new EventLoopGuard({
+      maxLagMs: 20,
+      sampleMs: 10,
+      coldStartMs: 0,
+      clock,
+      cpuClock: cpu,
+    });
     clock.advance(10);
     guard.sample(); // on time
     // A long turn of back-to-back requests: admitted while the timer is under 20 ms late...
@@ -42,13 +48,49 @@ describe('EventLoopGuard', () => {
   it('does not refuse a delay the process did not spend working (descheduled on a shared core, paused)', () => {
     const clock = fakeClock();
     const cpu = fakeCpu();
-    const guard = new EventLoopGuard({ maxLagMs: 20, sampleMs: 10, clock, cpuClock: cpu });
+    const guard = new EventLoopGuard({
+      maxLagMs: 20,
+      sampleMs: 10,
+      coldStartMs: 0,
+      clock,
+      cpuClock: cpu,
+    });
     guard.sample();
     clock.advance(120);
     cpu.use(30); // 120 ms late, but 30 ms of its own CPU: someone else had the core
     expect(() => guard.check()).not.toThrow();
     expect(guard.notOwnWork).toBe(1);
     expect(guard.refusals).toBe(0);
+  });
+
+  it('lets the first turns after the first request run up to 4x the bound, falling back to the bound over the cold start', () => {
+    const clock = fakeClock();
+    const cpu = fakeCpu();
+    const guard = new EventLoopGuard({ maxLagMs: 20, sampleMs: 10, clock, cpuClock: cpu });
+    expect(guard.coldStartMs).toBe(3000);
+    const turn = (ms: number) => {
+      guard.sample();
+      clock.advance(10 + ms);
+      cpu.use(10 + ms);
+    };
+    guard.check(); // the first request: the cold start begins
+    turn(70); // 70 ms behind at once: under 4 x 20 ms
+    expect(() => guard.check()).not.toThrow();
+    turn(85); // over even the cold bound
+    expect(() => guard.check()).toThrow(expect.objectContaining({ reason: 'event_loop_lag' }));
+    clock.advance(1500 - 190); // halfway: the bound is 20 x (1 + 3 x 0.5) = 50 ms
+    turn(45);
+    expect(() => guard.check()).not.toThrow();
+    turn(55);
+    expect(() => guard.check()).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/limit 4\d ms/) }),
+    );
+    clock.advance(3000); // warm: the bound is the bound again
+    turn(25);
+    expect(() => guard.check()).toThrow(
+      expect.objectContaining({ message: expect.stringMatching(/25 ms behind .*\(limit 20 ms\)/) }),
+    );
+    expect(guard.refusals).toBe(3);
   });
 
   it('rejects a non-positive bound', () => {

@@ -178,9 +178,10 @@ describe('admission control over a real socket', () => {
     const guard = s.admission.eventLoop!;
     guard.stop(); // drive the samples by hand
     guard.sample();
-    // The loop works 60 ms without its timer running: the request that comes next
-    // meets a turn 50 ms past its bound, all of it the process's own work.
-    const until = performance.now() + 60;
+    // The loop works 120 ms without its timer running: the request that comes next
+    // meets a turn 110 ms behind, past even the first request's cold-start bound
+    // (4 x 20 ms), all of it the process's own work.
+    const until = performance.now() + 120;
     while (performance.now() < until);
     const refused = await search(s.url);
     expect(refused.status).toBe(503);

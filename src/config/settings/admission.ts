@@ -112,7 +112,7 @@ export const ADMISSION_SETTINGS: readonly SettingOf<AdmissionSettings>[] = [
     'max_event_loop_lag',
     () => 0.025,
     seconds(0, 60),
-    "Refuse API requests with 503 once the current event-loop turn has run this long on the server's own work (0: off): with search on the event loop a flood arrives as one long turn, and this bounds what an admitted request waits behind the others. A delay the process did not spend on the CPU (a neighbour on a shared core, a pause) is not refused.",
+    "Refuse API requests with 503 once the current event-loop turn has run this long on the server's own work (0: off): with search on the event loop a flood arrives as one long turn, and this bounds what an admitted request waits behind the others. A delay the process did not spend on the CPU (a neighbour on a shared core, a pause) is not refused; from a worker's first request the bound starts at 4x and falls back to this over 3 s (code V8 has not optimised yet makes the first turns longer).",
   ),
   def(
     'concurrencyLimit',
