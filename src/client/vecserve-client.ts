@@ -67,6 +67,24 @@ export class VecserveClient {
 
   constructor(baseUrl: string, opts: ClientOptions = {}) {
     this.#base = baseUrl.replace(/\/+$/, '');
+    // Checked here, once: a bad option would otherwise surface as a RangeError from
+    // AbortSignal.timeout on the first call, or as retries without end.
+    const check = (name: keyof ClientOptions, ok: (v: number) => boolean, what: string) => {
+      const v = opts[name];
+      if (v !== undefined && (typeof v !== 'number' || !ok(v)))
+        throw new TypeError(`VecserveClient: ${name} must be ${what}, got ${String(v)}`);
+    };
+    check('timeoutMs', (v) => Number.isSafeInteger(v) && v > 0, 'a positive whole number of ms');
+    check(
+      'retries',
+      (v) => Number.isSafeInteger(v) && v >= 0 && v <= 100,
+      'a whole number from 0 to 100',
+    );
+    check(
+      'maxRetryWaitMs',
+      (v) => Number.isFinite(v) && v >= 0,
+      'a finite number of ms, 0 or more',
+    );
     this.#opts = opts;
   }
 

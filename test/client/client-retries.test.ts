@@ -68,4 +68,20 @@ describe('client retries', () => {
     expect(arrivals.map((a) => a.method)).toEqual(['POST', 'POST']);
     expect(arrivals[1]!.url).toBe('/v1/collections/p/vectors');
   });
+
+  it('refuses options it cannot honour when it is built, naming them', () => {
+    expect(() => new VecserveClient('http://x', { retries: -1 })).toThrow(
+      /retries must be a whole number from 0 to 100, got -1/,
+    );
+    expect(() => new VecserveClient('http://x', { retries: Number.POSITIVE_INFINITY })).toThrow(
+      /retries/,
+    );
+    expect(() => new VecserveClient('http://x', { timeoutMs: 0 })).toThrow(/timeoutMs must be/);
+    expect(() => new VecserveClient('http://x', { maxRetryWaitMs: Number.NaN })).toThrow(
+      /maxRetryWaitMs must be a finite number of ms, 0 or more, got NaN/,
+    );
+    expect(new VecserveClient('http://x', { retries: 0, timeoutMs: 500 })).toBeInstanceOf(
+      VecserveClient,
+    );
+  });
 });
