@@ -3,8 +3,9 @@
  * hash to the keys file (API_KEYS_FILE, default .data/api-keys) and prints the
  * key once; only the hash is kept. Roles: search, write, admin.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../core/make-dirs.ts';
 import { newKey, ROLES, type Role } from '../server/auth/api-keys.ts';
 import { parseCliArgs } from './cli-args.ts';
 
@@ -27,7 +28,7 @@ if (
 const file = values.file ?? (process.env.API_KEYS_FILE || '.data/api-keys');
 try {
   const { secret, line } = newKey(name, role as Role);
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   appendFileSync(file, `${line}\n`, { mode: 0o600 });
   process.stdout.write(
     `${secret}\n\nKey "${name}" (${role}) added to ${file}; the key above is shown only now.\nStart the server with API_KEYS_FILE=${file}; clients send Authorization: Bearer <key>.\n`,

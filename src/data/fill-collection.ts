@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fsyncPath, writeDurably } from '../backends/embedded/snapshot.ts';
 import type { RowColumns, SearchBackend } from '../backends/search-backend.ts';
 import { InvalidRequestError, UnavailableError } from '../core/errors.ts';
+import { makeDirs } from '../core/make-dirs.ts';
 import type { IndexParams, IndexType, Metric } from '../core/types.ts';
 import { DEMO_SEED, demoColumns, demoSpec, rowsOf } from './demo-collection.ts';
 
@@ -407,7 +408,7 @@ function readCheckpoint(o: FillOptions): Checkpoint | null {
 function saveCheckpoint(o: FillOptions, c: Checkpoint): void {
   const file = o.checkpointFile;
   if (!file) return;
-  mkdirSync(dirname(file), { recursive: true });
+  makeDirs(dirname(file));
   writeDurably(`${file}.tmp`, Buffer.from(JSON.stringify(c)));
   renameSync(`${file}.tmp`, file);
   fsyncPath(dirname(file));

@@ -4,9 +4,10 @@
  * and shuts down gracefully on SIGINT/SIGTERM.
  */
 import cluster from 'node:cluster';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { makeDirs } from '../core/make-dirs.ts';
 import { demoQueryBody } from '../data/demo-collection.ts';
 import { retireAfterRequests } from '../lifecycle/max-requests.ts';
 import { retireWhenSafe } from '../lifecycle/retire-worker.ts';
@@ -107,7 +108,7 @@ export async function runServer(): Promise<void> {
     // not create DATA_DIR; a read-only one cannot take it).
     let wrote = true;
     try {
-      mkdirSync(config.dataDir, { recursive: true });
+      makeDirs(config.dataDir);
       writeFileSync(queryFile, body);
     } catch (err) {
       wrote = false;

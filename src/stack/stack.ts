@@ -9,13 +9,14 @@
  * is missing, how to get it.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import type { Config } from '../config/settings.ts';
+import { makeDirs } from '../core/make-dirs.ts';
 import { renderNginxConf } from './nginx-config.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -206,7 +207,7 @@ export async function up(config: Config): Promise<void> {
   const paths = stackPaths(config);
   const nginx = findNginx();
   pm2Cli();
-  mkdirSync(paths.nginxPrefix, { recursive: true });
+  makeDirs(paths.nginxPrefix);
   const publicListen = splitListen(config.nginxListen);
   const statusListen = splitListen(config.nginxStatusListen);
 

@@ -61,6 +61,15 @@ describe('the server process (npm start)', () => {
     }
   }, 90_000);
 
+  it('a DATA_DIR that cannot be created stops the start with the reason, exit 1 (it used to spin forever under /proc)', async () => {
+    const run = startMain({ DATA_DIR: '/proc/vecserve-not-a-place' });
+    children.push(run.child);
+    expect(await run.exited).toBe(1);
+    expect(run.output().err).toMatch(
+      /vecserve failed to start: ENOENT.*mkdir '\/proc\/vecserve-not-a-place'/,
+    );
+  }, 60_000);
+
   it('builds the demo collection, prints a curl that returns 10 hits, and exits 0 on SIGTERM', async () => {
     const env = { DATA_DIR: dir, DEMO_SIZE: '2000' };
     const first = startMain(env);

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError, InvalidRequestError, UnavailableError } from '../../core/errors.ts';
+import { makeDirs } from '../../core/make-dirs.ts';
 import type { CollectionSpec, Fields, Row } from '../../core/types.ts';
 import type { WriteOptions, WriteResult } from '../search-backend.ts';
 import type { BackendLog } from './backend-log.ts';
@@ -90,7 +91,7 @@ export class DurableCollection {
   ): Promise<DurableCollection> {
     rmSync(dir, { recursive: true, force: true }); // leftovers of a create that crashed
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const collection = EmbeddedCollection.create(dir, spec, opts.bruteForceLimit);
       const d = new DurableCollection(spec.name, dir, collection, '', opts);
       await d.#snapshot();

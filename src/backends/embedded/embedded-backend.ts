@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
 import {
@@ -9,6 +9,7 @@ import {
   UnavailableError,
 } from '../../core/errors.ts';
 import { LockFile } from '../../core/lock-file.ts';
+import { makeDirs } from '../../core/make-dirs.ts';
 import type {
   CollectionInfo,
   CollectionSchema,
@@ -133,7 +134,7 @@ export class EmbeddedBackend implements SearchBackend {
    * `lazy` only lists them: each is opened on first use (openShared's fold pass).
    */
   async init(opts: { lazy?: boolean } = {}): Promise<void> {
-    mkdirSync(this.#collectionsDir, { recursive: true });
+    makeDirs(this.#collectionsDir);
     if (this.options.mode === 'writable') {
       const r = this.#lock.tryAcquire();
       if (!r.acquired) {
@@ -169,7 +170,7 @@ export class EmbeddedBackend implements SearchBackend {
     prepare: (writable: EmbeddedBackend) => Promise<void>,
     lockTimeoutMs = 300_000,
   ): Promise<EmbeddedBackend> {
-    mkdirSync(options.dataDir, { recursive: true });
+    makeDirs(options.dataDir);
     const lock = new LockFile(join(options.dataDir, 'writer.lock'));
     await lock.acquire(lockTimeoutMs);
     try {

@@ -1,6 +1,6 @@
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Filter } from '../../core/filter.ts';
+import { makeDirs } from '../../core/make-dirs.ts';
 import type { FieldSchema, Fields, ScalarValue } from '../../core/types.ts';
 import { type Column, type FileMode, openColumn, StringColumn, VectorColumn } from './columns.ts';
 import type { DeletedSlots } from './deleted-slots.ts';
@@ -41,7 +41,7 @@ export class RowStore {
     mode: FileMode,
     slots: number,
   ) {
-    if (mode === 'write') mkdirSync(dir, { recursive: true });
+    if (mode === 'write') makeDirs(dir);
     this.dir = dir;
     this.fields = fields;
     this.vectors = new VectorColumn(join(dir, 'vectors.f32'), mode, dimension);

@@ -2,7 +2,6 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -11,6 +10,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { makeDirs } from '../../core/make-dirs.ts';
 import type { CollectionSpec, IndexParams } from '../../core/types.ts';
 
 /**
@@ -73,7 +73,7 @@ export function readManifest(snapshotDir: string): Manifest {
 
 export function newSnapshotDir(collectionDir: string, walSeq: number): string {
   const dir = join(collectionDir, `snap-${String(walSeq).padStart(12, '0')}-${Date.now()}`);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   return dir;
 }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
@@ -9,6 +9,7 @@ import {
   ServiceError,
   UnavailableError,
 } from '../../core/errors.ts';
+import { makeDirs } from '../../core/make-dirs.ts';
 import {
   type CollectionInfo,
   type CollectionSchema,
@@ -631,7 +632,7 @@ export class MilvusBackend implements SearchBackend {
   async writeImportFiles(name: string, columns: RowColumns, dir: string): Promise<void> {
     const s = await this.#cached(name);
     const scalars = scalarColumns(name, s, columns);
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     writeFloat32Matrix(join(dir, `${s.vectorField}.npy`), columns.vectors, s.schema.dimension);
     for (const [field, column] of Object.entries(scalars))
       writeNpyColumn(join(dir, `${field}.npy`), column);
