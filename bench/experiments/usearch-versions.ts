@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { makeDirs } from '../../src/core/make-dirs.ts';
 import { type Command, num, str, UsageError } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { UsearchVersionsRun } from '../harness/result.ts';
@@ -39,7 +40,7 @@ export const usearchVersionsCommand: Command = {
       const dir = resolve('.data/usearch-versions', v);
       if (!existsSync(join(dir, 'node_modules/usearch'))) {
         progress(`installing usearch@${v} into ${dir}...`);
-        mkdirSync(dir, { recursive: true });
+        makeDirs(dir);
         // Prebuilt binaries ship in the package: no install scripts; its engines are recorded, not enforced.
         execFileSync(
           'npm',

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import { makeDirs } from '../../../src/core/make-dirs.ts';
 import { type Command, readRun, UsageError } from '../command-line.ts';
 import { renderHtml, sweepCharts } from '../report/html.ts';
 import { replaceSection, summaryMarkdown } from '../report/markdown.ts';
@@ -41,7 +42,7 @@ export const reportCommand: Command = {
     if (typeof values.charts === 'string') {
       // Stand-alone SVG charts of each sweep, e.g. for a README.
       const dir = values.charts;
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir);
       const sweeps = runs.filter((r) => r.kind === 'sweep');
       sweeps.forEach((r, i) => {
         const names = ['qps', 'latency', 'latency-vs-qps', 'failures'];

@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { makeDirs } from '../../../src/core/make-dirs.ts';
 import type { AnyRun } from '../result.ts';
 import type { SecondFigures } from '../runners/time-series.ts';
 import { runTables } from './tables.ts';
@@ -183,7 +184,7 @@ export function writeRun(
   run: AnyRun,
   out: string,
 ): { json: string; csv: string; timeSeries: string | null } {
-  mkdirSync(dirname(out), { recursive: true });
+  makeDirs(dirname(out));
   const json = out.endsWith('.json') ? out : `${out}.json`;
   const csv = json.replace(/\.json$/, '.csv');
   writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);

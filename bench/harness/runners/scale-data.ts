@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { exactSearch, MetricKind } from 'usearch';
+import { makeDirs } from '../../../src/core/make-dirs.ts';
 import type { CollectionSpec, Quantization } from '../../../src/core/types.ts';
 import { SyntheticVectors } from '../../../src/data/synthetic-vectors.ts';
 
@@ -47,7 +48,7 @@ export function scaleData(
   k: number,
   log: (m: string) => void,
 ): ScaleData {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const base = join(dir, `${rows}x${dimension}`);
   const load = (p: string) => {
     const b = readFileSync(p);

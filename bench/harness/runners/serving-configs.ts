@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
+import { makeDirs } from '../../../src/core/make-dirs.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { processTree } from './process-cpu.ts';
 
@@ -244,7 +245,7 @@ async function startPm2(
   probeBody: string,
 ): Promise<RunningServing> {
   const home = join(resolve(ctx.workDir), 'pm2');
-  mkdirSync(home, { recursive: true });
+  makeDirs(home);
   const pm2 = createRequire(import.meta.url).resolve('pm2/bin/pm2');
   const run = (args: string[]) =>
     spawnSync(process.execPath, [pm2, ...args], {
