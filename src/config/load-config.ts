@@ -122,8 +122,18 @@ export interface ProcessShare {
  * the same workers with none, at 45% more CPU per request.
  */
 export function resolveSearchThreads(config: Config, share: ProcessShare): number {
-  if (config.searchThreads >= 0) return config.searchThreads;
   const cores = share.cores ?? usableCores();
+  if (config.searchThreads >= 0) {
+    // Each thread holds its own view of every collection: SEARCH_THREADS=999 on 2 cores
+    // took 9 GB and 12 s to start, to run searches no faster than 2 threads.
+    const most = Math.max(4, 4 * cores);
+    if (config.searchThreads > most)
+      throw new ConfigError(
+        'SEARCH_THREADS',
+        `SEARCH_THREADS=${config.searchThreads} is more than 4x the ${cores} core(s) this process may use (at most ${most}); each thread keeps its own view of every collection, and threads beyond the cores only wait for them. -1 sizes it to the cores.`,
+      );
+    return config.searchThreads;
+  }
   return Math.max(0, Math.floor(cores / Math.max(1, share.processes)) - 1);
 }
 

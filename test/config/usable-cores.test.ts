@@ -85,4 +85,18 @@ describe('SEARCH_THREADS and CONCURRENCY_LIMIT defaults', () => {
     expect(resolveConcurrencyLimit(two, { processes: 8, cores: 2 })).toBe(4);
     expect(resolveConcurrencyLimit(auto, { processes: 2, cores: 2 })).toBe(4);
   });
+
+  it('refuse an explicit count past 4x the cores (each thread holds its own view of the data), naming the bound', () => {
+    const many = testConfig({ searchThreads: 999 });
+    expect(() => resolveSearchThreads(many, { processes: 1, cores: 2 })).toThrow(
+      /SEARCH_THREADS=999 is more than 4x the 2 core\(s\) this process may use \(at most 8\)/,
+    );
+    expect(resolveSearchThreads(testConfig({ searchThreads: 8 }), { processes: 1, cores: 2 })).toBe(
+      8,
+    );
+    // One core still allows a few, for measuring threads against none.
+    expect(resolveSearchThreads(testConfig({ searchThreads: 4 }), { processes: 1, cores: 1 })).toBe(
+      4,
+    );
+  });
 });

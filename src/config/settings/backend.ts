@@ -97,7 +97,7 @@ export const BACKEND_SETTINGS: readonly SettingOf<BackendSettings>[] = [
     'search_threads',
     () => -1,
     integer(-1, 1024),
-    "Embedded: threads per process that run searches off the event loop (0: on it). -1: the cores each process has beyond its event loop's, max(0, cores / processes - 1), with cores counted from the CPU affinity and a cgroup quota and processes = WORKERS under PM2, else 1: one process on 2 cores gets 1 thread, 2 PM2 workers on 2 cores get none (measured: a thread per worker there cost 26% of the throughput).",
+    "Embedded: threads per process that run searches off the event loop (0: on it). -1: the cores each process has beyond its event loop's, max(0, cores / processes - 1), with cores counted from the CPU affinity and a cgroup quota and processes = WORKERS under PM2, else 1: one process on 2 cores gets 1 thread, 2 PM2 workers on 2 cores get none (measured: a thread per worker there cost 26% of the throughput). At most 4x the cores (each thread keeps its own view of every collection).",
     'threads',
   ),
   def(
