@@ -51,6 +51,9 @@ function parseJsonBody(text: string): unknown {
   try {
     value = JSON.parse(text);
   } catch (err) {
+    // RFC 8259 lets a parser ignore a byte order mark, and some clients send one
+    // (Windows PowerShell 5's UTF-8): looked for only here, off the hot path.
+    if (text.charCodeAt(0) === 0xfeff) return parseJsonBody(text.slice(1));
     throw new MalformedJsonError(`request body is not valid JSON: ${(err as Error).message}`);
   }
   if (nestsDeeper(value, MAX_JSON_DEPTH))

@@ -542,6 +542,18 @@ describe('HTTP API through app.request()', () => {
       expect(parsed.detail).toMatch(detail);
     });
 
+    it('a body that starts with a UTF-8 byte order mark (Windows PowerShell 5 sends one) is read as the JSON after it', async () => {
+      const res = await post(
+        '/v1/collections/items/search',
+        `\uFEFF${JSON.stringify({ vector: vec(), topK: 2 })}`,
+      );
+      expect(res.status).toBe(200);
+      expect((await body(res)).hits).toHaveLength(2);
+      const broken = await post('/v1/collections/items/search', '\uFEFF{"vector": [1,');
+      expect(broken.status).toBe(400);
+      expect((await body(broken)).detail).toMatch(/not valid JSON/);
+    });
+
     it('a body over the size limit gets 413', async () => {
       const res = await post('/v1/collections/items/search', {
         vector: vec(),
