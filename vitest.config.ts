@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Micro-benchmarks sit beside the tests of what they measure: `npm run bench:micro`.
+    benchmark: { include: ['test/**/*.bench.ts'] },
     globalSetup: ['test/setup/milvus.ts'],
     // The Milvus SDK logs every RPC at debug level when NODE_ENV is 'test'.
     env: { NODE_ENV: 'production' },

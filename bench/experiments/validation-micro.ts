@@ -2,16 +2,16 @@
  * validation-micro — what the request parser costs on the search hot
  * path, per body, side by side in one run: JSON.parse alone, plus the nesting
  * check, plus the zod schema, plus the collection checks (the whole
- * parseSearchBody). 512-d and 2-d bodies; best of 5 rounds after a warm-up.
+ * parseSearchBody), from the stages of bench/lib/search-body-costs.ts (which
+ * Vitest's bench() also runs: `npm run bench:micro`). 512-d and 2-d bodies;
+ * best of 5 rounds after a warm-up.
  * Writes bench/results/validation-micro.json.
  */
 
-import { SearchBodySchema } from '../../src/api/schemas.ts';
-import { MAX_JSON_DEPTH, nestsDeeper } from '../../src/server/read-json.ts';
-import { parseSearchBody } from '../../src/server/request-bodies.ts';
 import { type Command, num, type Values } from '../harness/command-line.ts';
 import { envelope } from '../harness/envelope.ts';
 import type { ValidationMicroRun } from '../harness/result.ts';
+import { searchBodyCosts } from '../lib/search-body-costs.ts';
 
 /** the parser on the search hot path. */
 export const validationMicroCommand: Command = {
@@ -31,9 +31,7 @@ export const validationMicroCommand: Command = {
 
 async function runValidationMicro(values: Values): Promise<ValidationMicroRun> {
   const bodies = num(values, 'bodies');
-  const limits = { maxTopK: 1024, maxBatch: 100, maxWriteRows: 1000 };
-
-  function best(fn: () => void, n: number): number {
+  function best(fn: () => unknown, n: number): number {
     for (let i = 0; i < n; i++) fn();
     let min = Number.POSITIVE_INFINITY;
     for (let round = 0; round < 5; round++) {
@@ -45,37 +43,18 @@ async function runValidationMicro(values: Values): Promise<ValidationMicroRun> {
   }
 
   const rows = [512, 2].map((dimension) => {
-    const info = {
-      name: 'products',
-      dimension,
-      metric: 'L2' as const,
-      fields: [{ name: 'category', type: 'string' as const, maxLength: 16 }],
-    };
-    const text = JSON.stringify({
-      vector: Array.from({ length: dimension }, () => Math.random() * 2 - 1),
-      topK: 10,
-      filter: { category: 'A' },
-      params: { ef: 64 },
-    });
+    const costs = searchBodyCosts(dimension);
     const n = dimension > 100 ? bodies : bodies * 10;
-    const parsed = JSON.parse(text);
-    const parse = best(() => JSON.parse(text), n);
-    const depth = best(() => nestsDeeper(parsed, MAX_JSON_DEPTH), n);
-    const schema = best(() => SearchBodySchema.safeParse(parsed), n);
-    const whole = best(() => parseSearchBody(parsed, info, limits), n);
-    // The same query in the compact encoding: read as the server reads it (parse + schema + decode).
-    const vector = (parsed as { vector: number[] }).vector;
-    const b64Text = JSON.stringify({
-      vectorBase64: Buffer.from(new Float32Array(vector).buffer).toString('base64'),
-      topK: 10,
-      filter: { category: 'A' },
-      params: { ef: 64 },
-    });
-    const jsonPath = best(() => parseSearchBody(JSON.parse(text), info, limits), n);
-    const b64Path = best(() => parseSearchBody(JSON.parse(b64Text), info, limits), n);
+    const { stages } = costs;
+    const parse = best(stages.jsonParse, n);
+    const depth = best(stages.nestingCheck, n);
+    const schema = best(stages.zodSchema, n);
+    const whole = best(stages.parseSearchBodyWhole, n);
+    const jsonPath = best(stages.jsonPath, n);
+    const b64Path = best(stages.base64Path, n);
     return {
       dimension,
-      bodyBytes: text.length,
+      bodyBytes: costs.jsonBytes,
       usPerBody: {
         jsonParse: parse,
         nestingCheck: depth,
@@ -84,8 +63,8 @@ async function runValidationMicro(values: Values): Promise<ValidationMicroRun> {
       },
       addedOverJsonParse: Math.round(((depth + whole) / parse) * 100) / 100,
       encodings: {
-        jsonFloats: { bytes: text.length, usParseAndValidate: jsonPath },
-        base64Float32: { bytes: b64Text.length, usParseAndValidate: b64Path },
+        jsonFloats: { bytes: costs.jsonBytes, usParseAndValidate: jsonPath },
+        base64Float32: { bytes: costs.base64Bytes, usParseAndValidate: b64Path },
         base64Speedup: Math.round((jsonPath / b64Path) * 100) / 100,
       },
     };

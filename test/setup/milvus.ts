@@ -30,6 +30,11 @@ function script(action: 'up' | 'down'): string {
 }
 
 export async function setup(project: TestProject) {
+  // `vitest bench` (npm run bench:micro) times code in-process: no Milvus to start.
+  if (project.vitest.mode === 'benchmark') {
+    project.provide('milvusAddress', null);
+    return;
+  }
   if (process.env.SKIP_MILVUS === '1') {
     console.warn('SKIP_MILVUS=1: no Milvus for this run (its integration tests skip)');
     project.provide('milvusAddress', null);
