@@ -16,7 +16,7 @@ import {
   SERVER_COMMANDS,
 } from './commands/index.ts';
 import { printRun } from './report/terminal.ts';
-import { writeRun } from './report/write.ts';
+import { checkWritable, writeRun } from './report/write.ts';
 
 export function helpText(command?: string): string {
   const known = command ? COMMANDS.get(command) : undefined;
@@ -60,14 +60,19 @@ export async function main(argv: string[]): Promise<number> {
   const progress = (m: string) => {
     if (!values.quiet) process.stderr.write(`  ${m}\n`);
   };
-  const result = await command.run(values, progress, positionals);
-  if (typeof result === 'number') return result;
-  result.thresholds = judgeThresholds(result, thresholds);
   const out =
     typeof values.out === 'string'
       ? values.out
       : (command.defaultOut?.(values) ??
         `bench/results/${command.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  try {
+    checkWritable(out);
+  } catch (err) {
+    throw new UsageError(`--out ${out}: cannot write the result there (${(err as Error).message})`);
+  }
+  const result = await command.run(values, progress, positionals);
+  if (typeof result === 'number') return result;
+  result.thresholds = judgeThresholds(result, thresholds);
   const files = writeRun(result, out);
   printRun(result);
   console.log(`written to ${files.json}${files.csv ? ` and ${files.csv}` : ''}`);
@@ -81,9 +86,10 @@ if (process.argv[1]?.endsWith('cli.ts')) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (err) => {
-      process.stderr.write(
-        `bench: ${err instanceof UsageError ? err.message : (err as Error).stack}\n`,
-      );
+      // A system error (a file, a socket) is said in one line; anything else keeps its stack.
+      const plain =
+        err instanceof UsageError || typeof (err as NodeJS.ErrnoException).code === 'string';
+      process.stderr.write(`bench: ${plain ? (err as Error).message : (err as Error).stack}\n`);
       process.exit(err instanceof UsageError ? 2 : 1);
     },
   );

@@ -383,6 +383,10 @@ describe('bench harness against a real server', () => {
       /admission-micro measures no request latencies/,
     );
     await expect(main(['nonsense'])).rejects.toThrow(/unknown command "nonsense"/);
+    // An --out that cannot be written is said before the run, not after it.
+    await expect(main(['sweep', '--out', '/proc/vecserve-nope/sweep.json'])).rejects.toThrow(
+      /--out \/proc\/vecserve-nope\/sweep\.json: cannot write the result there \(ENOENT/,
+    );
     // A file that is not a result is named, without a stack trace.
     await expect(main(['report', join(work.dir, 'missing.json')])).rejects.toThrow(
       /cannot read .*missing\.json: ENOENT/,

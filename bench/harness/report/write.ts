@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirs } from '../../../src/core/make-dirs.ts';
 import type { AnyRun } from '../result.ts';
@@ -174,6 +174,19 @@ export function timeSeriesCsv(rows: SecondFigures[]): string {
     ].join(','),
   );
   return `${[header.join(','), ...lines].join('\n')}\n`;
+}
+
+/**
+ * Throws unless the result can be written at `out` (its directory made, and
+ * writable): checked before a run, so a typo in --out does not lose an hour
+ * of measurement at the end.
+ */
+export function checkWritable(out: string): void {
+  const dir = dirname(out);
+  makeDirs(dir);
+  accessSync(dir, constants.W_OK);
+  const json = out.endsWith('.json') ? out : `${out}.json`;
+  if (existsSync(json)) accessSync(json, constants.W_OK);
 }
 
 /**
