@@ -149,6 +149,30 @@ export function resolveResultCache(config: Config, underPm2: boolean): 'off' | '
   return config.redisUrl ? 'shared' : 'off';
 }
 
+/**
+ * This process's open-files limit (Node raises the soft limit to the hard one
+ * at start-up), from /proc/self/limits; null where that cannot be read.
+ */
+export function openFilesLimit(limitsFile = '/proc/self/limits'): number | null {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(readFileSync(limitsFile, 'utf8'));
+    if (!m) return null;
+    return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * WORKER_CONNECTIONS as this process can hold it: past its open-files limit
+ * accept() fails with EMFILE, so the cap leaves 256 descriptors for the index,
+ * data files, logs and outgoing sockets.
+ */
+export function resolveWorkerConnections(config: Config, openFiles = openFilesLimit()): number {
+  if (openFiles === null) return config.workerConnections;
+  return Math.max(1, Math.min(config.workerConnections, openFiles - 256));
+}
+
 /** BREAKER_STALL in seconds, with -1 (auto): Milvus's calls can hang; the embedded index's run here. */
 export function resolveBreakerStall(config: Config): number {
   if (config.breakerStallSeconds >= 0) return config.breakerStallSeconds;

@@ -14,6 +14,7 @@ import {
   resolveIndexMode,
   resolveResultCache,
   resolveSearchThreads,
+  resolveWorkerConnections,
 } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { ensureDemoCollection } from '../data/demo-collection.ts';
@@ -214,7 +215,7 @@ export function listenOptions(config: Config): ListenOptions {
     headersTimeoutMs: ms(config.headersTimeoutSeconds),
     requestTimeoutMs: ms(config.requestTimeoutSeconds),
     keepAliveTimeoutMs: ms(config.keepaliveSeconds),
-    maxConnections: config.workerConnections,
+    maxConnections: resolveWorkerConnections(config),
     workerPort: config.workerPort,
     gracefulTimeoutMs: ms(config.gracefulTimeoutSeconds),
   };

@@ -1,7 +1,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { resolveConcurrencyLimit, resolveSearchThreads } from '../../src/config/load-config.ts';
+import {
+  openFilesLimit,
+  resolveConcurrencyLimit,
+  resolveSearchThreads,
+  resolveWorkerConnections,
+} from '../../src/config/load-config.ts';
 import { cgroupCpuQuota, usableCores } from '../../src/config/usable-cores.ts';
 import { tempDir, testConfig } from '../helpers.ts';
 
@@ -98,5 +103,35 @@ describe('SEARCH_THREADS and CONCURRENCY_LIMIT defaults', () => {
     expect(resolveSearchThreads(testConfig({ searchThreads: 4 }), { processes: 1, cores: 1 })).toBe(
       4,
     );
+  });
+});
+
+describe('WORKER_CONNECTIONS as the process can hold it', () => {
+  it('stays under the open-files limit, leaving 256 descriptors for files and outgoing sockets', () => {
+    const config = testConfig({ workerConnections: 20_000 });
+    expect(resolveWorkerConnections(config, 1_048_576)).toBe(20_000);
+    expect(resolveWorkerConnections(config, 4096)).toBe(3840);
+    expect(resolveWorkerConnections(config, Number.POSITIVE_INFINITY)).toBe(20_000);
+    expect(resolveWorkerConnections(config, null)).toBe(20_000); // no /proc: as set
+  });
+
+  it('reads the limit from /proc/self/limits, "unlimited" included', () => {
+    const { dir, cleanup } = tempDir('vecserve-limits-');
+    try {
+      const file = join(dir, 'limits');
+      writeFileSync(
+        file,
+        'Limit                     Soft Limit           Hard Limit           Units\nMax open files            20000                20000                files\n',
+      );
+      expect(openFilesLimit(file)).toBe(20_000);
+      writeFileSync(
+        file,
+        'Max open files            unlimited            unlimited            files\n',
+      );
+      expect(openFilesLimit(file)).toBe(Number.POSITIVE_INFINITY);
+      expect(openFilesLimit(join(dir, 'missing'))).toBeNull();
+    } finally {
+      cleanup();
+    }
   });
 });

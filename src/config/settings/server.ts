@@ -42,9 +42,9 @@ export const SERVER_SETTINGS: readonly SettingOf<ServerSettings>[] = [
   def(
     'workerConnections',
     'worker_connections',
-    () => 1000,
+    () => 20_000,
     integer(1, 1_000_000),
-    'Open connections per worker; past it the longest-idle connection (keep-alive, or one that never sent a full request) is closed to make room, and a new one is refused only when none is idle.',
+    "Open connections per worker (at most the process's open-files limit less 256); past it the longest-idle connection (keep-alive, or one that never sent a full request) is closed to make room, and a new one is refused only when none is idle. An idle connection costs about 7 KB; measured with 19,000 clients on one worker, a cap of 1,000 served 27% of capacity (every request paid a new connection that evicted another), 20,000 served 95%.",
     'worker_connections',
   ),
   def(

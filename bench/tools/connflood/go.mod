@@ -1,0 +1,3 @@
+module vecserve/bench/tools/connflood
+
+go 1.22
