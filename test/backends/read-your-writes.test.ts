@@ -83,6 +83,8 @@ describe('read your writes', () => {
         if ((await topId(b, outliers[i]!)) !== `o${i}`) missed.push(i);
       }
       expect(missed).toEqual([]);
+      // Fresh writes are searched on the thread too (it reads the tail since its snapshot).
+      expect(b.searchesRun).toMatchObject({ loop: 0, threads: OUTLIERS });
       // Folded into a snapshot: the rows the graph cannot reach stay in the exact scan, and
       // searches go to the search thread again (no writes since the snapshot).
       await b.flush('items');

@@ -48,7 +48,12 @@ describe('search threads', () => {
         ]);
         expect(b).toEqual(a);
       }
-      expect(threaded.searchesRun).toEqual({ threads: 80, loop: 0, threadFailures: 0 });
+      expect(threaded.searchesRun).toEqual({
+        threads: 80,
+        loop: 0,
+        threadFailures: 0,
+        threadStale: 0,
+      });
       await main.close();
       await threaded.close();
     } finally {
@@ -56,27 +61,97 @@ describe('search threads', () => {
     }
   });
 
-  it('never answer from a stale snapshot: writes are searched on the loop until the next checkpoint', async () => {
+  it('search fresh writes beside the snapshot: inserts, upserts and deletes since it answer exactly as the event loop does', async () => {
+    const dirs = [tempDir(), tempDir()];
+    try {
+      // The same writes on two writable backends: one searches on its event loop, one on a thread.
+      const [loop, threaded] = [
+        new EmbeddedBackend({ dataDir: dirs[0]!.dir, mode: 'writable' }),
+        new EmbeddedBackend({ dataDir: dirs[1]!.dir, mode: 'writable', searchThreads: 1 }),
+      ];
+      const both = async (fn: (b: EmbeddedBackend) => Promise<unknown>) => {
+        for (const b of [loop, threaded]) await fn(b);
+      };
+      await both((b) => b.init());
+      await both((b) => b.createCollection(spec));
+      await both((b) => b.write('items', rows.slice(0, 1000), { mode: 'insert' }));
+      await both((b) => b.flush('items')); // the snapshot the thread opens
+      // Since the snapshot: new rows, rows of the snapshot replaced by new vectors, deletes of
+      // both snapshot rows and fresh ones.
+      await both((b) => b.write('items', rows.slice(1000, 1400), { mode: 'insert' }));
+      const moved = rows.slice(0, 50).map((r, i) => ({ ...r, vector: rows[1900 + i]!.vector }));
+      await both((b) => b.write('items', moved, { mode: 'upsert' }));
+      const gone = [...rows.slice(100, 140), ...rows.slice(1200, 1230)].map((r) => r.id!);
+      await both((b) => b.delete('items', gone));
+      const filter = parseFilter({ tag: { in: ['t1', 't3'] }, n: { gte: 100 } }, spec.fields);
+      const probes = [
+        ...queries,
+        ...rows.slice(1000, 1010).map((r) => Float32Array.from(r.vector)), // fresh rows
+        ...rows.slice(1900, 1910).map((r) => Float32Array.from(r.vector)), // moved rows
+        ...rows.slice(100, 110).map((r) => Float32Array.from(r.vector)), // deleted rows
+      ];
+      for (const opts of [
+        { topK: 10, filter: [], outputFields: [] },
+        { topK: 5, filter, outputFields: ['tag', 'n'], ef: 128 },
+      ]) {
+        const [a, b] = await Promise.all([
+          Promise.all(probes.map((q) => loop.search('items', [q], opts))),
+          Promise.all(probes.map((q) => threaded.search('items', [q], opts))),
+        ]);
+        expect(b).toEqual(a);
+        // The rows written since the snapshot are found, and deleted ones are not.
+        const firsts = b.map((hits) => hits[0]![0]?.id);
+        if (opts.filter.length === 0) {
+          expect(firsts.slice(40, 50)).toEqual(rows.slice(1000, 1010).map((r) => r.id));
+          expect(firsts.slice(50, 60)).toEqual(rows.slice(0, 10).map((r) => r.id));
+        }
+        const ids = b.flat(2).map((h) => h.id);
+        for (const id of gone) expect(ids).not.toContain(id);
+      }
+      expect(threaded.searchesRun).toEqual({
+        threads: 2 * probes.length,
+        loop: 0,
+        threadFailures: 0,
+        threadStale: 0,
+      });
+      await both((b) => b.close());
+    } finally {
+      for (const d of dirs) d.cleanup();
+    }
+  });
+
+  it('skip rows deleted since the snapshot, however many, and fill topK past them', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable', searchThreads: 1 });
+      const b = new EmbeddedBackend({
+        dataDir: dir,
+        mode: 'writable',
+        searchThreads: 1,
+        checkpointRows: 1_000_000,
+        checkpointBytes: 1 << 30,
+        compactRemovedShare: 1,
+      });
       await b.init();
       await b.createCollection(spec);
-      await b.write('items', rows.slice(0, 500), { mode: 'insert' });
+      await b.write('items', rows, { mode: 'insert' });
       await b.flush('items');
-      const target = rows[1000]!;
-      const q = Float32Array.from(target.vector);
-      const opts = { topK: 1, filter: [], outputFields: [] };
-      expect((await b.search('items', [q], opts))[0]![0]!.id).not.toBe('r1000');
-      await b.write('items', [target], { mode: 'insert' }); // not yet in a snapshot
-      expect((await b.search('items', [q], opts))[0]![0]!.id).toBe('r1000');
-      await b.delete('items', ['r1000']);
-      expect((await b.search('items', [q], opts))[0]![0]!.id).not.toBe('r1000');
-      expect(b.searchesRun).toMatchObject({ threads: 1, loop: 2 });
-      await b.flush('items'); // a new snapshot: the threads open it
-      expect((await b.search('items', [q], opts))[0]![0]!.id).not.toBe('r1000');
-      expect(b.searchesRun).toEqual({ threads: 2, loop: 2, threadFailures: 0 });
+      const q = Float32Array.from(rows[1500]!.vector);
+      const opts = { topK: 20, filter: [], outputFields: [] };
+      const before = (await b.search('items', [q], opts))[0]!.map((h) => h.id);
+      // Every row of the first answer but its best, and 1,500 others, deleted since the snapshot.
+      const gone = new Set([...before.slice(1), ...rows.slice(0, 1500).map((r) => r.id!)]);
+      await b.delete('items', [...gone]);
+      const after = (await b.search('items', [q], opts))[0]!.map((h) => h.id);
+      expect(after).toHaveLength(20);
+      expect(after[0]).toBe('r1500');
+      expect(after.filter((id) => gone.has(id))).toEqual([]);
+      // The event loop's answer over the same rows (its graph has the deletes removed).
+      const reopened = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
       await b.close();
+      await reopened.init();
+      expect((await reopened.search('items', [q], opts))[0]!.map((h) => h.id)).toEqual(after);
+      expect(b.searchesRun).toMatchObject({ threads: 2, loop: 0, threadStale: 0 });
+      await reopened.close();
     } finally {
       cleanup();
     }

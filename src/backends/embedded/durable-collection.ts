@@ -49,10 +49,6 @@ export class DurableCollection {
   readonly #opts: DurabilityOptions;
   #collection: EmbeddedCollection;
   readonly #wal: WriteAheadLog<WalHeader>;
-  /** The snapshot in force (what search threads open); '' before the first. */
-  #snapshotDir: string;
-  /** Writes were applied since `snapshotDir`: search threads would answer from stale data. */
-  #dirty: boolean;
   /** Rows upserted since the last snapshot: graph insertions a restart would redo. */
   #pendingRows = 0;
   #tail: Promise<unknown> = Promise.resolve();
@@ -61,26 +57,18 @@ export class DurableCollection {
     name: string,
     dir: string,
     collection: EmbeddedCollection,
-    snapshotDir: string,
     opts: DurabilityOptions,
   ) {
     this.name = name;
     this.dir = dir;
     this.#collection = collection;
     this.#wal = new WriteAheadLog<WalHeader>(join(dir, WAL_FILE));
-    this.#snapshotDir = snapshotDir;
-    this.#dirty = snapshotDir === '';
     this.#opts = opts;
   }
 
   /** The in-memory collection (replaced by compaction: do not keep it). */
   get collection(): EmbeddedCollection {
     return this.#collection;
-  }
-
-  /** The snapshot search threads may open, or null while writes are not in one yet. */
-  get cleanSnapshot(): string | null {
-    return this.#dirty || !this.#snapshotDir ? null : this.#snapshotDir;
   }
 
   /** Creates the collection's directory and its first (empty) snapshot. */
@@ -93,7 +81,7 @@ export class DurableCollection {
     try {
       makeDirs(dir);
       const collection = EmbeddedCollection.create(dir, spec, opts.bruteForceLimit);
-      const d = new DurableCollection(spec.name, dir, collection, '', opts);
+      const d = new DurableCollection(spec.name, dir, collection, opts);
       await d.#snapshot();
       return d;
     } catch (err) {
@@ -119,8 +107,7 @@ export class DurableCollection {
         throw new UnavailableError(`collection "${name}" needs a writable open to be upgraded`);
       }
       const legacy = openLegacySnapshot(dir, snapshotDir, opts.bruteForceLimit);
-      const d = new DurableCollection(name, dir, legacy, snapshotDir, opts);
-      d.#dirty = true;
+      const d = new DurableCollection(name, dir, legacy, opts);
       d.#replay(d.#wal.replay());
       await d.checkpoint(true);
       opts.log.info({ collection: name, rows: legacy.count }, 'upgraded a format-1 collection');
@@ -143,7 +130,7 @@ export class DurableCollection {
       opts.bruteForceLimit,
       readable,
     );
-    const d = new DurableCollection(name, dir, collection, snapshotDir, opts);
+    const d = new DurableCollection(name, dir, collection, opts);
     const pending = d.#wal.replay().filter((r) => !(r.header?.seq <= collection.appliedSeq));
     if (pending.length > 0 && opts.mode === 'shared') {
       collection.close();
@@ -153,7 +140,6 @@ export class DurableCollection {
       );
     }
     const { refused, indexed } = d.#replay(pending);
-    d.#dirty = pending.length > 0 || !readable;
     if (pending.length > 0 || !readable) {
       opts.log.info(
         {
@@ -266,7 +252,6 @@ export class DurableCollection {
     apply: (c: EmbeddedCollection) => T,
   ): Promise<T> {
     const seq = this.#collection.appliedSeq + 1;
-    this.#dirty = true;
     await this.#wal.append({ ...header, seq } as WalHeader, payload);
     const result = apply(this.#collection);
     this.#collection.markApplied(seq);
@@ -318,8 +303,6 @@ export class DurableCollection {
       if (v.ok) {
         switchTo(this.dir, dir, { ...manifest, verified: { inChildProcess: true, ms: v.ms } });
         c.snapshotInForce();
-        this.#snapshotDir = dir;
-        this.#dirty = false;
         return;
       }
       rmSync(dir, { recursive: true, force: true });

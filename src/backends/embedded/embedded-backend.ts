@@ -63,9 +63,10 @@ export interface EmbeddedBackendOptions {
   verifyOnOpen?: boolean;
   /**
    * Threads that run searches off the event loop, each over a read-only view of
-   * the snapshot in force; 0 searches on the calling thread. A collection with
-   * writes not yet in a snapshot is searched on the calling thread until its
-   * next checkpoint (threads never answer from stale data). @default 0
+   * the snapshot in force; 0 searches on the calling thread. Rows written since
+   * that snapshot are scanned exactly by the thread too, and rows deleted
+   * since are skipped (both lists on shared memory): a thread never answers
+   * from stale data. @default 0
    */
   searchThreads?: number;
   /** Nice value of the search threads (Linux), below the event loop's. @default 0 */
@@ -99,8 +100,12 @@ export class EmbeddedBackend implements SearchBackend {
   #lock: LockFile;
   #closed = false;
   #threads: SearchThreads | null = null;
-  /** Where searches ran: on a search thread, or on the calling (event loop) thread. */
-  readonly searchesRun = { threads: 0, loop: 0, threadFailures: 0 };
+  /**
+   * Where searches ran: on a search thread, or on the calling (event loop)
+   * thread; `threadStale` counts thread answers overtaken by a checkpoint or
+   * by deletes while they searched (searched again on the loop).
+   */
+  readonly searchesRun = { threads: 0, loop: 0, threadFailures: 0, threadStale: 0 };
 
   constructor(options: EmbeddedBackendOptions) {
     this.options = {
@@ -300,18 +305,26 @@ export class EmbeddedBackend implements SearchBackend {
         );
       }
     }
-    const snapshotDir = this.#threads ? e.cleanSnapshot : null;
-    if (this.#threads && snapshotDir) {
+    const task = this.#threads ? collection.threadSearch(opts) : null;
+    if (this.#threads && task) {
       try {
-        const hits = await this.#threads.search({
+        const found = await this.#threads.search({
           collectionDir: e.dir,
-          snapshotDir,
+          snapshotDir: task.snapshotDir,
           bruteForceLimit: this.options.bruteForceLimit,
           queries: vectors,
           params: opts,
+          tail: task.tail,
+          deleted: task.deleted,
         });
-        this.searchesRun.threads++;
-        return hits;
+        // Compaction may have replaced the collection meanwhile (its slots are another generation's).
+        const hits =
+          e.collection === collection ? collection.finishThreadSearch(task, found, opts) : null;
+        if (hits) {
+          this.searchesRun.threads++;
+          return hits;
+        }
+        this.searchesRun.threadStale++;
       } catch (err) {
         // E.g. a snapshot replaced (and removed) between dispatch and open: answer here.
         if (this.#closed) throw err;
@@ -320,11 +333,11 @@ export class EmbeddedBackend implements SearchBackend {
           { collection: name, err: (err as Error).message },
           'search thread failed; searching on the event loop',
         );
-        opts.signal?.throwIfAborted();
       }
+      opts.signal?.throwIfAborted();
     }
     this.searchesRun.loop++;
-    return collection.search(vectors, opts);
+    return e.collection.search(vectors, opts);
   }
 
   async write(name: string, rows: Row[], opts: WriteOptions): Promise<WriteResult> {

@@ -48,12 +48,44 @@ interface Found {
   distance: number;
 }
 
+/**
+ * The rows written since a snapshot, as a search thread is told of them:
+ * slots `firstSlot` to `firstSlot + count`. Their vectors are in the data
+ * generation's vector file (appended before they were acknowledged), which the
+ * thread reads through the page cache, each row once.
+ */
+export interface TailView {
+  firstSlot: number;
+  count: number;
+  /** With a filter: 1 where the tail row at that offset matches it (the thread cannot read its fields). */
+  accept: Uint8Array | null;
+}
+
+/** What a search thread found: a slot, its exact distance, and its hit unless the slot is in the tail. */
+export interface ThreadFound {
+  slot: number;
+  distance: number;
+  hit: Hit | null;
+}
+
+/** A search a thread can answer for this collection (see `threadSearch`). */
+export interface ThreadSearch {
+  snapshotDir: string;
+  tail: TailView;
+  /**
+   * Slots deleted since the snapshot (rows deleted or replaced, in the
+   * snapshot or the tail), in the order deleted, on shared memory: the list
+   * only grows until the next snapshot, so a thread applies what it has not yet.
+   */
+  deleted: Int32Array;
+}
+
 /** Rows read per step when a graph is rebuilt from the raw vectors. */
 const REBUILD_CHUNK = 16_384;
 
 /**
  * Most rows written since the last snapshot that searches also scan exactly
- * (see `#flat`). The API's writes are folded into a snapshot every
+ * (see `#tail`). The API's writes are folded into a snapshot every
  * `checkpointRows` (4,096 by default), far below this; a bulk build past it (a
  * compaction, a long log replay) is found through the graph alone.
  */
@@ -98,7 +130,7 @@ export class EmbeddedCollection {
   /** Between beginReplay and finishReplay: appended rows join the graph at the end, at once. */
   #replaying = false;
   #idToSlot: Map<string, number> | null;
-  /**
+  /*
    * Rows every search also scans exactly, merged with the graph's answer, as
    * Milvus searches its growing segment: those written since the snapshot in
    * force (the tail, from `#tailFrom`), and older ones the graph walk could
@@ -106,14 +138,30 @@ export class EmbeddedCollection {
    * gives a new node edges to its nearest neighbours, but their own lists may
    * drop the edge back, and then no walk reaches it: a far outlier inserted
    * and acknowledged was not found by its own vector (2 of 200 on the demo).
-   * Slots ascending; deleted ones stay until the next snapshot and are skipped.
+   * Deleted rows stay in both until the next snapshot and are skipped.
    */
-  #flat: { slots: number[]; vectors: Float32Array } = { slots: [], vectors: new Float32Array(0) };
-  #tailFrom: number;
   /** Slots below the tail the graph could not reach when the snapshot in force was written. */
   #unreachable: number[] = [];
+  /** Their vectors, `#unreachable.length` rows. */
+  #unreachableVectors: Float32Array = new Float32Array(0);
   /** Found by the last writeSnapshot; in force once that snapshot is (snapshotInForce). */
   #pendingUnreachable: number[] = [];
+  #tailFrom: number;
+  /**
+   * The tail's vectors (slots `#tailFrom` + i). `count` stops growing past
+   * FLAT_TAIL_MAX. In a search thread: the writer's tail as far as read.
+   */
+  #tail: { count: number; vectors: Float32Array } = { count: 0, vectors: new Float32Array(0) };
+  /** The snapshot whose graph holds every slot below `#tailFrom` (null: none does, e.g. rebuilt since). */
+  #snapshotDir: string | null = null;
+  /** Written by the last writeSnapshot; in force with it. */
+  #pendingSnapshotDir: string | null = null;
+  /** Slots deleted since that snapshot (a thread's graph still holds them), on shared memory. */
+  #deletedSince = { count: 0, slots: sharedInts(0) };
+  /** In a search thread: how many of the writer's deletes since the snapshot are applied here. */
+  #deletesApplied = 0;
+  /** In a search thread: the writer's tail rows it deleted since. */
+  readonly #tailDeleted = new Set<number>();
   readonly #order: (a: number, b: number) => number;
   #schema: CollectionSchema | undefined;
 
@@ -215,6 +263,7 @@ export class EmbeddedCollection {
     }
     c.#unreachable = (manifest.unreachable ?? []).filter((s) => !c.#deleted.has(s));
     c.#resetFlat();
+    if (indexUsable) c.#snapshotDir = snapshotDir;
     if (mode === 'writable') {
       c.#idToSlot = new Map();
       for (const [id, slot] of c.#rows.allIds()) {
@@ -307,6 +356,7 @@ export class EmbeddedCollection {
       if (slot === undefined) continue;
       this.#idToSlot!.delete(id);
       this.#deleted.add(slot);
+      this.#noteDeleted(slot);
       removed++;
       if (slot < this.#graphEnd) fromGraph.push(slot);
     }
@@ -346,24 +396,124 @@ export class EmbeddedCollection {
   }
 
   search(queries: Float32Array[], params: SearchParams): Hit[][] {
-    if (this.count === 0) return queries.map(() => []);
+    return this.#found(queries, params).map((found) =>
+      found.map((f) => this.#hit(f.slot, f.distance, params.outputFields)),
+    );
+  }
+
+  /**
+   * Each query's best topK (graph, unreachable rows and tail), closest first.
+   * `tailAccept`: in a search thread, which tail rows match the filter (their
+   * fields are past the rows it can read).
+   */
+  #found(
+    queries: Float32Array[],
+    params: SearchParams,
+    tailAccept: Uint8Array | null = null,
+  ): Found[][] {
+    const none = () => queries.map((): Found[] => []);
     let accept: ((slot: number) => boolean) | null = null;
     let found: Found[][];
     if (params.filter.length === 0) {
-      found = queries.map((q) => this.#graphSearch(q, params, null));
+      found = this.count === 0 ? none() : queries.map((q) => this.#graphSearch(q, params, null));
     } else {
-      const matched = this.#rows.match(params.filter, this.#deleted);
-      if (matched.length === 0) return queries.map(() => []);
+      const matched =
+        this.count === 0 ? new Int32Array(0) : this.#rows.match(params.filter, this.#deleted);
       const bitmap = new Uint8Array(this.#rows.slots);
       for (const slot of matched) bitmap[slot] = 1;
-      accept = (slot) => bitmap[slot] === 1;
-      found = this.#filteredSearch(queries, params, matched, bitmap);
+      const tailFrom = this.#tailFrom;
+      accept = (slot) =>
+        slot < bitmap.length ? bitmap[slot] === 1 : tailAccept?.[slot - tailFrom] === 1;
+      found =
+        matched.length === 0 ? none() : this.#filteredSearch(queries, params, matched, bitmap);
     }
-    return found.map((hits, i) =>
-      this.#withFlat(queries[i]!, hits, params.topK, accept).map((f) =>
-        this.#hit(f.slot, f.distance, params.outputFields),
-      ),
+    return found.map((hits, i) => this.#withFlat(queries[i]!, hits, params.topK, accept));
+  }
+
+  /**
+   * How a search thread can answer `params` now: search the snapshot in
+   * force (which it opens read-only), skipping the rows deleted since, and
+   * scan the tail (read from the vector file). Null when no snapshot's graph holds the
+   * rows below the tail (none written yet, or the graph was rebuilt since), or
+   * the tail outgrew its exact scan.
+   */
+  threadSearch(params: SearchParams): ThreadSearch | null {
+    const tailRows = this.#rows.slots - this.#tailFrom;
+    if (this.#snapshotDir === null || this.#replaying || tailRows !== this.#tail.count) return null;
+    let accept: Uint8Array | null = null;
+    if (params.filter.length > 0 && tailRows > 0) {
+      accept = new Uint8Array(tailRows);
+      for (const slot of this.#rows.match(params.filter, this.#deleted, this.#tailFrom))
+        accept[slot - this.#tailFrom] = 1;
+    }
+    return {
+      snapshotDir: this.#snapshotDir,
+      deleted: this.#deletedSince.slots.subarray(0, this.#deletedSince.count),
+      tail: { firstSlot: this.#tailFrom, count: tailRows, accept },
+    };
+  }
+
+  /**
+   * In a search thread, over the snapshot it opened (read-only): the writer's
+   * tail rows and deletes since are taken in (those not yet: the tail's new
+   * rows read from the vector file), and searched as the writer searches them.
+   * Tail rows come back without a hit (their ids and fields are the writer's
+   * to read).
+   */
+  searchBesideTail(
+    queries: Float32Array[],
+    params: SearchParams,
+    task: Pick<ThreadSearch, 'tail' | 'deleted'>,
+  ): ThreadFound[][] {
+    const { tail, deleted } = task;
+    if (tail.firstSlot !== this.#rows.slots || deleted.length < this.#deletesApplied) {
+      throw new Error(
+        `the writer's tail (from slot ${tail.firstSlot}, ${deleted.length} deletes) does not ` +
+          `follow this snapshot (${this.#rows.slots} slots, ${this.#deletesApplied} deletes)`,
+      );
+    }
+    for (; this.#deletesApplied < deleted.length; this.#deletesApplied++) {
+      const slot = deleted[this.#deletesApplied]!;
+      if (slot < this.#rows.slots) this.#deleted.add(slot);
+      else this.#tailDeleted.add(slot);
+    }
+    const have = this.#tail.count;
+    if (tail.count > have)
+      this.#appendToTail(this.#rows.vectors.readRange(tail.firstSlot + have, tail.count - have));
+    return this.#found(queries, params, tail.accept).map((found) =>
+      found.map((f) => ({
+        slot: f.slot,
+        distance: f.distance,
+        hit: f.slot < tail.firstSlot ? this.#hit(f.slot, f.distance, params.outputFields) : null,
+      })),
     );
+  }
+
+  /**
+   * A thread's answer to `task` (from `threadSearch`), as of now: rows deleted
+   * while it searched are dropped, tail rows get their ids and fields. Null if
+   * it cannot stand: a newer snapshot is in force, or deletes meanwhile left
+   * fewer than topK of a full answer.
+   */
+  finishThreadSearch(
+    task: ThreadSearch,
+    answers: ThreadFound[][],
+    params: SearchParams,
+  ): Hit[][] | null {
+    if (task.snapshotDir !== this.#snapshotDir || task.tail.firstSlot !== this.#tailFrom)
+      return null;
+    const out: Hit[][] = [];
+    for (const answer of answers) {
+      const hits: Hit[] = [];
+      for (const f of answer) {
+        if (hits.length === params.topK) break;
+        if (this.#deleted.has(f.slot)) continue;
+        hits.push(f.hit ?? this.#hit(f.slot, f.distance, params.outputFields));
+      }
+      if (hits.length < params.topK && answer.length >= params.topK) return null;
+      out.push(hits);
+    }
+    return out;
   }
 
   #filteredSearch(
@@ -388,9 +538,8 @@ export class EmbeddedCollection {
   }
 
   /**
-   * The graph's answer merged with an exact scan of `#flat` (rows written
-   * since the snapshot, rows the graph cannot reach): a row is never missed
-   * because the graph walk did not get to it.
+   * The graph's answer merged with an exact scan of the unreachable rows and
+   * the tail: a row is never missed because the graph walk did not get to it.
    */
   #withFlat(
     q: Float32Array,
@@ -398,27 +547,55 @@ export class EmbeddedCollection {
     topK: number,
     accept: ((slot: number) => boolean) | null,
   ): Found[] {
-    const flat = this.#flat;
-    const n = flat.slots.length;
-    if (n === 0) return hits;
-    // Deleted or filtered-out rows are skipped, so ask for more until topK are kept or all were seen.
-    let k = Math.min(n, topK * 2 + 16);
-    let extra: Found[] = [];
+    const unreachable = this.#unreachable;
+    const tailFrom = this.#tailFrom;
+    const scanned = this.#nearestOf(
+      q,
+      this.#unreachableVectors,
+      unreachable.length,
+      (at) => unreachable[at]!,
+      topK,
+      accept,
+    ).concat(
+      this.#nearestOf(q, this.#tail.vectors, this.#tail.count, (at) => tailFrom + at, topK, accept),
+    );
+    return this.#merged(hits, scanned, topK);
+  }
+
+  /**
+   * The `topK` rows of `vectors` (`count` of them, row `at` being slot
+   * `slotOf(at)`) closest to `q`, skipping deleted and rejected ones: asks for more until topK are kept or all were seen.
+   */
+  #nearestOf(
+    q: Float32Array,
+    vectors: Float32Array,
+    count: number,
+    slotOf: (at: number) => number,
+    topK: number,
+    accept: ((slot: number) => boolean) | null,
+  ): Found[] {
+    if (count === 0) return [];
+    let k = Math.min(count, topK * 2 + 16);
     for (;;) {
-      const near = exactNearest(this.spec.metric, flat.vectors, n, q, k);
-      extra = [];
-      for (let i = 0; i < near.keys.length && extra.length < topK; i++) {
-        const slot = flat.slots[Number(near.keys[i])]!;
-        if (this.#deleted.has(slot) || (accept && !accept(slot))) continue;
-        extra.push({ slot, distance: this.#fromUsearch(near.distances[i]!) });
+      const near = exactNearest(this.spec.metric, vectors, count, q, k);
+      const kept: Found[] = [];
+      for (let i = 0; i < near.keys.length && kept.length < topK; i++) {
+        const slot = slotOf(Number(near.keys[i]));
+        if (this.#deleted.has(slot) || this.#tailDeleted.has(slot)) continue;
+        if (accept && !accept(slot)) continue;
+        kept.push({ slot, distance: this.#fromUsearch(near.distances[i]!) });
       }
-      if (extra.length >= topK || k >= n) break;
-      k = Math.min(n, k * 4);
+      if (kept.length >= topK || k >= count) return kept;
+      k = Math.min(count, k * 4);
     }
-    if (extra.length === 0) return hits;
-    const seen = new Set(extra.map((f) => f.slot));
-    const merged = extra.concat(hits.filter((h) => !seen.has(h.slot)));
-    merged.sort((a, b) => this.#order(a.distance, b.distance) || a.slot - b.slot);
+  }
+
+  /** The best topK of two answers (a slot in both counts once), closest first, ties by slot. */
+  #merged(a: Found[], b: Found[], topK: number): Found[] {
+    if (b.length === 0) return a;
+    const seen = new Set(b.map((f) => f.slot));
+    const merged = b.concat(a.filter((h) => !seen.has(h.slot)));
+    merged.sort((x, y) => this.#order(x.distance, y.distance) || x.slot - y.slot);
     return merged.slice(0, topK);
   }
 
@@ -479,18 +656,24 @@ export class EmbeddedCollection {
       const selectivity = filter.matched / live;
       k = Math.max(k, Math.ceil((params.topK / selectivity) * 1.5) + 16);
     }
-    k = Math.min(k, live);
+    // A search thread's graph still holds the rows deleted since its snapshot.
+    const reach = Math.max(live, this.#index.size);
+    k = Math.min(k, reach);
     for (;;) {
       const found = this.#index.search(q, k);
       const hits: Found[] = [];
+      let deleted = 0;
       for (let i = 0; i < found.keys.length && hits.length < want; i++) {
         const slot = Number(found.keys[i]);
-        if (slot >= this.#rows.slots || this.#deleted.has(slot)) continue;
+        if (slot >= this.#rows.slots || this.#deleted.has(slot)) {
+          deleted++;
+          continue;
+        }
         if (filter && filter.bitmap[slot] !== 1) continue;
         hits.push({ slot, distance: this.#fromUsearch(found.distances[i]!) });
       }
-      if (hits.length >= want || k >= live || !filter) return hits;
-      k = Math.min(k * 4, live);
+      if (hits.length >= want || k >= reach || (!filter && deleted === 0)) return hits;
+      k = Math.min(filter ? k * 4 : k + 2 * deleted + 16, reach);
     }
   }
 
@@ -534,32 +717,48 @@ export class EmbeddedCollection {
     return scored.slice(0, params.topK);
   }
 
-  /** Rows appended at `first` join the exact scan (while the tail is within FLAT_TAIL_MAX). */
-  #addToFlat(first: number, vectors: Float32Array): void {
-    const dim = this.spec.dimension;
-    const n = vectors.length / dim;
-    const flat = this.#flat;
-    if (n === 0 || first < this.#tailFrom || this.#rows.slots - this.#tailFrom > FLAT_TAIL_MAX)
-      return;
-    const need = (flat.slots.length + n) * dim;
-    if (flat.vectors.length < need) {
-      const grown = new Float32Array(Math.max(need, flat.vectors.length * 2, 64 * dim));
-      grown.set(flat.vectors.subarray(0, flat.slots.length * dim));
-      flat.vectors = grown;
+  /** A slot deleted since the snapshot: appended to the list search threads apply. */
+  #noteDeleted(slot: number): void {
+    const list = this.#deletedSince;
+    if (list.count === list.slots.length) {
+      // A new buffer, never a resize in place: a thread may be reading the old one.
+      const grown = sharedInts(Math.max(256, list.count * 2));
+      grown.set(list.slots);
+      list.slots = grown;
     }
-    flat.vectors.set(vectors, flat.slots.length * dim);
-    for (let i = 0; i < n; i++) flat.slots.push(first + i);
+    list.slots[list.count++] = slot;
+  }
+
+  /** Rows appended at `first` join the tail's exact scan (while the tail is within FLAT_TAIL_MAX). */
+  #addToFlat(first: number, vectors: Float32Array): void {
+    const n = vectors.length / this.spec.dimension;
+    if (first === this.#tailFrom + this.#tail.count && first + n - this.#tailFrom <= FLAT_TAIL_MAX)
+      this.#appendToTail(vectors);
+  }
+
+  /** `vectors` (whole rows) appended to the tail's exact scan. */
+  #appendToTail(vectors: Float32Array): void {
+    const dim = this.spec.dimension;
+    const tail = this.#tail;
+    const need = tail.count * dim + vectors.length;
+    if (tail.vectors.length < need) {
+      const grown = new Float32Array(
+        Math.min(Math.max(need, tail.vectors.length * 2, 64 * dim), FLAT_TAIL_MAX * dim),
+      );
+      grown.set(tail.vectors.subarray(0, tail.count * dim));
+      tail.vectors = grown;
+    }
+    tail.vectors.set(vectors, tail.count * dim);
+    tail.count += vectors.length / dim;
   }
 
   /** The exact scan holds the unreachable rows and the tail (from the raw vectors). */
   #resetFlat(): void {
-    const slots = [...this.#unreachable];
-    for (let s = this.#tailFrom; s < this.#rows.slots && s - this.#tailFrom < FLAT_TAIL_MAX; s++)
-      slots.push(s);
-    this.#flat = {
-      slots,
-      vectors: slots.length > 0 ? this.#vectorsOf(slots) : new Float32Array(0),
-    };
+    this.#unreachableVectors =
+      this.#unreachable.length > 0 ? this.#vectorsOf(this.#unreachable) : new Float32Array(0);
+    const count = Math.min(this.#rows.slots - this.#tailFrom, FLAT_TAIL_MAX);
+    this.#tail = { count: 0, vectors: new Float32Array(0) };
+    if (count > 0) this.#appendToTail(this.#rows.vectors.readRange(this.#tailFrom, count));
   }
 
   /**
@@ -568,7 +767,9 @@ export class EmbeddedCollection {
    * batched call). Those stay in the scan; the rest leave it.
    */
   #findUnreachable(): number[] {
-    const live = this.#flat.slots.filter((s) => !this.#deleted.has(s) && s < this.#graphEnd);
+    const scanned = [...this.#unreachable];
+    for (let at = 0; at < this.#tail.count; at++) scanned.push(this.#tailFrom + at);
+    const live = scanned.filter((s) => !this.#deleted.has(s) && s < this.#graphEnd);
     if (live.length === 0) return [];
     const k = Math.min(Math.max(10, this.spec.index.efSearch), this.#index.size);
     const queries = this.#vectorsOf(live);
@@ -623,6 +824,7 @@ export class EmbeddedCollection {
    */
   writeSnapshot(snapshotDir: string): Omit<Manifest, 'verified'> {
     this.#rows.sync();
+    this.#pendingSnapshotDir = snapshotDir;
     if (this.#rows.slots > 0) {
       this.#mutableIndex().save(join(snapshotDir, INDEX_FILE));
       fsyncPath(join(snapshotDir, INDEX_FILE));
@@ -650,11 +852,18 @@ export class EmbeddedCollection {
     this.#unreachable = this.#pendingUnreachable;
     this.#tailFrom = this.#rows.slots;
     this.#resetFlat();
+    this.#snapshotDir = this.#pendingSnapshotDir;
+    this.#deletedSince = { count: 0, slots: sharedInts(0) };
   }
 
   close(): void {
     this.#rows.close();
   }
+}
+
+/** Zeroed int32s on shared memory. */
+function sharedInts(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * Int32Array.BYTES_PER_ELEMENT));
 }
 
 /** The coding a snapshot's graph was built with (absent in its manifest: see snapshot.ts). */

@@ -98,10 +98,10 @@ export class RowStore {
     return out;
   }
 
-  /** Live slots whose fields satisfy every predicate, ascending. */
-  match(filter: Filter, deleted: DeletedSlots): Int32Array {
+  /** Live slots (from `first` on) whose fields satisfy every predicate, ascending. */
+  match(filter: Filter, deleted: DeletedSlots, first = 0): Int32Array {
     const out: number[] = [];
-    for (let from = 0; from < this.#slots; from += SCAN_CHUNK) {
+    for (let from = first; from < this.#slots; from += SCAN_CHUNK) {
       const mask = new Uint8Array(Math.min(SCAN_CHUNK, this.#slots - from));
       for (let i = 0; i < mask.length; i++) mask[i] = deleted.has(from + i) ? 0 : 1;
       for (const p of filter) this.#columns.get(p.field)!.filterChunk(p, from, mask);

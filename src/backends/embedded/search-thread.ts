@@ -7,8 +7,12 @@
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Hit } from '../../core/types.ts';
-import { EmbeddedCollection, type SearchParams } from './embedded-collection.ts';
+import {
+  EmbeddedCollection,
+  type SearchParams,
+  type TailView,
+  type ThreadFound,
+} from './embedded-collection.ts';
 import { readManifest } from './snapshot.ts';
 
 export interface SearchTask {
@@ -20,9 +24,13 @@ export interface SearchTask {
   queries: Float32Array;
   dimension: number;
   params: SearchParams;
+  /** The rows the writer appended since `snapshotDir`, scanned exactly beside it. */
+  tail: TailView;
+  /** The slots the writer deleted since `snapshotDir` (see ThreadSearch). */
+  deleted: Int32Array;
 }
 
-export type SearchReply = { id: number; hits: Hit[][] } | { id: number; error: string };
+export type SearchReply = { id: number; found: ThreadFound[][] } | { id: number; error: string };
 
 /** Sent last by the pool: finish, close every collection and end the thread. */
 export interface CloseMessage {
@@ -91,7 +99,10 @@ parentPort!.on('message', (task: SearchTask | CloseMessage) => {
     const queries: Float32Array[] = [];
     for (let at = 0; at < task.queries.length; at += task.dimension)
       queries.push(task.queries.subarray(at, at + task.dimension));
-    reply = { id: task.id, hits: collectionFor(task).search(queries, task.params) };
+    reply = {
+      id: task.id,
+      found: collectionFor(task).searchBesideTail(queries, task.params, task),
+    };
   } catch (err) {
     reply = { id: task.id, error: (err as Error).message };
   }

@@ -1,11 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { UnavailableError } from '../../core/errors.ts';
-import type { Hit } from '../../core/types.ts';
-import type { SearchParams } from './embedded-collection.ts';
+import type { SearchParams, ThreadFound } from './embedded-collection.ts';
 import type { CloseMessage, SearchReply, SearchTask } from './search-thread.ts';
 
 interface Pending {
-  resolve: (hits: Hit[][]) => void;
+  resolve: (found: ThreadFound[][]) => void;
   reject: (err: Error) => void;
 }
 
@@ -29,7 +28,8 @@ const ENTRY = import.meta.url.endsWith('.ts')
  *
  * @example
  * const pool = new SearchThreads(2);
- * const hits = await pool.search({ collectionDir, snapshotDir, bruteForceLimit, queries, params });
+ * const task = collection.threadSearch(params); // the snapshot, the tail
+ * const found = await pool.search({ collectionDir, bruteForceLimit, queries, params, ...task });
  */
 export class SearchThreads {
   readonly size: number;
@@ -66,7 +66,7 @@ export class SearchThreads {
       thread.pending.delete(reply.id);
       if (thread.pending.size === 0) worker.unref();
       if ('error' in reply) p.reject(new Error(reply.error));
-      else p.resolve(reply.hits);
+      else p.resolve(reply.found);
     });
     const fail = (why: string) => {
       for (const p of thread.pending.values()) p.reject(new UnavailableError(why));
@@ -92,14 +92,14 @@ export class SearchThreads {
       queries: Float32Array[];
       params: SearchParams;
     },
-  ): Promise<Hit[][]> {
+  ): Promise<ThreadFound[][]> {
     if (this.#closed) return Promise.reject(new UnavailableError('search threads are closed'));
     let thread = this.#threads[0]!;
     for (const t of this.#threads) if (t.pending.size < thread.pending.size) thread = t;
     const id = this.#nextId++;
     // Only what a thread needs crosses over (a request's AbortSignal cannot be cloned).
-    const { topK, filter, outputFields, ef } = task.params;
-    const params: SearchParams = { topK, filter, outputFields, ef };
+    const { topK, filter, outputFields, ef, oversampling } = task.params;
+    const params: SearchParams = { topK, filter, outputFields, ef, oversampling };
     // The queries go over in one buffer of their own, transferred (moved, not
     // serialized): one copy here, none in the message, and the caller keeps its vectors.
     const dimension = task.queries[0]?.length ?? 0;
@@ -113,8 +113,11 @@ export class SearchThreads {
       queries,
       dimension,
       params,
+      // On shared memory, both: sent by reference, not copied.
+      tail: task.tail,
+      deleted: task.deleted,
     };
-    return new Promise<Hit[][]>((resolve, reject) => {
+    return new Promise<ThreadFound[][]>((resolve, reject) => {
       // Referenced only while it has work: an idle pool never keeps a process alive.
       if (thread.pending.size === 0) thread.worker.ref();
       thread.pending.set(id, { resolve, reject });
