@@ -292,6 +292,33 @@ describe('bench harness against a real server', () => {
     expect(run.vectorsPerSecond).toBeCloseTo(230, -1);
   }, 60_000);
 
+  it('mix with upsert: writes rows bench-upsert-<n> beside the searches, and says why recall was not measured', async () => {
+    const out = join(work.dir, 'mix-upsert.json');
+    const base = `${server.url}/v1/collections/products`;
+    const count = async () => ((await (await fetch(base)).json()) as { count: number }).count;
+    const before = await count();
+    const args = ['mix', ...common(), '--rate', '100', '--duration', '1', '--out', out];
+    expect(await main([...args, '--weights', 'search=4,upsert=1'])).toBe(0);
+    const run = expectValid(out);
+    expect(run.result.scenarios.upsert.ok).toBe(20);
+    expect(run.result.scenarios.search.ok).toBe(80);
+    expect(run.recall).toBeNull();
+    expect(run.warnings).toContain('recall not measured: the run wrote rows (upsert)');
+    expect(await count()).toBe(before + 20);
+    // Taken out again: the later tests measure recall against the demo's ground truth.
+    const ids = Array.from({ length: 20 }, (_, n) => `bench-upsert-${n}`);
+    const gone = await fetch(`${base}/vectors`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ids }),
+    });
+    expect(await gone.json()).toMatchObject({ deleted: 20 });
+    expect(await count()).toBe(before);
+    await expect(main([...args, '--weights', 'search=1,write=1'])).rejects.toThrow(
+      /of search, filtered, batch, upsert\), got "search=1,write=1"/,
+    );
+  }, 60_000);
+
   it('thresholds on any command: verdicts in the JSON, printed, and exit 1 when one fails', async () => {
     const pass = join(work.dir, 'rate-pass.json');
     expect(

@@ -5,7 +5,7 @@ import { startLiveView } from '../report/live-view.ts';
 import type { RecallFigure } from '../result.ts';
 import type { OpenLoopResult, Stage } from '../runners/open-loop.ts';
 import { demoGroundTruth, measureRecall } from '../runners/recall-run.ts';
-import type { Scenario, TargetInfo } from '../runners/target.ts';
+import { SCENARIOS, type Scenario, type TargetInfo } from '../runners/target.ts';
 import type { SecondFigures } from '../runners/time-series.ts';
 
 /** Options of the open-loop commands (rate, mix): the shape of the offered load. */
@@ -36,13 +36,17 @@ export function queriesOf(values: Values): string | undefined {
 }
 
 export const SCENARIO_OPTION = {
-  scenario: { type: 'string', default: 'search', help: 'search, filtered or batch' },
+  scenario: {
+    type: 'string',
+    default: 'search',
+    help: 'search, filtered, batch or upsert (writes rows bench-upsert-0..999)',
+  },
 } as const;
 
 export function scenarioOf(values: Values): Scenario {
   const scenario = str(values, 'scenario') as Scenario;
-  if (!['search', 'filtered', 'batch'].includes(scenario))
-    throw new UsageError(`--scenario is search, filtered or batch, got "${scenario}"`);
+  if (!SCENARIOS.includes(scenario))
+    throw new UsageError(`--scenario is ${SCENARIOS.join(', ')}, got "${scenario}"`);
   return scenario;
 }
 
@@ -57,8 +61,10 @@ export function weightedScenarios(text: string): {
   const weights: Record<string, number> = {};
   for (const part of text.split(',')) {
     const [name, w] = part.split('=');
-    if (!name || !['search', 'filtered', 'batch'].includes(name.trim()) || !(Number(w) >= 0))
-      throw new UsageError(`--weights looks like search=10,filtered=3,batch=1, got "${text}"`);
+    if (!name || !SCENARIOS.includes(name.trim() as Scenario) || !(Number(w) >= 0))
+      throw new UsageError(
+        `--weights looks like search=10,filtered=3,batch=1,upsert=1 (of ${SCENARIOS.join(', ')}), got "${text}"`,
+      );
     weights[name.trim()] = Number(w);
   }
   const cycle: Scenario[] = [];

@@ -1,4 +1,4 @@
-import { DEMO_CATEGORIES } from '../../../src/data/demo-collection.ts';
+import { DEMO_CATEGORIES, DEMO_SEED } from '../../../src/data/demo-collection.ts';
 import { heldOutVectors } from '../../lib/query-bodies.ts';
 import { mixBodies, parseQueryMix } from '../../lib/query-mix.ts';
 
@@ -51,7 +51,16 @@ export async function describeTarget(url: string, collection: string): Promise<T
   };
 }
 
-export type Scenario = 'search' | 'filtered' | 'batch';
+export type Scenario = 'search' | 'filtered' | 'batch' | 'upsert';
+
+/** Every scenario a load command can send. */
+export const SCENARIOS: readonly Scenario[] = ['search', 'filtered', 'batch', 'upsert'];
+
+/**
+ * Distinct rows the `upsert` scenario writes (ids `bench-upsert-<n>`): past
+ * this many writes it replaces them, as a catalogue updates its items.
+ */
+export const UPSERT_IDS = 1000;
 
 export interface QuerySet {
   path: Record<Scenario, string>;
@@ -92,21 +101,50 @@ export function buildQueries(
     });
   const batchBody = (at: (j: number) => number[]) =>
     JSON.stringify({ vectors: Array.from({ length: batchSize }, (_, j) => at(j)), topK, ...extra });
+  // Written rows come from a seed of their own: never the queries, so none is found at distance 0.
+  const rowVectors = heldOutVectors(UPSERT_IDS, target.dimension, DEMO_SEED + 2000);
+  const upsertBody = (n: number) => {
+    const at = n % UPSERT_IDS;
+    // Every field is required: values of the field's type (a demo category where there is one).
+    const fields = Object.fromEntries(
+      target.fields.map((f) => [
+        f.name,
+        f.name === 'category' && f.type === 'string'
+          ? DEMO_CATEGORIES[at % DEMO_CATEGORIES.length]
+          : ({ string: `bench-${at}`, int: at, float: at / 10, bool: at % 2 === 0 } as const)[
+              f.type as 'string'
+            ],
+      ]),
+    );
+    const row = { id: `bench-upsert-${at}`, vector: Array.from(rowVectors[at]!), ...fields };
+    return JSON.stringify({ rows: [row], mode: 'upsert' });
+  };
   const bodies: Record<Scenario, string[]> = {
     search: vectors.map(searchBody),
     filtered: vectors.map(filteredBody),
     batch: vectors.map((_, i) => batchBody((j) => vectors[(i + j) % vectors.length]!)),
+    upsert: rowVectors.map((_, n) => upsertBody(n)),
   };
   const queries = {
-    path: { search: `${base}/search`, filtered: `${base}/search`, batch: `${base}/search/batch` },
+    path: {
+      search: `${base}/search`,
+      filtered: `${base}/search`,
+      batch: `${base}/search/batch`,
+      upsert: `${base}/vectors`,
+    },
     batchSize,
     bodies,
   };
   if (!opts.mix) {
+    // Writes go through their rows in order (the first UPSERT_IDS insert, the rest replace).
+    let upserts = 0;
     return {
       ...queries,
       mixed: false,
-      body: (scenario, i) => bodies[scenario][i % count]!,
+      body: (scenario, i) =>
+        scenario === 'upsert'
+          ? bodies.upsert[upserts++ % UPSERT_IDS]!
+          : bodies[scenario][i % count]!,
     };
   }
   const dimension = target.dimension;
@@ -122,13 +160,11 @@ export function buildQueries(
     search: (r) => searchBody(vectorOf(r)),
     filtered: (r) => filteredBody(vectorOf(r), r),
     batch: (r) => batchBody((j) => vectorOf(r * batchSize + j)),
+    upsert: (r) => upsertBody(r),
   };
   // One draw per scenario, each with its own seed, so a scenario's share of the mix is its own.
   const next = Object.fromEntries(
-    (['search', 'filtered', 'batch'] as const).map((s, k) => [
-      s,
-      mixBodies(parseQueryMix(opts.mix!, 7 + k), bodyOf[s]),
-    ]),
+    SCENARIOS.map((s, k) => [s, mixBodies(parseQueryMix(opts.mix!, 7 + k), bodyOf[s])]),
   ) as Record<Scenario, () => string>;
   return {
     ...queries,
