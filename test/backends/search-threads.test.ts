@@ -158,6 +158,40 @@ describe('search threads', () => {
   });
 });
 
+describe('search threads on a quantized graph', () => {
+  it('take the per-request oversampling (b1: every hit rescored from oversampling x topK candidates)', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const b1 = { ...spec, index: { quantization: 'b1' as const } };
+      const plain = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await plain.init();
+      await plain.createCollection(b1);
+      await plain.write('items', rows, { mode: 'insert' });
+      await plain.close();
+      const main = new EmbeddedBackend({ dataDir: dir, mode: 'shared' });
+      const threaded = new EmbeddedBackend({ dataDir: dir, mode: 'shared', searchThreads: 1 });
+      await main.init();
+      await threaded.init();
+      const answers = async (b: EmbeddedBackend, oversampling: number) =>
+        Promise.all(
+          queries.map((q) =>
+            b.search('items', [q], { topK: 10, filter: [], outputFields: [], oversampling }),
+          ),
+        );
+      const few = await answers(threaded, 1);
+      const many = await answers(threaded, 16);
+      expect(few).toEqual(await answers(main, 1));
+      expect(many).toEqual(await answers(main, 16));
+      expect(many).not.toEqual(few); // the setting changes the answer, so it was taken
+      expect(threaded.searchesRun).toMatchObject({ threads: 80, loop: 0 });
+      await main.close();
+      await threaded.close();
+    } finally {
+      cleanup();
+    }
+  });
+});
+
 describe('closing search threads', () => {
   it('waits for a thread to leave its native search (terminating inside one aborts the process)', async () => {
     const { spawnSync } = await import('node:child_process');
