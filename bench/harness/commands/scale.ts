@@ -1,5 +1,5 @@
 import { INDEX_TYPES, type IndexType, type Quantization } from '../../../src/core/types.ts';
-import { type Command, list, num, str } from '../command-line.ts';
+import { type Command, list, num, str, UsageError } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
 import type { ScaleRun } from '../result.ts';
 import { runScale } from '../runners/scale.ts';
@@ -18,6 +18,11 @@ export const scaleCommand: Command = {
     rows: { type: 'string', default: '1000000', help: 'vectors' },
     dimension: { type: 'string', default: '512', help: 'their dimension' },
     quantizations: { type: 'string', default: 'f32,f16,i8', help: 'embedded index quantizations' },
+    'ef-construction': {
+      type: 'string',
+      default: '200',
+      help: 'embedded graphs: build breadth (HNSW efConstruction; 100 with f16 built 2.6x faster at 100k, same recall)',
+    },
     backend: { type: 'string', default: 'embedded', help: 'embedded or milvus' },
     'recall-queries': { type: 'string', default: '1000', help: 'held-out queries for recall' },
     k: { type: 'string', default: '10', help: 'recall@k' },
@@ -55,6 +60,7 @@ export const scaleCommand: Command = {
       rows: num(values, 'rows'),
       dimension: num(values, 'dimension'),
       quantizations: str(values, 'quantizations').split(',') as Quantization[],
+      efConstruction: num(values, 'ef-construction'),
       queries: num(values, 'recall-queries'),
       k: num(values, 'k'),
       efs: list(str(values, 'ef'), '--ef'),
@@ -66,6 +72,10 @@ export const scaleCommand: Command = {
       port: num(values, 'port'),
       log: progress,
     };
+    if (!(Number.isInteger(options.efConstruction) && options.efConstruction >= 1))
+      throw new UsageError(
+        `--ef-construction must be a positive integer, got ${values['ef-construction']}`,
+      );
     // --backend milvus: the same data set in a real Milvus, through vecserve's Milvus backend.
     const type = str(values, 'index') as IndexType;
     if (!INDEX_TYPES.includes(type))

@@ -8,7 +8,11 @@ import { SyntheticVectors } from '../../../src/data/synthetic-vectors.ts';
 export const SCALE_COLLECTION = 'scale';
 
 /** The scale collection on either backend: the embedded defaults' graph, L2, two fields. */
-export function scaleSpec(dimension: number, quantization: Quantization = 'f32'): CollectionSpec {
+export function scaleSpec(
+  dimension: number,
+  quantization: Quantization = 'f32',
+  efConstruction = 200,
+): CollectionSpec {
   return {
     name: SCALE_COLLECTION,
     dimension,
@@ -17,7 +21,7 @@ export function scaleSpec(dimension: number, quantization: Quantization = 'f32')
       { name: 'category', type: 'string' },
       { name: 'price', type: 'float' },
     ],
-    index: { M: 16, efConstruction: 200, efSearch: 64, quantization },
+    index: { M: 16, efConstruction, efSearch: 64, quantization },
   };
 }
 

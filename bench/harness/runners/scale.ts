@@ -15,6 +15,8 @@ export interface ScaleOptions {
   rows: number;
   dimension: number;
   quantizations: Quantization[];
+  /** The embedded graphs' build breadth. @default 200 */
+  efConstruction?: number;
   queries: number;
   k: number;
   efs: number[];
@@ -208,7 +210,7 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Qu
     checkpointRows: Number.POSITIVE_INFINITY,
   });
   await b.init();
-  await b.createCollection(scaleSpec(opts.dimension, q));
+  await b.createCollection(scaleSpec(opts.dimension, q, opts.efConstruction));
   const t0 = performance.now();
   let done = 0;
   for (const rows of scaleRows(data, opts.rows, opts.dimension)) {
