@@ -4,6 +4,7 @@ import type {
   PoolFigures,
   SearchBackend,
   SearchOptions,
+  SearchPlaces,
   WriteOptions,
 } from './search-backend.ts';
 
@@ -54,6 +55,9 @@ export abstract class DelegatingBackend implements SearchBackend {
   }
   connections(): PoolFigures | null {
     return this.inner.connections?.() ?? null;
+  }
+  searchPlaces(): SearchPlaces | null {
+    return this.inner.searchPlaces?.() ?? null;
   }
   close() {
     return this.inner.close();

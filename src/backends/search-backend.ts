@@ -113,7 +113,22 @@ export interface SearchBackend {
   indexProgress?(name: string, opts?: CallOptions): Promise<IndexProgress | null>;
   /** A backend that reaches its store through a connection pool says how it is used. */
   connections?(): PoolFigures | null;
+  /** A backend with search threads says where its searches ran since it started. */
+  searchPlaces?(): SearchPlaces | null;
   close(): Promise<void>;
+}
+
+/**
+ * Searches since start, by where they ran: on a search thread, or on the
+ * event loop (no threads, or a collection they cannot answer for yet), and
+ * thread answers that failed or were overtaken by a checkpoint (both then
+ * searched on the loop).
+ */
+export interface SearchPlaces {
+  threads: number;
+  loop: number;
+  threadFailures: number;
+  threadStale: number;
 }
 
 /** A connection pool's use right now: open, lent out, and calls waiting for one. */

@@ -24,6 +24,7 @@ import { probeWhileOpen } from '../limits/breaker-probe.ts';
 import { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { registerSearchPlaces } from '../observability/search-places.ts';
 import { AdmissionMetrics } from './admission/admission-metrics.ts';
 import {
   type Admission,
@@ -271,6 +272,10 @@ export async function composeApp(
         });
   if (cache && sharedVersions) sharedVersions.onRecover = () => cache.clear();
   const store: SearchBackend = cache ?? opened;
+  registerSearchPlaces(metrics.registry, () => {
+    const places = store.searchPlaces?.();
+    return places ? { ...places } : null;
+  });
   let admission: Admission | null = null;
   const admissionMetrics = new AdmissionMetrics(metrics.registry, () => admission);
   admission = createAdmission(admissionOptions(config, identity), {

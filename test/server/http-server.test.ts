@@ -43,10 +43,47 @@ describe('every route through a real socket (embedded backend)', () => {
       status: 'ready',
       backend: 'embedded',
     });
-    expect((await body(fetch(`${running.url}/v1/stats`))).backend).toBe('embedded');
-    expect(await (await fetch(`${running.url}/metrics`)).text()).toContain(
-      'vecserve_http_requests_in_flight',
-    );
+    const stats = await body(fetch(`${running.url}/v1/stats`));
+    expect(stats.backend).toBe('embedded');
+    expect(stats.searches).toBeNull(); // no search threads: every search on the loop
+    const metrics = await (await fetch(`${running.url}/metrics`)).text();
+    expect(metrics).toContain('vecserve_http_requests_in_flight');
+    expect(metrics).not.toContain('vecserve_searches_total{');
+  });
+
+  it('says where searches ran when there are search threads: fresh writes included, on a thread', async () => {
+    const threadsDir = tempDir();
+    const backend = new EmbeddedBackend({
+      dataDir: threadsDir.dir,
+      mode: 'writable',
+      searchThreads: 1,
+    });
+    await backend.init();
+    await ensureDemoCollection(backend, {
+      name: 'products',
+      size: 300,
+      dimension: 16,
+      logger: silentLogger,
+    });
+    const config = testConfig({ dataDir: threadsDir.dir, demoSize: 300, demoDimension: 16 });
+    const threaded = await startServer(config, silentLogger, backend);
+    try {
+      const base = `${threaded.url}/v1/collections/products`;
+      const row = { id: 'fresh', vector: vec(), category: 'A', price: 1 };
+      expect((await fetch(`${base}/vectors`, json({ rows: [row] }))).status).toBe(200);
+      for (let i = 0; i < 3; i++) {
+        const found = await body(fetch(`${base}/search`, json({ vector: row.vector, topK: 1 })));
+        expect(found.hits[0].id).toBe('fresh');
+      }
+      const stats = await body(fetch(`${threaded.url}/v1/stats`));
+      expect(stats.searches).toEqual({ threads: 3, loop: 0, threadFailures: 0, threadStale: 0 });
+      const metrics = await (await fetch(`${threaded.url}/metrics`)).text();
+      expect(metrics).toContain('vecserve_searches_total{ran="thread"} 3');
+      expect(metrics).toContain('vecserve_searches_total{ran="loop"} 0');
+    } finally {
+      await threaded.close();
+      threadsDir.cleanup();
+    }
   });
 
   it('describes, searches, batch-searches, writes and deletes', async () => {

@@ -22,6 +22,7 @@ import type {
   Health,
   SearchBackend,
   SearchOptions,
+  SearchPlaces,
   WriteOptions,
   WriteResult,
 } from '../search-backend.ts';
@@ -105,7 +106,12 @@ export class EmbeddedBackend implements SearchBackend {
    * thread; `threadStale` counts thread answers overtaken by a checkpoint or
    * by deletes while they searched (searched again on the loop).
    */
-  readonly searchesRun = { threads: 0, loop: 0, threadFailures: 0, threadStale: 0 };
+  readonly searchesRun: SearchPlaces = { threads: 0, loop: 0, threadFailures: 0, threadStale: 0 };
+
+  /** Where searches ran (null without search threads: all on the loop). */
+  searchPlaces(): SearchPlaces | null {
+    return this.#threads ? { ...this.searchesRun } : null;
+  }
 
   constructor(options: EmbeddedBackendOptions) {
     this.options = {

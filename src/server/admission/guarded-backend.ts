@@ -48,6 +48,7 @@ export function guardBackend(backend: SearchBackend, breaker: CircuitBreaker): S
     flush: guarded(backend.flush),
     health: (opts) => backend.health(opts),
     connections: () => backend.connections?.() ?? null,
+    searchPlaces: () => backend.searchPlaces?.() ?? null,
     close: () => backend.close(),
   };
 }

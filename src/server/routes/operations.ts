@@ -77,6 +77,8 @@ export function operationRoutes(deps: {
       admission: describeAdmission(deps.admission),
       // The backend's connection pool (Milvus): calls waiting for a client mean it is exhausted.
       pool: deps.backend.connections?.() ?? null,
+      // Where searches ran (embedded with search threads): many on the loop mean threads idle.
+      searches: deps.backend.searchPlaces?.() ?? null,
       // This worker's result cache since it started (hits, misses, ...; null: off).
       resultCache: deps.resultCache
         ? {
