@@ -12,17 +12,23 @@ function fakeCpu() {
   return cpu;
 }
 
+/** A guard with a 20 ms bound sampled every 10 ms, past its cold start, on fake clocks. */
+function warmGuard() {
+  const clock = fakeClock();
+  const cpu = fakeCpu();
+  const guard = new EventLoopGuard({
+    maxLagMs: 20,
+    sampleMs: 10,
+    coldStartMs: 0,
+    clock,
+    cpuClock: cpu,
+  });
+  return { clock, cpu, guard };
+}
+
 describe('EventLoopGuard', () => {
   it('refuses the rest of a turn once it has run past the bound on its own work, and admits after the next tick', () => {
-    const clock = fakeClock();
-    const cpu = fakeCpu();
-    const guard = new EventLoopGuard({
-      maxLagMs: 20,
-      sampleMs: 10,
-      coldStartMs: 0,
-      clock,
-      cpuClock: cpu,
-    });
+    const { clock, cpu, guard } = warmGuard();
     clock.advance(10);
     guard.sample(); // on time
     // A long turn of back-to-back requests: admitted while the timer is under 20 ms late...
@@ -46,15 +52,7 @@ describe('EventLoopGuard', () => {
   });
 
   it('does not refuse a delay the process did not spend working (descheduled on a shared core, paused)', () => {
-    const clock = fakeClock();
-    const cpu = fakeCpu();
-    const guard = new EventLoopGuard({
-      maxLagMs: 20,
-      sampleMs: 10,
-      coldStartMs: 0,
-      clock,
-      cpuClock: cpu,
-    });
+    const { clock, cpu, guard } = warmGuard();
     guard.sample();
     clock.advance(120);
     cpu.use(30); // 120 ms late, but 30 ms of its own CPU: someone else had the core

@@ -20,17 +20,22 @@ describe('every route through a real socket (embedded backend)', () => {
   const gen = new SyntheticVectors({ dimension: 16, seed: 5 });
   const vec = () => Array.from(gen.next());
 
-  beforeAll(async () => {
-    const config = testConfig({ dataDir: dir, demoSize: 500, demoDimension: 16 });
-    const backend = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+  /** A server over the 16-d demo collection of `size` rows in `dataDir`. */
+  async function demoServer(dataDir: string, size: number, searchThreads = 0) {
+    const config = testConfig({ dataDir, demoSize: size, demoDimension: 16 });
+    const backend = new EmbeddedBackend({ dataDir, mode: 'writable', searchThreads });
     await backend.init();
     await ensureDemoCollection(backend, {
       name: 'products',
-      size: 500,
+      size,
       dimension: 16,
       logger: silentLogger,
     });
-    running = await startServer(config, silentLogger, backend);
+    return startServer(config, silentLogger, backend);
+  }
+
+  beforeAll(async () => {
+    running = await demoServer(dir, 500);
   });
   afterAll(async () => {
     await running.close();
@@ -53,20 +58,7 @@ describe('every route through a real socket (embedded backend)', () => {
 
   it('says where searches ran when there are search threads: fresh writes included, on a thread', async () => {
     const threadsDir = tempDir();
-    const backend = new EmbeddedBackend({
-      dataDir: threadsDir.dir,
-      mode: 'writable',
-      searchThreads: 1,
-    });
-    await backend.init();
-    await ensureDemoCollection(backend, {
-      name: 'products',
-      size: 300,
-      dimension: 16,
-      logger: silentLogger,
-    });
-    const config = testConfig({ dataDir: threadsDir.dir, demoSize: 300, demoDimension: 16 });
-    const threaded = await startServer(config, silentLogger, backend);
+    const threaded = await demoServer(threadsDir.dir, 300, 1);
     try {
       const base = `${threaded.url}/v1/collections/products`;
       const row = { id: 'fresh', vector: vec(), category: 'A', price: 1 };

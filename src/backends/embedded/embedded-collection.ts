@@ -548,6 +548,7 @@ export class EmbeddedCollection {
     accept: ((slot: number) => boolean) | null,
   ): Found[] {
     const unreachable = this.#unreachable;
+    if (unreachable.length === 0 && this.#tail.count === 0) return hits;
     const tailFrom = this.#tailFrom;
     const scanned = this.#nearestOf(
       q,
