@@ -8,7 +8,7 @@
  * files) and the worker logs. Every step says what it does and, when a part
  * is missing, how to get it.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
@@ -108,10 +108,30 @@ export interface Pm2Process {
 export function pm2List(paths: Pick<StackPaths, 'pm2Home'>): Pm2Process[] {
   if (!existsSync(join(paths.pm2Home, 'pm2.pid'))) return [];
   const out = runPm2(paths, ['jlist']);
-  if (out.status !== 0) return [];
-  const start = out.stdout.indexOf('[');
+  return out.status === 0 ? parseJlist(out.stdout) : [];
+}
+
+/**
+ * pm2List without blocking the caller: `pm2 jlist` takes 0.6 s or more (the
+ * PM2 CLI loading), and a load generator sharing the caller's event loop
+ * would stop sending meanwhile, then send the backlog at once.
+ */
+export function pm2ListAsync(paths: Pick<StackPaths, 'pm2Home'>): Promise<Pm2Process[]> {
+  if (!existsSync(join(paths.pm2Home, 'pm2.pid'))) return Promise.resolve([]);
+  return new Promise((done) => {
+    execFile(
+      process.execPath,
+      [pm2Cli(), 'jlist'],
+      { cwd: ROOT, env: { ...process.env, PM2_HOME: paths.pm2Home }, maxBuffer: 64 << 20 },
+      (err, stdout) => done(err ? [] : parseJlist(stdout)),
+    );
+  });
+}
+
+function parseJlist(stdout: string): Pm2Process[] {
+  const start = stdout.indexOf('[');
   try {
-    return (JSON.parse(out.stdout.slice(start)) as Pm2Process[]).filter((p) => p.name === APP);
+    return (JSON.parse(stdout.slice(start)) as Pm2Process[]).filter((p) => p.name === APP);
   } catch {
     return [];
   }

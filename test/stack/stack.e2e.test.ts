@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pm2List } from '../../src/stack/stack.ts';
+import { pm2ListAsync } from '../../src/stack/stack.ts';
 import { redisForTest } from '../cluster/redis-server.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -55,8 +55,9 @@ function stack(command: string, extraEnv: Record<string, string> = {}) {
   return { status: out.status, output: `${out.stdout}${out.stderr}` };
 }
 
-function workers(): { index: number; pid: number; restarts: number }[] {
-  return pm2List({ pm2Home: join(data.dir, 'stack/pm2') }).map((p) => ({
+/** Async: a blocking `pm2 jlist` (0.6 s+) would stall the load this process generates. */
+async function workers(): Promise<{ index: number; pid: number; restarts: number }[]> {
+  return (await pm2ListAsync({ pm2Home: join(data.dir, 'stack/pm2') })).map((p) => ({
     index: Number(p.pm2_env.NODE_APP_INSTANCE),
     pid: p.pid,
     restarts: p.pm2_env.restart_time,
@@ -151,7 +152,7 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
   }, 60_000);
 
   it('`pm2 reload` of all workers under steady load fails no request', async () => {
-    const before = workers();
+    const before = await workers();
     const load = steadyLoad(4);
     await sleep(1000);
     const reload = stack('reload');
@@ -160,12 +161,12 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
     const result = await load.stop();
     expect(result.outcomes).toEqual({ 200: result.ok });
     expect(result.ok).toBeGreaterThan(100);
-    const after = workers();
+    const after = await workers();
     for (const w of after) expect(before.map((b) => b.pid)).not.toContain(w.pid);
   }, 120_000);
 
   it('replaces a worker stuck in a busy loop; nginx keeps serving meanwhile', async () => {
-    const before = workers().find((w) => w.index === 0);
+    const before = (await workers()).find((w) => w.index === 0);
     const load = steadyLoad(4);
     await sleep(500);
     const hungAt = Date.now();
@@ -180,7 +181,7 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
     let replaced: { pid: number } | undefined;
     for (let i = 0; i < 40 && !replaced; i++) {
       await sleep(250);
-      replaced = workers().find((w) => w.index === 0 && w.pid !== before?.pid);
+      replaced = (await workers()).find((w) => w.index === 0 && w.pid !== before?.pid);
     }
     expect(replaced, 'worker 0 was not replaced').toBeDefined();
     await sleep(2000);
@@ -196,7 +197,7 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
   }, 120_000);
 
   it('SIGKILL of a worker fails no search and leaves none waiting for nginx', async () => {
-    const before = workers();
+    const before = await workers();
     const victim = before.find((w) => w.index === 0)!;
     const load = steadyLoad(4);
     await sleep(1000);
@@ -205,7 +206,7 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
     let replaced: { pid: number } | undefined;
     for (let i = 0; i < 40 && !replaced; i++) {
       await sleep(250);
-      replaced = workers().find((w) => w.index === 0 && w.pid !== victim.pid);
+      replaced = (await workers()).find((w) => w.index === 0 && w.pid !== victim.pid);
     }
     expect(replaced, 'PM2 did not restart the killed worker').toBeDefined();
     await sleep(1000);
@@ -315,12 +316,12 @@ describe('stack: nginx -> PM2 cluster -> workers', () => {
   it('max_requests retires workers during the load without failing a request', async () => {
     const reload = stack('reload', { MAX_REQUESTS: '1500', MAX_REQUESTS_JITTER: '500' });
     expect(reload.status, reload.output).toBe(0);
-    const before = workers();
+    const before = await workers();
     const load = steadyLoad(4);
     await sleep(12_000);
     const result = await load.stop();
     expect(result.outcomes).toEqual({ 200: result.ok });
-    const after = workers();
+    const after = await workers();
     const restarts =
       after.reduce((n, w) => n + w.restarts, 0) - before.reduce((n, w) => n + w.restarts, 0);
     expect(restarts, `served ${result.ok} requests without a retirement`).toBeGreaterThanOrEqual(1);

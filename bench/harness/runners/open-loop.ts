@@ -39,6 +39,11 @@ export interface OpenLoopOptions {
   sampleServer?: boolean;
   /** Called once a second with that second's figures (the live view). */
   onSecond?: (row: SecondFigures) => void;
+  /**
+   * Read the problem+json `detail` of every non-2xx answer and count them
+   * (digits as #), so a test can say who refused: nginx or a worker, and why.
+   */
+  failureDetails?: boolean;
 }
 
 export interface OpenLoopResult {
@@ -75,6 +80,20 @@ export interface OpenLoopResult {
   }[];
   /** What limited the run, from the measurements. */
   bottlenecks: string[];
+  /** With `failureDetails`: non-2xx answers by status and detail (digits as #). */
+  failureDetails?: Record<string, number>;
+}
+
+/** The `detail` of a problem+json body, digits as # (so counts group by reason); else its start. */
+function problemDetail(text: string): string {
+  let detail = text.slice(0, 120);
+  try {
+    const parsed = JSON.parse(text) as { detail?: unknown };
+    if (typeof parsed.detail === 'string') detail = parsed.detail;
+  } catch {
+    // not JSON: keep the text's start
+  }
+  return detail.replace(/\d+(\.\d+)?/g, '#');
 }
 
 /** A request that got no answer: undici's header/body timeouts, or the connection failing. */
@@ -121,6 +140,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
   const refusedHist = latencyHistogram();
   const scenarios = new ScenarioTally();
   const byOutcome: Record<string, number> = {};
+  const failureDetails: Record<string, number> = {};
   let sent = 0;
   let late = 0;
   let dropped = 0;
@@ -189,7 +209,10 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
         })
         .then(
           async (res) => {
-            await res.body.dump();
+            if (opts.failureDetails && (res.statusCode < 200 || res.statusCode > 299)) {
+              const key = `${res.statusCode} ${problemDetail(await res.body.text())}`;
+              failureDetails[key] = (failureDetails[key] ?? 0) + 1;
+            } else await res.body.dump();
             finish(scenario, String(res.statusCode), intendedAt);
           },
           (err: unknown) => finish(scenario, failedOutcome(err), intendedAt),
@@ -282,6 +305,7 @@ export async function openLoop(opts: OpenLoopOptions): Promise<OpenLoopResult> {
       byOutcome,
       generatorCpuPercent: generator.cpuPercent,
     }),
+    ...(opts.failureDetails ? { failureDetails } : {}),
   };
   okHist.destroy();
   allHist.destroy();
