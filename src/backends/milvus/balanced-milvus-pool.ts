@@ -1,35 +1,13 @@
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { Balancer, type EndpointState, NoEndpointError } from '../../balance/balancer.ts';
-import { ConsistentHash } from '../../balance/consistent-hash.ts';
-import { LeastOutstanding } from '../../balance/least-outstanding.ts';
 import { RetryBudget } from '../../balance/retry-budget.ts';
-import { RoundRobin } from '../../balance/round-robin.ts';
 import type { BalancingStrategy } from '../../balance/strategy.ts';
-import { SmoothWeightedRoundRobin } from '../../balance/weighted-round-robin.ts';
 import { UnavailableError } from '../../core/errors.ts';
+import { isBackendFailure } from '../backend-failure.ts';
 import type { CallOptions, Health, PoolFigures } from '../search-backend.ts';
 import type { MilvusClientSource } from './milvus-backend.ts';
-import { createMilvusClient, isBackendFailure, type MilvusPool } from './milvus-pool.ts';
-
-export type StrategyName =
-  | 'least-outstanding'
-  | 'round-robin'
-  | 'weighted-round-robin'
-  | 'consistent-hash';
-
-export function strategyByName(name: StrategyName): BalancingStrategy {
-  switch (name) {
-    case 'least-outstanding':
-      return new LeastOutstanding();
-    case 'round-robin':
-      return new RoundRobin();
-    case 'weighted-round-robin':
-      return new SmoothWeightedRoundRobin();
-    case 'consistent-hash':
-      return new ConsistentHash();
-  }
-}
+import { createMilvusClient, type MilvusPool } from './milvus-pool.ts';
 
 /** `a:19530*2,b:19530` -> [{address: 'a:19530', weight: 2}, {address: 'b:19530', weight: 1}]. */
 export function parseEndpoints(list: string): { address: string; weight: number }[] {

@@ -2,7 +2,6 @@ import { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { createPool, type Pool } from 'generic-pool';
 import { Gauge, Histogram, type Registry } from 'prom-client';
 import { UnavailableError } from '../../core/errors.ts';
-import { defaultIsFailure } from '../../limits/circuit-breaker.ts';
 import type { PoolFigures } from '../search-backend.ts';
 import { shareSdkServiceClasses } from './sdk-service-cache.ts';
 
@@ -125,23 +124,6 @@ function observeConnectPromises(client: MilvusClient): void {
       p?.catch(() => undefined);
     },
   });
-}
-
-/**
- * True for the pool's own refusals (its wait queue full, or no client free in
- * time): our queue, not Milvus failing. A circuit breaker must not count them,
- * or a burst past the pool opens it on a healthy backend.
- */
-export function isPoolWait(err: unknown): boolean {
-  const reason = (err as { detail?: { reason?: unknown } } | null)?.detail?.reason;
-  return (
-    err instanceof UnavailableError && (reason === 'pool_timeout' || reason === 'pool_queue_full')
-  );
-}
-
-/** What a breaker in front of Milvus counts: backend trouble, not our own pool's queue. */
-export function isBackendFailure(err: unknown): boolean {
-  return defaultIsFailure(err) && !isPoolWait(err);
 }
 
 export class MilvusPool {

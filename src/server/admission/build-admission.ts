@@ -1,4 +1,4 @@
-import { isBackendFailure } from '../../backends/milvus/milvus-pool.ts';
+import { isBackendFailure } from '../../backends/backend-failure.ts';
 import { VegasLimit } from '../../limits/adaptive-limit.ts';
 import { CircuitBreaker } from '../../limits/circuit-breaker.ts';
 import { ClusterRateLimiter, type SharedRateStore } from '../../limits/cluster-rate-limiter.ts';
