@@ -14,7 +14,8 @@ import type { AppEnv } from './app-env.ts';
 import { ApiKeys } from './auth/api-keys.ts';
 import { authorize } from './auth/authorize.ts';
 import { cachedAnswers } from './cached-answers.ts';
-import { observe } from './middleware/observe.ts';
+import { directSearch } from './direct-search.ts';
+import { observe, RequestObserver } from './middleware/observe.ts';
 import { nodeBindings } from './node-bindings.ts';
 import { problem, problemFromError } from './problem.ts';
 import type { Quotas } from './quotas.ts';
@@ -79,16 +80,14 @@ export function createApp(deps: AppDeps) {
   const { options, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  app.use(
-    '*',
-    observe({
-      metrics,
-      stats,
-      logger,
-      accessLog: options.accessLog,
-      draining: () => lifecycle.draining,
-    }),
-  );
+  const observeOptions = {
+    metrics,
+    stats,
+    logger,
+    accessLog: options.accessLog,
+    draining: () => lifecycle.draining,
+  };
+  app.use('*', observe(observeOptions));
   // The URL parser resolves dot segments, so /v1/collections/zzz/../products
   // would reach (and DELETE would drop) "products": refuse them as sent.
   // Not async: a middleware that only checks adds no promise of its own.
@@ -106,14 +105,12 @@ export function createApp(deps: AppDeps) {
     return next();
   });
   // Who is asking comes first: from the headers alone, before admission reads anything.
-  app.use(
-    '*',
-    authorize({
-      keys: deps.keys ?? new ApiKeys([]),
-      trustProxy: options.trustProxy,
-      allowUnauthenticated: options.allowUnauthenticated,
-    }),
-  );
+  const access = {
+    keys: deps.keys ?? new ApiKeys([]),
+    trustProxy: options.trustProxy,
+    allowUnauthenticated: options.allowUnauthenticated,
+  };
+  app.use('*', authorize(access));
   // Admission and the deadline (see admission-chain.ts), then the route.
   const admission = deps.admission;
   const admissionMetrics =
@@ -169,5 +166,17 @@ export function createApp(deps: AppDeps) {
     return problem(c, { code: 'internal', status: 500, detail: 'internal server error' });
   });
 
-  return { app, metrics, stats, lifecycle };
+  // The single-search route's own path on Node's request (see direct-search.ts): the same parts, off Hono.
+  const direct = directSearch({
+    route: { backend, limits: options, metrics },
+    admission: admission ?? null,
+    admissionMetrics,
+    observer: new RequestObserver(observeOptions),
+    access,
+    timeoutMs: options.timeoutMs,
+    logger,
+    resultCache: deps.resultCache !== undefined,
+  });
+
+  return { app, metrics, stats, lifecycle, direct };
 }

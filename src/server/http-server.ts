@@ -63,12 +63,16 @@ export async function listenApp(
     draining: () => built.lifecycle.draining,
     cachedSearches: composed.resultCache !== null,
   });
+  // Single searches are served off Hono's dispatch when the configuration allows (direct-search.ts).
+  const direct = built.direct;
   const serve = () => {
     const server = createAdaptorServer({
       fetch: built.app.fetch,
       createServer: ((opts: ServerOptions, listener: RequestListener) =>
         createServer(opts, (req, res) => {
-          if (!refuseEarly(req, res)) listener(req, res);
+          if (refuseEarly(req, res)) return;
+          if (direct?.(req, res)) return;
+          listener(req, res);
         })) as typeof createServer,
       serverOptions: {
         // Node checks these timeouts every connectionsCheckingInterval (30 s by

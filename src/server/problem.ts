@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ErrorCode, ServiceError } from '../core/errors.ts';
@@ -82,16 +83,42 @@ export function problem(c: Context, p: ProblemInit): Response {
 }
 
 export function problemFromError(c: Context, err: ServiceError): Response {
+  return problem(c, problemOfError(err));
+}
+
+/** The problem a ServiceError answers with: its status, detail, extra fields and Retry-After. */
+export function problemOfError(err: ServiceError): ProblemInit {
   const headers: Record<string, string> = {};
   const retryAfterMs = (err as { retryAfterMs?: number }).retryAfterMs;
   if (retryAfterMs !== undefined)
     headers['retry-after'] = String(Math.max(1, Math.ceil(retryAfterMs / 1000)));
   else if (err.code === 'unavailable') headers['retry-after'] = '1';
-  return problem(c, {
+  return {
     code: err.code,
     status: STATUS_BY_CODE[err.code],
     detail: err.message,
     extra: err.detail,
     headers,
+  };
+}
+
+/**
+ * A problem written straight to Node's response, for answers given off Hono
+ * (early refusals, the search route's direct path): the same body and
+ * headers `problem` gives.
+ */
+export function writeProblem(
+  res: ServerResponse,
+  p: ProblemInit,
+  instance: string,
+  requestId: string,
+): void {
+  const body = problemBody(p, instance, requestId);
+  res.writeHead(p.status, {
+    'x-request-id': requestId,
+    ...p.headers,
+    'content-type': 'application/problem+json',
+    'content-length': Buffer.byteLength(body),
   });
+  res.end(body);
 }

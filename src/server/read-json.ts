@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import type { Context } from 'hono';
 import {
   ClientClosedError,
@@ -28,23 +29,41 @@ export async function readJson(c: Context<AppEnv>, limitBytes: number): Promise<
  * size). The result cache reads it this way before admission, keeps it as the
  * request's `rawBody`, and readJson then parses that instead of reading again.
  */
-export async function readBodyText(c: Context<AppEnv>, limitBytes: number): Promise<string> {
-  const type = c.req.header('content-type');
+export function readBodyText(c: Context<AppEnv>, limitBytes: number): Promise<string> {
+  const node = nodeBindings(c);
+  if (node) return readNodeBody(node.incoming, limitBytes);
+  checkBodyHeaders((name) => c.req.header(name), limitBytes);
+  return c.req.arrayBuffer().then((buf) => {
+    if (buf.byteLength > limitBytes) throw new PayloadTooLargeError(limitBytes);
+    return new TextDecoder().decode(buf);
+  });
+}
+
+/** `readBodyText` on Node's request alone (the search route served off Hono's dispatch reads it so). */
+export function readNodeBody(incoming: IncomingMessage, limitBytes: number): Promise<string> {
+  const headers = incoming.headers;
+  checkBodyHeaders((name) => headers[name] as string | undefined, limitBytes);
+  return readText(incoming, limitBytes);
+}
+
+/** What the headers say about the body: its media type, coding and declared size. */
+function checkBodyHeaders(header: (name: string) => string | undefined, limitBytes: number): void {
+  const type = header('content-type');
   if (type && !/^application\/([\w.+-]+\+)?json\b/i.test(type))
     throw new UnsupportedMediaTypeError(`Content-Type must be application/json, got "${type}"`);
   // A compressed body read as plain text would be parsed as garbage, or worse, as
   // the wrong request: refuse any coding but identity (RFC 9110 15.5.16).
-  const coding = c.req.header('content-encoding');
+  const coding = header('content-encoding');
   if (coding && coding.trim().toLowerCase() !== 'identity')
     throw new UnsupportedMediaTypeError(
       `Content-Encoding "${coding}" is not accepted; send the body uncompressed (identity)`,
     );
-  const declared = Number(c.req.header('content-length'));
+  const declared = Number(header('content-length'));
   if (declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
-  return readText(c, limitBytes);
 }
 
-function parseJsonBody(text: string): unknown {
+/** The body's text as JSON: 400 when empty, malformed or nested past MAX_JSON_DEPTH. */
+export function parseJsonBody(text: string): unknown {
   if (text.trim() === '')
     throw new MalformedJsonError('request body is empty; expected a JSON object');
   let value: unknown;
@@ -96,15 +115,7 @@ export function nestsDeeper(value: unknown, limit: number, depth = 1): boolean {
  * cost more than the read (profile of a saturated worker). Past the limit the
  * rest is left for Node to discard after the 413 is answered.
  */
-function readText(c: Context, limitBytes: number): Promise<string> {
-  const node = nodeBindings(c);
-  if (!node) {
-    return c.req.arrayBuffer().then((buf) => {
-      if (buf.byteLength > limitBytes) throw new PayloadTooLargeError(limitBytes);
-      return new TextDecoder().decode(buf);
-    });
-  }
-  const incoming = node.incoming;
+function readText(incoming: IncomingMessage, limitBytes: number): Promise<string> {
   return new Promise<string>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

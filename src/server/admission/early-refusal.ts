@@ -5,7 +5,7 @@ import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
 import { isSearchTarget } from '../cached-answers.ts';
 import { acceptRequestId } from '../middleware/observe.ts';
-import { problemBody } from '../problem.ts';
+import { writeProblem } from '../problem.ts';
 import { routeTemplate } from '../routes/route-table.ts';
 import type { AdmissionMetrics } from './admission-metrics.ts';
 import type { Admission } from './build-admission.ts';
@@ -70,23 +70,18 @@ export function earlyRefusal(
     const requestId = acceptRequestId(req.headers['x-request-id'] as string | undefined);
     metrics.started();
     stats.started();
-    const body = problemBody(
+    writeProblem(
+      res,
       {
         code: 'overloaded',
         status: 503,
         detail: refused.message,
         extra: { reason: refused.reason },
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(refused.retryAfterMs / 1000))) },
       },
       path,
       requestId,
     );
-    res.writeHead(503, {
-      'content-type': 'application/problem+json',
-      'content-length': Buffer.byteLength(body),
-      'retry-after': String(Math.max(1, Math.ceil(refused.retryAfterMs / 1000))),
-      'x-request-id': requestId,
-    });
-    res.end(body);
     admissionMetrics.rejections.inc({ reason: refused.reason });
     const ms = performance.now() - started;
     metrics.finished(req.method ?? 'GET', routeTemplate(req.method ?? 'GET', path), 503, ms / 1000);

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import {
   ClientClosedError,
@@ -37,7 +38,30 @@ export function runWithDeadline(
 ): Promise<void> {
   const d = new RequestDeadline();
   c.set('deadline', d);
-  return new Promise<void>((resolve, reject) => {
+  const node = nodeBindings(c);
+  return runUnderDeadline(
+    d,
+    deadlines,
+    node?.incoming ?? null,
+    (onGone) => watchClient(c, onGone),
+    run,
+  );
+}
+
+/**
+ * The deadline's core, on Node's request alone (the search route served off
+ * Hono's dispatch uses it too): `run` settles the promise, unless the expiry
+ * (408 or 504, see `expired`) or the client leaving (`watch`) does first;
+ * either ends `d`, which the work sees.
+ */
+export function runUnderDeadline<T>(
+  d: RequestDeadline,
+  deadlines: ExpiryList,
+  incoming: IncomingMessage | null,
+  watch: (onGone: () => void) => () => void,
+  run: () => Promise<T>,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     let settled = false;
     let expiry: Expiry | null = null;
     const settle = (): boolean => {
@@ -52,11 +76,11 @@ export function runWithDeadline(
       d.end(reason);
       reject(reason);
     };
-    expiry = deadlines.add(() => fail(expired(c, deadlines.ttlMs)));
-    const stopWatching = watchClient(c, () => fail(new ClientClosedError()));
+    expiry = deadlines.add(() => fail(expired(incoming, deadlines.ttlMs)));
+    const stopWatching = watch(() => fail(new ClientClosedError()));
     run().then(
-      () => {
-        if (settle()) resolve();
+      (value) => {
+        if (settle()) resolve(value);
       },
       (err: unknown) => {
         if (settle()) reject(err);
@@ -70,8 +94,7 @@ export function runWithDeadline(
  * unread (the client stalled mid-upload), is the client's 408; anything
  * else is the server's 504.
  */
-function expired(c: Context, timeoutMs: number): Error {
-  const incoming = nodeBindings(c)?.incoming;
+function expired(incoming: IncomingMessage | null, timeoutMs: number): Error {
   if (incoming && !incoming.complete && incoming.readableLength === 0)
     return new RequestTimeoutError(timeoutMs);
   return new DeadlineExceededError(timeoutMs);
@@ -80,15 +103,17 @@ function expired(c: Context, timeoutMs: number): Error {
 /** Calls `onGone` if the client disconnects before the response is complete. */
 export function watchClient(c: Context, onGone: () => void): () => void {
   const node = nodeBindings(c);
-  if (node) {
-    const { outgoing } = node;
-    const onClose = () => {
-      if (!outgoing.writableFinished) onGone();
-    };
-    outgoing.on('close', onClose);
-    return () => outgoing.removeListener('close', onClose);
-  }
+  if (node) return watchResponse(node.outgoing, onGone);
   const signal = c.req.raw.signal;
   signal.addEventListener('abort', onGone, { once: true });
   return () => signal.removeEventListener('abort', onGone);
+}
+
+/** `watchClient` on Node's response: `onGone` if it closes before it is complete. */
+export function watchResponse(outgoing: ServerResponse, onGone: () => void): () => void {
+  const onClose = () => {
+    if (!outgoing.writableFinished) onGone();
+  };
+  outgoing.on('close', onClose);
+  return () => outgoing.removeListener('close', onClose);
 }

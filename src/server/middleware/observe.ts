@@ -23,46 +23,78 @@ export function acceptRequestId(header: string | undefined): string {
   return header !== undefined && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
 }
 
+/** One request being observed: begun by `RequestObserver.begin`, closed by its `end`. */
+export interface Observation {
+  readonly requestId: string;
+  readonly start: number;
+  readonly counted: boolean;
+}
+
+/**
+ * What `observe` does for every request, on plain values, so the search route
+ * served off Hono's dispatch (direct-search.ts) is observed the same way: the
+ * request id, the in-flight gauge and the histogram, /v1/stats, the access log.
+ */
+export class RequestObserver {
+  readonly #opts: ObserveOptions;
+  readonly #prefix: string;
+
+  constructor(opts: ObserveOptions) {
+    this.#opts = opts;
+    this.#prefix = opts.statsPrefix ?? '/v1/collections';
+  }
+
+  /** While true, every response asks its keep-alive client to reconnect (a drain). */
+  get draining(): boolean {
+    return this.#opts.draining?.() ?? false;
+  }
+
+  begin(path: string, requestIdHeader: string | undefined): Observation {
+    const o = {
+      requestId: acceptRequestId(requestIdHeader),
+      start: performance.now(),
+      counted: path.startsWith(this.#prefix),
+    };
+    this.#opts.metrics.started();
+    if (o.counted) this.#opts.stats.started();
+    return o;
+  }
+
+  /** The request ended with `status`; `route` is its template ('unmatched' for none). */
+  end(o: Observation, method: string, path: string, route: string, status: number): void {
+    const ms = performance.now() - o.start;
+    this.#opts.metrics.finished(method, route, status, ms / 1000);
+    if (o.counted) this.#opts.stats.finished(status, ms);
+    if (this.#opts.accessLog) {
+      this.#opts.logger.info(
+        { requestId: o.requestId, method, path, status, ms: Math.round(ms * 100) / 100 },
+        'request',
+      );
+    }
+  }
+}
+
 /**
  * The envelope of every request. Gives every request an id (X-Request-Id from the front door or a new one,
  * echoed in the response), times every request into the Prometheus histogram (labelled by route
  * template, not raw path, to keep label cardinality bounded), tracks in-flight
- * requests, feeds /v1/stats, and optionally writes an access log line.
+ * requests, feeds /v1/stats, and optionally writes an access log line (see RequestObserver).
  */
 export function observe(opts: ObserveOptions): MiddlewareHandler<AppEnv> {
-  const prefix = opts.statsPrefix ?? '/v1/collections';
+  const observer = new RequestObserver(opts);
   return async function observe(c, next) {
-    const start = performance.now();
-    const requestId = acceptRequestId(c.req.header('x-request-id'));
-    c.set('requestId', requestId);
-    setResponseHeader(c, 'X-Request-Id', requestId);
-    const counted = c.req.path.startsWith(prefix);
-    opts.metrics.started();
-    if (counted) opts.stats.started();
+    const o = observer.begin(c.req.path, c.req.header('x-request-id'));
+    c.set('requestId', o.requestId);
+    setResponseHeader(c, 'X-Request-Id', o.requestId);
     try {
       await next();
     } finally {
       // While draining, ask keep-alive clients to reconnect elsewhere after this response.
-      if (opts.draining?.()) setResponseHeader(c, 'connection', 'close');
-      const ms = performance.now() - start;
-      const status = c.res.status;
+      if (observer.draining) setResponseHeader(c, 'connection', 'close');
       // The last matched route is the handler's template; only middleware matched means no route did.
       const template = routePath(c, -1);
       const route = template === '' || template.includes('*') ? 'unmatched' : template;
-      opts.metrics.finished(c.req.method, route, status, ms / 1000);
-      if (counted) opts.stats.finished(status, ms);
-      if (opts.accessLog) {
-        opts.logger.info(
-          {
-            requestId,
-            method: c.req.method,
-            path: c.req.path,
-            status,
-            ms: Math.round(ms * 100) / 100,
-          },
-          'request',
-        );
-      }
+      observer.end(o, c.req.method, c.req.path, route, c.res.status);
     }
   };
 }

@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
 import type { SearchBackend } from '../../backends/search-backend.ts';
+import type { Hit } from '../../core/types.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { AppEnv } from '../app-env.ts';
 import { serialisedAnswer, tookMsSince } from '../cached-answers.ts';
@@ -25,6 +26,36 @@ function answer(c: Context<AppEnv>, batch: boolean, hits: unknown, start: number
   const serialised = JSON.stringify(hits);
   keep(serialised);
   return serialisedAnswer(c, batch, serialised, start);
+}
+
+/** What a search route needs beyond the request. */
+export interface SearchRouteDeps {
+  backend: SearchBackend;
+  limits: BodyLimits & Quotas & { maxBodyBytes: number };
+  metrics: HttpMetrics;
+}
+
+/**
+ * One search, once admitted: the body (being read) checked against the
+ * collection, its work against the quotas, then the hits. The route below and
+ * the same route served off Hono's dispatch (direct-search.ts) both run it.
+ */
+export async function searchOne(
+  { backend, limits, metrics }: SearchRouteDeps,
+  name: string,
+  body: Promise<unknown>,
+  deadline: RequestDeadline,
+): Promise<Hit[]> {
+  // Searches get an AbortSignal only from a backend that listens to it (see honoursAbort).
+  const signal = backend.honoursAbort === false ? undefined : deadline.signal;
+  const raw = await body;
+  const info = await backend.schema(name, { signal });
+  const { vector, options } = parseSearchBody(raw, info, limits);
+  checkSearchWork(1, info.dimension, options, limits);
+  deadline.throwIfEnded();
+  const [hits] = await backend.search(name, [vector], { ...options, signal });
+  metrics.searched('search', 1);
+  return hits ?? [];
 }
 
 /** The /v1/collections API: search, batch search, writes, describe. */
@@ -60,17 +91,13 @@ export function collectionRoutes(
 
   api.post('/:name/search', async (c) => {
     const start = performance.now();
-    const name = c.req.param('name');
-    const deadline = c.get('deadline');
-    const signal = searchSignal(deadline);
-    const body = await readJson(c, limits.maxBodyBytes);
-    const info = await backend.schema(name, { signal });
-    const { vector, options } = parseSearchBody(body, info, limits);
-    checkSearchWork(1, info.dimension, options, limits);
-    deadline.throwIfEnded();
-    const [hits] = await backend.search(name, [vector], { ...options, signal });
-    metrics.searched('search', 1);
-    return answer(c, false, hits ?? [], start);
+    const hits = await searchOne(
+      { backend, limits, metrics },
+      c.req.param('name'),
+      readJson(c, limits.maxBodyBytes),
+      c.get('deadline'),
+    );
+    return answer(c, false, hits, start);
   });
 
   api.post('/:name/search/batch', async (c) => {
