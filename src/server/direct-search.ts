@@ -111,6 +111,9 @@ export function directSearch(
       send(res, o, JSON.stringify({ hits, tookMs: tookMsSince(start) }));
       return 200;
     } catch (err) {
+      // Past the deadline or with the client gone, that outcome was answered (and logged)
+      // already; what the route fails with afterwards (the body read aborted) is its echo.
+      if (deadline.reason) return 0;
       return failed(res, o, path, err);
     }
   };

@@ -1,11 +1,13 @@
 import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect } from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdmission } from '../../src/server/admission/build-admission.ts';
 import { createApp } from '../../src/server/app.ts';
 import type { ApiKeys } from '../../src/server/auth/api-keys.ts';
 import { ApiKeys as Keys } from '../../src/server/auth/api-keys.ts';
-import { admissionOptions, appOptions } from '../../src/server/compose.ts';
+import { admissionOptions, appOptions, startServer } from '../../src/server/compose.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { silentLogger, testConfig } from '../helpers.ts';
 import { serversOnSockets } from '../servers-on-sockets.ts';
@@ -93,6 +95,42 @@ describe('single searches served off the framework (direct-search.ts)', () => {
     expect(metrics).toMatch(
       /vecserve_http_request_duration_seconds_count\{method="POST",route="\/v1\/collections\/:name\/search",status="504"\} 1/,
     );
+  });
+});
+
+describe('a client that leaves', () => {
+  it('mid-body is logged once, as a client that closed, never as an unhandled error', async () => {
+    const lines: { msg: string; level: string }[] = [];
+    const logger = pino(
+      { level: 'info', formatters: { level: (label) => ({ level: label }) } },
+      new Writable({
+        write(chunk, _enc, done) {
+          lines.push(JSON.parse(String(chunk)));
+          done();
+        },
+      }),
+    );
+    const running = await startServer(
+      testConfig({ breaker: 'off', accessLog: false }),
+      logger,
+      new FakeBackend(),
+    );
+    try {
+      const socket = connect(running.port, '127.0.0.1');
+      await new Promise((r) => socket.once('connect', r));
+      socket.write(
+        `POST ${SEARCH} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"vector":[0,`,
+      );
+      await new Promise((r) => setTimeout(r, 100));
+      socket.destroy();
+      await new Promise((r) => setTimeout(r, 300));
+      const about = lines.filter((l) => /client closed|unhandled/.test(l.msg));
+      expect(about.map((l) => `${l.level} ${l.msg}`)).toEqual([
+        'info client closed the request before its answer',
+      ]);
+    } finally {
+      await running.close();
+    }
   });
 });
 
