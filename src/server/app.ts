@@ -2,12 +2,11 @@ import { createRequire } from 'node:module';
 import { Hono } from 'hono';
 import type { ResultCache } from '../backends/cache/result-cache.ts';
 import type { SearchBackend } from '../backends/search-backend.ts';
-import { isServiceError } from '../core/errors.ts';
 import type { ClusterMetrics } from '../observability/cluster-metrics.ts';
 import { HttpMetrics } from '../observability/http-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { RequestStats } from '../observability/request-stats.ts';
-import { admissionChain, countRefusal } from './admission/admission-chain.ts';
+import { admissionChain } from './admission/admission-chain.ts';
 import { AdmissionMetrics } from './admission/admission-metrics.ts';
 import type { Admission } from './admission/build-admission.ts';
 import type { AppEnv } from './app-env.ts';
@@ -15,9 +14,10 @@ import { ApiKeys } from './auth/api-keys.ts';
 import { authorize } from './auth/authorize.ts';
 import { cachedAnswers } from './cached-answers.ts';
 import { directSearch } from './direct-search.ts';
+import { answerToError } from './error-answer.ts';
 import { observe, RequestObserver } from './middleware/observe.ts';
 import { nodeBindings } from './node-bindings.ts';
-import { problem, problemFromError } from './problem.ts';
+import { problem } from './problem.ts';
 import type { Quotas } from './quotas.ts';
 import type { BodyLimits } from './request-bodies.ts';
 import { collectionRoutes } from './routes/collections.ts';
@@ -152,19 +152,17 @@ export function createApp(deps: AppDeps) {
       detail: `no route for ${c.req.method} ${c.req.path}`,
     });
   });
-  app.onError((err, c) => {
-    countRefusal(err, admissionMetrics);
-    if (isServiceError(err) && err.code === 'client_closed') {
-      // Logged as what it is; the 499 goes to a socket nobody reads (as nginx records it).
-      logger.info(
+  app.onError((err, c) =>
+    problem(
+      c,
+      answerToError(
+        err,
         { requestId: c.get('requestId'), path: c.req.path, method: c.req.method },
-        'client closed the request before its answer',
-      );
-    }
-    if (isServiceError(err)) return problemFromError(c, err);
-    logger.error({ err, requestId: c.get('requestId'), path: c.req.path }, 'unhandled error');
-    return problem(c, { code: 'internal', status: 500, detail: 'internal server error' });
-  });
+        admissionMetrics,
+        logger,
+      ),
+    ),
+  );
 
   // The single-search route's own path on Node's request (see direct-search.ts): the same parts, off Hono.
   const direct = directSearch({

@@ -1,15 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isServiceError } from '../core/errors.ts';
 import type { Logger } from '../observability/logger.ts';
-import { countRefusal } from './admission/admission-chain.ts';
 import type { AdmissionMetrics } from './admission/admission-metrics.ts';
 import { deadlineLists, throughSlot } from './admission/admit.ts';
 import type { Admission } from './admission/build-admission.ts';
 import { type AuthorizeOptions, accessFor } from './auth/authorize.ts';
 import { tookMsSince } from './cached-answers.ts';
+import { answerToError } from './error-answer.ts';
 import { runUnderDeadline, watchResponse } from './middleware/deadline.ts';
 import type { Observation, RequestObserver } from './middleware/observe.ts';
-import { type ProblemInit, problemOfError, writeProblem } from './problem.ts';
+import { writeProblem } from './problem.ts';
 import { parseJsonBody, readNodeBody } from './read-json.ts';
 import { RequestDeadline } from './request-deadline.ts';
 import { type SearchRouteDeps, searchOne } from './routes/collections.ts';
@@ -73,21 +72,14 @@ export function directSearch(
     res.end(body);
   };
 
-  /** The app's error answers (app.onError): counted, logged, a problem; returns the status. */
+  /** The app's error answers (answerToError, as app.onError gives them); returns the status. */
   const failed = (res: ServerResponse, o: Observation, path: string, err: unknown): number => {
-    countRefusal(err, admissionMetrics);
-    let p: ProblemInit;
-    if (isServiceError(err)) {
-      if (err.code === 'client_closed')
-        logger.info(
-          { requestId: o.requestId, path, method: 'POST' },
-          'client closed the request before its answer',
-        );
-      p = problemOfError(err);
-    } else {
-      logger.error({ err, requestId: o.requestId, path }, 'unhandled error');
-      p = { code: 'internal', status: 500, detail: 'internal server error' };
-    }
+    let p = answerToError(
+      err,
+      { requestId: o.requestId, path, method: 'POST' },
+      admissionMetrics,
+      logger,
+    );
     if (!res.headersSent && !res.destroyed) {
       if (observer.draining) p = { ...p, headers: { ...p.headers, connection: 'close' } };
       writeProblem(res, p, path, o.requestId);

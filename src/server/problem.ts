@@ -82,10 +82,6 @@ export function problem(c: Context, p: ProblemInit): Response {
   });
 }
 
-export function problemFromError(c: Context, err: ServiceError): Response {
-  return problem(c, problemOfError(err));
-}
-
 /** The problem a ServiceError answers with: its status, detail, extra fields and Retry-After. */
 export function problemOfError(err: ServiceError): ProblemInit {
   const headers: Record<string, string> = {};
