@@ -80,14 +80,15 @@ export function createApp(deps: AppDeps) {
   const { options, logger } = deps;
   const app = new Hono<AppEnv>();
 
-  const observeOptions = {
+  // One observer for both paths a request can take (Hono's, and the direct search path's).
+  const observer = new RequestObserver({
     metrics,
     stats,
     logger,
     accessLog: options.accessLog,
     draining: () => lifecycle.draining,
-  };
-  app.use('*', observe(observeOptions));
+  });
+  app.use('*', observe(observer));
   // The URL parser resolves dot segments, so /v1/collections/zzz/../products
   // would reach (and DELETE would drop) "products": refuse them as sent.
   // Not async: a middleware that only checks adds no promise of its own.
@@ -169,7 +170,7 @@ export function createApp(deps: AppDeps) {
     route: { backend, limits: options, metrics },
     admission: admission ?? null,
     admissionMetrics,
-    observer: new RequestObserver(observeOptions),
+    observer,
     access,
     timeoutMs: options.timeoutMs,
     logger,

@@ -82,10 +82,14 @@ function pm2Cli(): string {
 /** Runs the PM2 CLI against this stack's own daemon. */
 function runPm2(paths: Pick<StackPaths, 'pm2Home'>, args: string[]) {
   return spawnSync(process.execPath, [pm2Cli(), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PM2_HOME: paths.pm2Home },
+    ...pm2Options(paths),
     encoding: 'utf8',
   });
+}
+
+/** Where the PM2 CLI runs: this repo, against this stack's own daemon. */
+function pm2Options(paths: Pick<StackPaths, 'pm2Home'>) {
+  return { cwd: ROOT, env: { ...process.env, PM2_HOME: paths.pm2Home } };
 }
 
 function pm2(paths: StackPaths, args: string[], opts: { quiet?: boolean } = {}): string {
@@ -122,7 +126,7 @@ export function pm2ListAsync(paths: Pick<StackPaths, 'pm2Home'>): Promise<Pm2Pro
     execFile(
       process.execPath,
       [pm2Cli(), 'jlist'],
-      { cwd: ROOT, env: { ...process.env, PM2_HOME: paths.pm2Home }, maxBuffer: 64 << 20 },
+      { ...pm2Options(paths), maxBuffer: 64 << 20 },
       (err, stdout) => done(err ? [] : parseJlist(stdout)),
     );
   });

@@ -5,8 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createAdmission } from '../../src/server/admission/build-admission.ts';
 import { createApp } from '../../src/server/app.ts';
-import type { ApiKeys } from '../../src/server/auth/api-keys.ts';
-import { ApiKeys as Keys } from '../../src/server/auth/api-keys.ts';
+import { ApiKeys } from '../../src/server/auth/api-keys.ts';
 import { admissionOptions, appOptions, startServer } from '../../src/server/compose.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { silentLogger, testConfig } from '../helpers.ts';
@@ -198,7 +197,7 @@ describe('what the direct path takes', () => {
   it('serves a known key and leaves a missing or unknown one to the framework (which answers 401)', async () => {
     const d = await directOnly(
       {},
-      Keys.load({ list: 'r:search:reader-0123456789abcdef', file: '' }),
+      ApiKeys.load({ list: 'r:search:reader-0123456789abcdef', file: '' }),
     );
     expect(await d.status(SEARCH, { headers: { 'x-api-key': 'reader-0123456789abcdef' } })).toBe(
       200,

@@ -80,8 +80,7 @@ export class RequestObserver {
  * template, not raw path, to keep label cardinality bounded), tracks in-flight
  * requests, feeds /v1/stats, and optionally writes an access log line (see RequestObserver).
  */
-export function observe(opts: ObserveOptions): MiddlewareHandler<AppEnv> {
-  const observer = new RequestObserver(opts);
+export function observe(observer: RequestObserver): MiddlewareHandler<AppEnv> {
   return async function observe(c, next) {
     const o = observer.begin(c.req.path, c.req.header('x-request-id'));
     c.set('requestId', o.requestId);
