@@ -96,9 +96,12 @@ describe('search threads', () => {
         ...rows.slice(1900, 1910).map((r) => Float32Array.from(r.vector)), // moved rows
         ...rows.slice(100, 110).map((r) => Float32Array.from(r.vector)), // deleted rows
       ];
+      // The writer adds the writes to its graph and the thread searches the snapshot's: two
+      // graphs, so the walks go wide enough (ef past the 1,400 rows) to be exact in both, or
+      // a row one walk reaches and the other does not differs by luck (1 CI run in ~10).
       for (const opts of [
-        { topK: 10, filter: [], outputFields: [] },
-        { topK: 5, filter, outputFields: ['tag', 'n'], ef: 128 },
+        { topK: 10, filter: [], outputFields: [], ef: 2048 },
+        { topK: 5, filter, outputFields: ['tag', 'n'], ef: 2048 },
       ]) {
         const [a, b] = await Promise.all([
           Promise.all(probes.map((q) => loop.search('items', [q], opts))),
