@@ -73,6 +73,18 @@ export function problemBody(
   });
 }
 
+/**
+ * `problemBody` for one problem and instance, built once, for any request id:
+ * the id is its last field, so only it is written per request.
+ */
+export function problemBodyFor(
+  p: Omit<ProblemInit, 'headers'>,
+  instance: string,
+): (requestId: string) => string {
+  const open = problemBody(p, instance, undefined).slice(0, -1);
+  return (requestId) => `${open},"requestId":${JSON.stringify(requestId)}}`;
+}
+
 /** An RFC 9457 application/problem+json response. */
 export function problem(c: Context, p: ProblemInit): Response {
   const body = problemBody(p, c.req.path, (c.get('requestId') as string | undefined) ?? undefined);
@@ -109,7 +121,16 @@ export function writeProblem(
   instance: string,
   requestId: string,
 ): void {
-  const body = problemBody(p, instance, requestId);
+  writeProblemBody(res, p, problemBody(p, instance, requestId), requestId);
+}
+
+/** `writeProblem` with the body already built (`problemBodyFor`). */
+export function writeProblemBody(
+  res: ServerResponse,
+  p: ProblemInit,
+  body: string,
+  requestId: string,
+): void {
   res.writeHead(p.status, {
     'x-request-id': requestId,
     ...p.headers,

@@ -234,6 +234,42 @@ describe('admission control over a real socket', () => {
 });
 
 describe('admission decides before the body is read', () => {
+  it('refuses a burst before the framework with whole problem bodies, each with its own request id', async () => {
+    const fake = new FakeBackend();
+    fake.searchDelayMs = 200;
+    const s = await start({ concurrencyLimit: 1, queueLimit: 0 }, fake);
+    const send = (id?: string) =>
+      fetch(`${s.url}/v1/collections/items/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(id ? { 'x-request-id': id } : {}) },
+        body: '{"vector":[0,0]}',
+      });
+    const slow = send();
+    await sleep(50);
+    // One error and one path for the whole burst: the body is built once, the id per request.
+    const refused = await Promise.all([send('client-7'), send(), send(), send('a.b:c-9')]);
+    const bodies = [];
+    for (const r of refused) {
+      expect(r.status).toBe(503);
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect(r.headers.get('content-type')).toBe('application/problem+json');
+      const b = await body(r);
+      expect(b).toMatchObject({
+        type: 'urn:vecserve:problem:overloaded',
+        status: 503,
+        code: 'overloaded',
+        reason: 'concurrency_limit',
+        instance: '/v1/collections/items/search',
+      });
+      expect(b.requestId).toBe(r.headers.get('x-request-id'));
+      bodies.push(b);
+    }
+    expect(bodies[0]!.requestId).toBe('client-7');
+    expect(bodies[3]!.requestId).toBe('a.b:c-9');
+    expect(new Set(bodies.map((b) => b.requestId)).size).toBe(4);
+    expect((await slow).status).toBe(200);
+  });
+
   it('never parses the body of a refused request (rate limit, full queue, open breaker)', async () => {
     const { vi } = await import('vitest');
     const parse = vi.spyOn(JSON, 'parse');

@@ -5,7 +5,7 @@ import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
 import { isSearchTarget } from '../cached-answers.ts';
 import { acceptRequestId } from '../middleware/observe.ts';
-import { writeProblem } from '../problem.ts';
+import { type ProblemInit, problemBodyFor, writeProblemBody } from '../problem.ts';
 import { routeTemplate } from '../routes/route-table.ts';
 import type { AdmissionMetrics } from './admission-metrics.ts';
 import type { Admission } from './build-admission.ts';
@@ -49,20 +49,24 @@ export function earlyRefusal(
   const cachedSearches = deps.cachedSearches ?? false;
   const { eventLoop, breaker, concurrency } = admission;
   if (!eventLoop && !breaker && !concurrency) return () => false;
+  let lastRefused: OverloadedError | null = null;
+  let lastPath = '';
+  let lastProblem: ProblemInit | null = null;
+  let lastBody: (requestId: string) => string = () => '';
   return function earlyRefusal(req, res) {
     const url = req.url ?? '';
     if (!url.startsWith(prefix)) return false;
-    let refused: OverloadedError;
-    try {
-      eventLoop?.check();
-      breaker?.refuseAtArrival();
-      if (!(cachedSearches && req.method === 'POST' && isSearchTarget(url)))
-        concurrency?.refuseIfFull();
-      return false;
-    } catch (err) {
-      if (!isServiceError(err)) throw err;
-      refused = err as OverloadedError;
-    }
+    let refused = eventLoop?.refusalNow() ?? null;
+    if (!refused)
+      try {
+        breaker?.refuseAtArrival();
+        if (!(cachedSearches && req.method === 'POST' && isSearchTarget(url)))
+          concurrency?.refuseIfFull();
+        return false;
+      } catch (err) {
+        if (!isServiceError(err)) throw err;
+        refused = err as OverloadedError;
+      }
     if (deps.draining()) return false;
     const started = performance.now();
     const query = url.indexOf('?');
@@ -70,18 +74,20 @@ export function earlyRefusal(
     const requestId = acceptRequestId(req.headers['x-request-id'] as string | undefined);
     metrics.started();
     stats.started();
-    writeProblem(
-      res,
-      {
+    // A flood refuses most of a turn with one error and one path: their body is built once.
+    if (refused !== lastRefused || path !== lastPath) {
+      lastRefused = refused;
+      lastPath = path;
+      lastProblem = {
         code: 'overloaded',
         status: 503,
         detail: refused.message,
         extra: { reason: refused.reason },
         headers: { 'retry-after': String(Math.max(1, Math.ceil(refused.retryAfterMs / 1000))) },
-      },
-      path,
-      requestId,
-    );
+      };
+      lastBody = problemBodyFor(lastProblem, path);
+    }
+    writeProblemBody(res, lastProblem!, lastBody(requestId), requestId);
     admissionMetrics.rejections.inc({ reason: refused.reason });
     const ms = performance.now() - started;
     metrics.finished(req.method ?? 'GET', routeTemplate(req.method ?? 'GET', path), 503, ms / 1000);
