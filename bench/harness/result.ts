@@ -142,6 +142,16 @@ export interface OverloadRun extends RunEnvelope {
   /** The closed loop that measured capacity, admission off (runs before goodput was recorded have none). */
   capacitySweep?: { concurrency: number; okPerSecond: number; p99Ms: number }[];
   kneeConcurrency?: number;
+  /**
+   * A bare node:http server refusing the same flood (direct runs): its CPU per refusal, and
+   * the goodput that cost leaves any Node server at this factor (goodputCeiling, share of capacity).
+   */
+  refusalFloor?: {
+    cpuUsPerRefusal: number;
+    answered: number;
+    sentPerSecond: number;
+    goodputCeiling: number;
+  } | null;
   overloadFactor?: number;
   secondsPerRun: number;
   targets: Record<string, number>;
@@ -152,6 +162,13 @@ export interface OverloadRun extends RunEnvelope {
     recovery?: { seconds: number | null; perSecondP99Ms: number[] } | null;
     /** Ok answers per second in the flood over the capacity measured in the same run. */
     goodput?: number;
+    /** The refusal floor's goodput ceiling at the rate the generator sent, and goodput over it (direct runs). */
+    goodputCeilingAtSentRate?: number;
+    goodputOfCeiling?: number | null;
+    /** The server process over the flood: its CPU share, and CPU per refusal beside searches at capacity cost. */
+    serverCpu?: { busyShare: number; refusalCpuUsEstimate: number | null } | null;
+    /** Why the generator sent less than asked (null: it sent it): its own core, or the server's answers. */
+    limitedBy?: string | null;
     admittedP99OverUnloadedP99: number;
     targets?: Record<string, boolean>;
   }[];

@@ -29,6 +29,7 @@ import { startServerProcess } from '../../lib/server-process.ts';
 import { type Command, num, type Progress, str, UsageError, type Values } from '../command-line.ts';
 import { envelope } from '../envelope.ts';
 import type { OverloadRun } from '../result.ts';
+import { processCpuSeconds } from '../runners/process-cpu.ts';
 import { type VegetaResult, vegetaOpenLoop } from '../runners/vegeta.ts';
 import { runWrk } from '../runners/wrk.ts';
 
@@ -85,7 +86,21 @@ export const overloadCommand: Command = {
 
 interface Target {
   url: string;
+  /** The one server process (direct): its CPU during the flood is measured. */
+  pid?: number;
   stop(): Promise<unknown>;
+}
+
+/**
+ * The most goodput a server can keep when offered `factor` x its capacity and
+ * every refusal costs `refusalCpuUs` of its core: admitted g x C searches at
+ * 1/C each plus (factor - g) x C refusals must fit in one core, so
+ * g <= (1 - factor x C x r) / (1 - C x r), as a share of capacity, in [0, 1].
+ */
+export function goodputCeiling(factor: number, capacity: number, refusalCpuUs: number): number {
+  const cr = capacity * refusalCpuUs * 1e-6;
+  if (cr >= 1) return 0;
+  return Math.min(1, Math.max(0, (1 - factor * cr) / (1 - cr)));
 }
 
 async function runOverload(values: Values, progress: Progress): Promise<OverloadRun> {
@@ -120,13 +135,14 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   };
 
   const DIRECT_PORT = 8260;
+  const FLOOR_PORT = 8261;
   const STACK_PORTS = { app: 8270, internal: 8280, nginx: 8290, status: 8291, worker: 8300 };
   const pinned = (argv: string[]) => (serverCpus ? ['taskset', '-c', serverCpus, ...argv] : argv);
 
   /** One server process: what `npm start` runs (the compiled server). */
   const startDirect = async (env: Record<string, string>): Promise<Target> => {
     const argv = pinned([process.execPath, join(ROOT, 'dist/cli/serve.js')]);
-    return startServerProcess({
+    const server = await startServerProcess({
       command: argv[0]!,
       args: argv.slice(1),
       env: {
@@ -139,6 +155,8 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
       url: `http://127.0.0.1:${DIRECT_PORT}`,
       readyPath: '/readyz',
     });
+    // taskset execs the server: the child's pid is the server's.
+    return { url: server.url, pid: server.child.pid, stop: () => server.stop() };
   };
 
   /** The nginx + PM2 stack through the stack scripts, on ports of its own. */
@@ -216,6 +234,45 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
     `capacity ${capacity} ok/s (best at c=${best.concurrency}; knee c=${knee.concurrency}, ${knee.okPerSecond}/s)`,
   );
 
+  // The refusal floor (direct only): a bare node:http server refusing the same flood. What a
+  // refusal costs it bounds the goodput any Node server can keep at this factor.
+  let refusalFloor: OverloadRun['refusalFloor'] = null;
+  if (!viaNginx) {
+    progress(`refusal floor: bare node:http refusing ${factor}x...`);
+    const argv = pinned([
+      process.execPath,
+      join(ROOT, 'bench/servers/refusal-floor.mjs'),
+      String(FLOOR_PORT),
+    ]);
+    const floor = await startServerProcess({
+      command: argv[0]!,
+      args: argv.slice(1),
+      env: {},
+      url: `http://127.0.0.1:${FLOOR_PORT}`,
+      readyPath: '/readyz',
+    });
+    try {
+      await load(floor.url, capacity, 2);
+      const cpu0 = processCpuSeconds(floor.child.pid!) ?? 0;
+      const floodSeconds = Math.min(seconds, 20);
+      const r = await load(floor.url, capacity * factor, floodSeconds);
+      const cpu = (processCpuSeconds(floor.child.pid!) ?? 0) - cpu0;
+      const answered = Object.values(r.byOutcome).reduce((a, b) => a + b, 0);
+      const cpuUsPerRefusal = Math.round((cpu * 1e6) / Math.max(1, answered));
+      refusalFloor = {
+        cpuUsPerRefusal,
+        answered,
+        sentPerSecond: Math.round(r.achievedSendRate),
+        goodputCeiling: r2(goodputCeiling(factor, capacity, cpuUsPerRefusal)),
+      };
+    } finally {
+      await floor.stop();
+    }
+    progress(
+      `  ${refusalFloor.cpuUsPerRefusal} us of CPU per refusal: at ${factor}x no Node server keeps more than ${Math.round(refusalFloor.goodputCeiling * 100)}% of capacity`,
+    );
+  }
+
   const share = num(values, 'front-door-share');
   const frontDoorRate = Math.round(capacity * share);
   const extra = ((values.env as string[] | undefined) ?? []).map(
@@ -263,7 +320,26 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
       progress(`${conf.name}: unloaded (${Math.round(capacity / 4)}/s)...`);
       const unloaded = summarize(await load(server.url, capacity / 4, seconds), seconds, r2);
       progress(`${conf.name}: ${factor}x (${Math.round(capacity * factor)}/s)...`);
+      const cpuBefore = server.pid ? processCpuSeconds(server.pid) : null;
       const overload = summarize(await load(server.url, capacity * factor, seconds), seconds, r2);
+      const cpuAfter = server.pid ? processCpuSeconds(server.pid) : null;
+      // The server's CPU over the flood (until its last answer), and what a refusal cost it
+      // beside searches at their capacity cost (searches cost more under a flood: an upper bound).
+      const serverCpu =
+        cpuBefore === null || cpuAfter === null
+          ? null
+          : (() => {
+              const cpu = cpuAfter - cpuBefore;
+              const searchCpu = overload.admitted / capacity;
+              return {
+                // Over the seconds vegeta sent (its report is read after, with the server idle).
+                busyShare: r2(cpu / seconds),
+                refusalCpuUsEstimate:
+                  overload.rejected > 0
+                    ? Math.round(((cpu - searchCpu) * 1e6) / overload.rejected)
+                    : null,
+              };
+            })();
       // Right after the flood, the unloaded rate again: how soon is p99 back?
       const after = await load(server.url, capacity / 4, 10);
       const bound = Math.max(1, 2 * unloaded.admittedMs.p99);
@@ -278,6 +354,22 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
         overload,
         recovery,
         goodput,
+        // Judged at the rate the generator sent: a server it could not flood is offered less.
+        ...(refusalFloor
+          ? (() => {
+              const ceiling = goodputCeiling(
+                overload.achievedSendRate / capacity,
+                capacity,
+                refusalFloor.cpuUsPerRefusal,
+              );
+              return {
+                goodputCeilingAtSentRate: r2(ceiling),
+                goodputOfCeiling: ceiling > 0 ? r2(goodput / ceiling) : null,
+              };
+            })()
+          : {}),
+        serverCpu,
+        limitedBy: limitedBy(overload, num(values, 'max-connections'), serverCpu),
         admittedP99OverUnloadedP99: ratio,
         targets: {
           generatorOfferedTheLoad: overload.generator.trustworthy ?? false,
@@ -323,6 +415,7 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
     capacityPerSecond: capacity,
     capacitySweep: sweep,
     kneeConcurrency: knee.concurrency,
+    refusalFloor,
     overloadFactor: factor,
     secondsPerRun: seconds,
     targets: {
@@ -360,4 +453,21 @@ function summarize(r: VegetaResult, seconds: number, r2: (v: number) => number) 
     },
     generator: r.generator,
   };
+}
+
+/**
+ * What stopped the flood from being what was asked: vegeta's own core, or
+ * the server answering slower than it was sent to, so every one of the
+ * client's connections was waiting on it (then latency from intended send
+ * time holds vegeta's backlog: the server's slowness, not the generator's).
+ */
+function limitedBy(
+  overload: ReturnType<typeof summarize>,
+  connections: number,
+  serverCpu: { busyShare: number } | null,
+): string | null {
+  if (overload.achievedSendRate >= 0.95 * overload.offeredPerSecond) return null;
+  if (overload.generator.cpuPercent >= 90)
+    return `the generator: vegeta at ${overload.generator.cpuPercent}% of its core sent ${overload.achievedSendRate}/s of ${overload.offeredPerSecond}/s`;
+  return `the server: all ${connections} connections waited on answers (${overload.achievedSendRate}/s answered of ${overload.offeredPerSecond}/s asked; vegeta at ${overload.generator.cpuPercent}% of its core${serverCpu ? `, the server at ${Math.round(serverCpu.busyShare * 100)}% of its` : ''})`;
 }

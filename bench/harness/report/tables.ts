@@ -63,6 +63,12 @@ export function runTables(run: AnyRun): Table[] {
               r.goodput !== undefined
                 ? `${Math.round(r.goodput * 100)}%`
                 : `${Math.round((r.overload.admittedPerSecond / run.capacityPerSecond) * 100)}%`,
+            'of floor ceiling':
+              r.goodputOfCeiling === undefined || r.goodputOfCeiling === null
+                ? '-'
+                : `${Math.round(r.goodputOfCeiling * 100)}%`,
+            'server busy': r.serverCpu ? `${Math.round(r.serverCpu.busyShare * 100)}%` : '-',
+            'us/refusal (est.)': r.serverCpu?.refusalCpuUsEstimate ?? '-',
             'unloaded p99 ms': r.unloaded.admittedMs.p99,
             'admitted/s': r.overload.admittedPerSecond,
             'admitted p99 ms': r.overload.admittedMs.p99,
@@ -78,10 +84,17 @@ export function runTables(run: AnyRun): Table[] {
             'sent/s': r.overload.achievedSendRate,
             'p99 back after s': r.recovery?.seconds ?? '-',
           })),
-          notes: run.results.map((r) => {
-            const failed = Object.entries(r.targets ?? {}).filter(([, ok]) => !ok);
-            return `${r.configuration}: ${r.targets === undefined ? 'targets not recorded' : failed.length === 0 ? 'every target met' : `not met: ${failed.map(([k]) => k).join(', ')}`}`;
-          }),
+          notes: [
+            ...(run.refusalFloor
+              ? [
+                  `refusal floor (bare node:http answering 503): ${run.refusalFloor.cpuUsPerRefusal} us of CPU per refusal, so at ${run.overloadFactor}x no Node server keeps more than ${Math.round(run.refusalFloor.goodputCeiling * 100)}% of capacity`,
+                ]
+              : []),
+            ...run.results.map((r) => {
+              const failed = Object.entries(r.targets ?? {}).filter(([, ok]) => !ok);
+              return `${r.configuration}: ${r.targets === undefined ? 'targets not recorded' : failed.length === 0 ? 'every target met' : `not met: ${failed.map(([k]) => k).join(', ')}`}${r.limitedBy ? `; sent less than asked, limited by ${r.limitedBy}` : ''}`;
+            }),
+          ],
         },
       ];
     case 'smoke':
