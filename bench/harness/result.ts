@@ -126,6 +126,8 @@ export interface OverloadPhase {
   otherOutcomes: Record<string, number>;
   afterFirstSecond?: { admittedMs: PhaseLatency; rejectedMs: PhaseLatency } | null;
   generator: { cpuPercent: number; trustworthy?: boolean; reasons?: string[] };
+  /** p99 of each second's answers, by the second they were sent. */
+  perSecondP99Ms?: number[];
 }
 
 /** Admission control at N x capacity: each configuration unloaded, flooded, recovering. */

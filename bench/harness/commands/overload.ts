@@ -321,7 +321,8 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
       const unloaded = summarize(await load(server.url, capacity / 4, seconds), seconds, r2);
       progress(`${conf.name}: ${factor}x (${Math.round(capacity * factor)}/s)...`);
       const cpuBefore = server.pid ? processCpuSeconds(server.pid) : null;
-      const overload = summarize(await load(server.url, capacity * factor, seconds), seconds, r2);
+      const flood = await load(server.url, capacity * factor, seconds);
+      const overload = summarize(flood, seconds, r2);
       const cpuAfter = server.pid ? processCpuSeconds(server.pid) : null;
       // The server's CPU over the flood (until its last answer), and what a refusal cost it
       // beside searches at their capacity cost (searches cost more under a flood: an upper bound).
@@ -332,8 +333,8 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
               const cpu = cpuAfter - cpuBefore;
               const searchCpu = overload.admitted / capacity;
               return {
-                // Over the seconds vegeta sent (its report is read after, with the server idle).
-                busyShare: r2(cpu / seconds),
+                // Over vegeta's run, until its last answer (its report is read after, the server idle).
+                busyShare: r2(cpu / flood.durationSeconds),
                 refusalCpuUsEstimate:
                   overload.rejected > 0
                     ? Math.round(((cpu - searchCpu) * 1e6) / overload.rejected)
@@ -452,6 +453,8 @@ function summarize(r: VegetaResult, seconds: number, r2: (v: number) => number) 
       rejectedMs: { p50: r2(after.refused.p50Ms), p99: r2(after.refused.p99Ms) },
     },
     generator: r.generator,
+    // Which seconds held the tail: a stall (a pause, a neighbour, background work) shows as one.
+    perSecondP99Ms: r.perSecondP99Ms.map((v) => r2(v)),
   };
 }
 
