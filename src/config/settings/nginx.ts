@@ -78,7 +78,7 @@ export const NGINX_SETTINGS: readonly SettingOf<NginxSettings>[] = [
     'nginx_inflight_limit',
     () => -1,
     integer(-1, 1e9),
-    "Requests the whole host serves at once, counted by nginx (limit_conn on one host-wide key): the excess is answered 503 with Retry-After in C, before a worker reads a byte. A concurrency bound follows capacity by itself (in flight = throughput x latency), where a rate limit must be set to a capacity nobody re-measures. -1: WORKERS x each worker's CONCURRENCY_LIMIT (as resolved) x 2; 0: off.",
+    "Requests the whole host serves at once, counted by nginx (limit_conn on one host-wide key): the excess is answered 503 with Retry-After in C, before a worker reads a byte. A concurrency bound follows capacity by itself (in flight = throughput x latency), where a rate limit must be set to a capacity nobody re-measures. -1: 128 per worker (room for a worker's restart and ordinary clients; under floods the bound that keeps admitted latency near unloaded is the knee, which `npm run bench -- overload` measures); 0: off.",
   ),
   def(
     'nginxRealIpFrom',
