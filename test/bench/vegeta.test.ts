@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvFields, summarizeVegeta } from '../../bench/harness/runners/vegeta.ts';
+import { csvFields, summarizeVegeta, vegetaRate } from '../../bench/harness/runners/vegeta.ts';
 
 describe('vegeta results', () => {
   it('splits CSV fields, quoted ones with commas and doubled quotes included', () => {
@@ -23,5 +23,19 @@ describe('vegeta results', () => {
     expect(r.latency.maxMs).toBeCloseTo(32, 0);
     expect(r.refused.count).toBe(1);
     expect(r.generator.cpuPercent).toBe(12);
+  });
+
+  it('times sends by the whole-number rate vegeta was given, so a fractional rate does not drift', () => {
+    const t0 = 1_700_000_000_000_000_000;
+    // Asked for 100.4/s, vegeta sends 100/s: every 10 ms for 60 s, each answered in 1 ms.
+    const rows = Array.from({ length: 6000 }, (_, seq) =>
+      [t0 + seq * 10e6, 200, 1e6, 0, 0, '', '', '', seq].join(','),
+    );
+    const r = summarizeVegeta(rows.join('\n'), { rate: 100.4, seconds: 60 }, 60, 10);
+    expect(vegetaRate(100.4)).toBe(100);
+    // Timed at 100.4/s the last send would look 240 ms late.
+    expect(r.latency.maxMs).toBeLessThan(2);
+    expect(r.late).toBe(0);
+    expect(r.generator.trustworthy).toBe(true);
   });
 });
