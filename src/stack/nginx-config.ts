@@ -25,6 +25,7 @@ export type NginxSettings = Pick<
   | 'nginxConnLimit'
   | 'nginxInflightLimit'
   | 'nginxRealIpFrom'
+  | 'nginxWorkerPriority'
 >;
 
 /**
@@ -105,7 +106,7 @@ ${extra}`;
 # edit the settings, not this file. Start: nginx -p <prefix dir> -c <this file>;
 # relative paths below (pid, logs, temp files) live under the prefix.
 worker_processes auto;
-worker_rlimit_nofile ${Math.max(8192, s.nginxWorkerConnections * 2)};
+${s.nginxWorkerPriority !== 0 ? `worker_priority ${s.nginxWorkerPriority};\n` : ''}worker_rlimit_nofile ${Math.max(8192, s.nginxWorkerConnections * 2)};
 pid nginx.pid;
 error_log error.log warn;
 

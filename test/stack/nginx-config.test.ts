@@ -46,6 +46,25 @@ describe('nginx config', () => {
     expect(text).toMatch(/proxy_read_timeout 15s;/);
   });
 
+  it('renders worker_priority only when NGINX_WORKER_PRIORITY is set, and the result passes nginx -t', () => {
+    expect(renderNginxConf(loadConfig({ env: {} }))).not.toMatch(/worker_priority/);
+    const text = renderNginxConf(loadConfig({ env: { NGINX_WORKER_PRIORITY: '-5' } }));
+    expect(text).toMatch(/^worker_priority -5;$/m);
+    expect(() => loadConfig({ env: { NGINX_WORKER_PRIORITY: '-21' } })).toThrow(
+      /NGINX_WORKER_PRIORITY/,
+    );
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(join(dir, 'nginx.conf'), text);
+      const out = spawnSync('nginx', ['-t', '-p', `${dir}/`, '-c', join(dir, 'nginx.conf')], {
+        encoding: 'utf8',
+      });
+      expect(out.stderr).toMatch(/test is successful/);
+    } finally {
+      cleanup();
+    }
+  });
+
   it('behind a balancer (NGINX_REAL_IP_FROM) takes the client from X-Forwarded-For of trusted hops only, and passes nginx -t', () => {
     const text = renderNginxConf(
       loadConfig({ env: { NGINX_REAL_IP_FROM: '10.0.0.0/24,192.168.1.7' } }),

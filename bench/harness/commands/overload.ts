@@ -308,7 +308,11 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
       env: Object.fromEntries(extra),
     });
   const only = opt('only');
-  const runs = configurations.filter((c) => !only || c.name.includes(only));
+  // --only picks among the built-in configurations; one asked for with --env always runs.
+  const runs = configurations.filter(
+    (c, i) =>
+      !only || c.name.includes(only) || (extra.length > 0 && i === configurations.length - 1),
+  );
   const targets = viaNginx ? OVERLOAD_TARGETS.stack : OVERLOAD_TARGETS.direct;
 
   const rows: OverloadRun['results'] = [];

@@ -12,6 +12,7 @@ export interface NginxSettings {
   nginxConnLimit: number;
   nginxInflightLimit: number;
   nginxRealIpFrom: string;
+  nginxWorkerPriority: number;
 }
 
 const def = settingsOf<NginxSettings>();
@@ -86,5 +87,12 @@ export const NGINX_SETTINGS: readonly SettingOf<NginxSettings>[] = [
     () => '',
     text(/^([0-9a-fA-F.:/]+(,[0-9a-fA-F.:/]+)*)?$/, 'comma-separated addresses or CIDRs'),
     "Load balancers in front of this host's nginx whose X-Forwarded-For is believed (set_real_ip_from), comma-separated, e.g. 10.0.0.0/24; empty: none. Behind a balancer, without it every client is the balancer's address to nginx's per-client limits and to RATE_LIMIT_KEY=ip.",
+  ),
+  def(
+    'nginxWorkerPriority',
+    'nginx_worker_priority',
+    () => 0,
+    integer(-20, 19),
+    "nginx workers' nice value (worker_priority), e.g. -5 to keep nginx's refusals and proxying ahead of busy Node workers on the same cores; below 0 needs nginx started as root (otherwise nginx logs that setpriority failed and runs at 0). 0: the same priority.",
   ),
 ];
