@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { EventLoopGuard } from '../../src/limits/event-loop-guard.ts';
 import { fakeClock } from './fake-clock.ts';
 
-/** A fake process CPU clock, moved by hand like the wall clock. */
+/** A fake process CPU clock, moved by hand like the wall clock; counts how often it is read. */
 function fakeCpu() {
   let used = 0;
-  const cpu = () => used;
+  const cpu = () => {
+    cpu.reads++;
+    return used;
+  };
+  cpu.reads = 0;
   cpu.use = (ms: number) => {
     used += ms;
   };
@@ -52,51 +56,38 @@ describe('EventLoopGuard', () => {
   });
 
   it('under a flood reads the CPU clock at most once a millisecond and builds one refusal per turn', () => {
-    const clock = fakeClock();
-    let used = 0;
-    let cpuReads = 0;
-    const cpu = () => {
-      cpuReads++;
-      return used;
-    };
-    const guard = new EventLoopGuard({
-      maxLagMs: 20,
-      sampleMs: 10,
-      coldStartMs: 0,
-      clock,
-      cpuClock: cpu,
-    });
+    const { clock, cpu, guard } = warmGuard();
     guard.sample();
-    const readsAtStart = cpuReads;
+    const readsAtStart = cpu.reads;
     clock.advance(40);
-    used += 40;
+    cpu.use(40);
     // 100 requests refused back to back in one turn, 10 us apart (1 ms in all).
     const refusals = new Set();
     for (let i = 0; i < 100; i++) {
       refusals.add(guard.refusalNow());
       clock.advance(0.01);
-      used += 0.01;
+      cpu.use(0.01);
     }
     expect(guard.refusals).toBe(100);
     expect(refusals.size).toBe(1);
-    expect(cpuReads - readsAtStart).toBe(1);
+    expect(cpu.reads - readsAtStart).toBe(1);
     // The next turn is judged afresh, with its own refusal.
     guard.sample();
     clock.advance(40);
-    used += 40;
+    cpu.use(40);
     const next = guard.refusalNow();
     expect(next).not.toBeNull();
     expect(refusals.has(next)).toBe(false);
     // A turn that was not the process's own work is re-read, at most once a millisecond.
     guard.sample();
     clock.advance(40);
-    used += 5;
-    const reads = cpuReads;
+    cpu.use(5);
+    const reads = cpu.reads;
     for (let i = 0; i < 100; i++) {
       expect(guard.refusalNow()).toBeNull();
       clock.advance(0.01);
     }
-    expect(cpuReads - reads).toBeLessThanOrEqual(2);
+    expect(cpu.reads - reads).toBeLessThanOrEqual(2);
   });
 
   it('does not refuse a delay the process did not spend working (descheduled on a shared core, paused)', () => {
