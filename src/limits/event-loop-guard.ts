@@ -68,15 +68,14 @@ export class EventLoopGuard {
   #timer: ReturnType<typeof setInterval> | null = null;
   /** When the first request was checked (the cold start's beginning). */
   #firstCheckAt: number | null = null;
-  /** The turn (by its timer's last run) known to be the process's own work. */
-  #ownWorkSince = Number.NaN;
-  /** The last CPU-clock reading in a turn over the bound: when, in which turn, CPU used since the tick. */
+  // What the current turn (since the timer last ran) has learnt, forgotten at each tick:
+  /** The turn is known to be the process's own work. */
+  #ownWork = false;
+  /** The last CPU-clock reading past the bound: when, and the CPU used since the tick. */
   #cpuReadAt = Number.NEGATIVE_INFINITY;
-  #cpuReadTick = Number.NaN;
   #cpuUsed = 0;
-  /** The refusal of the current turn over the bound (its first refused request's lag). */
+  /** The turn's refusal (its first refused request's lag). */
   #turnError: OverloadedError | null = null;
-  #turnErrorTick = Number.NaN;
   refusals = 0;
   /** Delays seen over the bound that were not the process's own work (not refused). */
   notOwnWork = 0;
@@ -111,8 +110,7 @@ export class EventLoopGuard {
 
   start(): this {
     if (this.#timer) return this;
-    this.#tickAt = this.#clock();
-    this.#cpuAtTick = this.#cpu();
+    this.#newTurn(this.#clock());
     this.#timer = setInterval(() => this.sample(), this.sampleMs);
     this.#timer.unref();
     return this;
@@ -127,8 +125,16 @@ export class EventLoopGuard {
   sample(): void {
     const now = this.#clock();
     this.#lagMs = Math.max(0, now - this.#tickAt - this.sampleMs);
+    this.#newTurn(now);
+  }
+
+  /** The timer ran at `now`: a new turn begins, judged afresh. */
+  #newTurn(now: number): void {
     this.#tickAt = now;
     this.#cpuAtTick = this.#cpu();
+    this.#ownWork = false;
+    this.#cpuReadAt = Number.NEGATIVE_INFINITY;
+    this.#turnError = null;
   }
 
   /** The bound now: `maxLagMs`, higher during the cold start. */
@@ -160,21 +166,19 @@ export class EventLoopGuard {
     const bound = this.#boundAt(now);
     if (lag <= bound) return null;
     // Over the bound: was it this process working (a queue), or did it not get the CPU?
-    if (this.#ownWorkSince !== this.#tickAt) {
-      if (now - this.#cpuReadAt >= CPU_RECHECK_MS || this.#cpuReadTick !== this.#tickAt) {
+    if (!this.#ownWork) {
+      if (now - this.#cpuReadAt >= CPU_RECHECK_MS) {
         this.#cpuReadAt = now;
-        this.#cpuReadTick = this.#tickAt;
         this.#cpuUsed = this.#cpu() - this.#cpuAtTick;
       }
       if (this.#cpuUsed < this.busyShare * (this.#cpuReadAt - this.#tickAt)) {
         this.notOwnWork++;
         return null;
       }
-      this.#ownWorkSince = this.#tickAt;
+      this.#ownWork = true;
     }
     this.refusals++;
-    if (this.#turnErrorTick !== this.#tickAt) {
-      this.#turnErrorTick = this.#tickAt;
+    if (!this.#turnError) {
       this.#turnError = refusal(
         () =>
           new OverloadedError(
