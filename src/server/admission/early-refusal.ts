@@ -5,7 +5,7 @@ import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
 import { isSearchTarget } from '../cached-answers.ts';
 import { acceptRequestId } from '../middleware/observe.ts';
-import { type ProblemInit, problemBodyFor, writeProblemBody } from '../problem.ts';
+import { type ProblemInit, problemBodyFor, problemOfError, writeProblemBody } from '../problem.ts';
 import { routeTemplate } from '../routes/route-table.ts';
 import type { AdmissionMetrics } from './admission-metrics.ts';
 import type { Admission } from './build-admission.ts';
@@ -49,10 +49,13 @@ export function earlyRefusal(
   const cachedSearches = deps.cachedSearches ?? false;
   const { eventLoop, breaker, concurrency } = admission;
   if (!eventLoop && !breaker && !concurrency) return () => false;
-  let lastRefused: OverloadedError | null = null;
-  let lastPath = '';
-  let lastProblem: ProblemInit | null = null;
-  let lastBody: (requestId: string) => string = () => '';
+  // A flood refuses most of a turn with one error and one path: their answer is built once.
+  let last: {
+    refused: OverloadedError;
+    path: string;
+    problem: ProblemInit;
+    body: (requestId: string) => string;
+  } | null = null;
   return function earlyRefusal(req, res) {
     const url = req.url ?? '';
     if (!url.startsWith(prefix)) return false;
@@ -74,20 +77,11 @@ export function earlyRefusal(
     const requestId = acceptRequestId(req.headers['x-request-id'] as string | undefined);
     metrics.started();
     stats.started();
-    // A flood refuses most of a turn with one error and one path: their body is built once.
-    if (refused !== lastRefused || path !== lastPath) {
-      lastRefused = refused;
-      lastPath = path;
-      lastProblem = {
-        code: 'overloaded',
-        status: 503,
-        detail: refused.message,
-        extra: { reason: refused.reason },
-        headers: { 'retry-after': String(Math.max(1, Math.ceil(refused.retryAfterMs / 1000))) },
-      };
-      lastBody = problemBodyFor(lastProblem, path);
+    if (last?.refused !== refused || last.path !== path) {
+      const problem = problemOfError(refused);
+      last = { refused, path, problem, body: problemBodyFor(problem, path) };
     }
-    writeProblemBody(res, lastProblem!, lastBody(requestId), requestId);
+    writeProblemBody(res, last.problem, last.body(requestId), requestId);
     admissionMetrics.rejections.inc({ reason: refused.reason });
     const ms = performance.now() - started;
     metrics.finished(req.method ?? 'GET', routeTemplate(req.method ?? 'GET', path), 503, ms / 1000);
