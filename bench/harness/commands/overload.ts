@@ -93,7 +93,9 @@ interface Target {
 
 /**
  * The most goodput a server can keep when offered `factor` x its capacity and
- * every refusal costs `refusalCpuUs` of its core: admitted g x C searches at
+ * every refusal costs `refusalCpuUs` of its core (an estimate, not a bound: the
+ * floor's cost is measured at the flood's rate, and below saturation it pays a
+ * wake-up per few requests that a saturated server shares among many): admitted g x C searches at
  * 1/C each plus (factor - g) x C refusals must fit in one core, so
  * g <= (1 - factor x C x r) / (1 - C x r), as a share of capacity, in [0, 1].
  */
@@ -139,25 +141,38 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   const STACK_PORTS = { app: 8270, internal: 8280, nginx: 8290, status: 8291, worker: 8300 };
   const pinned = (argv: string[]) => (serverCpus ? ['taskset', '-c', serverCpus, ...argv] : argv);
 
-  /** One server process: what `npm start` runs (the compiled server). */
-  const startDirect = async (env: Record<string, string>): Promise<Target> => {
-    const argv = pinned([process.execPath, join(ROOT, 'dist/cli/serve.js')]);
+  /** A Node script on the server's CPUs, ready once /readyz answers. taskset execs it: the pid is its. */
+  const startPinnedNode = async (
+    script: string,
+    args: string[],
+    env: Record<string, string>,
+    port: number,
+  ): Promise<Required<Target>> => {
+    const argv = pinned([process.execPath, join(ROOT, script), ...args]);
     const server = await startServerProcess({
       command: argv[0]!,
       args: argv.slice(1),
-      env: {
+      env,
+      url: `http://127.0.0.1:${port}`,
+      readyPath: '/readyz',
+    });
+    return { url: server.url, pid: server.child.pid!, stop: () => server.stop() };
+  };
+
+  /** One server process: what `npm start` runs (the compiled server). */
+  const startDirect = (env: Record<string, string>): Promise<Target> =>
+    startPinnedNode(
+      'dist/cli/serve.js',
+      [],
+      {
         PORT: String(DIRECT_PORT),
         DATA_DIR: dataDir,
         LOG_LEVEL: 'warn',
         ...backendEnv,
         ...env,
       },
-      url: `http://127.0.0.1:${DIRECT_PORT}`,
-      readyPath: '/readyz',
-    });
-    // taskset execs the server: the child's pid is the server's.
-    return { url: server.url, pid: server.child.pid, stop: () => server.stop() };
-  };
+      DIRECT_PORT,
+    );
 
   /** The nginx + PM2 stack through the stack scripts, on ports of its own. */
   const startStack = async (env: Record<string, string>): Promise<Target> => {
@@ -235,28 +250,22 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   );
 
   // The refusal floor (direct only): a bare node:http server refusing the same flood. What a
-  // refusal costs it bounds the goodput any Node server can keep at this factor.
+  // refusal costs it estimates the goodput a Node server can keep at this factor.
   let refusalFloor: OverloadRun['refusalFloor'] = null;
   if (!viaNginx) {
     progress(`refusal floor: bare node:http refusing ${factor}x...`);
-    const argv = pinned([
-      process.execPath,
-      join(ROOT, 'bench/servers/refusal-floor.mjs'),
-      String(FLOOR_PORT),
-    ]);
-    const floor = await startServerProcess({
-      command: argv[0]!,
-      args: argv.slice(1),
-      env: {},
-      url: `http://127.0.0.1:${FLOOR_PORT}`,
-      readyPath: '/readyz',
-    });
+    const floor = await startPinnedNode(
+      'bench/servers/refusal-floor.mjs',
+      [String(FLOOR_PORT)],
+      {},
+      FLOOR_PORT,
+    );
     try {
       await load(floor.url, capacity, 2);
-      const cpu0 = processCpuSeconds(floor.child.pid!) ?? 0;
+      const cpu0 = processCpuSeconds(floor.pid) ?? 0;
       const floodSeconds = Math.min(seconds, 20);
       const r = await load(floor.url, capacity * factor, floodSeconds);
-      const cpu = (processCpuSeconds(floor.child.pid!) ?? 0) - cpu0;
+      const cpu = (processCpuSeconds(floor.pid) ?? 0) - cpu0;
       const answered = Object.values(r.byOutcome).reduce((a, b) => a + b, 0);
       const cpuUsPerRefusal = Math.round((cpu * 1e6) / Math.max(1, answered));
       refusalFloor = {
@@ -269,7 +278,7 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
       await floor.stop();
     }
     progress(
-      `  ${refusalFloor.cpuUsPerRefusal} us of CPU per refusal: at ${factor}x no Node server keeps more than ${Math.round(refusalFloor.goodputCeiling * 100)}% of capacity`,
+      `  ${refusalFloor.cpuUsPerRefusal} us of CPU per refusal: at that cost a server keeps at most ${Math.round(refusalFloor.goodputCeiling * 100)}% of capacity at ${factor}x`,
     );
   }
 
