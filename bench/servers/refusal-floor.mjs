@@ -2,7 +2,7 @@
  * The refusal floor: the least a Node server can do to refuse a request.
  * node:http answering every request 503 problem+json with Retry-After, the
  * body left unread (Node drains it), nothing else. Under a flood, what this
- * costs per request bounds what any Node server can keep for its own work:
+ * costs per request estimates what a Node server can keep for its own work:
  * `npm run bench -- overload` runs it under the same flood as the real
  * server, so goodput is judged against the ceiling the floor allows.
  *

@@ -87,7 +87,7 @@ export function runTables(run: AnyRun): Table[] {
           notes: [
             ...(run.refusalFloor
               ? [
-                  `refusal floor (bare node:http answering 503): ${run.refusalFloor.cpuUsPerRefusal} us of CPU per refusal, so at ${run.overloadFactor}x no Node server keeps more than ${Math.round(run.refusalFloor.goodputCeiling * 100)}% of capacity`,
+                  `refusal floor (bare node:http answering 503): ${run.refusalFloor.cpuUsPerRefusal} us of CPU per refusal; at that cost a server keeps at most ${Math.round(run.refusalFloor.goodputCeiling * 100)}% of capacity at ${run.overloadFactor}x`,
                 ]
               : []),
             ...run.results.map((r) => {
