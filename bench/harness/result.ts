@@ -144,6 +144,8 @@ export interface OverloadRun extends RunEnvelope {
   /** The closed loop that measured capacity, admission off (runs before goodput was recorded have none). */
   capacitySweep?: { concurrency: number; okPerSecond: number; p99Ms: number }[];
   kneeConcurrency?: number;
+  /** --write-config: the settings file the knee-sized in-flight bound was written into. */
+  sizedConfig?: { file: string; setting: string; value: number } | null;
   /**
    * A bare node:http server refusing the same flood (direct runs): its CPU per refusal, and
    * the goodput that cost leaves any Node server at this factor (goodputCeiling, share of capacity).

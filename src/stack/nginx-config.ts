@@ -55,8 +55,8 @@ export const INFLIGHT_PER_WORKER = 128;
  * not refused. Under a flood the bound that keeps admitted latency near
  * unloaded is the knee (measured 2 for one worker searching on its event
  * loop, 10x flood: 86% of capacity served at 2x the unloaded p99); size it
- * with `npm run bench -- overload` (kneeConcurrency) where floods are the
- * risk.
+ * with `npm run bench -- overload --via nginx --write-config FILE` where
+ * floods are the risk (it writes the knee into the stack's settings file).
  */
 export function resolveInflightLimit(s: NginxSettings): number {
   if (s.nginxInflightLimit >= 0) return s.nginxInflightLimit;

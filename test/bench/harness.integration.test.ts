@@ -5,12 +5,15 @@
  * rendered charts and console errors, and a screenshot saved as an artifact.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { helpText, main } from '../../bench/harness/cli.ts';
+import { readSettingsFile, writeInflightBound } from '../../bench/harness/commands/overload.ts';
 import { type ServerProcess, startServerProcess } from '../../bench/lib/server-process.ts';
+import { loadConfig } from '../../src/config/load-config.ts';
+import { renderNginxConf } from '../../src/stack/nginx-config.ts';
 import { launchChromium } from '../chromium.ts';
 import { tempDir } from '../helpers.ts';
 
@@ -410,6 +413,16 @@ describe('bench harness against a real server', () => {
       /admission-micro measures no request latencies/,
     );
     await expect(main(['nonsense'])).rejects.toThrow(/unknown command "nonsense"/);
+    // The knee goes into the stack's settings only through the stack, and only into a file
+    // the server could load: both said before anything starts.
+    const settings = join(work.dir, 'stack-settings.json');
+    await expect(main(['overload', '--write-config', settings])).rejects.toThrow(
+      /--write-config sizes the stack's front door: use it with --via nginx/,
+    );
+    writeFileSync(settings, '{"workers": 2, "nginx_inflight_limt": 8}');
+    await expect(main(['overload', '--via', 'nginx', '--write-config', settings])).rejects.toThrow(
+      /--write-config .*stack-settings\.json: Unknown setting "nginx_inflight_limt"/,
+    );
     // An --out that cannot be written is said before the run, not after it.
     await expect(main(['sweep', '--out', '/proc/vecserve-nope/sweep.json'])).rejects.toThrow(
       /--out \/proc\/vecserve-nope\/sweep\.json: cannot write the result there \(ENOENT/,
@@ -421,6 +434,17 @@ describe('bench harness against a real server', () => {
     await expect(main(['plan', '--from', join(ROOT, 'package.json')])).rejects.toThrow(
       /package\.json is not a vecserve-bench\/1 result/,
     );
+  });
+
+  it('overload --write-config: the knee goes into a settings file the stack renders, other settings kept', () => {
+    const file = join(work.dir, 'sized.json');
+    expect(readSettingsFile(file)).toEqual({}); // not there yet: created
+    writeFileSync(file, '{"workers": 2, "nginx_rate_limit": 500}');
+    const written = writeInflightBound(file, readSettingsFile(file), 4);
+    expect(written).toEqual({ file, setting: 'nginx_inflight_limit', value: 4 });
+    const config = loadConfig({ env: {}, file });
+    expect([config.workers, config.nginxRateLimit, config.nginxInflightLimit]).toEqual([2, 500, 4]);
+    expect(renderNginxConf(config)).toContain('limit_conn whole_host_inflight 4;');
   });
 
   it('a self-contained benchmark writes the same envelope, CSV and report as the load commands', async () => {

@@ -22,8 +22,9 @@
  * the server side and vegeta apart, so the server's core is its own.
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../../../src/config/load-config.ts';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { type Command, num, type Progress, str, UsageError, type Values } from '../command-line.ts';
@@ -80,6 +81,10 @@ export const overloadCommand: Command = {
       multiple: true,
       help: 'one more configuration, repeatable: --env MAX_EVENT_LOOP_LAG=0.005',
     },
+    'write-config': {
+      type: 'string',
+      help: "--via nginx: write the knee-sized in-flight bound (nginx_inflight_limit) into this JSON settings file (the stack's CONFIG_FILE), keeping its other settings",
+    },
   },
   run: (values, progress) => runOverload(values, progress),
 };
@@ -112,6 +117,11 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   if (via !== 'direct' && via !== 'nginx')
     throw new UsageError(`--via is direct or nginx, got "${via}"`);
   const viaNginx = via === 'nginx';
+  const configFile = opt('write-config');
+  if (configFile !== undefined && !viaNginx)
+    throw new UsageError("--write-config sizes the stack's front door: use it with --via nginx");
+  // Read before the run, so a file that cannot take the setting fails now, not after an hour.
+  const configBefore = configFile === undefined ? null : readSettingsFile(configFile);
   const milvus = values.backend === 'milvus';
   const seconds = num(values, 'seconds');
   const factor = num(values, 'factor');
@@ -176,8 +186,10 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
 
   /** The nginx + PM2 stack through the stack scripts, on ports of its own. */
   const startStack = async (env: Record<string, string>): Promise<Target> => {
+    // The caller's CONFIG_FILE is not the configuration under test: each one is named by its env.
+    const { CONFIG_FILE: _callersFile, ...inherited } = process.env as Record<string, string>;
     const stackEnv = {
-      ...(process.env as Record<string, string>),
+      ...inherited,
       DATA_DIR: dataDir,
       PORT: String(STACK_PORTS.app),
       INTERNAL_PORT: String(STACK_PORTS.internal),
@@ -410,6 +422,13 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   }
   if (!opt('data-dir')) rmSync(dataDir, { recursive: true, force: true });
 
+  // The measured knee into the stack's settings: `CONFIG_FILE=<file> npm run stack:up` uses it.
+  let sizedConfig: OverloadRun['sizedConfig'] = null;
+  if (configFile !== undefined && configBefore !== null) {
+    sizedConfig = writeInflightBound(configFile, configBefore, knee.concurrency);
+    progress(`wrote nginx_inflight_limit: ${knee.concurrency} (the knee) into ${configFile}`);
+  }
+
   return {
     ...envelope(
       'overload',
@@ -429,6 +448,7 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
     capacityPerSecond: capacity,
     capacitySweep: sweep,
     kneeConcurrency: knee.concurrency,
+    sizedConfig,
     refusalFloor,
     overloadFactor: factor,
     secondsPerRun: seconds,
@@ -439,6 +459,32 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
     },
     results: rows,
   };
+}
+
+/**
+ * A settings file's object ({} when it does not exist yet). One the server
+ * would refuse to load (not JSON, not an object, an unknown or bad setting)
+ * is a UsageError naming what is wrong.
+ */
+export function readSettingsFile(file: string): Record<string, unknown> {
+  if (!existsSync(file)) return {};
+  try {
+    loadConfig({ env: {}, file });
+  } catch (err) {
+    throw new UsageError(`--write-config ${file}: ${(err as Error).message}`);
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+}
+
+/** Writes NGINX_INFLIGHT_LIMIT into a settings file, keeping every other setting in it. */
+export function writeInflightBound(
+  file: string,
+  before: Record<string, unknown>,
+  value: number,
+): NonNullable<OverloadRun['sizedConfig']> {
+  const setting = 'nginx_inflight_limit';
+  writeFileSync(file, `${JSON.stringify({ ...before, [setting]: value }, null, 2)}\n`);
+  return { file, setting, value };
 }
 
 /** Admitted (2xx) and refused (429/503) apart; latency from intended send times. */
