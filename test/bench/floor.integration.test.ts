@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../bench/harness/cli.ts';
+import { parseVariant } from '../../bench/harness/commands/floor.ts';
 import { tempDir } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -19,6 +20,23 @@ const work = tempDir('vecserve-floor-');
 describe('bench floor', () => {
   afterAll(() => work.cleanup());
 
+  it('--variant: NAME:ENV=VALUE,... of settings the server takes, or a usage error that says which', () => {
+    expect(parseVariant('lag5:MAX_EVENT_LOOP_LAG=0.005,WORKERS=2')).toEqual({
+      name: 'lag5',
+      kind: 'vecserve',
+      workers: 2,
+      threads: null,
+      nice: null,
+      env: { MAX_EVENT_LOOP_LAG: '0.005', WORKERS: '2' },
+    });
+    expect(() => parseVariant('x:SERCH_THREADS=0')).toThrow(
+      /--variant x:SERCH_THREADS=0: "SERCH_THREADS=0" is not ENV=VALUE of a setting/,
+    );
+    expect(() => parseVariant('x')).toThrow(/name at least one setting/);
+    expect(() => parseVariant('a b:WORKERS=2')).toThrow(/NAME:ENV=VALUE/);
+    expect(() => parseVariant('x:WORKERS=0')).toThrow(/--variant x:WORKERS=0: .*WORKERS/);
+  });
+
   it('measures vecserve beside its floor and FastAPI on the same answers, and judges the targets', async () => {
     vi.spyOn(console, 'log').mockImplementation(() => {});
     vi.spyOn(console, 'table').mockImplementation(() => {});
@@ -27,6 +45,8 @@ describe('bench floor', () => {
       'floor',
       '--configs',
       'vecserve-1p-t0,vecserve-2w-t0,fastapi-1w',
+      '--variant',
+      't0-no-guard:SEARCH_THREADS=0,MAX_EVENT_LOOP_LAG=0',
       '--rounds',
       '1',
       '--seconds',
@@ -55,7 +75,12 @@ describe('bench floor', () => {
       'vecserve-1p-t0',
       'vecserve-2w-t0',
       'fastapi-1w',
+      't0-no-guard',
     ]);
+    // A variant is vecserve with its own settings, in the same rounds, judged against the floor.
+    const variant = run.summary.find((s: { config: string }) => s.config === 't0-no-guard');
+    expect(variant.describe).toBe('vecserve, 1 process, SEARCH_THREADS=0 MAX_EVENT_LOOP_LAG=0');
+    expect(variant.okOverFloor).toBeGreaterThan(0);
     for (const s of run.summary) {
       expect(s.sameAnswersAsFloor, s.config).toBe(true);
       expect(s.okPerSecond, s.config).toBeGreaterThan(50);
@@ -64,7 +89,10 @@ describe('bench floor', () => {
     // PM2's daemon and its two workers are all counted.
     const cluster = run.rows.find((r: { config: string }) => r.config === 'vecserve-2w-t0');
     expect(cluster.processes).toBe(3);
-    expect(run.latencyAtC1.map((r: { config: string }) => r.config)).toEqual(['floor']);
+    expect(run.latencyAtC1.map((r: { config: string }) => r.config)).toEqual([
+      'floor',
+      't0-no-guard',
+    ]);
     expect(run.targets.map((t: { target: string }) => t.target)).toEqual([
       'CPU per request of vecserve (1 process, search on the event loop) <= 1.25x the floor',
     ]);

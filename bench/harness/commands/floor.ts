@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadConfig } from '../../../src/config/load-config.ts';
+import { SETTINGS } from '../../../src/config/settings.ts';
 import { buildServer } from '../../lib/prepare.ts';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { type Command, num, str, UsageError } from '../command-line.ts';
@@ -44,6 +46,11 @@ export const floorCommand: Command = {
       type: 'string',
       help: 'a checkout of an earlier commit: adds it (1 process, run as its npm start ran) to compare',
     },
+    variant: {
+      type: 'string',
+      multiple: true,
+      help: 'one more vecserve configuration, repeatable: NAME:ENV=VALUE[,ENV=VALUE...] (WORKERS=2: a PM2 cluster), run in the same rounds and judged against the floor',
+    },
     rounds: { type: 'string', default: '2', help: 'alternate the configurations this many times' },
     seconds: {
       type: 'string',
@@ -74,6 +81,14 @@ export const floorCommand: Command = {
     const wrkThreads = num(values, 'wrk-threads');
     const c1Seconds = num(values, 'c1-seconds');
     const configs = selectConfigs(str(values, 'configs'), values.baseline as string | undefined);
+    for (const spec of (values.variant as string[] | undefined) ?? []) {
+      const variant = parseVariant(spec);
+      if (configs.some((c) => c.name === variant.name))
+        throw new UsageError(
+          `--variant ${spec}: a configuration is already called "${variant.name}"`,
+        );
+      configs.push(variant);
+    }
     const workDir = resolve(str(values, 'work-dir'));
     const ctx: ServingContext = {
       root: ROOT,
@@ -207,9 +222,49 @@ function selectConfigs(list: string, baseline: string | undefined): ServingConfi
   return picked;
 }
 
+/**
+ * `NAME:ENV=VALUE[,ENV=VALUE...]`: vecserve with those settings (WORKERS > 1:
+ * under PM2). Each one must be a setting the server would take, or the run
+ * would measure a server that refused to start.
+ */
+export function parseVariant(spec: string): ServingConfig {
+  const colon = spec.indexOf(':');
+  const name = colon < 0 ? spec : spec.slice(0, colon);
+  if (!/^[a-z0-9][a-z0-9._-]{0,63}$/i.test(name))
+    throw new UsageError(
+      `--variant ${spec}: NAME:ENV=VALUE[,ENV=VALUE...], the name in letters, digits, '.', '_' or '-'`,
+    );
+  const env: Record<string, string> = {};
+  for (const kv of colon < 0 ? [] : spec.slice(colon + 1).split(',')) {
+    const eq = kv.indexOf('=');
+    const key = eq < 0 ? kv : kv.slice(0, eq);
+    if (eq < 0 || !SETTINGS.some((s) => s.env === key))
+      throw new UsageError(
+        `--variant ${spec}: "${kv}" is not ENV=VALUE of a setting (see docs/configuration.md)`,
+      );
+    env[key] = kv.slice(eq + 1);
+  }
+  if (Object.keys(env).length === 0)
+    throw new UsageError(
+      `--variant ${spec}: name at least one setting, e.g. ${name}:SEARCH_THREADS=0`,
+    );
+  try {
+    loadConfig({ env });
+  } catch (err) {
+    throw new UsageError(`--variant ${spec}: ${(err as Error).message}`);
+  }
+  const workers = Number(env.WORKERS ?? 1);
+  return { name, kind: 'vecserve', workers, threads: null, nice: null, env };
+}
+
 /** The configurations whose unloaded latency (one connection) is recorded. */
 function isUnloadedProbe(c: ServingConfig): boolean {
-  return c.kind === 'floor' || c.kind === 'baseline' || c.name === 'vecserve-1p-default';
+  return (
+    c.kind === 'floor' ||
+    c.kind === 'baseline' ||
+    c.name === 'vecserve-1p-default' ||
+    (c.kind === 'vecserve' && c.env !== undefined)
+  );
 }
 
 /** The demo collection every server reads, built by vecserve's own first start. */

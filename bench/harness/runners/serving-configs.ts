@@ -23,6 +23,8 @@ export type ServingConfig =
       /** SEARCH_THREADS (null: the shipped default, -1). */
       threads: number | null;
       nice: number | null;
+      /** A variant's own settings (`floor --variant NAME:ENV=V,...`), over the rest. */
+      env?: Record<string, string>;
     }
   | { name: string; kind: 'fastapi' | 'flask'; workers: number }
   | { name: string; kind: 'baseline'; checkout: string };
@@ -67,6 +69,10 @@ export function describeConfig(c: ServingConfig): string {
       return 'node:http + JSON.parse + usearch + JSON.stringify, 1 process';
     case 'vecserve': {
       const shape = c.workers === 1 ? '1 process' : `PM2 cluster, ${c.workers} workers`;
+      if (c.env)
+        return `vecserve, ${shape}, ${Object.entries(c.env)
+          .map((kv) => kv.join('='))
+          .join(' ')}`;
       const threads = c.threads === null ? 'default SEARCH_THREADS' : `SEARCH_THREADS=${c.threads}`;
       return `vecserve, ${shape}, ${threads}${c.nice ? `, nice ${c.nice}` : ''}`;
     }
@@ -130,6 +136,7 @@ export async function startServing(
       };
       if (c.threads !== null) env.SEARCH_THREADS = String(c.threads);
       if (c.nice !== null) env.SEARCH_THREAD_NICE = String(c.nice);
+      Object.assign(env, c.env);
       if (c.workers === 1)
         return startOwned(
           process.execPath,
