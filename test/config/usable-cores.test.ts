@@ -87,7 +87,7 @@ describe('SEARCH_THREADS and CONCURRENCY_LIMIT defaults', () => {
   it('keep an explicit setting, and size the concurrency limit to the threads', () => {
     const two = testConfig({ searchThreads: 2, concurrencyLimit: -1 });
     expect(resolveSearchThreads(two, { processes: 8, cores: 2 })).toBe(2);
-    expect(resolveConcurrencyLimit(two, { processes: 8, cores: 2 })).toBe(4);
+    expect(resolveConcurrencyLimit(two, { processes: 8, cores: 2 })).toBe(16);
     expect(resolveConcurrencyLimit(auto, { processes: 2, cores: 2 })).toBe(4);
   });
 
