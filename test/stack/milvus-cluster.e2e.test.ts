@@ -92,23 +92,23 @@ function usage(pids: number[]): { rssMb: number; cpuSeconds: number } {
   return { rssMb: Math.round(rss), cpuSeconds: treeCpuSeconds(pids) };
 }
 
+const failedIn = (row: OpenLoopResult['timeSeries'][number]) =>
+  Object.values(row.errors).reduce((a, b) => a + b, 0);
+
 /**
- * Seconds after `event` from which every second of the load served >= 95% of what it offered
- * (the last second is left out: its answers may land after the load ends).
- */
-/**
- * Seconds after the event until the last failed search (0: none failed), or null when searches
- * still failed in the run's last second or the seconds after the last failure served less than
- * 95% of what they offered. Failures, not completions per second, mark the outage: answers are
- * counted in the second they arrive, so one slow but successful second (Kafka's return paused
- * searches for 0.8 s in one CI run) moves completions to the next second without failing any.
+ * Seconds after the event until the last second that failed more than 5% of what it offered
+ * (0: none did), or null when such a second is the run's last or the seconds after it served
+ * less than 95% of what they offered. Failures, not completions per second, mark the outage:
+ * answers are counted in the second they arrive, so one slow but successful second (Kafka's
+ * return paused searches for 0.8 s in one CI run) moves completions to the next second without
+ * failing any. And a few, not one: a single refusal in the last second of an etcd restart (1 of
+ * 2,304 searches in one CI run) is not a service still down.
  */
 function recoverySeconds(r: OpenLoopResult, event: number, seconds: number): number | null {
-  const failedIn = (row: OpenLoopResult['timeSeries'][number]) =>
-    Object.values(row.errors).reduce((a, b) => a + b, 0);
   let lastFailed = event;
   for (const row of r.timeSeries)
-    if (row.second > event && failedIn(row) > 0) lastFailed = row.second;
+    if (row.second > event && failedIn(row) > 0.05 * Math.max(1, row.offered))
+      lastFailed = row.second;
   if (lastFailed >= seconds - 1) return null;
   // Completions after the load's end land in later rows: they belong to the tail too.
   const tail = r.timeSeries.filter((row) => row.second > lastFailed);
@@ -237,6 +237,9 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
       failed,
       longestMs: r.latencyAll.maxMs,
       servedAgainAfterSeconds: recoverySeconds(r, 4, seconds),
+      failedBySecond: r.timeSeries
+        .filter((row) => failedIn(row) > 0)
+        .map((row) => [row.second, failedIn(row)]),
       longestWriteMs: Math.round(longestWrite),
       writes: writeOutcomes,
       acknowledged: acked.length,
@@ -254,6 +257,8 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
     expect(f.r.latencyAll.maxMs).toBeLessThan(11_000);
     expect(f.figures.longestWriteMs).toBeLessThan(11_000);
     expect(f.figures.servedAgainAfterSeconds).not.toBeNull();
+    // Searches go on: a fault costs a few seconds' refusals at most, not a share of the run.
+    expect(f.figures.failed).toBeLessThanOrEqual(0.05 * f.r.sent);
   }
 
   it('serves as standalone does: 2 replicas loaded, filtered searches, the micro-batcher on', async () => {
