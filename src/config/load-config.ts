@@ -180,7 +180,7 @@ export function resolveBreakerStall(config: Config): number {
 }
 
 /** CONCURRENCY_LIMIT's auto value per search thread (embedded). */
-export const SLOTS_PER_SEARCH_THREAD = 8;
+const SLOTS_PER_SEARCH_THREAD = 8;
 
 /** CONCURRENCY_LIMIT, with -1 (auto) sized to what the backend can run at once. */
 export function resolveConcurrencyLimit(config: Config, share: ProcessShare): number {

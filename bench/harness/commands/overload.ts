@@ -121,7 +121,8 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   if (configFile !== undefined && !viaNginx)
     throw new UsageError("--write-config sizes the stack's front door: use it with --via nginx");
   // Read before the run, so a file that cannot take the setting fails now, not after an hour.
-  const configBefore = configFile === undefined ? null : readSettingsFile(configFile);
+  const sizing =
+    configFile === undefined ? null : { file: configFile, before: readSettingsFile(configFile) };
   const milvus = values.backend === 'milvus';
   const seconds = num(values, 'seconds');
   const factor = num(values, 'factor');
@@ -423,11 +424,9 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   if (!opt('data-dir')) rmSync(dataDir, { recursive: true, force: true });
 
   // The measured knee into the stack's settings: `CONFIG_FILE=<file> npm run stack:up` uses it.
-  let sizedConfig: OverloadRun['sizedConfig'] = null;
-  if (configFile !== undefined && configBefore !== null) {
-    sizedConfig = writeInflightBound(configFile, configBefore, knee.concurrency);
-    progress(`wrote nginx_inflight_limit: ${knee.concurrency} (the knee) into ${configFile}`);
-  }
+  const sizedConfig = sizing && writeInflightBound(sizing.file, sizing.before, knee.concurrency);
+  if (sizedConfig)
+    progress(`wrote nginx_inflight_limit: ${knee.concurrency} (the knee) into ${sizedConfig.file}`);
 
   return {
     ...envelope(

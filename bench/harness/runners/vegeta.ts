@@ -108,7 +108,6 @@ export async function vegetaOpenLoop(opts: VegetaOptions): Promise<VegetaResult>
   }
 }
 
-/** Builds the result from vegeta's CSV: timestamp(ns), code, latency(ns), ..., seq at column 8. */
 /**
  * The whole-number rate vegeta is given for `rate`. Intended send times must
  * come from this rate, not the one asked: timed at 243.25/s while vegeta sent
@@ -119,6 +118,7 @@ export function vegetaRate(rate: number): number {
   return Math.max(1, Math.round(rate));
 }
 
+/** Builds the result from vegeta's CSV: timestamp(ns), code, latency(ns), ..., seq at column 8. */
 export function summarizeVegeta(
   csv: string,
   opts: Pick<VegetaOptions, 'rate' | 'seconds' | 'lateMs'>,
