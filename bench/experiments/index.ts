@@ -1,14 +1,14 @@
 import type { Command } from '../harness/command-line.ts';
-import { admissionMicroCommand } from './admission-micro.ts';
-import { batchingCommand } from './batching.ts';
-import { ingestCommand } from './ingest.ts';
-import { milvusPoolCommand } from './milvus-pool.ts';
-import { rateLimitStoreCommand } from './rate-limit-store.ts';
-import { resultCacheCommand } from './result-cache.ts';
-import { smokeCommand } from './smoke.ts';
-import { threadsCommand } from './threads.ts';
-import { usearchVersionsCommand } from './usearch-versions.ts';
-import { validationMicroCommand } from './validation-micro.ts';
+import { admissionMicroCommand } from './admission-micro/command.ts';
+import { batchingCommand } from './batching/command.ts';
+import { ingestCommand } from './ingest/command.ts';
+import { milvusPoolCommand } from './milvus-pool/command.ts';
+import { rateLimitStoreCommand } from './rate-limit-store/command.ts';
+import { resultCacheCommand } from './result-cache/command.ts';
+import { smokeCommand } from './smoke/command.ts';
+import { threadsCommand } from './threads/command.ts';
+import { usearchVersionsCommand } from './usearch-versions/command.ts';
+import { validationMicroCommand } from './validation-micro/command.ts';
 
 /**
  * One-off measurements that settled a design question (which Milvus client

@@ -17,6 +17,7 @@ import {
 } from './commands/index.ts';
 import { printRun } from './report/terminal.ts';
 import { checkWritable, writeRun } from './report/write.ts';
+import { kindOf } from './result.ts';
 
 export function helpText(command?: string): string {
   const known = command ? COMMANDS.get(command) : undefined;
@@ -78,7 +79,8 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`written to ${files.json}${files.csv ? ` and ${files.csv}` : ''}`);
   if (result.thresholds) console.log(formatThresholds(result.thresholds));
   if (result.thresholds && !result.thresholds.pass) return 1;
-  if (result.kind === 'slo' && result.required && !result.required.pass) return 1;
+  // A requirement of the run's own (slo --required) it did not meet.
+  if (kindOf(result).failed?.(result)) return 1;
   return 0;
 }
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { environment } from '../lib/environment.ts';
 import type { Values } from './command-line.ts';
-import type { AnyRun, RunEnvelope } from './result.ts';
+import type { RunEnvelope } from './result-envelope.ts';
 import type { TargetInfo } from './runners/target.ts';
 
 /** Versions of what a figure depends on, recorded in every result. */
@@ -27,10 +27,10 @@ export function versions(): Record<string, string> {
 }
 
 /**
- * The envelope every command's result shares (bench/harness/result.schema.json):
+ * The envelope every command's result shares (bench/harness/result-envelope.ts):
  * what was measured, where, with which options, and what could not be trusted.
  */
-export function envelope<K extends AnyRun['kind']>(
+export function envelope<K extends string>(
   kind: K,
   values: Values,
   target: TargetInfo | null,

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../bench/harness/cli.ts';
-import { parseVariant } from '../../bench/harness/commands/floor.ts';
+import { parseVariant } from '../../bench/harness/kinds/floor/command.ts';
 import { tempDir } from '../helpers.ts';
 
 const ROOT = join(import.meta.dirname, '../..');

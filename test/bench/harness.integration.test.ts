@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { helpText, main } from '../../bench/harness/cli.ts';
-import { readSettingsFile, writeInflightBound } from '../../bench/harness/commands/overload.ts';
+import {
+  readSettingsFile,
+  writeInflightBound,
+} from '../../bench/harness/kinds/overload/command.ts';
 import { type ServerProcess, startServerProcess } from '../../bench/lib/server-process.ts';
 import { loadConfig } from '../../src/config/load-config.ts';
 import { renderNginxConf } from '../../src/stack/nginx-config.ts';

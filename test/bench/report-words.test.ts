@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { plainConclusion, sweepCharts } from '../../bench/harness/report/html.ts';
-import type { SweepRun } from '../../bench/harness/result.ts';
+import { plainConclusion, sweepCharts } from '../../bench/harness/kinds/sweep/report.ts';
+import type { SweepRun } from '../../bench/harness/kinds/sweep/result.ts';
 
 const level = (concurrency: number, qps: number, p95: number, failureRate = 0) => ({
   concurrency,

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /** A point of a concurrency sweep. */
 export interface SweepPoint {
   concurrency: number;
@@ -6,14 +7,15 @@ export interface SweepPoint {
   p99Ms?: number;
 }
 
-export interface KneeResult {
+export const kneeResultSchema = z.object({
   /** The seeds' rule: the last level before QPS gains < 10% while p95 rises > 50%. */
-  seedsRule: number | null;
+  seedsRule: z.number().nullable(),
   /** Kneedle: the level farthest above the chord of the normalized QPS-vs-concurrency curve. */
-  kneedle: number | null;
+  kneedle: z.number().nullable(),
   /** Kleinrock's power: the level with the highest QPS / p95. */
-  bestByQpsOverP95: number | null;
-}
+  bestByQpsOverP95: z.number().nullable(),
+});
+export type KneeResult = z.infer<typeof kneeResultSchema>;
 
 export function seedsRuleKnee(
   points: SweepPoint[],

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * Little's law for a closed-loop level: with `concurrency` requests always in
  * flight and a mean latency R, throughput must be concurrency / R. Measured
@@ -6,14 +7,15 @@
  * well above means the latency sample is biased (e.g. fast errors not counted
  * in it, or connections not all busy).
  */
-export interface LittlesLawCheck {
-  derivedQps: number;
-  measuredQps: number;
+export const littlesLawCheckSchema = z.object({
+  derivedQps: z.number(),
+  measuredQps: z.number(),
   /** (measured - derived) / derived. */
-  relativeDifference: number;
-  flagged: boolean;
-  explanation: string | null;
-}
+  relativeDifference: z.number(),
+  flagged: z.boolean(),
+  explanation: z.string().nullable(),
+});
+export type LittlesLawCheck = z.infer<typeof littlesLawCheckSchema>;
 
 export function littlesLaw(
   concurrency: number,

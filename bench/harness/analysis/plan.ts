@@ -1,34 +1,37 @@
+import { z } from 'zod';
 /**
  * Capacity plan from a measured, SLO-compliant throughput per machine: how
  * many machines a target needs, with headroom and redundancy, and the
  * concurrency limit to configure (Little's law at the SLO edge).
  */
-export interface PlanInput {
+export const planInputSchema = z.object({
   /** Highest QPS one machine held within the SLO (from `slo`, or a sweep). */
-  sloQpsPerMachine: number;
+  sloQpsPerMachine: z.number(),
   /** Latency at that rate (ms), mean: in-flight = QPS x mean latency. */
-  meanLatencyMsAtSlo: number;
+  meanLatencyMsAtSlo: z.number(),
   /** p99 at that rate (ms), for the limit's safety margin. */
-  p99MsAtSlo: number;
-  peakQps: number;
-  averageQps: number;
+  p99MsAtSlo: z.number(),
+  peakQps: z.number(),
+  averageQps: z.number(),
   /** Fraction of the SLO throughput to plan on (keeps queues short). @default 0.8 */
-  utilisation?: number;
-}
+  utilisation: z.number().optional(),
+});
+export type PlanInput = z.infer<typeof planInputSchema>;
 
-export interface Plan {
-  usableQpsPerMachine: number;
-  machinesForPeak: number;
-  machinesForAverage: number;
-  withNPlus1: number;
-  with2x: number;
+export const planSchema = z.object({
+  usableQpsPerMachine: z.number(),
+  machinesForPeak: z.number(),
+  machinesForAverage: z.number(),
+  withNPlus1: z.number(),
+  with2x: z.number(),
   /** Concurrency limit per machine: in flight at the SLO rate, at p99 latency. */
-  recommendedConcurrencyLimit: number;
-  inFlightAtSloMean: number;
-  /** What 1, 2 and 3 hosts serve within the SLO by this model (checked by `bench hosts`). */
-  predictedQpsByHosts: { hosts: number; qps: number }[];
-  notes: string[];
-}
+  recommendedConcurrencyLimit: z.number(),
+  inFlightAtSloMean: z.number(),
+  /** What 1, 2 and 3 hosts serve within the SLO by this model (checked by `bench hosts`; absent in plans before it). */
+  predictedQpsByHosts: z.array(z.object({ hosts: z.number(), qps: z.number() })).optional(),
+  notes: z.array(z.string()),
+});
+export type Plan = z.infer<typeof planSchema>;
 
 export function plan(input: PlanInput): Plan {
   const u = input.utilisation ?? 0.8;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * SLO rules such as `p99<100ms,errors<0.1%`: latency terms (p50, p90, p95,
  * p99, p999, max, mean) in ms / s / us, and `errors` as a percentage of
@@ -12,10 +13,13 @@ export interface SloTerm {
   text: string;
 }
 
-export interface SloVerdict {
-  pass: boolean;
-  terms: { text: string; actual: number; limit: number; pass: boolean }[];
-}
+export const sloVerdictSchema = z.object({
+  pass: z.boolean(),
+  terms: z.array(
+    z.object({ text: z.string(), actual: z.number(), limit: z.number(), pass: z.boolean() }),
+  ),
+});
+export type SloVerdict = z.infer<typeof sloVerdictSchema>;
 
 const UNIT_MS: Record<string, number> = { us: 0.001, ms: 1, s: 1000 };
 
@@ -51,4 +55,22 @@ export function judge(
     return { text: t.text, actual, limit: t.limit, pass: actual < t.limit };
   });
   return { pass: results.every((r) => r.pass), terms: results };
+}
+
+/** The figures a command recorded; a threshold on one it did not record fails, saying so. */
+export function partialSloView(
+  ms: { p50?: number; p95?: number; p99?: number; max?: number; mean?: number },
+  errorRate: number,
+) {
+  const v = (x: number | undefined) => (x === undefined ? Number.NaN : x);
+  return {
+    p50: v(ms.p50),
+    p90: Number.NaN,
+    p95: v(ms.p95),
+    p99: v(ms.p99),
+    p999: Number.NaN,
+    max: v(ms.max),
+    mean: v(ms.mean),
+    errorRate,
+  };
 }

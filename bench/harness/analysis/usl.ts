@@ -1,3 +1,4 @@
+import { z } from 'zod';
 /**
  * Universal Scalability Law: X(N) = lambda N / (1 + sigma (N - 1) + kappa N (N - 1)).
  * sigma: contention (serial share), kappa: coherency (crosstalk). Peak at
@@ -8,18 +9,19 @@
  * linear, kappa logarithmic), then a shrinking pattern search around the best
  * cell. Deterministic, no dependencies, fine for the 5-20 points of a sweep.
  */
-export interface UslFit {
-  lambda: number;
-  sigma: number;
-  kappa: number;
+export const uslFitSchema = z.object({
+  lambda: z.number(),
+  sigma: z.number(),
+  kappa: z.number(),
   /** Concurrency of peak throughput; null when kappa = 0 (no retrograde region). */
-  peakConcurrency: number | null;
-  peakQps: number | null;
+  peakConcurrency: z.number().nullable(),
+  peakQps: z.number().nullable(),
   /** Coefficient of determination of the fit on the measured QPS. */
-  r2: number;
+  r2: z.number(),
   /** Root mean square error (QPS). */
-  rmse: number;
-}
+  rmse: z.number(),
+});
+export type UslFit = z.infer<typeof uslFitSchema>;
 
 export function uslThroughput(
   n: number,

@@ -2,7 +2,7 @@ import { heldOutVectors } from '../../lib/query-bodies.ts';
 import { parseQueryMix, QUERIES_HELP } from '../../lib/query-mix.ts';
 import { num, str, UsageError, type Values } from '../command-line.ts';
 import { startLiveView } from '../report/live-view.ts';
-import type { RecallFigure } from '../result.ts';
+import type { RecallFigure } from '../result-envelope.ts';
 import type { OpenLoopResult, Stage } from '../runners/open-loop.ts';
 import { demoGroundTruth, measureRecall } from '../runners/recall-run.ts';
 import { SCENARIOS, type Scenario, type TargetInfo } from '../runners/target.ts';

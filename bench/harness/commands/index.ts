@@ -1,19 +1,19 @@
 import { EXPERIMENT_COMMANDS } from '../../experiments/index.ts';
 import type { Command } from '../command-line.ts';
-import { failoverCommand } from './failover.ts';
-import { floorCommand } from './floor.ts';
-import { hostsCommand } from './hosts.ts';
-import { mixCommand } from './mix.ts';
-import { outageCommand } from './outage.ts';
-import { overloadCommand } from './overload.ts';
-import { planCommand } from './plan.ts';
-import { rateCommand } from './rate.ts';
-import { recallCommand } from './recall.ts';
+import { failoverCommand } from '../kinds/failover/command.ts';
+import { floorCommand } from '../kinds/floor/command.ts';
+import { hostsCommand } from '../kinds/hosts/command.ts';
+import { mixCommand } from '../kinds/mix/command.ts';
+import { outageCommand } from '../kinds/outage/command.ts';
+import { overloadCommand } from '../kinds/overload/command.ts';
+import { planCommand } from '../kinds/plan/command.ts';
+import { rateCommand } from '../kinds/rate/command.ts';
+import { recallCommand } from '../kinds/recall/command.ts';
+import { scaleCommand } from '../kinds/scale/command.ts';
+import { sloCommand } from '../kinds/slo/command.ts';
+import { sweepCommand } from '../kinds/sweep/command.ts';
+import { usersCommand } from '../kinds/users/command.ts';
 import { reportCommand } from './report.ts';
-import { scaleCommand } from './scale.ts';
-import { sloCommand } from './slo.ts';
-import { sweepCommand } from './sweep.ts';
-import { usersCommand } from './users.ts';
 
 /** Measure a server someone else started. */
 export const SERVER_COMMANDS: Command[] = [

@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { makeDirs } from '../../../src/core/make-dirs.ts';
 import { type Command, readRun, UsageError } from '../command-line.ts';
-import { renderHtml, sweepCharts } from '../report/html.ts';
+import { sweepCharts } from '../kinds/sweep/report.ts';
+import { renderHtml } from '../report/html.ts';
 import { replaceSection, summaryMarkdown } from '../report/markdown.ts';
 import { printRun } from '../report/terminal.ts';
 

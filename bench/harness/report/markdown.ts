@@ -1,4 +1,4 @@
-import type { AnyRun } from '../result.ts';
+import { type AnyRun, kindOf } from '../result.ts';
 import { headline } from './tables.ts';
 
 export const SECTION_START =
@@ -9,37 +9,7 @@ const fmt = (v: number) => (v >= 100 ? String(Math.round(v)) : String(Math.round
 
 /** What limited a run, in a few words, from what it measured. */
 function limitedBy(run: AnyRun): string {
-  switch (run.kind) {
-    case 'rate':
-    case 'mix':
-    case 'users':
-      return run.result.bottlenecks?.[0]?.split(':')[0] ?? '-';
-    case 'sweep': {
-      const gen = run.analysis.untrustworthyLevels;
-      const shed = run.levels.filter((l) => l.failureRate > 0.01).map((l) => l.concurrency);
-      return [
-        `server (knee at c=${run.analysis.knee.kneedle ?? run.analysis.knee.seedsRule ?? '-'})`,
-        shed.length ? `refusing at c=${shed.join(', ')}` : '',
-        gen.length ? `generator at c=${gen.join(', ')}` : '',
-      ]
-        .filter(Boolean)
-        .join('; ');
-    }
-    case 'slo': {
-      const peak = run.closedLoopPeak
-        ? `; the highest passing rate is ${Math.round((run.passingShareOfPeak ?? 0) * 100)}% of the closed-loop peak (${run.closedLoopPeak.okPerSecond}/s at c=${run.closedLoopPeak.concurrency})`
-        : '';
-      const fail = run.steps.filter((s) => !s.pass).sort((a, b) => a.rate - b.rate)[0];
-      if (!fail)
-        return `no rate up to ${Math.max(...run.steps.map((s) => s.rate))}/s failed${peak}`;
-      const missed = fail.verdict.terms.filter((t) => !t.pass).map((t) => t.text);
-      return missed.length
-        ? `${fail.rate}/s missed ${missed.join(', ')}${peak}`
-        : `the generator: at ${fail.rate}/s it sent ${Math.round(fail.result.achievedSendRate)}/s${peak}`;
-    }
-    default:
-      return '-';
-  }
+  return kindOf(run).limitedBy?.(run) ?? '-';
 }
 
 /**

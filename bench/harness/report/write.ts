@@ -1,7 +1,7 @@
 import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { makeDirs } from '../../../src/core/make-dirs.ts';
-import type { AnyRun } from '../result.ts';
+import { type AnyRun, kindOf } from '../result.ts';
 import type { SecondFigures } from '../runners/time-series.ts';
 import { runTables } from './tables.ts';
 
@@ -13,118 +13,19 @@ function csvCell(v: unknown): string {
 
 /** One CSV row per measured point of a run (levels, steps, ef values...). */
 export function toCsv(run: AnyRun): string {
-  const rows: (string | number)[][] = [];
-  const push = (header: string[], values: (string | number)[][]) => {
-    rows.push(header, ...values);
-  };
-  switch (run.kind) {
-    case 'sweep':
-      push(
-        [
-          'concurrency',
-          'qps',
-          'derived_qps',
-          'littles_law_diff',
-          'mean_ms',
-          'p50_ms',
-          'p95_ms',
-          'p99_ms',
-          'max_ms',
-          'min_ms',
-          'std_ms',
-          'failure_rate',
-          'timeouts',
-          'connection_errors',
-          'non2xx',
-          'generator_cpu_pct',
-          'trustworthy',
-        ],
-        run.levels.map((l) => [
-          l.concurrency,
-          l.qps.toFixed(1),
-          l.littlesLaw.derivedQps.toFixed(1),
-          l.littlesLaw.relativeDifference.toFixed(4),
-          l.latency.meanMs,
-          l.latency.p50Ms,
-          l.latency.p95Ms,
-          l.latency.p99Ms,
-          l.latency.maxMs,
-          l.latency.minMs,
-          l.latency.stdMs,
-          l.failureRate.toFixed(5),
-          l.errors.timeouts,
-          l.errors.connectionErrors,
-          Object.values(l.errors.byStatus).reduce((a, b) => a + b, 0),
-          l.generator.cpuPercent,
-          String(l.generator.trustworthy),
-        ]),
-      );
-      break;
-    case 'slo':
-      push(
-        ['rate', 'pass', 'ok_per_s', 'p50_ms', 'p99_ms', 'error_rate', 'late', 'dropped'],
-        run.steps.map((s) => [
-          s.rate,
-          String(s.pass),
-          s.result.okPerSecond.toFixed(1),
-          s.result.latency.p50Ms,
-          s.result.latency.p99Ms,
-          s.result.errorRate.toFixed(5),
-          s.result.late,
-          s.result.dropped,
-        ]),
-      );
-      break;
-    case 'rate':
-    case 'users':
-    case 'mix':
-      push(
-        ['scenario', 'ok', 'failed', 'mean_ms', 'p50_ms', 'p95_ms', 'p99_ms', 'max_ms'],
-        Object.entries(run.result.scenarios).map(([name, s]) => [
-          name,
-          s.ok,
-          s.failed,
-          s.latency.meanMs,
-          s.latency.p50Ms,
-          s.latency.p95Ms,
-          s.latency.p99Ms,
-          s.latency.maxMs,
-        ]),
-      );
-      break;
-    case 'recall':
-      push(
-        ['ef', 'recall', 'qps', 'p99_ms', 'concurrency'],
-        run.points.map((p) => [
-          p.ef,
-          p.recall.toFixed(4),
-          p.qps.toFixed(1),
-          p.p99Ms,
-          p.concurrency,
-        ]),
-      );
-      break;
-    case 'plan':
-      push(
-        ['key', 'value'],
-        Object.entries(run.plan)
-          .filter(([, v]) => typeof v === 'number')
-          .map(([k, v]) => [k, v as number]),
-      );
-      break;
-    default: {
-      // The first table of the run: the rows a spreadsheet wants.
-      const t = runTables(run)[0];
-      if (t) {
-        const header = [...new Set(t.rows.flatMap((r) => Object.keys(r)))];
-        push(
-          header,
-          t.rows.map((r) => header.map((h) => csvCell(r[h]))),
-        );
-      }
+  const kind = kindOf(run);
+  let header: string[] = [];
+  let values: (string | number)[][] = [];
+  if (kind.csv) ({ header, rows: values } = kind.csv(run));
+  else {
+    // The first table of the run: the rows a spreadsheet wants.
+    const t = runTables(run)[0];
+    if (t) {
+      header = [...new Set(t.rows.flatMap((r) => Object.keys(r)))];
+      values = t.rows.map((r) => header.map((h) => csvCell(r[h])));
     }
   }
-  return `${rows.map((r) => r.join(',')).join('\n')}\n`;
+  return `${[header, ...values].map((r) => r.join(',')).join('\n')}\n`;
 }
 
 /** The per-second figures of an open-loop run as CSV (Locust's stats_history). */
@@ -203,12 +104,10 @@ export function writeRun(
   writeFileSync(json, `${JSON.stringify(run, null, 2)}\n`);
   writeFileSync(csv, toCsv(run));
   let timeSeries: string | null = null;
-  if (
-    (run.kind === 'rate' || run.kind === 'mix' || run.kind === 'users') &&
-    run.result.timeSeries?.length
-  ) {
+  const seconds = kindOf(run).timeSeries?.(run) ?? [];
+  if (seconds.length > 0) {
     timeSeries = json.replace(/\.json$/, '.timeseries.csv');
-    writeFileSync(timeSeries, timeSeriesCsv(run.result.timeSeries));
+    writeFileSync(timeSeries, timeSeriesCsv(seconds));
   }
   return { json, csv, timeSeries };
 }

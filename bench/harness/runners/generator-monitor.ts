@@ -1,17 +1,19 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { z } from 'zod';
 
 /**
  * The load generator's self-check: its own CPU (percent of one core) and
  * event-loop delay while a run lasts. A generator near a full core, or whose
  * loop lags, sends late and times responses late: its figures measure itself.
  */
-export interface GeneratorHealth {
-  cpuPercent: number;
-  eventLoopDelayP99Ms: number;
-  eventLoopDelayMaxMs: number;
-  trustworthy: boolean;
-  reasons: string[];
-}
+export const generatorHealthSchema = z.object({
+  cpuPercent: z.number(),
+  eventLoopDelayP99Ms: z.number(),
+  eventLoopDelayMaxMs: z.number(),
+  trustworthy: z.boolean(),
+  reasons: z.array(z.string()),
+});
+export type GeneratorHealth = z.infer<typeof generatorHealthSchema>;
 
 const RESOLUTION_MS = 10;
 

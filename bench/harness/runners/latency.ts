@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import { z } from 'zod';
 
 /** A latency histogram in microseconds (1 us to 120 s, 3 significant digits). */
 export function latencyHistogram(): hdr.Histogram {
@@ -9,18 +10,19 @@ export function latencyHistogram(): hdr.Histogram {
   });
 }
 
-export interface LatencySummary {
-  count: number;
-  meanMs: number;
-  stdMs: number;
-  minMs: number;
-  p50Ms: number;
-  p90Ms: number;
-  p95Ms: number;
-  p99Ms: number;
-  p999Ms: number;
-  maxMs: number;
-}
+export const latencySummarySchema = z.object({
+  count: z.number(),
+  meanMs: z.number(),
+  stdMs: z.number(),
+  minMs: z.number(),
+  p50Ms: z.number(),
+  p90Ms: z.number(),
+  p95Ms: z.number(),
+  p99Ms: z.number(),
+  p999Ms: z.number(),
+  maxMs: z.number(),
+});
+export type LatencySummary = z.infer<typeof latencySummarySchema>;
 
 const ms = (us: number) => Math.round(us) / 1000;
 

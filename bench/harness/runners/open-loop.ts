@@ -1,11 +1,18 @@
 import { Pool } from 'undici';
-import { type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
-import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
-import { type ScenarioStats, ScenarioTally } from './scenario-tally.ts';
+import { z } from 'zod';
+import { generatorHealthSchema, monitorGenerator } from './generator-monitor.ts';
+import { latencyHistogram, latencySummarySchema, summarize } from './latency.ts';
+import { ScenarioTally, scenarioStatsSchema } from './scenario-tally.ts';
 
 export type { ScenarioStats } from './scenario-tally.ts';
 
-import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './time-series.ts';
+import {
+  bottlenecks,
+  type SecondFigures,
+  secondFiguresSchema,
+  serverSampler,
+  TimeSeries,
+} from './time-series.ts';
 
 /**
  * Open-loop load: request i is due at its scheduled time whatever the server
@@ -15,9 +22,11 @@ import { bottlenecks, type SecondFigures, serverSampler, TimeSeries } from './ti
  * when `maxInFlight` requests are outstanding, due sends are dropped and
  * counted as failures instead of piling up in the generator.
  */
-export type Stage =
-  | { rate: number; seconds: number }
-  | { from: number; to: number; seconds: number };
+export const stageSchema = z.union([
+  z.object({ rate: z.number(), seconds: z.number() }),
+  z.object({ from: z.number(), to: z.number(), seconds: z.number() }),
+]);
+export type Stage = z.infer<typeof stageSchema>;
 
 export interface OpenLoopOptions {
   url: string;
@@ -46,43 +55,46 @@ export interface OpenLoopOptions {
   failureDetails?: boolean;
 }
 
-export interface OpenLoopResult {
-  intended: number;
-  sent: number;
-  late: number;
-  dropped: number;
-  durationSeconds: number;
-  targetRate: number;
-  achievedSendRate: number;
-  okPerSecond: number;
-  errorRate: number;
+export const openLoopResultSchema = z.object({
+  intended: z.number(),
+  sent: z.number(),
+  late: z.number(),
+  dropped: z.number(),
+  durationSeconds: z.number(),
+  targetRate: z.number(),
+  achievedSendRate: z.number(),
+  okPerSecond: z.number(),
+  errorRate: z.number(),
   /** Latency of successful (2xx) requests from their intended send time. */
-  latency: LatencySummary;
+  latency: latencySummarySchema,
   /** Latency of every answered request, refusals and errors included. */
-  latencyAll: LatencySummary;
-  /** Answers (any outcome, failures included) that came more than 1 s after their intended send. */
-  overOneSecond: number;
+  latencyAll: latencySummarySchema,
+  /** Answers (any outcome, failures included) that came more than 1 s after their intended send (absent in runs before it was counted). */
+  overOneSecond: z.number().optional(),
   /** Latency of refusals (429 and 503): how fast overload is turned away. */
-  refused: LatencySummary;
-  byOutcome: Record<string, number>;
-  scenarios: Record<string, ScenarioStats>;
-  generator: GeneratorHealth;
+  refused: latencySummarySchema,
+  byOutcome: z.record(z.string(), z.number()),
+  scenarios: z.record(z.string(), scenarioStatsSchema),
+  generator: generatorHealthSchema,
   /** Per second of the run: offered, sent, completed, latency, errors, in flight, server samples. */
-  timeSeries: SecondFigures[];
+  timeSeries: z.array(secondFiguresSchema),
   /** Per stage of a stage shape: offered and achieved rates, p99, errors. */
-  stages: {
-    stage: number;
-    seconds: number;
-    offeredPerSecond: number;
-    okPerSecond: number;
-    p99Ms: number | null;
-    errors: number;
-  }[];
+  stages: z.array(
+    z.object({
+      stage: z.number(),
+      seconds: z.number(),
+      offeredPerSecond: z.number(),
+      okPerSecond: z.number(),
+      p99Ms: z.number().nullable(),
+      errors: z.number(),
+    }),
+  ),
   /** What limited the run, from the measurements. */
-  bottlenecks: string[];
+  bottlenecks: z.array(z.string()),
   /** With `failureDetails`: non-2xx answers by status and detail (digits as #). */
-  failureDetails?: Record<string, number>;
-}
+  failureDetails: z.record(z.string(), z.number()).optional(),
+});
+export type OpenLoopResult = z.infer<typeof openLoopResultSchema>;
 
 /** The `detail` of a problem+json body, digits as # (so counts group by reason); else its start. */
 function problemDetail(text: string): string {

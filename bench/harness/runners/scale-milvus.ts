@@ -1,31 +1,38 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { createMilvusClient } from '../../../src/backends/milvus/milvus-pool.ts';
 import { openMilvusBackend } from '../../../src/backends/milvus/open-milvus-backend.ts';
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import { loadConfig } from '../../../src/config/load-config.ts';
-import { type CollectionSpec, type IndexType, searchParamOf } from '../../../src/core/types.ts';
+import {
+  type CollectionSpec,
+  INDEX_TYPES,
+  type IndexType,
+  searchParamOf,
+} from '../../../src/core/types.ts';
 import { createLogger } from '../../../src/observability/logger.ts';
 import { milvusOptions } from '../../../src/server/compose.ts';
 import {
   httpSweep,
   recallCurve,
-  type ScaleFigures,
   type ScaleOptions,
   scaleDataFor,
+  scaleFiguresSchema,
 } from './scale.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleSpec } from './scale-data.ts';
 
 /** The index a Milvus scale run builds: its type and build parameters. */
-export interface MilvusScaleIndex {
-  type: IndexType;
+export const milvusScaleIndexSchema = z.object({
+  type: z.enum(INDEX_TYPES as [IndexType, ...IndexType[]]),
   /** IVF_*: clusters. */
-  nlist?: number;
+  nlist: z.number().optional(),
   /** IVF_PQ: sub-quantizers and bits per code. */
-  m?: number;
-  nbits?: number;
-}
+  m: z.number().optional(),
+  nbits: z.number().optional(),
+});
+export type MilvusScaleIndex = z.infer<typeof milvusScaleIndexSchema>;
 
 /** RSS of a process and all its descendants (the PyPI launcher runs the server as a child). */
 function treeRssBytes(root: number): number {
@@ -46,29 +53,30 @@ function treeRssBytes(root: number): number {
   return rows.filter(([pid]) => inTree.has(pid)).reduce((a, [, , rss]) => a + rss * 1024, 0);
 }
 
-export interface MilvusScaleFigures {
-  server: string;
-  index: string;
+export const milvusScaleFiguresSchema = z.object({
+  server: z.string(),
+  index: z.string(),
   /** The index type and build parameters (absent in runs before index types). */
-  indexSpec?: MilvusScaleIndex;
+  indexSpec: milvusScaleIndexSchema.optional(),
   /** What `recall[].ef` holds: the index type's search parameter (null: FLAT, exact). */
-  searchParam?: 'ef' | 'nprobe' | 'searchList' | null;
+  searchParam: z.enum(['ef', 'nprobe', 'searchList']).nullable().optional(),
   /** The search parameter the HTTP sweep sent: the least value with recall@k >= 0.9, else the best. */
-  httpSearchValue?: number | null;
-  insertSeconds: number;
-  insertsPerSecond: number;
+  httpSearchValue: z.number().nullable().optional(),
+  insertSeconds: z.number(),
+  insertsPerSecond: z.number(),
   /** flush, then Milvus's own HNSW build over every sealed segment. */
-  indexBuildSeconds: number;
+  indexBuildSeconds: z.number(),
   /** `milvus.sh down`, `up`, until a search of the collection answers. */
-  restartToFirstSearchSeconds: number;
-  serverRssBytes: number;
+  restartToFirstSearchSeconds: z.number(),
+  serverRssBytes: z.number(),
   /** Milvus's resident memory before the collection was created (absent in older runs). */
-  idleRssBytes?: number;
+  idleRssBytes: z.number().optional(),
   /** (serverRssBytes - idleRssBytes) / rows: what a loaded row costs Milvus here. */
-  bytesPerRow?: number;
-  recall: ScaleFigures['recall'];
-  http: ScaleFigures['http'];
-}
+  bytesPerRow: z.number().optional(),
+  recall: scaleFiguresSchema.shape.recall,
+  http: scaleFiguresSchema.shape.http,
+});
+export type MilvusScaleFigures = z.infer<typeof milvusScaleFiguresSchema>;
 
 /**
  * The same 1M x 512 rows, queries and ground truth in a real Milvus 2.3.5

@@ -2,10 +2,11 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend.ts';
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import { percentile } from '../../../src/core/statistics.ts';
-import type { Quantization, Row } from '../../../src/core/types.ts';
+import { QUANTIZATIONS, type Quantization, type Row } from '../../../src/core/types.ts';
 import { buildServer } from '../../lib/prepare.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
@@ -31,47 +32,55 @@ export interface ScaleOptions {
   log: (m: string) => void;
 }
 
-export interface ScaleFigures {
-  quantization: Quantization;
-  buildSeconds: number;
-  insertsPerSecond: number;
-  snapshotSeconds: number;
-  diskBytes: { index: number; data: number };
+export const scaleFiguresSchema = z.object({
+  quantization: z.enum(QUANTIZATIONS as [Quantization, ...Quantization[]]),
+  buildSeconds: z.number(),
+  insertsPerSecond: z.number(),
+  snapshotSeconds: z.number(),
+  diskBytes: z.object({ index: z.number(), data: z.number() }),
   /** Process start to backend open, in a fresh process (page cache warm). */
-  openMs: { writable: number; shared: number };
+  openMs: z.object({ writable: z.number(), shared: z.number() }),
   /** Start to ready after SIGKILL with the log at its checkpoint limit (wall: process start to exit, after its closing checkpoint). */
-  crashRestart: {
-    pendingRows: number;
-    openMs: number;
-    wallMs: number;
-    closeExit: number | string | null;
-  };
-  memory: {
-    workers: { rss: number; pss: number; pssAnon: number; pssFile: number }[];
-    hostPss: number;
-    oneCopyBytes: number;
-    hostPssOverOneCopy: number;
-  };
-  recall: {
-    ef: number;
-    /** Quantized graphs: candidates per hit, rescored exactly (absent: 1). */
-    oversampling?: number;
-    recall: number;
-    qpsOneThread: number;
-    p99Ms: number;
-  }[];
+  crashRestart: z.object({
+    pendingRows: z.number(),
+    openMs: z.number(),
+    wallMs: z.number(),
+    /** The restarted process's exit (code or signal) after its closing checkpoint (absent in runs before it was recorded). */
+    closeExit: z.union([z.number(), z.string()]).nullable().optional(),
+  }),
+  memory: z.object({
+    workers: z.array(
+      z.object({ rss: z.number(), pss: z.number(), pssAnon: z.number(), pssFile: z.number() }),
+    ),
+    hostPss: z.number(),
+    oneCopyBytes: z.number(),
+    hostPssOverOneCopy: z.number(),
+  }),
+  recall: z.array(
+    z.object({
+      ef: z.number(),
+      /** Quantized graphs: candidates per hit, rescored exactly (absent: 1). */
+      oversampling: z.number().optional(),
+      recall: z.number(),
+      qpsOneThread: z.number(),
+      p99Ms: z.number(),
+    }),
+  ),
   /** What every HTTP request sent as params (chosen from `recall`: see `recallTarget`). */
-  httpParams?: { ef: number; oversampling?: number };
-  http: {
-    concurrency: number;
-    qps: number;
-    p50Ms: number;
-    p99Ms: number;
-    failureRate: number;
-    /** What the failures were: "503 overloaded (queue_full)", "504 deadline_exceeded", timeouts... */
-    failures?: Record<string, number>;
-  }[];
-}
+  httpParams: z.object({ ef: z.number(), oversampling: z.number().optional() }).optional(),
+  http: z.array(
+    z.object({
+      concurrency: z.number(),
+      qps: z.number(),
+      p50Ms: z.number(),
+      p99Ms: z.number(),
+      failureRate: z.number(),
+      /** What the failures were: "503 overloaded (queue_full)", "504 deadline_exceeded", timeouts... */
+      failures: z.record(z.string(), z.number()).optional(),
+    }),
+  ),
+});
+export type ScaleFigures = z.infer<typeof scaleFiguresSchema>;
 
 const BATCH = 10_000;
 

@@ -1,12 +1,14 @@
-import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+import { z } from 'zod';
+import { latencyHistogram, latencySummarySchema, summarize } from './latency.ts';
 
 /** One scenario's outcomes in an open-loop run. */
-export interface ScenarioStats {
-  ok: number;
-  failed: number;
-  byOutcome: Record<string, number>;
-  latency: LatencySummary;
-}
+export const scenarioStatsSchema = z.object({
+  ok: z.number(),
+  failed: z.number(),
+  byOutcome: z.record(z.string(), z.number()),
+  latency: latencySummarySchema,
+});
+export type ScenarioStats = z.infer<typeof scenarioStatsSchema>;
 
 /** Outcomes and latency per scenario (search, filtered, batch) of one run. */
 export class ScenarioTally {

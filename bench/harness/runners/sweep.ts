@@ -1,33 +1,43 @@
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { type LittlesLawCheck, littlesLaw } from '../analysis/littles-law.ts';
-import { GENERATOR_LIMITS, type GeneratorHealth, monitorGenerator } from './generator-monitor.ts';
-import { type LatencySummary, latencyHistogram, summarize } from './latency.ts';
+import { z } from 'zod';
+import { littlesLaw, littlesLawCheckSchema } from '../analysis/littles-law.ts';
+import { GENERATOR_LIMITS, generatorHealthSchema, monitorGenerator } from './generator-monitor.ts';
+import {
+  type LatencySummary,
+  latencyHistogram,
+  latencySummarySchema,
+  summarize,
+} from './latency.ts';
 import { failedOutcome } from './open-loop.ts';
 import { runWrk, wrkBinary } from './wrk.ts';
 
 /** One concurrency level of a closed-loop sweep. */
-export interface SweepLevel {
-  concurrency: number;
-  durationSeconds: number;
-  requests: number;
-  qps: number;
-  latency: LatencySummary;
-  errors: {
+export const sweepGeneratorSchema = z.enum(['wrk', 'undici', 'autocannon']);
+export type SweepGenerator = z.infer<typeof sweepGeneratorSchema>;
+
+export const sweepLevelSchema = z.object({
+  concurrency: z.number(),
+  durationSeconds: z.number(),
+  requests: z.number(),
+  qps: z.number(),
+  latency: latencySummarySchema,
+  errors: z.object({
     /** Non-2xx answers by status code. */
-    byStatus: Record<string, number>;
+    byStatus: z.record(z.string(), z.number()),
     /** undici only: non-2xx answers by status, problem code and refusal reason ("503 overloaded (queue_full)"). */
-    byProblem?: Record<string, number>;
-    timeouts: number;
-    connectionErrors: number;
+    byProblem: z.record(z.string(), z.number()).optional(),
+    timeouts: z.number(),
+    connectionErrors: z.number(),
     /** autocannon only: requests it cut when the level ended (not the server's doing). */
-    cutAtEnd?: number;
-  };
-  failureRate: number;
-  generatorName?: SweepGenerator;
-  littlesLaw: LittlesLawCheck;
-  generator: GeneratorHealth;
-}
+    cutAtEnd: z.number().optional(),
+  }),
+  failureRate: z.number(),
+  generatorName: sweepGeneratorSchema.optional(),
+  littlesLaw: littlesLawCheckSchema,
+  generator: generatorHealthSchema,
+});
+export type SweepLevel = z.infer<typeof sweepLevelSchema>;
 
 /**
  * The closed loop's client (`bench -- sweep --generator`; docs/bench-harness.md
@@ -44,7 +54,6 @@ export interface SweepLevel {
  *   and it ends a level by destroying its sockets mid-request (counted as
  *   `cutAtEnd`; the server logs client disconnects).
  */
-export type SweepGenerator = 'wrk' | 'undici' | 'autocannon';
 
 export interface SweepOptions {
   generator?: SweepGenerator;

@@ -1,18 +1,20 @@
+import { z } from 'zod';
 import { DEMO_CATEGORIES, DEMO_SEED } from '../../../src/data/demo-collection.ts';
 import { heldOutVectors } from '../../lib/query-bodies.ts';
 import { mixBodies, parseQueryMix } from '../../lib/query-mix.ts';
 
 /** What the harness knows of the collection it loads: from GET /v1/collections/:name. */
-export interface TargetInfo {
-  url: string;
-  collection: string;
-  dimension: number;
-  count: number;
-  metric: string;
-  index: Record<string, unknown> | null;
-  fields: { name: string; type: string }[];
-  backend: string | null;
-}
+export const targetInfoSchema = z.object({
+  url: z.string(),
+  collection: z.string(),
+  dimension: z.number(),
+  count: z.number(),
+  metric: z.string(),
+  index: z.record(z.string(), z.unknown()).nullable(),
+  fields: z.array(z.object({ name: z.string(), type: z.string() })),
+  backend: z.string().nullable(),
+});
+export type TargetInfo = z.infer<typeof targetInfoSchema>;
 
 export async function describeTarget(url: string, collection: string): Promise<TargetInfo> {
   const base = url.replace(/\/$/, '');

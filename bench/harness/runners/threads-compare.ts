@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { searchBodies } from '../../lib/query-bodies.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
 import { type SweepLevel, sweep } from './sweep.ts';
@@ -18,18 +19,20 @@ export interface ThreadsCompareOptions {
   log: (m: string) => void;
 }
 
-export interface ThreadsCompareRow {
-  searchThreads: number;
-  round: number;
-  levels: {
-    concurrency: number;
-    qps: number;
-    p50Ms: number;
-    p99Ms: number;
-    failureRate: number;
-    generatorCpuPercent: number;
-  }[];
-}
+export const comparedLevelSchema = z.object({
+  concurrency: z.number(),
+  qps: z.number(),
+  p50Ms: z.number(),
+  p99Ms: z.number(),
+  failureRate: z.number(),
+  generatorCpuPercent: z.number(),
+});
+export const threadsCompareRowSchema = z.object({
+  searchThreads: z.number(),
+  round: z.number(),
+  levels: z.array(comparedLevelSchema),
+});
+export type ThreadsCompareRow = z.infer<typeof threadsCompareRowSchema>;
 
 /**
  * The default embedded server (demo collection, `npm start`'s settings) swept

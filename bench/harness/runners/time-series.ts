@@ -5,34 +5,38 @@
  * each second (CPU, RSS, event-loop lag, admission queue), so a report can
  * say what the bottleneck was.
  */
+
+import { z } from 'zod';
 import { percentileOrNull, round } from '../../../src/core/statistics.ts';
 
-export interface SecondFigures {
-  second: number;
-  offered: number;
-  sent: number;
-  completed: number;
-  ok: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-  p99Ms: number | null;
-  errors: Record<string, number>;
-  inFlight: number;
-  server: ServerSample | null;
-}
-
-export interface ServerSample {
-  cpuPercent: number | null;
-  rssMb: number | null;
-  eventLoopLagMs: number | null;
-  admissionInFlight: number | null;
-  admissionQueued: number | null;
-  /** Backend connection pool (Milvus): clients lent out, and calls waiting for one. */
-  poolBorrowed: number | null;
-  poolWaiting: number | null;
+export const serverSampleSchema = z.object({
+  cpuPercent: z.number().nullable(),
+  rssMb: z.number().nullable(),
+  eventLoopLagMs: z.number().nullable(),
+  admissionInFlight: z.number().nullable(),
+  admissionQueued: z.number().nullable(),
+  /** Backend connection pool (Milvus): clients lent out, and calls waiting for one (absent in runs before the pool was sampled). */
+  poolBorrowed: z.number().nullable().optional(),
+  poolWaiting: z.number().nullable().optional(),
   /** Result cache (RESULT_CACHE on): hits / (hits + misses) since the previous sample. */
-  cacheHitRatio?: number | null;
-}
+  cacheHitRatio: z.number().nullable().optional(),
+});
+export type ServerSample = z.infer<typeof serverSampleSchema>;
+
+export const secondFiguresSchema = z.object({
+  second: z.number(),
+  offered: z.number(),
+  sent: z.number(),
+  completed: z.number(),
+  ok: z.number(),
+  p50Ms: z.number().nullable(),
+  p95Ms: z.number().nullable(),
+  p99Ms: z.number().nullable(),
+  errors: z.record(z.string(), z.number()),
+  inFlight: z.number(),
+  server: serverSampleSchema.nullable(),
+});
+export type SecondFigures = z.infer<typeof secondFiguresSchema>;
 
 export class TimeSeries {
   readonly #offered: number[] = [];

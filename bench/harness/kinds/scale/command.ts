@@ -1,0 +1,112 @@
+import { INDEX_TYPES, type IndexType, type Quantization } from '../../../../src/core/types.ts';
+import { type Command, list, num, str, UsageError } from '../../command-line.ts';
+import { OWN_SERVER_LEVEL_OPTIONS } from '../../commands/server-options.ts';
+import { envelope } from '../../envelope.ts';
+import { runScale } from '../../runners/scale.ts';
+import { runMilvusScale } from '../../runners/scale-milvus.ts';
+import type { ScaleRun } from './result.ts';
+
+/** The store at scale: build, restart, memory per worker, recall and HTTP figures. */
+export const scaleCommand: Command = {
+  name: 'scale',
+  thresholds: false,
+  summary:
+    'the store at scale (default 1M x 512): build, restart, memory per worker, recall vs ef, HTTP QPS/p99 per quantization',
+  defaultOut: (values) =>
+    `bench/results/scale-${values.backend === 'milvus' ? `milvus-${values.index === 'HNSW' ? '' : `${String(values.index).toLowerCase()}-`}` : ''}${values.rows}.json`,
+  options: {
+    rows: { type: 'string', default: '1000000', help: 'vectors' },
+    dimension: { type: 'string', default: '512', help: 'their dimension' },
+    quantizations: { type: 'string', default: 'f32,f16,i8', help: 'embedded index quantizations' },
+    'ef-construction': {
+      type: 'string',
+      default: '200',
+      help: 'embedded graphs: build breadth (HNSW efConstruction; 100 with f16 built 2.6x faster at 100k, same recall)',
+    },
+    backend: { type: 'string', default: 'embedded', help: 'embedded or milvus' },
+    'recall-queries': { type: 'string', default: '1000', help: 'held-out queries for recall' },
+    k: { type: 'string', default: '10', help: 'recall@k' },
+    ef: { type: 'string', default: '16,32,64,128,256', help: 'search breadths (HNSW ef)' },
+    oversampling: {
+      type: 'string',
+      default: '1',
+      help: 'f16/i8 graphs: candidates per hit rescored exactly, crossed with --ef (e.g. 1,2,4)',
+    },
+    'recall-target': {
+      type: 'string',
+      default: '0.95',
+      help: 'the HTTP sweep searches at the fastest measured setting with at least this recall@k',
+    },
+    index: {
+      type: 'string',
+      default: 'HNSW',
+      help: `--backend milvus: the index built (${INDEX_TYPES.join(', ')})`,
+    },
+    nlist: { type: 'string', default: '1024', help: 'IVF_*: clusters' },
+    'pq-m': {
+      type: 'string',
+      default: '64',
+      help: 'IVF_PQ: sub-quantizers (divides the dimension)',
+    },
+    'search-values': {
+      type: 'string',
+      help: "values of the index type's search parameter for the recall curve (default: --ef for HNSW, nprobe 4..128 for IVF_*, search_list 16..256 for DISKANN)",
+    },
+    'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
+    ...OWN_SERVER_LEVEL_OPTIONS,
+  },
+  async run(values, progress): Promise<ScaleRun> {
+    const options = {
+      rows: num(values, 'rows'),
+      dimension: num(values, 'dimension'),
+      quantizations: str(values, 'quantizations').split(',') as Quantization[],
+      efConstruction: num(values, 'ef-construction'),
+      queries: num(values, 'recall-queries'),
+      k: num(values, 'k'),
+      efs: list(str(values, 'ef'), '--ef'),
+      oversampling: list(str(values, 'oversampling'), '--oversampling'),
+      recallTarget: num(values, 'recall-target'),
+      levels: list(str(values, 'levels'), '--levels'),
+      levelSeconds: num(values, 'level-seconds'),
+      workDir: str(values, 'work-dir'),
+      port: num(values, 'port'),
+      log: progress,
+    };
+    if (!(Number.isInteger(options.efConstruction) && options.efConstruction >= 1))
+      throw new UsageError(
+        `--ef-construction must be a positive integer, got ${values['ef-construction']}`,
+      );
+    // --backend milvus: the same data set in a real Milvus, through vecserve's Milvus backend.
+    const type = str(values, 'index') as IndexType;
+    if (!INDEX_TYPES.includes(type))
+      throw new Error(`--index must be one of ${INDEX_TYPES.join(', ')}, got ${type}`);
+    if (values.backend !== 'milvus' && type !== 'HNSW')
+      throw new Error('--index: the embedded backend builds HNSW only');
+    const searchValues =
+      values['search-values'] !== undefined
+        ? list(str(values, 'search-values'), '--search-values')
+        : type.startsWith('IVF_')
+          ? [4, 8, 16, 32, 64, 128]
+          : type === 'DISKANN'
+            ? [16, 32, 64, 128, 256]
+            : options.efs;
+    const figures =
+      values.backend === 'milvus'
+        ? {
+            milvus: await runMilvusScale(
+              { ...options, efs: searchValues },
+              { type, nlist: num(values, 'nlist'), m: num(values, 'pq-m') },
+            ),
+          }
+        : await runScale(options);
+    return {
+      ...envelope(
+        'scale',
+        values,
+        null,
+        `${options.rows} x ${options.dimension}, ${values.backend}${values.backend === 'milvus' ? ` ${type}` : ''}`,
+      ),
+      ...figures,
+    };
+  },
+};
