@@ -159,6 +159,7 @@ export function milvusOptions(config: Config): MilvusBackendOptions {
     callTimeoutMs: ms(config.timeoutSeconds),
     startupWaitMs: ms(config.milvusStartupWaitSeconds),
     replicas: config.milvusReplicas,
+    searchTransport: config.milvusSearchTransport,
     consistency:
       config.milvusConsistency === 'collection'
         ? null

@@ -146,6 +146,26 @@ describe.skipIf(address === null)('Milvus backend against a real Milvus server',
     }
   });
 
+  it('searches the same over both transports: our HTTP/2 connections (default) and the SDK grpc-js channels', async () => {
+    const viaSdk = new MilvusBackend({ pool, searchTransport: 'grpc-js' });
+    const filtered = opts({
+      outputFields: ['category', 'price'],
+      filter: parseFilter({ category: { in: ['A', 'B'] } }, spec.fields),
+    });
+    for (const o of [opts(), filtered]) {
+      const [a, b] = await Promise.all([
+        backend.search(name, queries, o),
+        viaSdk.search(name, queries, o),
+      ]);
+      expect(a).toEqual(b);
+      expect(a.every((hits) => hits.length === 10)).toBe(true);
+    }
+    for (const b of [backend, viaSdk])
+      await expect(b.search('no_such_collection', [queries[0]!], opts())).rejects.toThrow(
+        NotFoundError,
+      );
+  });
+
   it('applies filters of several shapes, every hit matching', async () => {
     const cases: [Record<string, unknown>, (f: Row['fields']) => boolean][] = [
       [{ category: 'A' }, (f) => f.category === 'A'],

@@ -9,6 +9,8 @@
  *   api                 the HTTP API end to end (BACKEND=milvus, chosen pool, BATCH=off), via autocannon
  *   api-batched         the same with micro-batching (BATCH=on)
  *   api-batched-base64  the same with queries as vectorBase64
+ *   api-batched-grpc-js the same as api-batched, searches on the SDK's grpc-js channels
+ *                       (the others search on our own HTTP/2 connections, the default)
  *   milvus-rest         Milvus's own REST API (POST /v1/vector/search on its gRPC port)
  *   pymilvus            the scenario's own test: pymilvus Collection.search from c threads
  *                       (bench/servers/python/pymilvus_loop.py, the pinned pymilvus)
@@ -27,7 +29,7 @@ import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
 import { MilvusClient as SdkClient } from '@zilliz/milvus2-sdk-node';
 import autocannon from 'autocannon';
 import { createMilvusClient, MilvusPool } from '../../../src/backends/milvus/milvus-pool.ts';
-import { percentileOrNull, round } from '../../../src/core/statistics.ts';
+import { median, percentileOrNull, round } from '../../../src/core/statistics.ts';
 import {
   type Command,
   list,
@@ -37,6 +39,7 @@ import {
   type Values,
 } from '../../harness/command-line.ts';
 import { envelope } from '../../harness/envelope.ts';
+import { processCpuSeconds } from '../../harness/runners/process-cpu.ts';
 import { buildServer, prepareMilvusCollection } from '../../lib/prepare.ts';
 import { heldOutVectors } from '../../lib/query-bodies.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
@@ -59,6 +62,11 @@ export const milvusPoolCommand: Command = {
     duration: { type: 'string', default: '4', help: 'seconds per level' },
     concurrency: { type: 'string', default: '1,10,50,100', help: 'callers per level' },
     pool: { type: 'string', default: '16', help: 'clients in the pools' },
+    rounds: {
+      type: 'string',
+      default: '1',
+      help: 'rounds of the API variants, alternating (each row says its round; ratios use the median)',
+    },
   },
   run: (values, progress) => runMilvusPool(values, progress),
 };
@@ -70,6 +78,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
   const N = num(values, 'pool');
   const seconds = num(values, 'duration');
   const levels = list(str(values, 'concurrency'), '--concurrency');
+  const rounds = num(values, 'rounds');
   const collection = `bench_pool_${DIM}`;
   const queries = heldOutVectors(500, DIM).map((v) => Array.from(v));
 
@@ -122,7 +131,12 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
   }
 
   /** Closed loop over HTTP with autocannon at every level, after a 1 s warm-up; one row per level. */
-  async function httpLevels(variant: string, url: string, bodies: string[]) {
+  async function httpLevels(
+    variant: string,
+    url: string,
+    bodies: string[],
+    server?: { pid: number; round: number },
+  ) {
     let i = 0;
     const run = (connections: number, duration: number) =>
       autocannon({
@@ -140,7 +154,9 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     for (const c of levels) {
       progress(`  ${variant} c=${c}`);
       const before = metricsUrl ? await refusalsByReason(metricsUrl) : null;
+      const cpuBefore = server ? processCpuSeconds(server.pid) : null;
       const r = await run(c, seconds);
+      const cpuAfter = server ? processCpuSeconds(server.pid) : null;
       const errors = r.errors + r.non2xx;
       const row: MilvusPoolRun['results'][number] = {
         variant,
@@ -151,6 +167,14 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
         p99Ms: r.latency.p99,
         errors,
       };
+      if (server) {
+        row.round = server.round;
+        // The API process's CPU over the level (its threads included), per request answered.
+        row.serverCpuMsPerRequest =
+          cpuBefore !== null && cpuAfter !== null && r.requests.total > 0
+            ? round(((cpuAfter - cpuBefore) * 1000) / r.requests.total)
+            : null;
+      }
       if (metricsUrl && before && errors > 0) {
         const after = await refusalsByReason(metricsUrl);
         const refused: Record<string, number> = {};
@@ -248,13 +272,24 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       topK: 10,
     }),
   );
-  const apiVariants = [
+  const apiVariants: { variant: string; env: Record<string, string>; bodies: string[] }[] = [
     { variant: 'api', env: { BATCH: 'off' }, bodies: jsonBodies },
     { variant: 'api-batched', env: { BATCH: 'on' }, bodies: jsonBodies },
     { variant: 'api-batched-base64', env: { BATCH: 'on' }, bodies: b64Bodies },
+    // The shipped default (batching, searches on our own HTTP/2 connections) with searches on
+    // the SDK's grpc-js channels instead: what the transport alone changes.
+    {
+      variant: 'api-batched-grpc-js',
+      env: { BATCH: 'on', MILVUS_SEARCH_TRANSPORT: 'grpc-js' },
+      bodies: jsonBodies,
+    },
   ];
-  for (const v of apiVariants) {
-    progress(`  ${v.variant}: starting the server (BACKEND=milvus)...`);
+  // With --rounds, the variants alternate round by round, so drift on a shared machine hits each.
+  const runs = Array.from({ length: rounds }, (_, r) =>
+    apiVariants.map((v) => ({ ...v, round: r + 1 })),
+  ).flat();
+  for (const v of runs) {
+    progress(`  ${v.variant} (round ${v.round}): starting the server (BACKEND=milvus)...`);
     const port = 8250;
     const api = await startServerProcess({
       command: process.execPath,
@@ -279,6 +314,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
           v.variant,
           `${api.url}/v1/collections/${collection}/search`,
           v.bodies,
+          { pid: api.child.pid!, round: v.round },
         )),
       );
     } finally {
@@ -297,7 +333,13 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
   rows.push(...(await httpLevels('milvus-rest', `http://${address}/v1/vector/search`, restBodies)));
 
   const byLevel = levels.map((c) => {
-    const at = (v: string) => rows.find((r) => r.variant === v && r.concurrency === c);
+    // The median over the rounds of a variant at this level.
+    const at = (v: string) => {
+      const same = rows.filter((r) => r.variant === v && r.concurrency === c);
+      if (same.length === 0) return undefined;
+      const qps = same.map((r) => r.qps).sort((a, b) => a - b);
+      return { qps: median(qps) };
+    };
     const chosen = at('pool-shared-conn');
     const ratio = (v: string, base: { qps: number } | undefined) => {
       const row = at(v);
@@ -313,6 +355,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       // The shipped default for Milvus (batching on) against the scenario's own pymilvus test.
       batchedOverPymilvus: ratio('api-batched', at('pymilvus')),
       apiOverPymilvus: ratio('api', at('pymilvus')),
+      batchedHttp2OverGrpcJs: ratio('api-batched', at('api-batched-grpc-js')),
     };
   });
   return {

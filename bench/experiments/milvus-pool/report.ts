@@ -13,8 +13,12 @@ export const milvusPoolKind: ResultKind<MilvusPoolRun> = {
         title: `ways to reach Milvus, closed loop, pool ${run.poolSize}`,
         rows: run.results.map((r) => ({
           variant: r.variant,
+          ...(r.round !== undefined && { round: r.round }),
           c: r.concurrency,
           QPS: r.qps,
+          ...(r.serverCpuMsPerRequest !== undefined && {
+            'server CPU ms/req': r.serverCpuMsPerRequest,
+          }),
           'p50 ms': r.p50Ms,
           'p99 ms': r.p99Ms,
           errors: r.errors,

@@ -20,6 +20,9 @@ export const milvusPoolRunSchema = runSchema('milvus-pool', {
       errors: n,
       /** The API's errors by admission refusal reason (from its /metrics); `other`: not refused by admission. */
       errorsBy: z.record(z.string(), n).optional(),
+      /** API rows: which round (--rounds alternates the API variants), and the server's CPU per request. */
+      round: n.optional(),
+      serverCpuMsPerRequest: n.nullable().optional(),
     }),
   ),
   apiOverDirect: z.array(z.record(z.string(), n.nullable())),

@@ -1,4 +1,5 @@
 import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { GrpcHttp2Connection } from './grpc-http2.ts';
 
 /** The slice of a grpc-js client (one of the SDK's pooled channels) a raw call uses. */
 interface GrpcServiceClient {
@@ -59,4 +60,86 @@ export async function encodedCall(
   } finally {
     await pool.release(channel as never);
   }
+}
+
+/** A pooled client as the HTTP/2 path reads it: its address, TLS mode and call metadata. */
+interface ClientView {
+  config?: { address?: string; ssl?: boolean };
+  tlsMode?: number;
+  metadata?: Map<string, string>;
+  channelPool: MilvusClient['channelPool'];
+}
+
+/**
+ * The same encoded calls on gRPC-over-HTTP/2 connections of our own
+ * (grpc-http2.ts), one per endpoint, for the hot path: a pooled client still
+ * chooses the endpoint (balancing, ejection) and lends its metadata (auth,
+ * database); its grpc-js channel is only used once per method, to read the
+ * SDK's decoder of the answer. A client that speaks TLS keeps the grpc-js path.
+ */
+export class Http2EncodedCalls {
+  readonly #connections = new Map<string, GrpcHttp2Connection>();
+  readonly #definitions = new Map<string, MethodDefinition>();
+  #closed = false;
+
+  async call(
+    client: MilvusClient,
+    method: 'Insert' | 'Upsert' | 'Search',
+    request: Buffer,
+    opts: { timeoutMs: number; signal?: AbortSignal },
+  ): Promise<Record<string, unknown>> {
+    const view = client as unknown as ClientView;
+    const address = plaintextAddress(view);
+    if (address === null || this.#closed)
+      return encodedCall(client, method, request, opts.timeoutMs);
+    const definition = this.#definitions.get(method) ?? (await this.#definition(view, method));
+    let connection = this.#connections.get(address);
+    if (!connection) {
+      connection = new GrpcHttp2Connection(address);
+      this.#connections.set(address, connection);
+    }
+    const bytes = await connection.unary(definition.path, request, {
+      timeoutMs: opts.timeoutMs,
+      signal: opts.signal,
+      metadata: this.#metadataOf(view),
+    });
+    return definition.responseDeserialize(bytes) as Record<string, unknown>;
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const c of this.#connections.values()) c.close();
+    this.#connections.clear();
+  }
+
+  /** The method's path and the SDK's decoder, read once from one of its channels. */
+  async #definition(view: ClientView, method: string): Promise<MethodDefinition> {
+    const channel = (await view.channelPool.acquire()) as unknown as GrpcServiceClient;
+    try {
+      const definition = channel[method] as MethodDefinition | undefined;
+      if (!definition?.path || !definition.responseDeserialize)
+        throw new Error(`the Milvus SDK's client has no ${method} method definition`);
+      this.#definitions.set(method, definition);
+      return definition;
+    } finally {
+      await view.channelPool.release(channel as never);
+    }
+  }
+
+  /**
+   * What the SDK's metadata interceptor adds to each of its calls (authorization, dbname),
+   * read per call: the SDK changes it when a client switches database.
+   */
+  #metadataOf(view: ClientView): Record<string, string> {
+    return Object.fromEntries(view.metadata ?? []);
+  }
+}
+
+/** host:port of a client that speaks plaintext gRPC; null for TLS (or an address it cannot read). */
+function plaintextAddress(view: ClientView): string | null {
+  const address = view.config?.address;
+  if (!address || view.config?.ssl || (view.tlsMode ?? 0) !== 0) return null;
+  if (address.startsWith('https://')) return null;
+  const bare = address.replace(/^http:\/\//, '');
+  return /^[\w.-]+:\d+$/.test(bare) ? bare : null;
 }

@@ -27,6 +27,8 @@ export interface MilvusBackendOptions {
   replicas?: number;
   /** Searches' consistency level (null: the collection's own). */
   consistency?: 'Strong' | 'Bounded' | 'Session' | 'Eventually' | null;
+  /** How searches reach Milvus (the backend's own option). */
+  searchTransport?: 'http2' | 'grpc-js';
 }
 
 /**
@@ -57,6 +59,7 @@ export async function openMilvusBackend(
     callTimeoutMs: options.callTimeoutMs,
     replicas: options.replicas,
     consistency: options.consistency,
+    searchTransport: options.searchTransport,
   });
   const deadline = Date.now() + options.startupWaitMs;
   const waitSeconds = Math.round(options.startupWaitMs / 1000);

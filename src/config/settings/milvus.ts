@@ -20,6 +20,7 @@ export interface MilvusSettings {
   milvusStartupWaitSeconds: number;
   milvusReplicas: number;
   milvusConsistency: 'collection' | 'strong' | 'bounded' | 'session' | 'eventually';
+  milvusSearchTransport: 'http2' | 'grpc-js';
 }
 
 const def = settingsOf<MilvusSettings>();
@@ -153,5 +154,12 @@ export const MILVUS_SETTINGS: readonly SettingOf<MilvusSettings>[] = [
     () => 'collection',
     oneOf('collection', 'strong', 'bounded', 'session', 'eventually'),
     "Consistency level of searches: collection (the collection's own; Milvus's default is bounded), strong, bounded, session or eventually. Anything but eventually waits for the cluster's time tick, which stops while a dead proxy's session lives or the message queue is down: measured on a Milvus cluster, searches then stall until it moves (docs/operations.md).",
+  ),
+  def(
+    'milvusSearchTransport',
+    'milvus_search_transport',
+    () => 'http2',
+    oneOf('http2', 'grpc-js'),
+    'How searches reach Milvus: http2 (gRPC on HTTP/2 connections of our own: about half the CPU per search of grpc-js, measured in docs/milvus-transport.md) or grpc-js (the SDK channels). Other calls always use the SDK; a TLS endpoint always uses grpc-js.',
   ),
 ];
