@@ -73,6 +73,76 @@ describe('Balancer', () => {
     expect(new Set(s.calls)).toEqual(new Set(['a', 'b', 'c']));
   });
 
+  it('when probes alone cause the panic (every health check failing), an endpoint whose calls fail stays out', async () => {
+    const clock = fakeClock();
+    const s = scripted(['a', 'b']);
+    let healthChecks = true;
+    const b = new Balancer({
+      endpoints: s.endpoints,
+      strategy: new RoundRobin(),
+      consecutiveFailures: 2,
+      ejectionMs: 60_000,
+      maxEjectedShare: 0.5,
+      probe: async (id) => healthChecks && !s.down.has(id),
+      probeFailures: 1,
+      probeIntervalMs: 3_600_000,
+      retryBudget: new RetryBudget({ clock, ratio: 0, minPerSecond: 0 }),
+      clock,
+    });
+    s.down.add('b'); // b dies: its calls fail and its breaker opens
+    for (let i = 0; i < 6; i++) await b.execute(s.call, { retry: false }).catch(() => undefined);
+    expect(b.stats()[1]!.state).toBe('ejected');
+    healthChecks = false; // then a cluster-wide check fails on every endpoint, a's too
+    await b.probeAll();
+    expect(b.stats().map((e) => e.state)).toEqual(['probe-failed', 'probe-failed']);
+    s.calls.length = 0;
+    for (let i = 0; i < 10; i++) expect(await b.execute(s.call, { retry: false })).toBe('a');
+    expect(s.calls).not.toContain('b');
+    // Calls failing on both (a true panic): both are used again, as the cap says.
+    s.down.add('a');
+    for (let i = 0; i < 4; i++) await b.execute(s.call, { retry: false }).catch(() => undefined);
+    s.calls.length = 0;
+    for (let i = 0; i < 4; i++) await b.execute(s.call, { retry: false }).catch(() => undefined);
+    expect(new Set(s.calls)).toEqual(new Set(['a', 'b']));
+  });
+
+  it('a request its endpoint breaker refused was never sent: it moves to another endpoint at no retry budget, writes too', async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    let bDown = true;
+    const held: (() => void)[] = [];
+    const call = async (id: string) => {
+      calls.push(id);
+      if (id === 'b' && bDown) throw new Error('connect ECONNREFUSED b');
+      if (id === 'b') await new Promise<void>((r) => held.push(r)); // b's trial hangs
+      return id;
+    };
+    const b = new Balancer({
+      endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
+      strategy: new RoundRobin(),
+      consecutiveFailures: 1,
+      ejectionMs: 1000,
+      trials: 1,
+      slowStartMs: 0,
+      retryBudget: new RetryBudget({ clock, ratio: 0, minPerSecond: 0 }),
+      clock,
+    });
+    await b.execute(call, { retry: false }).catch(() => undefined); // a
+    await b.execute(call, { retry: false }).catch(() => undefined); // b fails: ejected
+    expect(b.stats()[1]!.state).toBe('ejected');
+    clock.advance(1000);
+    bDown = false;
+    expect(b.stats()[1]!.state).toBe('probation');
+    // Its one trial goes out and hangs; every other pick of b is refused by its breaker.
+    const answers: Promise<string>[] = [];
+    for (let i = 0; i < 8; i++) answers.push(b.execute(call, { retry: i % 2 === 0 }));
+    expect(calls.filter((c) => c === 'b').length).toBe(2); // the failed call and the trial
+    for (const h of held) h();
+    const results = await Promise.all(answers);
+    expect(results.filter((r) => r === 'b')).toHaveLength(1);
+    expect(results.filter((r) => r === 'a')).toHaveLength(7);
+  });
+
   it('eases a returning endpoint in: 10% of its weight at first, all of it after slowStartMs', async () => {
     const clock = fakeClock();
     const s = scripted(['a', 'b']);

@@ -206,6 +206,8 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
       request: (i) => ({ path, body: bodies[i % bodies.length]! }),
       sampleServer: false,
       timeoutMs: 10_000,
+      // Who refused and why (a worker's reason, a pool timeout, Milvus's error), printed below.
+      failureDetails: true,
     });
     await sleep(4000);
     await event();
@@ -244,6 +246,7 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
       writes: writeOutcomes,
       acknowledged: acked.length,
       foundAfter: found,
+      failures: r.failureDetails,
     };
     console.log(`${name} at ${rate}/s: ${JSON.stringify(figures)}`);
     return { r, figures };
