@@ -9,8 +9,9 @@
  *   api                 the HTTP API end to end (BACKEND=milvus, chosen pool, BATCH=off), via autocannon
  *   api-batched         the same with micro-batching (BATCH=on)
  *   api-batched-base64  the same with queries as vectorBase64
- *   api-batched-grpc-js the same as api-batched, searches on the SDK's grpc-js channels
- *                       (the others search on our own HTTP/2 connections, the default)
+ *   api-batched-grpc-js the same as api-batched, searches on the SDK's grpc-js channels (the
+ *                       shipped default); the three above search on our own HTTP/2
+ *                       connections (MILVUS_SEARCH_TRANSPORT=http2, opt-in)
  *   milvus-rest         Milvus's own REST API (POST /v1/vector/search on its gRPC port)
  *   pymilvus            the scenario's own test: pymilvus Collection.search from c threads
  *                       (bench/servers/python/pymilvus_loop.py, the pinned pymilvus)
@@ -273,11 +274,19 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     }),
   );
   const apiVariants: { variant: string; env: Record<string, string>; bodies: string[] }[] = [
-    { variant: 'api', env: { BATCH: 'off' }, bodies: jsonBodies },
-    { variant: 'api-batched', env: { BATCH: 'on' }, bodies: jsonBodies },
-    { variant: 'api-batched-base64', env: { BATCH: 'on' }, bodies: b64Bodies },
-    // The shipped default (batching, searches on our own HTTP/2 connections) with searches on
-    // the SDK's grpc-js channels instead: what the transport alone changes.
+    { variant: 'api', env: { BATCH: 'off', MILVUS_SEARCH_TRANSPORT: 'http2' }, bodies: jsonBodies },
+    {
+      variant: 'api-batched',
+      env: { BATCH: 'on', MILVUS_SEARCH_TRANSPORT: 'http2' },
+      bodies: jsonBodies,
+    },
+    {
+      variant: 'api-batched-base64',
+      env: { BATCH: 'on', MILVUS_SEARCH_TRANSPORT: 'http2' },
+      bodies: b64Bodies,
+    },
+    // The shipped default (batching, searches on the SDK's grpc-js channels): beside
+    // api-batched, what the transport alone changes.
     {
       variant: 'api-batched-grpc-js',
       env: { BATCH: 'on', MILVUS_SEARCH_TRANSPORT: 'grpc-js' },
@@ -352,7 +361,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       batchedBase64OverPoolQps: ratio('api-batched-base64', chosen),
       batchedOverMilvusRest: ratio('api-batched', at('milvus-rest')),
       batchedBase64OverMilvusRest: ratio('api-batched-base64', at('milvus-rest')),
-      // The shipped default for Milvus (batching on) against the scenario's own pymilvus test.
+      // Batching on (searches on HTTP/2) against the scenario's own pymilvus test.
       batchedOverPymilvus: ratio('api-batched', at('pymilvus')),
       apiOverPymilvus: ratio('api', at('pymilvus')),
       batchedHttp2OverGrpcJs: ratio('api-batched', at('api-batched-grpc-js')),
