@@ -71,11 +71,6 @@ const BY_NAME: ReadonlyMap<string, ResultKind> = new Map(
   RESULT_KINDS.map((k) => [k.kind, k as unknown as ResultKind]),
 );
 
-/** The kind of `run` (by its `kind` field), or undefined for a kind this harness does not know. */
-export function kindNamed(name: string): ResultKind | undefined {
-  return BY_NAME.get(name);
-}
-
 /** The kind a run belongs to: its schema and how it is rendered. */
 export function kindOf(run: AnyRun): ResultKind {
   const kind = BY_NAME.get(run.kind);

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { resultJsonSchema } from '../harness/result.ts';
 
-export const SCHEMA_FILE = 'bench/harness/result.schema.json';
+const SCHEMA_FILE = 'bench/harness/result.schema.json';
 
 const text = `${JSON.stringify(resultJsonSchema(), null, 2)}\n`;
 if (process.argv.includes('--write')) {

@@ -346,8 +346,7 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     const at = (v: string) => {
       const same = rows.filter((r) => r.variant === v && r.concurrency === c);
       if (same.length === 0) return undefined;
-      const qps = same.map((r) => r.qps).sort((a, b) => a - b);
-      return { qps: median(qps) };
+      return { qps: median(same.map((r) => r.qps)) };
     };
     const chosen = at('pool-shared-conn');
     const ratio = (v: string, base: { qps: number } | undefined) => {

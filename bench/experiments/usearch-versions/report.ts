@@ -1,4 +1,4 @@
-import { r2 } from '../../harness/report/table.ts';
+import { round } from '../../../src/core/statistics.ts';
 import type { ResultKind } from '../../harness/result-kind.ts';
 import { type UsearchVersionsRun, usearchVersionsRunSchema } from './result.ts';
 
@@ -14,10 +14,10 @@ export const usearchVersionsKind: ResultKind<UsearchVersionsRun> = {
           round: r.round,
           node: r.node,
           usearch: r.usearch,
-          'build s': r2(r.buildSeconds),
+          'build s': round(r.buildSeconds),
           'QPS one thread': Math.round(r.searchQpsOneThread),
-          'p99 ms': r2(r.searchP99Ms),
-          'recall@10': r2(r.recallAt10 * 1000) / 1000,
+          'p99 ms': round(r.searchP99Ms),
+          'recall@10': round(r.recallAt10 * 1000) / 1000,
         })),
       },
     ];

@@ -1,3 +1,4 @@
+import { round } from '../../../src/core/statistics.ts';
 import { judge, type SloTerm } from '../analysis/slo-rule.ts';
 import type { ThresholdVerdict } from '../analysis/threshold-report.ts';
 import type { RunEnvelope } from '../result-envelope.ts';
@@ -8,8 +9,6 @@ import { bottleneckList, r1, stageTable, table, timeSeriesCharts } from './html-
 
 /** What the open-loop kinds (rate, mix, users) render alike: they differ in how the load was shaped. */
 type OpenLoopRun = RunEnvelope & { result: OpenLoopResult };
-
-const t1 = (v: number) => Math.round(v * 10) / 10;
 
 export function openLoopCsv(run: OpenLoopRun) {
   return {
@@ -40,7 +39,7 @@ export function openLoopTerminal(run: OpenLoopRun): void {
     })),
   );
   console.log(
-    `target ${t1(run.result.targetRate)}/s, achieved send ${t1(run.result.achievedSendRate)}/s, ok ${t1(run.result.okPerSecond)}/s, ` +
+    `target ${round(run.result.targetRate, 1)}/s, achieved send ${round(run.result.achievedSendRate, 1)}/s, ok ${round(run.result.okPerSecond, 1)}/s, ` +
       `late ${run.result.late}, dropped ${run.result.dropped}, errors ${(run.result.errorRate * 100).toFixed(3)}%`,
   );
   if (run.result.stages?.length > 1) console.table(run.result.stages);

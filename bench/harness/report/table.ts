@@ -5,6 +5,3 @@ export interface Table {
   /** Plain sentences under the table (verdicts, what limited a figure). */
   notes?: string[];
 }
-
-/** Rounded to two decimals, for table cells. */
-export const r2 = (v: number) => Math.round(v * 100) / 100;

@@ -44,9 +44,7 @@ export async function encodedCall(
   const pool = client.channelPool;
   const channel = (await pool.acquire()) as unknown as GrpcServiceClient;
   try {
-    const definition = channel[method] as MethodDefinition | undefined;
-    if (!definition?.path || !definition.responseDeserialize)
-      throw new Error(`the Milvus SDK's client has no ${method} method definition`);
+    const definition = methodDefinition(channel, method);
     return await new Promise((resolve, reject) => {
       channel.makeUnaryRequest(
         definition.path,
@@ -60,6 +58,14 @@ export async function encodedCall(
   } finally {
     await pool.release(channel as never);
   }
+}
+
+/** The SDK's definition of `method` (its path and the decoder of its answer) on one of its channels. */
+function methodDefinition(channel: GrpcServiceClient, method: string): MethodDefinition {
+  const definition = channel[method] as MethodDefinition | undefined;
+  if (!definition?.path || !definition.responseDeserialize)
+    throw new Error(`the Milvus SDK's client has no ${method} method definition`);
+  return definition;
 }
 
 /** A pooled client as the HTTP/2 path reads it: its address, TLS mode and call metadata. */
@@ -116,9 +122,7 @@ export class Http2EncodedCalls {
   async #definition(view: ClientView, method: string): Promise<MethodDefinition> {
     const channel = (await view.channelPool.acquire()) as unknown as GrpcServiceClient;
     try {
-      const definition = channel[method] as MethodDefinition | undefined;
-      if (!definition?.path || !definition.responseDeserialize)
-        throw new Error(`the Milvus SDK's client has no ${method} method definition`);
+      const definition = methodDefinition(channel, method);
       this.#definitions.set(method, definition);
       return definition;
     } finally {

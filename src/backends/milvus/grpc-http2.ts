@@ -15,14 +15,25 @@ import http2, { type ClientHttp2Session, type ClientHttp2Stream } from 'node:htt
  * trailers); no compression is offered, so none comes back.
  */
 
-/** gRPC status codes this client produces or reads (grpc/doc/statuscodes.md). */
+/** gRPC status codes (grpc/doc/statuscodes.md) this client produces or names. */
 export const GRPC_STATUS = {
   OK: 0,
   CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  UNIMPLEMENTED: 12,
   INTERNAL: 13,
   UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
 } as const;
+
+const STATUS_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(GRPC_STATUS).map(([name, code]) => [code, name]),
+);
 
 /** A call that ended with a gRPC status other than OK, shaped as grpc-js's errors are. */
 export class GrpcStatusError extends Error {
@@ -35,21 +46,6 @@ export class GrpcStatusError extends Error {
     this.details = details;
   }
 }
-
-const STATUS_NAMES: Record<number, string> = {
-  0: 'OK',
-  1: 'CANCELLED',
-  2: 'UNKNOWN',
-  3: 'INVALID_ARGUMENT',
-  4: 'DEADLINE_EXCEEDED',
-  5: 'NOT_FOUND',
-  7: 'PERMISSION_DENIED',
-  8: 'RESOURCE_EXHAUSTED',
-  12: 'UNIMPLEMENTED',
-  13: 'INTERNAL',
-  14: 'UNAVAILABLE',
-  16: 'UNAUTHENTICATED',
-};
 
 /** A peer that does not answer a ping within this long after a call timed out is dropped. */
 const PING_TIMEOUT_MS = 2_000;

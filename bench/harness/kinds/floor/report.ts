@@ -1,6 +1,6 @@
+import { round } from '../../../../src/core/statistics.ts';
 import { judge, partialSloView } from '../../analysis/slo-rule.ts';
 import type { ThresholdVerdict } from '../../analysis/threshold-report.ts';
-import { r2 } from '../../report/table.ts';
 import type { ResultKind } from '../../result-kind.ts';
 import { type FloorRun, floorRunSchema } from './result.ts';
 
@@ -34,7 +34,7 @@ export const floorKind: ResultKind<FloorRun> = {
           'ok/s': r.okPerSecond,
           'p50 ms': r.p50Ms,
           'p99 ms': r.p99Ms,
-          'mean ms': r2(r.meanMs),
+          'mean ms': round(r.meanMs),
         })),
       },
       {

@@ -1,3 +1,4 @@
+import { round } from '../../../../src/core/statistics.ts';
 import { judge } from '../../analysis/slo-rule.ts';
 import { r1, table } from '../../report/html-parts.ts';
 import { lineChart } from '../../report/svg-chart.ts';
@@ -23,7 +24,7 @@ export const recallKind: ResultKind<RecallRun> = {
       run.points.map((p) => ({
         ef: p.ef,
         recall: p.recall.toFixed(4),
-        QPS: Math.round(p.qps * 10) / 10,
+        QPS: round(p.qps, 1),
         p99: p.p99Ms,
       })),
     );

@@ -1,4 +1,5 @@
-import { r2, type Table } from '../../report/table.ts';
+import { round } from '../../../../src/core/statistics.ts';
+import type { Table } from '../../report/table.ts';
 import type { ResultKind } from '../../result-kind.ts';
 import { type ScaleRun, scaleRunSchema } from './result.ts';
 
@@ -13,8 +14,8 @@ function closedLoopRow(h: {
   return {
     c: h.concurrency,
     'req/s': Math.round(h.qps),
-    'p50 ms': r2(h.p50Ms),
-    'p99 ms': r2(h.p99Ms),
+    'p50 ms': round(h.p50Ms),
+    'p99 ms': round(h.p99Ms),
     failed: `${(h.failureRate * 100).toFixed(2)}%`,
   };
 }
@@ -33,7 +34,7 @@ export const scaleKind: ResultKind<ScaleRun> = {
           ...(p.oversampling !== undefined && { oversampling: p.oversampling }),
           recall: p.recall,
           'QPS one thread': Math.round(p.qpsOneThread),
-          'p99 ms': r2(p.p99Ms),
+          'p99 ms': round(p.p99Ms),
         })),
       });
       // Runs that chose their HTTP setting from the recall curve say which it was.
@@ -55,7 +56,7 @@ export const scaleKind: ResultKind<ScaleRun> = {
           [param]: p.ef,
           recall: p.recall,
           'QPS one thread': Math.round(p.qpsOneThread),
-          'p99 ms': r2(p.p99Ms),
+          'p99 ms': round(p.p99Ms),
         })),
       });
       tables.push({

@@ -1,11 +1,10 @@
+import { round } from '../../../../src/core/statistics.ts';
 import { judge } from '../../analysis/slo-rule.ts';
 import { esc, r1, table } from '../../report/html-parts.ts';
 import { lineChart } from '../../report/svg-chart.ts';
 import type { ResultKind } from '../../result-kind.ts';
 import { sloView } from '../../runners/latency.ts';
 import { type SloRun, sloRunSchema } from './result.ts';
-
-const t1 = (v: number) => Math.round(v * 10) / 10;
 
 export const sloKind: ResultKind<SloRun> = {
   kind: 'slo',
@@ -29,7 +28,7 @@ export const sloKind: ResultKind<SloRun> = {
       run.steps.map((s) => ({
         rate: s.rate,
         pass: s.pass,
-        'ok/s': t1(s.result.okPerSecond),
+        'ok/s': round(s.result.okPerSecond, 1),
         p99: s.result.latency.p99Ms,
         errors: `${(s.result.errorRate * 100).toFixed(3)}%`,
       })),

@@ -1,3 +1,4 @@
+import { round } from '../../../../src/core/statistics.ts';
 import { judge } from '../../analysis/slo-rule.ts';
 import { uslThroughput } from '../../analysis/usl.ts';
 import { esc, r1, table } from '../../report/html-parts.ts';
@@ -5,8 +6,6 @@ import { lineChart, type Series } from '../../report/svg-chart.ts';
 import type { ResultKind } from '../../result-kind.ts';
 import { sloView } from '../../runners/latency.ts';
 import { type SweepRun, sweepRunSchema } from './result.ts';
-
-const t1 = (v: number) => Math.round(v * 10) / 10;
 
 /** The charts of one sweep: QPS (measured, Little's law, USL), p95/p99, latency vs throughput, failures. */
 export function sweepCharts(run: SweepRun): string[] {
@@ -185,8 +184,8 @@ export const sweepKind: ResultKind<SweepRun> = {
     console.table(
       run.levels.map((l) => ({
         c: l.concurrency,
-        QPS: t1(l.qps),
-        'c/latency': t1(l.littlesLaw.derivedQps),
+        QPS: round(l.qps, 1),
+        'c/latency': round(l.littlesLaw.derivedQps, 1),
         diff: `${(l.littlesLaw.relativeDifference * 100).toFixed(1)}%${l.littlesLaw.flagged ? ' !' : ''}`,
         'mean ms': l.latency.meanMs,
         p50: l.latency.p50Ms,
@@ -201,7 +200,7 @@ export const sweepKind: ResultKind<SweepRun> = {
       `knee: seeds' rule ${run.analysis.knee.seedsRule ?? 'none'}, kneedle ${run.analysis.knee.kneedle ?? 'none'}; ` +
         `best c (QPS/p95) ${run.analysis.bestConcurrency}; USL ${
           run.analysis.usl
-            ? `sigma ${run.analysis.usl.sigma.toFixed(4)} kappa ${run.analysis.usl.kappa.toExponential(2)} N* ${run.analysis.usl.peakConcurrency ? t1(run.analysis.usl.peakConcurrency) : 'none'} R2 ${run.analysis.usl.r2.toFixed(3)}`
+            ? `sigma ${run.analysis.usl.sigma.toFixed(4)} kappa ${run.analysis.usl.kappa.toExponential(2)} N* ${run.analysis.usl.peakConcurrency ? round(run.analysis.usl.peakConcurrency, 1) : 'none'} R2 ${run.analysis.usl.r2.toFixed(3)}`
             : 'n/a'
         }${run.recall ? `; recall@${run.recall.k} ${run.recall.recall.toFixed(3)}` : ''}`,
     );
