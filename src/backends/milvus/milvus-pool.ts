@@ -236,15 +236,17 @@ export class MilvusPool {
       lease = await this.#pool.acquire();
     } catch (err) {
       const msg = (err as Error).message ?? '';
+      // What the pool held when it gave up tells a full pool from a slow loop.
+      const held = `${this.borrowed} of ${this.options.max} clients lent out, ${this.pending} waiting, waited ${Math.round(performance.now() - started)} ms`;
       if (/waitingClients/i.test(msg)) {
         throw new UnavailableError(
-          `Milvus connection pool queue is full (${this.options.maxWaiting} waiting)`,
+          `Milvus connection pool queue is full (${this.options.maxWaiting} waiting; ${held})`,
           { reason: 'pool_queue_full' },
         );
       }
       if (/timed out/i.test(msg)) {
         throw new UnavailableError(
-          `no Milvus connection free within ${this.options.acquireTimeoutMs} ms`,
+          `no Milvus connection free within ${this.options.acquireTimeoutMs} ms (${held})`,
           { reason: 'pool_timeout' },
         );
       }
