@@ -86,7 +86,7 @@ export const overloadCommand: Command = {
     env: {
       type: 'string',
       multiple: true,
-      help: 'one more configuration, repeatable: --env MAX_EVENT_LOOP_LAG=0.005',
+      help: 'a variable of one more configuration; repeat it for several variables of that one configuration: --env MAX_EVENT_LOOP_LAG=0.005 --env WORKERS=2',
     },
     'write-config': {
       type: 'string',
@@ -95,6 +95,26 @@ export const overloadCommand: Command = {
   },
   run: (values, progress) => runOverload(values, progress),
 };
+
+/**
+ * The variables given with --env, all of one extra configuration. Checked before the
+ * capacity run: a variable given twice would run only its last value under a name that
+ * shows both.
+ */
+export function extraConfiguration(pairs: string[]): [string, string][] {
+  const seen = new Set<string>();
+  return pairs.map((kv) => {
+    const at = kv.indexOf('=');
+    if (at <= 0) throw new UsageError(`--env takes NAME=VALUE, got "${kv}"`);
+    const name = kv.slice(0, at);
+    if (seen.has(name))
+      throw new UsageError(
+        `--env ${name} given twice: all --env variables make one configuration; run once per value`,
+      );
+    seen.add(name);
+    return [name, kv.slice(at + 1)];
+  });
+}
 
 interface Target {
   url: string;
@@ -130,6 +150,7 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
   // Read before the run, so a file that cannot take the setting fails now, not after an hour.
   const sizing =
     configFile === undefined ? null : { file: configFile, before: readSettingsFile(configFile) };
+  const extra = extraConfiguration((values.env as string[] | undefined) ?? []);
   const milvus = values.backend === 'milvus';
   const seconds = num(values, 'seconds');
   const factor = num(values, 'factor');
@@ -304,9 +325,6 @@ async function runOverload(values: Values, progress: Progress): Promise<Overload
 
   const share = num(values, 'front-door-share');
   const frontDoorRate = Math.round(capacity * share);
-  const extra = ((values.env as string[] | undefined) ?? []).map(
-    (kv) => kv.split('=', 2) as [string, string],
-  );
   const configurations: { name: string; env: Record<string, string> }[] = viaNginx
     ? [
         {
