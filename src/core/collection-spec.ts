@@ -4,6 +4,7 @@ import {
   FIELD_TYPES,
   type FieldSchema,
   INDEX_TYPES,
+  type IndexParams,
   type IndexType,
   METRICS,
   QUANTIZATIONS,
@@ -17,6 +18,20 @@ export const MAX_DIMENSION = 32_768;
  * than 16,384, so the API has that one limit for both backends.
  */
 export const MAX_EF = 16_384;
+/**
+ * Index parameters a collection gets when its spec leaves them out, for every index type
+ * (the embedded backend builds HNSW only: it uses the first four).
+ */
+export const DEFAULT_INDEX: IndexParams = {
+  M: 16,
+  efConstruction: 200,
+  efSearch: 64,
+  quantization: 'f32',
+  nlist: 1024,
+  nprobe: 16,
+  nbits: 8,
+  searchList: 100,
+};
 /**
  * Names a field cannot take: the row's own keys, and every property of
  * Object.prototype (`__proto__`, `constructor`, `toString`...), which would

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEFAULT_INDEX } from '../../core/collection-spec.ts';
 import { closerFirst, score } from '../../core/distance.ts';
 import type { Filter } from '../../core/filter.ts';
 import type {
@@ -23,11 +24,12 @@ import {
   writeDurably,
 } from './snapshot.ts';
 
+/** The shared defaults (core/collection-spec.ts) of what this HNSW index takes, and no rescoring. */
 export const DEFAULT_INDEX_PARAMS: IndexParams = {
-  M: 16,
-  efConstruction: 200,
-  efSearch: 64,
-  quantization: 'f32',
+  M: DEFAULT_INDEX.M,
+  efConstruction: DEFAULT_INDEX.efConstruction,
+  efSearch: DEFAULT_INDEX.efSearch,
+  quantization: DEFAULT_INDEX.quantization,
   oversampling: 1,
 };
 

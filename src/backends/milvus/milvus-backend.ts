@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { DataType, type MilvusClient } from '@zilliz/milvus2-sdk-node';
-import { validateCollectionSpec } from '../../core/collection-spec.ts';
+import type { MilvusClient } from '@zilliz/milvus2-sdk-node';
+import { DEFAULT_INDEX, MAX_EF, validateCollectionSpec } from '../../core/collection-spec.ts';
 import {
   ConflictError,
   InvalidRequestError,
@@ -14,13 +14,8 @@ import {
   type CollectionInfo,
   type CollectionSchema,
   type CollectionSpec,
-  type FieldSchema,
-  type FieldType,
   type Hit,
-  INDEX_TYPES,
-  type IndexParams,
   type IndexType,
-  type Metric,
   type Row,
   searchParamOf,
 } from '../../core/types.ts';
@@ -37,9 +32,27 @@ import type {
   WriteResult,
 } from '../search-backend.ts';
 import { encodedCall, Http2EncodedCalls } from './encoded-call.ts';
-import { encodeInsertRequest, type ScalarColumn } from './insert-request.ts';
+import { encodeInsertRequest } from './insert-request.ts';
 import { toMilvusExpression } from './milvus-expression.ts';
 import { createMilvusClient } from './milvus-pool.ts';
+import { IndexReadiness } from './milvus-readiness.ts';
+import {
+  buildParams,
+  type CachedSchema,
+  DESCRIPTION_KEY,
+  newCollectionFields,
+  type SearchDefaults,
+  scalarColumns,
+  schemaFromMilvus,
+  VECTOR,
+} from './milvus-schema.ts';
+import {
+  check,
+  firstLine,
+  isConnectionError,
+  isNotFound,
+  type MilvusStatus,
+} from './milvus-status.ts';
 import { writeFloat32Matrix, writeNpyColumn } from './npy.ts';
 import { CONSISTENCY_LEVEL, encodeSearchRequest, readSearchResults } from './search-request.ts';
 
@@ -98,113 +111,6 @@ export interface MilvusBackendOptions {
   clock?: () => number;
 }
 
-const PK = 'id';
-const VECTOR = 'embedding';
-const MAX_EF = 16_384;
-const DEFAULT_INDEX: IndexParams = {
-  M: 16,
-  efConstruction: 200,
-  efSearch: 64,
-  quantization: 'f32',
-  nlist: 1024,
-  nprobe: 16,
-  nbits: 8,
-  searchList: 100,
-};
-
-/** IVF_PQ's default sub-quantizers: 8 dimensions each where the dimension allows. */
-function defaultPqM(dimension: number): number {
-  for (const per of [8, 4, 2]) if (dimension % per === 0) return dimension / per;
-  return dimension;
-}
-
-/** The build parameters Milvus takes for each index type. */
-function buildParams(
-  type: IndexType,
-  index: Partial<IndexParams>,
-  dimension: number,
-): Record<string, number> {
-  switch (type) {
-    case 'HNSW':
-      return {
-        M: index.M ?? DEFAULT_INDEX.M,
-        efConstruction: index.efConstruction ?? DEFAULT_INDEX.efConstruction,
-      };
-    case 'IVF_FLAT':
-    case 'IVF_SQ8':
-      return { nlist: index.nlist ?? DEFAULT_INDEX.nlist! };
-    case 'IVF_PQ':
-      return {
-        nlist: index.nlist ?? DEFAULT_INDEX.nlist!,
-        m: index.m ?? defaultPqM(dimension),
-        nbits: index.nbits ?? DEFAULT_INDEX.nbits!,
-      };
-    default:
-      return {};
-  }
-}
-
-/**
- * The search defaults of a collection this API created live in its Milvus
- * description (Milvus keeps build parameters, not search ones), as JSON under
- * "vecserve"; a collection created elsewhere has the defaults above.
- */
-const DESCRIPTION_KEY = 'vecserve';
-type SearchDefaults = Pick<Partial<IndexParams>, 'efSearch' | 'nprobe' | 'searchList'>;
-
-function searchDefaultsFrom(description: string | undefined): SearchDefaults {
-  try {
-    const d = JSON.parse(description ?? '')?.[DESCRIPTION_KEY] as SearchDefaults | undefined;
-    const out: SearchDefaults = {};
-    for (const k of ['efSearch', 'nprobe', 'searchList'] as const)
-      if (Number.isInteger(d?.[k])) out[k] = d![k];
-    return out;
-  } catch {
-    return {};
-  }
-}
-
-const TO_MILVUS: Record<FieldType, DataType> = {
-  string: DataType.VarChar,
-  int: DataType.Int64,
-  float: DataType.Double,
-  bool: DataType.Bool,
-};
-const FROM_MILVUS: Record<string, FieldType> = {
-  VarChar: 'string',
-  Int64: 'int',
-  Int32: 'int',
-  Int16: 'int',
-  Int8: 'int',
-  Double: 'float',
-  Float: 'float',
-  Bool: 'bool',
-};
-
-interface CachedSchema {
-  schema: CollectionSchema;
-  pk: string;
-  vectorField: string;
-  /** Milvus's own type of the primary key and each scalar field (e.g. VarChar, Int64). */
-  columnTypes: Record<string, string>;
-  /** The collection's consistency level (ConsistencyLevel number), what searches use by default. */
-  consistencyLevel: number;
-  index: { type: string } & Partial<IndexParams>;
-  fetchedAt: number;
-}
-
-interface MilvusStatus {
-  error_code?: string | number;
-  code?: number;
-  reason?: string;
-}
-
-/** gRPC status 14 (UNAVAILABLE) and 4 (DEADLINE_EXCEEDED): the server is not answering. */
-export function isConnectionError(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return code === 14 || code === 4;
-}
-
 /** `work`'s outcome, or the signal's reason as soon as it aborts (the work goes on). */
 function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return work;
@@ -239,7 +145,16 @@ export class MilvusBackend implements SearchBackend {
   readonly #clock: () => number;
   /** Searches on our own HTTP/2 connections (null: on the SDK's grpc-js channels). */
   readonly #http2: Http2EncodedCalls | null;
+  /**
+   * The health check's own client, outside the pool (a saturated pool must not look like a
+   * dead server), replaced after each failure so that it dials afresh.
+   */
   #healthClient: MilvusClient | null = null;
+  readonly #readiness = new IndexReadiness({
+    listCollections: (opts) => this.listCollections(opts),
+    indexProgress: (name, opts) => this.indexProgress(name, opts),
+    loadState: (name, opts) => this.#loadState(name, opts),
+  });
   #closed = false;
 
   constructor(opts: MilvusBackendOptions) {
@@ -345,77 +260,7 @@ export class MilvusBackend implements SearchBackend {
         ]),
       { key: name },
     );
-    if (isNotFound(desc.status)) throw new NotFoundError(`collection "${name}" does not exist`);
-    check(desc.status, 'describeCollection');
-    const fields = desc.schema.fields as unknown as {
-      name: string;
-      data_type: string;
-      is_primary_key?: boolean;
-      type_params?: { key: string; value: string }[];
-    }[];
-    const param = (f: (typeof fields)[number], key: string) =>
-      f.type_params?.find((p) => p.key === key)?.value;
-    const pk = fields.find((f) => f.is_primary_key);
-    const vector = fields.find((f) => f.data_type === 'FloatVector');
-    if (!pk || !vector) {
-      throw new InvalidRequestError(
-        `collection "${name}" has no primary key or float vector field this API can serve`,
-      );
-    }
-    const scalars: FieldSchema[] = fields
-      .filter((f) => f !== pk && f !== vector && FROM_MILVUS[f.data_type])
-      .map((f) => {
-        const type = FROM_MILVUS[f.data_type]!;
-        const maxLength = param(f, 'max_length');
-        return type === 'string' && maxLength
-          ? { name: f.name, type, maxLength: Number(maxLength) }
-          : { name: f.name, type };
-      });
-    const desc0 = index.index_descriptions?.find((d) => d.field_name === vector.name);
-    const params: Record<string, string> = Object.fromEntries(
-      (desc0?.params ?? []).map((p) => [p.key, String(p.value)]),
-    );
-    const nested = params.params ? (JSON.parse(params.params) as Record<string, unknown>) : {};
-    const metric = (params.metric_type ?? 'L2') as Metric;
-    const type = params.index_type ?? 'none';
-    const known = (INDEX_TYPES as readonly string[]).includes(type)
-      ? (type as IndexType)
-      : undefined;
-    const built: Partial<IndexParams> = {};
-    for (const k of ['M', 'efConstruction', 'nlist', 'm', 'nbits'] as const) {
-      const v = nested[k] ?? params[k];
-      if (v !== undefined) built[k] = Number(v);
-    }
-    const described = desc as { description?: string; schema?: { description?: string } };
-    const defaults = searchDefaultsFrom(described.schema?.description || described.description);
-    const searchKey = searchParamOf(known);
-    const search: Partial<IndexParams> =
-      searchKey === 'ef'
-        ? { efSearch: defaults.efSearch ?? DEFAULT_INDEX.efSearch }
-        : searchKey === 'nprobe'
-          ? { nprobe: defaults.nprobe ?? DEFAULT_INDEX.nprobe! }
-          : searchKey === 'searchList'
-            ? { searchList: defaults.searchList ?? DEFAULT_INDEX.searchList! }
-            : {};
-    return {
-      pk: pk.name,
-      vectorField: vector.name,
-      columnTypes: Object.fromEntries(
-        fields.filter((f) => f !== vector).map((f) => [f.name, f.data_type]),
-      ),
-      consistencyLevel:
-        CONSISTENCY_LEVEL[String((desc as { consistency_level?: unknown }).consistency_level)] ??
-        CONSISTENCY_LEVEL.Bounded!,
-      schema: {
-        name,
-        dimension: Number(param(vector, 'dim')),
-        metric,
-        fields: scalars,
-        ...(known ? { indexType: known } : {}),
-      },
-      index: { type, ...built, ...search, quantization: 'f32' },
-      fetchedAt: this.#clock(),
-    };
+    return schemaFromMilvus(name, desc, index, this.#clock());
   }
 
   async schema(name: string, opts?: CallOptions): Promise<CollectionSchema> {
@@ -478,15 +323,7 @@ export class MilvusBackend implements SearchBackend {
             collection_name: name,
             timeout: this.#callTimeout,
             description: JSON.stringify({ [DESCRIPTION_KEY]: searchDefaults }),
-            fields: [
-              { name: PK, data_type: DataType.VarChar, is_primary_key: true, max_length: 256 },
-              { name: VECTOR, data_type: DataType.FloatVector, dim: valid.dimension },
-              ...valid.fields.map((f) => ({
-                name: f.name,
-                data_type: TO_MILVUS[f.type],
-                ...(f.type === 'string' ? { max_length: f.maxLength ?? 256 } : {}),
-              })),
-            ],
+            fields: newCollectionFields(valid),
           }),
           'createCollection',
         );
@@ -776,14 +613,6 @@ export class MilvusBackend implements SearchBackend {
     );
   }
 
-  /**
-   * A dedicated client, outside the pool (a saturated pool must not look like
-   * a dead server), replaced after each failure so that it dials afresh.
-   */
-  /** Collections found indexed and loaded: checked no more (a collection made later starts empty). */
-  #indexed = new Set<string>();
-  #allIndexed = false;
-
   async indexProgress(name: string, opts?: CallOptions): Promise<IndexProgress | null> {
     const index = await this.#call(
       opts,
@@ -800,43 +629,12 @@ export class MilvusBackend implements SearchBackend {
     };
   }
 
-  /**
-   * Ready means indexed: until every collection's index has caught up with
-   * its rows and the collection is loaded, Milvus answers searches by brute
-   * force (17 s for the demo here), so a benchmark or a balancer that trusts
-   * "ready" measures the wrong thing. Checked until true once, then not again.
-   */
-  async #indexReadiness(opts?: CallOptions): Promise<Health> {
-    if (this.#allIndexed) return { ok: true };
-    for (const name of await this.listCollections(opts)) {
-      if (this.#indexed.has(name)) continue;
-      let progress: IndexProgress | null;
-      try {
-        progress = await this.indexProgress(name, opts);
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-        progress = null; // dropped since it was listed: nothing to wait for
-      }
-      if (!progress) {
-        // No index to wait for (made elsewhere without one): searched exactly, as it will stay.
-        this.#indexed.add(name);
-        continue;
-      }
-      const { indexed: done, total, pending } = progress;
-      if (pending > 0 || done < total)
-        return {
-          ok: false,
-          reason: `collection "${name}": index built for ${done} of ${total} rows`,
-        };
-      const load = await this.#call(opts, (c) =>
-        c.getLoadState({ collection_name: name, timeout: this.#callTimeout }),
-      );
-      if (String(load.state) !== 'LoadStateLoaded')
-        return { ok: false, reason: `collection "${name}" is not loaded (${String(load.state)})` };
-      this.#indexed.add(name);
-    }
-    this.#allIndexed = true;
-    return { ok: true };
+  /** The collection's load state as Milvus names it (LoadStateLoaded when searchable). */
+  async #loadState(name: string, opts?: CallOptions): Promise<string> {
+    const load = await this.#call(opts, (c) =>
+      c.getLoadState({ collection_name: name, timeout: this.#callTimeout }),
+    );
+    return String(load.state);
   }
 
   connections(): PoolFigures | null {
@@ -847,7 +645,7 @@ export class MilvusBackend implements SearchBackend {
     const up = await this.reachable(opts);
     if (!up.ok) return up;
     try {
-      return await this.#indexReadiness(opts);
+      return await this.#readiness.check(opts);
     } catch (err) {
       return { ok: false, reason: `index state unknown: ${firstLine(err)}` };
     }
@@ -888,74 +686,4 @@ export class MilvusBackend implements SearchBackend {
     await this.#pool.drain();
     await this.#healthClient?.closeConnection().catch(() => undefined);
   }
-}
-
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err)
-    .split('\n')[0]!
-    .slice(0, 200);
-}
-
-function isNotFound(status: MilvusStatus | undefined): boolean {
-  return /collection not found|can't find collection/i.test(status?.reason ?? '');
-}
-
-/** Milvus error codes that name a mistake in the request rather than the server's state. */
-const CLIENT_ERROR_CODES = /IllegalArgument|Illegal|ParamError|InvalidArgument|^1100$|^5$/i;
-
-/** The primary key and each scalar field of `columns` as Milvus's types hold them. */
-function scalarColumns(
-  name: string,
-  s: CachedSchema,
-  columns: RowColumns,
-): Record<string, ScalarColumn> {
-  const out: Record<string, ScalarColumn> = {
-    [s.pk]: toColumn(s.pk, s.columnTypes[s.pk], columns.ids),
-  };
-  for (const [field, values] of Object.entries(columns.fields)) {
-    if (!(field in s.columnTypes))
-      throw new InvalidRequestError(`collection "${name}" has no field "${field}"`);
-    out[field] = toColumn(field, s.columnTypes[field], values);
-  }
-  return out;
-}
-
-/** A column of `values` as Milvus's `type` holds it; types a bulk load cannot write are refused. */
-function toColumn(
-  field: string,
-  type: string | undefined,
-  values: readonly (string | number | boolean)[],
-): ScalarColumn {
-  switch (type) {
-    case 'VarChar':
-      return { type, values: values.map(String) };
-    case 'Int64':
-      return { type, values: values.map(Number) };
-    case 'Double':
-      return { type, values: values.map(Number) };
-    case 'Bool':
-      return { type, values: values.map(Boolean) };
-    default:
-      throw new InvalidRequestError(
-        `field "${field}" is ${type ?? 'unknown'} in Milvus; a bulk load writes VarChar, Int64, Double and Bool fields (use the write API for others)`,
-      );
-  }
-}
-
-/**
- * Milvus answers most errors in a status field rather than by throwing. A
- * missing collection is 404, a request Milvus calls invalid 400, and anything
- * else (not loaded yet, not ready, an internal error of Milvus's) is the
- * backend unavailable: 503 with Retry-After, counted by the breaker, never a
- * 500 of the API's own.
- */
-function check(status: MilvusStatus | { status?: MilvusStatus } | undefined, what: string): void {
-  const s = (status && 'status' in status ? status.status : status) as MilvusStatus | undefined;
-  const code = s?.error_code;
-  if (code === undefined || code === 'Success' || code === 0) return;
-  if (isNotFound(s)) throw new NotFoundError(s?.reason ?? 'collection not found');
-  const text = `Milvus ${what} failed: ${code}: ${s?.reason ?? ''}`.trim();
-  if (CLIENT_ERROR_CODES.test(String(code)) || CLIENT_ERROR_CODES.test(String(s?.code ?? '')))
-    throw new InvalidRequestError(text);
-  throw new UnavailableError(text, { reason: 'milvus_error', milvusCode: code });
 }
