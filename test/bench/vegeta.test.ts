@@ -38,4 +38,16 @@ describe('vegeta results', () => {
     expect(r.late).toBe(0);
     expect(r.generator.trustworthy).toBe(true);
   });
+
+  it('counts as goodput only the answers that came back within the run, not a backlog answered after it', () => {
+    const t0 = 1_700_000_000_000_000_000;
+    // 2 s at 100/s: the first second answered in 1 ms, the second second 5 s later (a backlog).
+    const rows = Array.from({ length: 200 }, (_, seq) =>
+      [t0 + seq * 10e6, 200, seq < 100 ? 1e6 : 5e9, 0, 0, '', '', '', seq].join(','),
+    );
+    const r = summarizeVegeta(rows.join('\n'), { rate: 100, seconds: 2 }, 7, 10);
+    expect(r.byOutcome).toEqual({ '200': 200 });
+    expect(r.latency.count).toBe(200);
+    expect(r.okPerSecond).toBe(50);
+  });
 });
