@@ -29,7 +29,7 @@ import { CONSISTENCY_LEVEL } from './search-request.ts';
  */
 
 /** The primary key and vector field of collections created here. */
-export const PK = 'id';
+const PK = 'id';
 export const VECTOR = 'embedding';
 
 /** IVF_PQ's default sub-quantizers: 8 dimensions each where the dimension allows. */
@@ -67,7 +67,7 @@ export function buildParams(
 /**
  * The search defaults of a collection this API created live in its Milvus
  * description (Milvus keeps build parameters, not search ones), as JSON under
- * "vecserve"; a collection created elsewhere has the defaults above.
+ * "vecserve"; a collection created elsewhere has the shared defaults (DEFAULT_INDEX).
  */
 export const DESCRIPTION_KEY = 'vecserve';
 export type SearchDefaults = Pick<Partial<IndexParams>, 'efSearch' | 'nprobe' | 'searchList'>;
@@ -84,13 +84,13 @@ function searchDefaultsFrom(description: string | undefined): SearchDefaults {
   }
 }
 
-export const TO_MILVUS: Record<FieldType, DataType> = {
+const TO_MILVUS: Record<FieldType, DataType> = {
   string: DataType.VarChar,
   int: DataType.Int64,
   float: DataType.Double,
   bool: DataType.Bool,
 };
-export const FROM_MILVUS: Record<string, FieldType> = {
+const FROM_MILVUS: Record<string, FieldType> = {
   VarChar: 'string',
   Int64: 'int',
   Int32: 'int',
