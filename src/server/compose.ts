@@ -102,6 +102,7 @@ export function admissionOptions(
           }
         : null,
     maxEventLoopLagMs: ms(config.maxEventLoopLagSeconds),
+    eventLoopBacklogMs: ms(config.eventLoopBacklogSeconds),
     concurrency:
       limit > 0 || config.adaptiveConcurrency
         ? {

@@ -30,11 +30,25 @@ function warmGuard() {
   return { clock, cpu, guard };
 }
 
+/** Turns over the bound for longer than the interval, each ended by the timer: the loop is behind. */
+function standingQueue(
+  guard: EventLoopGuard,
+  clock: ReturnType<typeof fakeClock>,
+  cpu: ReturnType<typeof fakeCpu>,
+) {
+  guard.sample();
+  for (let i = 0; i < 4; i++) {
+    clock.advance(40);
+    cpu.use(40);
+    guard.sample();
+  }
+  guard.refusals = 0;
+}
+
 describe('EventLoopGuard', () => {
   it('refuses the rest of a turn once it has run past the bound on its own work, and admits after the next tick', () => {
     const { clock, cpu, guard } = warmGuard();
-    clock.advance(10);
-    guard.sample(); // on time
+    standingQueue(guard, clock, cpu);
     // A long turn of back-to-back requests: admitted while the timer is under 20 ms late...
     clock.advance(25);
     cpu.use(25);
@@ -55,9 +69,72 @@ describe('EventLoopGuard', () => {
     expect(guard.refusals).toBe(1);
   });
 
-  it('under a flood reads the CPU clock at most once a millisecond and builds one refusal per turn', () => {
+  it('admits a backlog the loop works off in one turn, cuts a turn that runs past maxTurnMs, and goes on refusing until the loop keeps up', () => {
+    const { clock, cpu, guard } = warmGuard();
+    expect(guard.maxTurnMs).toBe(80);
+    expect(guard.intervalMs).toBe(100);
+    guard.sample();
+    // After a pause, 70 ms of requests that arrived meanwhile, run in one turn: admitted.
+    clock.advance(80);
+    cpu.use(80);
+    expect(guard.refusalNow()).toBeNull();
+    expect(guard.backlogTurns).toBe(1);
+    guard.sample();
+    clock.advance(12); // the next turn keeps up
+    cpu.use(12);
+    expect(guard.refusalNow()).toBeNull();
+    guard.sample();
+    // A turn alone past maxTurnMs (a flood's first turn) is cut there.
+    clock.advance(95);
+    cpu.use(95);
+    expect(guard.refusalNow()).not.toBeNull();
+    guard.sample();
+    // Refusing has begun: the next turns are cut at the bound...
+    clock.advance(35);
+    cpu.use(35);
+    expect(guard.refusalNow()).not.toBeNull();
+    guard.sample();
+    // ...and after the loop kept up for the interval, a lone long turn is a backlog again.
+    for (let t = 0; t < 11; t++) {
+      clock.advance(10);
+      cpu.use(10);
+      guard.sample();
+    }
+    clock.advance(40);
+    cpu.use(40);
+    expect(guard.refusalNow()).toBeNull();
+    expect(guard.refusals).toBe(2);
+    expect(guard.backlogTurns).toBe(2);
+  });
+
+  it('refuses once every turn has been over the bound for the interval (a standing queue), not before', () => {
     const { clock, cpu, guard } = warmGuard();
     guard.sample();
+    const turn = (lag: number) => {
+      clock.advance(10 + lag);
+      cpu.use(10 + lag);
+    };
+    // Turns 30 ms behind, one after another: the first ones are admitted...
+    turn(30);
+    expect(guard.refusalNow()).toBeNull();
+    guard.sample();
+    turn(30);
+    expect(guard.refusalNow()).toBeNull(); // 80 ms since the run of long turns began
+    guard.sample();
+    turn(30);
+    expect(guard.refusalNow()).not.toBeNull(); // 120 ms: a standing queue
+    guard.sample();
+    // A short turn breaks the run but not the refusing (it lasts the interval)...
+    turn(5);
+    guard.sample();
+    turn(30);
+    expect(guard.refusalNow()).not.toBeNull();
+    expect(guard.refusals).toBe(2);
+  });
+
+  it('under a flood reads the CPU clock at most once a millisecond and builds one refusal per turn', () => {
+    const { clock, cpu, guard } = warmGuard();
+    standingQueue(guard, clock, cpu);
     const readsAtStart = cpu.reads;
     clock.advance(40);
     cpu.use(40);

@@ -21,6 +21,7 @@ export interface AdmissionSettings {
   redisUrl: string;
   redisTimeoutSeconds: number;
   maxEventLoopLagSeconds: number;
+  eventLoopBacklogSeconds: number;
   concurrencyLimit: number;
   adaptiveConcurrency: boolean;
   adaptiveMaxLimit: number;
@@ -112,7 +113,14 @@ export const ADMISSION_SETTINGS: readonly SettingOf<AdmissionSettings>[] = [
     'max_event_loop_lag',
     () => 0.025,
     seconds(0, 60),
-    "Refuse API requests with 503 once the current event-loop turn has run this long on the server's own work (0: off): with search on the event loop a flood arrives as one long turn, and this bounds what an admitted request waits behind the others. A delay the process did not spend on the CPU (a neighbour on a shared core, a pause) is not refused; from a worker's first request the bound starts at 4x and falls back to this over 3 s (code V8 has not optimised yet makes the first turns longer).",
+    "Refuse API requests with 503 once the current event-loop turn has run this long on the server's own work (0: off): with search on the event loop a flood arrives as one long turn, and this bounds what an admitted request waits behind the others. A delay the process did not spend on the CPU (a neighbour on a shared core, a pause) is not refused; from a worker's first request the bound starts at 4x and falls back to this over 3 s (code V8 has not optimised yet makes the first turns longer). A lone long turn after a pause is a backlog, not refused: see EVENT_LOOP_BACKLOG.",
+  ),
+  def(
+    'eventLoopBacklogSeconds',
+    'event_loop_backlog',
+    () => 0.1,
+    seconds(0, 60),
+    'A turn past MAX_EVENT_LOOP_LAG is refused only once every turn has been past it for this long (a standing queue), or when that turn alone runs this long; refusing then goes on until the loop has kept up for this long. Shorter, it is a backlog the loop works off by itself (the requests that arrived during a pause, a GC, a sibling worker dying), and is served. 0: refuse every turn past the bound.',
   ),
   def(
     'concurrencyLimit',

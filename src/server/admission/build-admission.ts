@@ -28,6 +28,8 @@ export interface AdmissionOptions {
   } | null;
   /** Refuse while the event loop lags more than this (0: off). */
   maxEventLoopLagMs: number;
+  /** See EventLoopGuard: the interval and the longest turn admitted as a backlog (0: none). @default 100 */
+  eventLoopBacklogMs?: number;
   concurrency: {
     limit: number;
     /** Vegas adapts the limit up to this (null: fixed limit). */
@@ -131,7 +133,11 @@ export function createAdmission(
   }
   const eventLoop =
     options.maxEventLoopLagMs > 0
-      ? new EventLoopGuard({ maxLagMs: options.maxEventLoopLagMs }).start()
+      ? new EventLoopGuard({
+          maxLagMs: options.maxEventLoopLagMs,
+          intervalMs: options.eventLoopBacklogMs ?? 100,
+          maxTurnMs: Math.max(options.maxEventLoopLagMs, options.eventLoopBacklogMs ?? 100),
+        }).start()
       : null;
   let concurrency: ConcurrencyLimiter | null = null;
   const c = options.concurrency;

@@ -42,6 +42,7 @@ export function describeAdmission(a: Admission | undefined) {
           maxLagMs: a.eventLoop.maxLagMs,
           refusals: a.eventLoop.refusals,
           notOwnWork: a.eventLoop.notOwnWork,
+          backlogTurns: a.eventLoop.backlogTurns,
         }
       : null,
   };
