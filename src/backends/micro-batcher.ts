@@ -1,5 +1,6 @@
 import { Histogram, type Registry } from 'prom-client';
 import type { Hit } from '../core/types.ts';
+import { sharedFailure } from '../limits/shared-failure.ts';
 import { DelegatingBackend } from './delegating-backend.ts';
 import type { SearchBackend, SearchOptions } from './search-backend.ts';
 
@@ -181,7 +182,8 @@ export class MicroBatcher {
       )
       .then(
         (results) => settle((w, i) => w.resolve(results[i] ?? [])),
-        (err) => settle((w) => w.reject(err)),
+        // One failed call, however many searches it carried (a breaker counts it once).
+        (err) => settle((w) => w.reject(batch.length > 1 ? sharedFailure(err) : err)),
       )
       .finally(() => {
         this.#inFlight--;

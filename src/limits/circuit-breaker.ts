@@ -2,6 +2,7 @@ import { isServiceError } from '../core/errors.ts';
 import { OverloadedError, refusal } from './admission-errors.ts';
 import { type Clock, monotonicClock } from './clock.ts';
 import { type BreakerMode, type FailureRule, failureRule } from './failure-rules.ts';
+import { isSharedFailure } from './shared-failure.ts';
 import { StallDetector } from './stall-detector.ts';
 
 export type { BreakerMode } from './failure-rules.ts';
@@ -82,6 +83,9 @@ export class CircuitBreaker {
   readonly #trials: number;
   readonly #trialTimeoutMs: number;
   readonly #isFailure: (err: unknown) => boolean;
+  /** The last failure counted: the same error seen by another caller is not counted again. */
+  #lastFailure: object | null = null;
+  #lastFailureAt = Number.NEGATIVE_INFINITY;
   readonly #clock: Clock;
   readonly #listeners = new Set<(s: BreakerState, previous: BreakerState) => void>();
   readonly stall: StallDetector | null;
@@ -173,7 +177,7 @@ export class CircuitBreaker {
       if (late?.passed) this.#record(false, trial);
       else if (signal?.aborted && err === signal.reason && !this.#isFailure(err))
         this.#release(trial);
-      else this.#record(!this.#isFailure(err), trial);
+      else this.#record(!this.#isFailure(err), trial, err);
       throw err;
     } finally {
       late?.clear();
@@ -343,8 +347,23 @@ export class CircuitBreaker {
     if (trial && this.#state.kind === 'half-open') this.#state.trialsInFlight--;
   }
 
-  #record(ok: boolean, trial: boolean): void {
+  #record(ok: boolean, trial: boolean, err?: unknown): void {
     const s = this.#state;
+    // One backend call's failure reaches every caller it served (a micro-batch
+    // rejects all its searches with the same error): it is one failure. Counted
+    // once per caller, a single failed batch of 5 searches opened the breaker
+    // (5 in a row) and refused every search for seconds on a Milvus cluster
+    // that had lost one query node of two and answered the rest.
+    // Only the fan-out of one call, though (marked by whoever fanned it out): a
+    // client whose connect failed rejects every later call with its one stored
+    // error, and those are failures each.
+    if (!ok && isSharedFailure(err)) {
+      const now = this.#clock();
+      if (err === this.#lastFailure && now - this.#lastFailureAt <= SAME_FAILURE_MS && !trial)
+        return;
+      this.#lastFailure = err;
+      this.#lastFailureAt = now;
+    }
     if (s.kind === 'half-open' && trial) {
       s.trialsInFlight--;
       if (!ok) {
@@ -382,3 +401,6 @@ export class CircuitBreaker {
     for (const l of this.#listeners) l(next, previous);
   }
 }
+
+/** A shared failure seen again within this long (ms) is the same call's (a fan-out runs in one turn). */
+const SAME_FAILURE_MS = 5;

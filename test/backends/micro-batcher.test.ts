@@ -5,6 +5,7 @@ import type { SearchBackend, SearchOptions } from '../../src/backends/search-bac
 import { parseFilter } from '../../src/core/filter.ts';
 import { ensureDemoCollection } from '../../src/data/demo-collection.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
+import { isSharedFailure } from '../../src/limits/shared-failure.ts';
 import { silentLogger, tempDir } from '../helpers.ts';
 
 const DIM = 32;
@@ -122,6 +123,25 @@ describe('micro-batching over the real embedded backend', () => {
     expect(performance.now() - t).toBeLessThan(150); // not held for the window or the slow call
     expect((await kept)[0]).toHaveLength(10);
     await Promise.all([slow, hold]);
+  });
+
+  it('a failed batch call rejects each of its searches with one error, marked as one failure for a breaker', async () => {
+    const batching = new BatchingBackend(backend, { maxBatch: 16, windowUs: 5000, slots: 1 });
+    const vectors = new SyntheticVectors({ dimension: DIM, seed: 8 });
+    const first = batching.search('products', [vectors.next()], opts()); // takes the slot
+    // The next call fails (the collection does not exist), carrying the 5 searches queued behind it.
+    const queued = Array.from({ length: 5 }, () =>
+      batching.search('no-such-collection', [vectors.next()], opts()).catch((e: unknown) => e),
+    );
+    await first;
+    const errors = await Promise.all(queued);
+    expect(new Set(errors).size).toBe(1);
+    expect(isSharedFailure(errors[0])).toBe(true);
+    // A search that failed alone is its own failure.
+    const alone = await batching
+      .search('no-such-collection', [vectors.next()], opts())
+      .catch((e: unknown) => e);
+    expect(isSharedFailure(alone)).toBe(false);
   });
 
   it('only compatible searches share a call', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { InvalidRequestError, UnavailableError } from '../../src/core/errors.ts';
 import { type BreakerState, CircuitBreaker } from '../../src/limits/circuit-breaker.ts';
+import { sharedFailure } from '../../src/limits/shared-failure.ts';
 import { fakeClock } from './fake-clock.ts';
 
 const fail = () => Promise.reject(new UnavailableError('down'));
@@ -32,6 +33,28 @@ describe('CircuitBreaker', () => {
     expect(called).toBe(false);
     expect(err).toMatchObject({ reason: 'breaker_open', retryAfterMs: 1000 });
     expect(changes).toEqual(['closed->open']);
+  });
+
+  it('counts one failed backend call once, however many callers it served (a micro-batch), and the same error again later as a new failure', async () => {
+    const clock = fakeClock();
+    const b = new CircuitBreaker({ mode: { kind: 'consecutive', threshold: 3 }, clock });
+    // One batch call fails: its 8 searches are rejected with the same error at once.
+    const batchError = sharedFailure(new UnavailableError('batch failed'));
+    const batch = Array.from({ length: 8 }, () => b.execute(() => Promise.reject(batchError)));
+    for (const p of batch) await expect(p).rejects.toThrow('batch failed');
+    expect(b.state.kind).toBe('closed');
+    // A broken client rejects each later call with its one stored error: failures each.
+    for (let i = 0; i < 2; i++) {
+      clock.advance(50);
+      await expect(b.execute(() => Promise.reject(batchError))).rejects.toThrow('batch failed');
+    }
+    expect(b.state.kind).toBe('open');
+    // An error nobody marked as shared is one failure per caller, at once or not.
+    const c = new CircuitBreaker({ mode: { kind: 'consecutive', threshold: 3 }, clock });
+    const stored = new UnavailableError('stored');
+    for (let i = 0; i < 3; i++)
+      await expect(c.execute(() => Promise.reject(stored))).rejects.toThrow('stored');
+    expect(c.state.kind).toBe('open');
   });
 
   it('does not count client errors (4xx) as failures', async () => {
