@@ -195,6 +195,30 @@ describe('admission control over a real socket', () => {
     });
   });
 
+  it('serves a lone long turn as a backlog (EVENT_LOOP_BACKLOG), counted in /v1/stats and /metrics', async () => {
+    const cpu = vi
+      .spyOn(process, 'cpuUsage')
+      .mockImplementation(() => ({ user: Math.round(performance.now() * 1000), system: 0 }));
+    onTestFinished(() => cpu.mockRestore());
+    const fake = new FakeBackend();
+    const s = await start({ maxEventLoopLagSeconds: 0.02, eventLoopBacklogSeconds: 0.3 }, fake);
+    const guard = s.admission.eventLoop!;
+    guard.stop(); // drive the samples by hand
+    guard.sample();
+    // 120 ms of the process's own work with the loop keeping up before: past the bound
+    // (even the cold start's 4 x 20 ms) but under 300 ms, so the request is served.
+    const until = performance.now() + 120;
+    while (performance.now() < until);
+    expect((await search(s.url)).status).toBe(200);
+    expect((await body(fetch(`${s.url}/v1/stats`))).admission.eventLoop).toMatchObject({
+      refusals: 0,
+      backlogTurns: 1,
+    });
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toContain(
+      'vecserve_event_loop_backlog_turns_total 1',
+    );
+  });
+
   it('answers searches stuck on a stalled backend 503 once the stall is seen, long before TIMEOUT', async () => {
     const fake = new FakeBackend();
     const s = await start(

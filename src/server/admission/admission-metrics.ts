@@ -52,6 +52,17 @@ export class AdmissionMetrics {
       'Event-loop delay measured by the admission guard',
       (a) => (a.eventLoop ? a.eventLoop.lagMs / 1000 : null),
     );
+    new Counter({
+      name: 'vecserve_event_loop_backlog_turns_total',
+      help: 'Event-loop turns past MAX_EVENT_LOOP_LAG served as a backlog after a pause, not refused (EVENT_LOOP_BACKLOG)',
+      registers: [registry],
+      collect() {
+        const turns = admission()?.eventLoop?.backlogTurns;
+        if (turns === undefined) return;
+        this.reset();
+        this.inc(turns);
+      },
+    });
     gauge(
       'vecserve_rate_limit_shared',
       'Cluster-wide rate limit: 1 while Redis counts decide, 0 while each worker enforces its share',
