@@ -118,9 +118,12 @@ events {
 http {
     default_type application/json;
     server_tokens off;
-    log_format json escape=json '{"time":"$time_iso8601","remote":"$remote_addr",'
+    # msec: when the request ended, to the millisecond (a worker's death is a sub-second story);
+    # upstream_connect_time apart from upstream_time: a slow connect is not a slow worker.
+    log_format json escape=json '{"time":"$time_iso8601","msec":$msec,"remote":"$remote_addr",'
         '"request":"$request","status":$status,"bytes":$body_bytes_sent,'
         '"request_time":$request_time,"upstream_time":"$upstream_response_time",'
+        '"upstream_connect_time":"$upstream_connect_time",'
         '"upstream":"$upstream_addr","request_id":"$request_id"}';
     # A refusal nginx makes itself (no upstream) is logged one time in a hundred:
     # under a flood it is most requests, and a line for each cost 13% of what
