@@ -13,6 +13,32 @@ const search = (url: string) =>
     body: '{"vector":[0,0]}',
   });
 
+/**
+ * A server whose event-loop guard is sampled by hand, once the loop has then
+ * worked `busyMs` without its timer running. The guard judges only a delay that
+ * was the process's own CPU work; on a shared CI machine the busy loop can be
+ * descheduled (other test files run beside it), so the process's CPU clock is
+ * pinned to the wall clock: these tests are about HTTP; the own-work judgement
+ * has unit tests.
+ */
+async function afterOwnWork(
+  config: Parameters<typeof start>[0],
+  fake: FakeBackend,
+  busyMs: number,
+) {
+  const cpu = vi
+    .spyOn(process, 'cpuUsage')
+    .mockImplementation(() => ({ user: Math.round(performance.now() * 1000), system: 0 }));
+  onTestFinished(() => cpu.mockRestore());
+  const s = await start(config, fake);
+  const guard = s.admission.eventLoop!;
+  guard.stop();
+  guard.sample();
+  const until = performance.now() + busyMs;
+  while (performance.now() < until);
+  return { s, guard };
+}
+
 describe('admission control over a real socket', () => {
   it('answers a burst over quota with 429, Retry-After, RateLimit headers and a problem body', async () => {
     const s = await start({
@@ -165,24 +191,11 @@ describe('admission control over a real socket', () => {
   });
 
   it('refuses with 503 event_loop_lag, before reading the body, while the event loop is behind', async () => {
-    // The guard refuses only a delay that was the process's own CPU work. On a
-    // shared CI machine the busy loop below can be descheduled (other test files
-    // run beside it), so the process's CPU clock is pinned to the wall clock:
-    // this test is about the HTTP refusal; the own-work judgement has unit tests.
-    const cpu = vi
-      .spyOn(process, 'cpuUsage')
-      .mockImplementation(() => ({ user: Math.round(performance.now() * 1000), system: 0 }));
-    onTestFinished(() => cpu.mockRestore());
     const fake = new FakeBackend();
-    const s = await start({ maxEventLoopLagSeconds: 0.02 }, fake);
-    const guard = s.admission.eventLoop!;
-    guard.stop(); // drive the samples by hand
-    guard.sample();
     // The loop works 120 ms without its timer running: the request that comes next
     // meets a turn 110 ms behind, past even the first request's cold-start bound
     // (4 x 20 ms), all of it the process's own work.
-    const until = performance.now() + 120;
-    while (performance.now() < until);
+    const { s, guard } = await afterOwnWork({ maxEventLoopLagSeconds: 0.02 }, fake, 120);
     const refused = await search(s.url);
     expect(refused.status).toBe(503);
     expect(await body(refused)).toMatchObject({ code: 'overloaded', reason: 'event_loop_lag' });
@@ -196,19 +209,14 @@ describe('admission control over a real socket', () => {
   });
 
   it('serves a lone long turn as a backlog (EVENT_LOOP_BACKLOG), counted in /v1/stats and /metrics', async () => {
-    const cpu = vi
-      .spyOn(process, 'cpuUsage')
-      .mockImplementation(() => ({ user: Math.round(performance.now() * 1000), system: 0 }));
-    onTestFinished(() => cpu.mockRestore());
     const fake = new FakeBackend();
-    const s = await start({ maxEventLoopLagSeconds: 0.02, eventLoopBacklogSeconds: 0.3 }, fake);
-    const guard = s.admission.eventLoop!;
-    guard.stop(); // drive the samples by hand
-    guard.sample();
     // 120 ms of the process's own work with the loop keeping up before: past the bound
     // (even the cold start's 4 x 20 ms) but under 300 ms, so the request is served.
-    const until = performance.now() + 120;
-    while (performance.now() < until);
+    const { s } = await afterOwnWork(
+      { maxEventLoopLagSeconds: 0.02, eventLoopBacklogSeconds: 0.3 },
+      fake,
+      120,
+    );
     expect((await search(s.url)).status).toBe(200);
     expect((await body(fetch(`${s.url}/v1/stats`))).admission.eventLoop).toMatchObject({
       refusals: 0,

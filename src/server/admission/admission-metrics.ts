@@ -32,6 +32,20 @@ export class AdmissionMetrics {
           if (v !== null) this.set(v);
         },
       });
+    /** A counter whose total a component keeps (read at scrape time, not incremented here). */
+    const total = (name: string, help: string, read: (a: Admission) => number | undefined) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          const a = admission();
+          const v = a ? read(a) : undefined;
+          if (v === undefined) return;
+          this.reset();
+          this.inc(v);
+        },
+      });
     gauge(
       'vecserve_admission_queue_depth',
       'Requests waiting for a concurrency slot',
@@ -52,33 +66,21 @@ export class AdmissionMetrics {
       'Event-loop delay measured by the admission guard',
       (a) => (a.eventLoop ? a.eventLoop.lagMs / 1000 : null),
     );
-    new Counter({
-      name: 'vecserve_event_loop_backlog_turns_total',
-      help: 'Event-loop turns past MAX_EVENT_LOOP_LAG served as a backlog after a pause, not refused (EVENT_LOOP_BACKLOG)',
-      registers: [registry],
-      collect() {
-        const turns = admission()?.eventLoop?.backlogTurns;
-        if (turns === undefined) return;
-        this.reset();
-        this.inc(turns);
-      },
-    });
+    total(
+      'vecserve_event_loop_backlog_turns_total',
+      'Event-loop turns past MAX_EVENT_LOOP_LAG served as a backlog after a pause, not refused (EVENT_LOOP_BACKLOG)',
+      (a) => a.eventLoop?.backlogTurns,
+    );
     gauge(
       'vecserve_rate_limit_shared',
       'Cluster-wide rate limit: 1 while Redis counts decide, 0 while each worker enforces its share',
       (a) => (a.clusterRate ? (a.clusterRate.shared ? 1 : 0) : null),
     );
-    new Counter({
-      name: 'vecserve_rate_limit_sync_failures_total',
-      help: 'Exchanges with Redis that failed or timed out (the rate limit fell back to the local share)',
-      registers: [registry],
-      collect() {
-        const failures = admission()?.clusterRate?.syncFailures;
-        if (failures === undefined) return;
-        this.reset();
-        this.inc(failures);
-      },
-    });
+    total(
+      'vecserve_rate_limit_sync_failures_total',
+      'Exchanges with Redis that failed or timed out (the rate limit fell back to the local share)',
+      (a) => a.clusterRate?.syncFailures,
+    );
     gauge('vecserve_breaker_state', 'Circuit breaker: 0 closed, 1 half-open, 2 open', (a) =>
       a.breaker ? BREAKER_STATE[a.breaker.state.kind] : null,
     );

@@ -131,12 +131,14 @@ export function createAdmission(
         break;
     }
   }
+  // EVENT_LOOP_BACKLOG is both how long the loop must be behind and the longest lone turn served.
+  const backlogMs = options.eventLoopBacklogMs ?? 100;
   const eventLoop =
     options.maxEventLoopLagMs > 0
       ? new EventLoopGuard({
           maxLagMs: options.maxEventLoopLagMs,
-          intervalMs: options.eventLoopBacklogMs ?? 100,
-          maxTurnMs: Math.max(options.maxEventLoopLagMs, options.eventLoopBacklogMs ?? 100),
+          intervalMs: backlogMs,
+          maxTurnMs: Math.max(options.maxEventLoopLagMs, backlogMs),
         }).start()
       : null;
   let concurrency: ConcurrencyLimiter | null = null;
