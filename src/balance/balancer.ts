@@ -46,6 +46,12 @@ export interface BalancerOptions<R> {
   probeFailures?: number;
   /** Which errors count against an endpoint (default: transport errors, unavailable, deadline, internal; not client errors). */
   isFailure?: (err: unknown) => boolean;
+  /**
+   * Errors that prove the request never left for its endpoint (no connection could be
+   * established): such a request moves to another endpoint as a breaker's refusal does, at no
+   * retry budget and writes included, since nothing reached the server. Default: none.
+   */
+  neverSent?: (err: unknown) => boolean;
   clock?: Clock;
   random?: () => number;
   onStateChange?: (endpoint: string, state: EndpointState) => void;
@@ -96,6 +102,7 @@ export class Balancer<R> {
     Pick<BalancerOptions<R>, 'maxEjectedShare' | 'slowStartMs' | 'maxAttempts' | 'probeFailures'>
   >;
   readonly #isFailure: (err: unknown) => boolean;
+  readonly #neverSent: (err: unknown) => boolean;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #onStateChange?: (endpoint: string, state: EndpointState) => void;
@@ -108,6 +115,7 @@ export class Balancer<R> {
     this.#clock = opts.clock ?? monotonicClock;
     this.#random = opts.random ?? Math.random;
     this.#isFailure = opts.isFailure ?? defaultIsFailure;
+    this.#neverSent = opts.neverSent ?? (() => false);
     this.#onStateChange = opts.onStateChange;
     this.retryBudget = opts.retryBudget ?? new RetryBudget({ clock: this.#clock });
     this.#o = {
@@ -220,14 +228,18 @@ export class Balancer<R> {
       e.requests++;
       try {
         // In panic mode an ejected endpoint is called without its breaker (it would refuse).
+        // One on probation still goes through it: its trials stay a few calls, and the calls
+        // its breaker refuses move on for free. Measured on a Milvus cluster with a proxy
+        // SIGKILLed: once every CheckHealth failed (panic), calling the dead proxy past its
+        // half-open breaker sent it half the searches, and 129 of 1,896 failed in 3 s.
         const run = () => fn(e.resource, e.id);
-        return panic && e.breaker.state.kind !== 'closed'
+        return panic && e.breaker.state.kind === 'open'
           ? await run()
           : await e.breaker.execute(run, opts.signal);
       } catch (err) {
         lastError = err;
         const refusedByBreaker = (err as { reason?: string }).reason === 'breaker_open';
-        reached = !refusedByBreaker;
+        reached = !refusedByBreaker && !this.#neverSent(err);
         if (!refusedByBreaker && this.#isFailure(err)) e.failures++;
         if (opts.signal?.aborted) throw err;
         if (!refusedByBreaker && !this.#isFailure(err)) throw err; // a client error: no retry

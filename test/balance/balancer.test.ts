@@ -143,6 +143,78 @@ describe('Balancer', () => {
     expect(results.filter((r) => r === 'a')).toHaveLength(7);
   });
 
+  it('an error that proves the request never left (no connection) moves it to another endpoint at no retry budget, writes too', async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const noConnection = Object.assign(new Error('No connection established'), { code: 14 });
+    const b = new Balancer({
+      endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
+      strategy: new RoundRobin(),
+      consecutiveFailures: 100,
+      neverSent: (err) => err === noConnection,
+      retryBudget: new RetryBudget({ clock, ratio: 0, minPerSecond: 0 }),
+      clock,
+    });
+    const call = async (id: string) => {
+      calls.push(id);
+      if (id === 'a') throw noConnection;
+      return id;
+    };
+    for (let i = 0; i < 6; i++) expect(await b.execute(call, { retry: false })).toBe('b');
+    expect(b.retryBudget.denied).toBe(0);
+    // A failure after the request was sent is a retry: a write is not repeated, a read needs budget.
+    const sent = async (id: string) => {
+      if (id === 'a') throw new Error('connection reset');
+      return id;
+    };
+    const outcomes = await Promise.all(
+      Array.from({ length: 4 }, () => b.execute(sent, { retry: false }).catch(() => 'failed')),
+    );
+    expect(outcomes.filter((o) => o === 'failed').length).toBe(2);
+  });
+
+  it('in panic mode an endpoint on probation is still called through its breaker: a few trials, the rest move on', async () => {
+    const clock = fakeClock();
+    const calls: string[] = [];
+    const held: (() => void)[] = [];
+    let bDown = true;
+    let healthChecks = true;
+    const call = async (id: string) => {
+      calls.push(id);
+      if (id === 'b' && bDown) throw new Error('connect ECONNREFUSED b');
+      if (id === 'b') await new Promise<void>((r) => held.push(r)); // b's trials hang
+      return id;
+    };
+    const b = new Balancer({
+      endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
+      strategy: new RoundRobin(),
+      consecutiveFailures: 1,
+      ejectionMs: 1000,
+      trials: 2,
+      slowStartMs: 0,
+      probe: async () => healthChecks,
+      probeFailures: 1,
+      probeIntervalMs: 3_600_000,
+      retryBudget: new RetryBudget({ clock, ratio: 0, minPerSecond: 0 }),
+      clock,
+    });
+    await b.execute(call, { retry: false }); // a
+    await b.execute(call, { retry: false }).catch(() => undefined); // b fails: ejected
+    healthChecks = false; // a cluster-wide health check fails on both: panic
+    await b.probeAll();
+    clock.advance(1000); // b on probation
+    expect(b.stats().map((e) => e.state)).toEqual(['probe-failed', 'probe-failed']);
+    bDown = false;
+    calls.length = 0;
+    const answers: Promise<string>[] = [];
+    for (let i = 0; i < 10; i++) answers.push(b.execute(call, { retry: false }));
+    // Its breaker's two trials reach b; the other picks of b went to a, none failed.
+    expect(calls.filter((c) => c === 'b')).toHaveLength(2);
+    for (const h of held) h();
+    const results = await Promise.all(answers);
+    expect(results.filter((r) => r === 'a')).toHaveLength(8);
+  });
+
   it('eases a returning endpoint in: 10% of its weight at first, all of it after slowStartMs', async () => {
     const clock = fakeClock();
     const s = scripted(['a', 'b']);

@@ -8,6 +8,7 @@ import { isBackendFailure } from '../backend-failure.ts';
 import type { CallOptions, Health, PoolFigures } from '../search-backend.ts';
 import type { MilvusClientSource } from './milvus-backend.ts';
 import { createMilvusClient, type MilvusPool } from './milvus-pool.ts';
+import { isNeverSent } from './milvus-status.ts';
 
 /** `a:19530*2,b:19530` -> [{address: 'a:19530', weight: 2}, {address: 'b:19530', weight: 1}]. */
 export function parseEndpoints(list: string): { address: string; weight: number }[] {
@@ -79,6 +80,7 @@ export class BalancedMilvusPool implements MilvusClientSource {
       ejectionMs: 1000,
       maxEjectionMs: 30_000,
       isFailure: isBackendFailure,
+      neverSent: isNeverSent,
       retryBudget: new RetryBudget({ ratio: opts.retryRatio ?? 0.2, minPerSecond: 5 }),
       probe: (r) => this.#probe(r),
       probeIntervalMs: opts.probeIntervalMs ?? 2000,

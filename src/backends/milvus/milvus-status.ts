@@ -13,6 +13,18 @@ export function isConnectionError(err: unknown): boolean {
   return code === 14 || code === 4;
 }
 
+/**
+ * gRPC's refusal to send at all: the channel has no connection (grpc-js fails a call at once
+ * with UNAVAILABLE "No connection established" while its subchannel cannot connect). Such a
+ * call never reached the server, so moving it to another endpoint adds no load and cannot
+ * apply a write twice.
+ */
+export function isNeverSent(err: unknown): boolean {
+  const e = err as { code?: unknown; details?: unknown; message?: unknown } | null;
+  if (e?.code !== 14) return false;
+  return /No connection established/i.test(String(e.details ?? e.message ?? ''));
+}
+
 /** An error's first line, at most 200 characters (503 details, readiness reasons). */
 export function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err)
