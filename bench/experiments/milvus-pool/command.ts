@@ -9,12 +9,17 @@
  *   api                 the HTTP API end to end (BACKEND=milvus, chosen pool, BATCH=off), via autocannon
  *   api-batched         the same with micro-batching (BATCH=on)
  *   api-batched-base64  the same with queries as vectorBase64
- *   api-batched-grpc-js the same as api-batched, searches on the SDK's grpc-js channels (the
- *                       shipped default); the three above search on our own HTTP/2
- *                       connections (MILVUS_SEARCH_TRANSPORT=http2, opt-in)
+ *   api-batched-grpc-js the same as api-batched, searches on the SDK's grpc-js channels
+ *                       (MILVUS_SEARCH_TRANSPORT=grpc-js); the three above search on our own
+ *                       HTTP/2 connections (http2, the shipped default)
  *   milvus-rest         Milvus's own REST API (POST /v1/vector/search on its gRPC port)
  *   pymilvus            the scenario's own test: pymilvus Collection.search from c threads
  *                       (bench/servers/python/pymilvus_loop.py, the pinned pymilvus)
+ *   floor               the least a Node HTTP server can do for the same search
+ *                       (bench/servers/milvus-floor-server.mjs: node:http, JSON, vecserve's
+ *                       encoder and HTTP/2 transport, nothing else), alternating with the API
+ *                       variants: what any Node hop costs against pymilvus, and what the
+ *                       API's layers add to it
  *
  * Closed loop: `c` callers each send the next search as soon as the last one returns.
  *   npm run bench -- milvus-pool [--address 127.0.0.1:19530] [--size 20000] [--duration 4]
@@ -273,7 +278,14 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       topK: 10,
     }),
   );
-  const apiVariants: { variant: string; env: Record<string, string>; bodies: string[] }[] = [
+  const apiVariants: {
+    variant: string;
+    env: Record<string, string>;
+    bodies: string[];
+    /** The floor server instead of the API. */
+    floor?: true;
+  }[] = [
+    { variant: 'floor', env: {}, bodies: jsonBodies, floor: true },
     { variant: 'api', env: { BATCH: 'off', MILVUS_SEARCH_TRANSPORT: 'http2' }, bodies: jsonBodies },
     {
       variant: 'api-batched',
@@ -285,8 +297,8 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       env: { BATCH: 'on', MILVUS_SEARCH_TRANSPORT: 'http2' },
       bodies: b64Bodies,
     },
-    // The shipped default (batching, searches on the SDK's grpc-js channels): beside
-    // api-batched, what the transport alone changes.
+    // Searches on the SDK's grpc-js channels (the default until 2026-12-07): beside
+    // api-batched (the shipped default), what the transport alone changes.
     {
       variant: 'api-batched-grpc-js',
       env: { BATCH: 'on', MILVUS_SEARCH_TRANSPORT: 'grpc-js' },
@@ -302,7 +314,9 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
     const port = 8250;
     const api = await startServerProcess({
       command: process.execPath,
-      args: [join(ROOT, 'dist/cli/serve.js')],
+      args: v.floor
+        ? [join(ROOT, 'bench/servers/milvus-floor-server.mjs'), address, collection, String(port)]
+        : [join(ROOT, 'dist/cli/serve.js')],
       env: {
         NODE_ENV: 'production',
         PORT: String(port),
@@ -364,6 +378,10 @@ async function runMilvusPool(values: Values, progress: Progress): Promise<Milvus
       batchedOverPymilvus: ratio('api-batched', at('pymilvus')),
       apiOverPymilvus: ratio('api', at('pymilvus')),
       batchedHttp2OverGrpcJs: ratio('api-batched', at('api-batched-grpc-js')),
+      // The floor: what a bare Node hop serves against pymilvus, and the API against the floor.
+      floorOverPymilvus: ratio('floor', at('pymilvus')),
+      batchedOverFloor: ratio('api-batched', at('floor')),
+      batchedGrpcJsOverFloor: ratio('api-batched-grpc-js', at('floor')),
     };
   });
   return {
