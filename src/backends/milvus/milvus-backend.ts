@@ -105,7 +105,7 @@ export interface MilvusBackendOptions {
   /**
    * How searches reach Milvus: gRPC on HTTP/2 connections of our own (less CPU per search
    * than grpc-js, docs/milvus-transport.md), or the SDK's grpc-js channels. Every other call
-   * uses the SDK. @default 'grpc-js'
+   * uses the SDK. @default 'http2'
    */
   searchTransport?: 'http2' | 'grpc-js';
   clock?: () => number;
@@ -167,7 +167,7 @@ export class MilvusBackend implements SearchBackend {
       : null;
     this.#retries = opts.filteredEfRetries ?? 2;
     this.#clock = opts.clock ?? Date.now;
-    this.#http2 = opts.searchTransport === 'http2' ? new Http2EncodedCalls() : null;
+    this.#http2 = opts.searchTransport === 'grpc-js' ? null : new Http2EncodedCalls();
   }
 
   /** Runs a call on a pooled client; maps transport failures to 503, aborts to the signal's reason. */
