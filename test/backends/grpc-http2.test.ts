@@ -9,6 +9,7 @@ import {
   GrpcStatusError,
   unframe,
 } from '../../src/backends/milvus/grpc-http2.ts';
+import { isNeverSent } from '../../src/backends/milvus/milvus-status.ts';
 
 /**
  * The gRPC-over-HTTP/2 client against real HTTP/2 servers on loopback that
@@ -205,8 +206,21 @@ describe('gRPC unary calls on node:http2', () => {
     const c = connect(port);
     const down = await failure(call(c));
     expect(down.code).toBe(GRPC_STATUS.UNAVAILABLE);
+    // Never connected, so never sent: a balancer may move it, a write included.
+    expect(isNeverSent(down)).toBe(true);
     await grpcServer(echo(), port);
     expect((await call(c, 'back')).toString()).toBe('back');
+  });
+
+  it('a connection lost after the call was sent is UNAVAILABLE but not "never sent" (a write must not be resent)', async () => {
+    const server = await grpcServer((stream) => {
+      // The request arrived; the server dies before answering.
+      stream.on('data', () => stream.session?.destroy());
+    });
+    const c = connect(server.port);
+    const lost = await failure(call(c));
+    expect(lost.code).toBe(GRPC_STATUS.UNAVAILABLE);
+    expect(isNeverSent(lost)).toBe(false);
   });
 
   it('after a GOAWAY (a server restarting), the next call opens a new connection', async () => {

@@ -69,6 +69,8 @@ export interface UnaryCallOptions {
 export class GrpcHttp2Connection {
   readonly authority: string;
   #session: ClientHttp2Session | null = null;
+  /** Sessions whose connection was made: a stream failing on one may have been sent. */
+  readonly #connected = new WeakSet<ClientHttp2Session>();
   #closed = false;
 
   /** `address` is host:port (plaintext, as Milvus listens by default). */
@@ -146,7 +148,16 @@ export class GrpcHttp2Connection {
       stream.on('trailers', readStatus);
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
       stream.on('error', (err: Error) =>
-        finish(new GrpcStatusError(GRPC_STATUS.UNAVAILABLE, err.message)),
+        finish(
+          new GrpcStatusError(
+            GRPC_STATUS.UNAVAILABLE,
+            // Worded as grpc-js words it: a connection never made means the request never
+            // left, so a balancer may send it elsewhere, a write included (isNeverSent).
+            this.#connected.has(session)
+              ? err.message
+              : `No connection established. Last error: ${err.message}`,
+          ),
+        ),
       );
       stream.on('close', () => {
         if (settled) return;
@@ -186,6 +197,7 @@ export class GrpcHttp2Connection {
     const live = this.#session;
     if (live && !live.closed && !live.destroyed) return live;
     const session = http2.connect(this.authority, { settings: { enablePush: false } });
+    session.once('connect', () => this.#connected.add(session));
     // A refused or reset connection fails the streams on it; the session itself is replaced.
     session.on('error', () => this.#drop(session));
     // GOAWAY (a server shutting down): no new calls here; the ones in flight finish first.

@@ -15,9 +15,10 @@ export function isConnectionError(err: unknown): boolean {
 
 /**
  * gRPC's refusal to send at all: the channel has no connection (grpc-js fails a call at once
- * with UNAVAILABLE "No connection established" while its subchannel cannot connect). Such a
- * call never reached the server, so moving it to another endpoint adds no load and cannot
- * apply a write twice.
+ * with UNAVAILABLE "No connection established" while its subchannel cannot connect, and
+ * grpc-http2.ts words a stream on a connection never made the same way). Such a call never
+ * reached the server, so moving it to another endpoint adds no load and cannot apply a write
+ * twice.
  */
 export function isNeverSent(err: unknown): boolean {
   const e = err as { code?: unknown; details?: unknown; message?: unknown } | null;
