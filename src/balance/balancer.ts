@@ -41,6 +41,13 @@ export interface BalancerOptions<R> {
   trials?: number;
   retryBudget?: RetryBudget;
   maxAttempts?: number;
+  /**
+   * Hedged reads: a read with no answer after this long is also sent to another endpoint,
+   * within the retry budget, and the first answer wins (the slower call runs on to its
+   * deadline, its answer unused). 0: off. A replica stalled by a dead node behind one proxy
+   * then costs a read this long, not the stall.
+   */
+  hedgeAfterMs?: number;
   probe?: (resource: R) => Promise<boolean>;
   probeIntervalMs?: number;
   probeFailures?: number;
@@ -103,6 +110,9 @@ export class Balancer<R> {
   >;
   readonly #isFailure: (err: unknown) => boolean;
   readonly #neverSent: (err: unknown) => boolean;
+  readonly #hedgeAfterMs: number;
+  /** Reads sent again to another endpoint after hedgeAfterMs, and how many of those answered first. */
+  hedges = { sent: 0, won: 0 };
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #onStateChange?: (endpoint: string, state: EndpointState) => void;
@@ -116,6 +126,7 @@ export class Balancer<R> {
     this.#random = opts.random ?? Math.random;
     this.#isFailure = opts.isFailure ?? defaultIsFailure;
     this.#neverSent = opts.neverSent ?? (() => false);
+    this.#hedgeAfterMs = opts.hedgeAfterMs ?? 0;
     this.#onStateChange = opts.onStateChange;
     this.retryBudget = opts.retryBudget ?? new RetryBudget({ clock: this.#clock });
     this.#o = {
@@ -206,6 +217,62 @@ export class Balancer<R> {
   ): Promise<T> {
     this.retryBudget.recordRequest();
     const tried = new Set<Endpoint<R>>();
+    if (!opts.retry || this.#hedgeAfterMs <= 0 || this.#endpoints.length < 2)
+      return this.#attempts(fn, opts, tried);
+    return this.#hedged(fn, opts, tried);
+  }
+
+  /**
+   * A read on one endpoint and, if it has not answered within hedgeAfterMs and the budget
+   * allows, the same read on another (the two share `tried`, so they avoid each other's
+   * endpoints). The first answer wins; when both fail, the first one's error is thrown.
+   */
+  #hedged<T>(
+    fn: (resource: R, endpointId: string) => Promise<T>,
+    opts: { retry: boolean; key?: string; signal?: AbortSignal },
+    tried: Set<Endpoint<R>>,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      let running = 1;
+      let firstError: { err: unknown } | null = null;
+      const win = (value: T, hedge: boolean) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        if (hedge) this.hedges.won++;
+        resolve(value);
+      };
+      const lose = (err: unknown) => {
+        firstError ??= { err };
+        if (--running > 0 || settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(firstError.err);
+      };
+      const timer = setTimeout(() => {
+        if (settled || opts.signal?.aborted) return;
+        const others = this.#candidates(tried).list;
+        if (others.length === 0 || !this.retryBudget.tryRetry()) return;
+        this.hedges.sent++;
+        running++;
+        this.#attempts(fn, opts, tried).then(
+          (v) => win(v, true),
+          (err) => lose(err),
+        );
+      }, this.#hedgeAfterMs);
+      this.#attempts(fn, opts, tried).then(
+        (v) => win(v, false),
+        (err) => lose(err),
+      );
+    });
+  }
+
+  async #attempts<T>(
+    fn: (resource: R, endpointId: string) => Promise<T>,
+    opts: { retry: boolean; key?: string; signal?: AbortSignal },
+    tried: Set<Endpoint<R>>,
+  ): Promise<T> {
     let lastError: unknown;
     // Whether the last attempt reached its endpoint. One its breaker refused was never sent:
     // moving it to another endpoint is no retry (no extra load, no duplicate write), so it

@@ -155,6 +155,7 @@ export function milvusOptions(config: Config): MilvusBackendOptions {
       maxEjectedShare: config.milvusMaxEjected,
       slowStartMs: ms(config.milvusSlowStartSeconds),
       retryRatio: config.milvusRetryBudget,
+      hedgeAfterMs: ms(config.milvusHedgeAfterSeconds),
       probeIntervalMs: ms(config.milvusProbeIntervalSeconds),
     },
     callTimeoutMs: ms(config.timeoutSeconds),

@@ -215,6 +215,68 @@ describe('Balancer', () => {
     expect(results.filter((r) => r === 'a')).toHaveLength(8);
   });
 
+  it('hedges a read that has not answered in hedgeAfterMs on another endpoint: the first answer wins, within the budget', async () => {
+    const stalled = new Set(['a']);
+    const calls: string[] = [];
+    const call = async (id: string) => {
+      calls.push(id);
+      if (stalled.has(id)) await new Promise((r) => setTimeout(r, 300));
+      return id;
+    };
+    const b = new Balancer({
+      endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
+      strategy: new RoundRobin(),
+      hedgeAfterMs: 20,
+      slowStartMs: 0,
+      retryBudget: new RetryBudget({ ratio: 0, minPerSecond: 1 }), // 10 retries in its 10 s window
+    });
+    const t0 = performance.now();
+    expect(await b.execute(call, { retry: true })).toBe('b'); // a stalls: b's copy answers
+    expect(performance.now() - t0).toBeLessThan(250);
+    expect(calls).toEqual(['a', 'b']);
+    expect(b.hedges).toEqual({ sent: 1, won: 1 });
+    // A fast answer sends no copy.
+    stalled.clear();
+    calls.length = 0;
+    for (let i = 0; i < 4; i++) await b.execute(call, { retry: true });
+    expect(calls).toHaveLength(4);
+    expect(b.hedges.sent).toBe(1);
+    // Writes are never hedged.
+    stalled.add('a').add('b');
+    calls.length = 0;
+    await b.execute(call, { retry: false });
+    expect(calls).toHaveLength(1);
+    stalled.delete('b');
+    // The budget bounds the copies: past it a stalled read waits for its own answer.
+    const many = await Promise.all(
+      Array.from({ length: 24 }, () => b.execute(call, { retry: true })),
+    );
+    expect(b.hedges.sent).toBeLessThanOrEqual(10);
+    expect(many.filter((r) => r === 'a').length).toBeGreaterThan(0);
+  });
+
+  it('a hedged read fails only when both copies fail, with the first error', async () => {
+    const call = async (id: string) => {
+      await new Promise((r) => setTimeout(r, id === 'a' ? 60 : 10));
+      throw new Error(`UNAVAILABLE from ${id}`);
+    };
+    const b = new Balancer({
+      endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
+      strategy: new RoundRobin(),
+      hedgeAfterMs: 20,
+      consecutiveFailures: 100,
+      retryBudget: new RetryBudget({ ratio: 0, minPerSecond: 10 }),
+    });
+    // a (slow) is hedged on b at 20 ms; b fails at 30 ms, a at 60 ms: b's error came first.
+    await expect(b.execute(call, { retry: true })).rejects.toThrow('UNAVAILABLE from b');
+    // A read that fails before the hedge is due is retried as before, not hedged.
+    const fast = async (id: string) => {
+      if (id === 'a') throw new Error('UNAVAILABLE from a');
+      return id;
+    };
+    expect(await b.execute(fast, { retry: true })).toBe('b');
+  });
+
   it('eases a returning endpoint in: 10% of its weight at first, all of it after slowStartMs', async () => {
     const clock = fakeClock();
     const s = scripted(['a', 'b']);

@@ -172,6 +172,18 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
     data.cleanup();
   }, 120_000);
 
+  /** The server's hedged Milvus calls so far (vecserve_milvus_hedges). */
+  async function hedges(): Promise<{ sent: number; won: number }> {
+    const text = await (await fetch(`${url}/metrics`)).text();
+    const read = (outcome: string) =>
+      Number(
+        new RegExp(`^vecserve_milvus_hedges\\{outcome="${outcome}"\\} (\\S+)`, 'm').exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    return { sent: read('sent'), won: read('won') };
+  }
+
   /** Searches at `rate` and a writer of new rows for `seconds`, `event` at 4 s, `heal` after. */
   async function fault(name: string, event: () => Promise<unknown>, heal: () => Promise<unknown>) {
     const seconds = 24;
@@ -200,6 +212,7 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
         await sleep(100);
       }
     })();
+    const hedgesBefore = await hedges();
     const load = openLoop({
       url,
       stages: [{ rate, seconds }],
@@ -234,6 +247,7 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
       await sleep(1000);
     }
     const failed = r.sent - (r.byOutcome['200'] ?? 0);
+    const hedgesAfter = await hedges();
     const figures = {
       searches: r.byOutcome,
       failed,
@@ -247,6 +261,11 @@ describe.skipIf(process.getuid?.() !== 0 || !haveJava)('vecserve on a Milvus clu
       acknowledged: acked.length,
       foundAfter: found,
       failures: r.failureDetails,
+      // Searches also sent to the other proxy after MILVUS_HEDGE_AFTER, and those answered first.
+      hedged: {
+        sent: hedgesAfter.sent - hedgesBefore.sent,
+        won: hedgesAfter.won - hedgesBefore.won,
+      },
     };
     console.log(`${name} at ${rate}/s: ${JSON.stringify(figures)}`);
     return { r, figures };

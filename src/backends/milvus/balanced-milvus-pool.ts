@@ -39,6 +39,8 @@ export interface BalancedMilvusPoolOptions {
   maxEjectedShare?: number;
   slowStartMs?: number;
   retryRatio?: number;
+  /** Hedged reads (Balancer's hedgeAfterMs). @default 0 (off) */
+  hedgeAfterMs?: number;
   probeIntervalMs?: number;
   probeTimeoutMs?: number;
   registry?: Registry;
@@ -82,6 +84,7 @@ export class BalancedMilvusPool implements MilvusClientSource {
       isFailure: isBackendFailure,
       neverSent: isNeverSent,
       retryBudget: new RetryBudget({ ratio: opts.retryRatio ?? 0.2, minPerSecond: 5 }),
+      hedgeAfterMs: opts.hedgeAfterMs ?? 0,
       probe: (r) => this.#probe(r),
       probeIntervalMs: opts.probeIntervalMs ?? 2000,
       onStateChange: (id, state) => {
@@ -140,12 +143,23 @@ export class BalancedMilvusPool implements MilvusClientSource {
         retries.set({ outcome: 'denied' }, this.balancer.retryBudget.denied);
       },
     });
+    const hedges = new Gauge({
+      name: 'vecserve_milvus_hedges',
+      help: 'Reads also sent to another endpoint after MILVUS_HEDGE_AFTER without an answer (sent), and those whose copy answered first (won), since start',
+      labelNames: ['outcome'],
+      registers: [registry],
+      collect: () => {
+        hedges.set({ outcome: 'sent' }, this.balancer.hedges.sent);
+        hedges.set({ outcome: 'won' }, this.balancer.hedges.won);
+      },
+    });
     this.#unregister = () => {
       for (const m of [
         'vecserve_milvus_endpoint_requests_total',
         'vecserve_milvus_endpoint_call_seconds',
         'vecserve_milvus_endpoint_state',
         'vecserve_milvus_retries',
+        'vecserve_milvus_hedges',
       ]) {
         registry.removeSingleMetric(m);
       }

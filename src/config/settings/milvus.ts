@@ -9,6 +9,7 @@ export interface MilvusSettings {
   milvusMaxEjected: number;
   milvusSlowStartSeconds: number;
   milvusRetryBudget: number;
+  milvusHedgeAfterSeconds: number;
   milvusProbeIntervalSeconds: number;
   milvusPoolMin: number;
   milvusPoolMax: number;
@@ -77,6 +78,13 @@ export const MILVUS_SETTINGS: readonly SettingOf<MilvusSettings>[] = [
     () => 0.2,
     seconds(0, 10),
     'Several endpoints: reads failing on one are retried on another, at most this share of requests (+5/s).',
+  ),
+  def(
+    'milvusHedgeAfterSeconds',
+    'milvus_hedge_after',
+    () => 0.5,
+    seconds(0, 60),
+    'Several endpoints: a search with no answer after this long is also sent to another endpoint (within the retry budget); the first answer wins. 0: off. A query node SIGKILLed on a Milvus cluster held searches 6.6 s (docs/backends.md).',
   ),
   def(
     'milvusProbeIntervalSeconds',
