@@ -1,4 +1,3 @@
-import { ClientClosedError } from '../core/errors.ts';
 import { CircuitBreaker, defaultIsFailure } from '../limits/circuit-breaker.ts';
 import { type Clock, monotonicClock } from '../limits/clock.ts';
 import { RetryBudget } from './retry-budget.ts';
@@ -44,8 +43,8 @@ export interface BalancerOptions<R> {
   maxAttempts?: number;
   /**
    * Hedged reads: a read with no answer after this long is also sent to another endpoint,
-   * within the retry budget, and the first answer wins (the slower copy is cancelled
-   * through the signal `fn` gets). 0: off. A replica stalled by a dead node behind one proxy
+   * within the retry budget, and the first answer wins (the slower call runs on to its
+   * deadline, its answer unused). 0: off. A replica stalled by a dead node behind one proxy
    * then costs a read this long, not the stall.
    */
   hedgeAfterMs?: number;
@@ -210,12 +209,10 @@ export class Balancer<R> {
 
   /**
    * Runs `fn` on an endpoint. Reads (`retry: true`) that fail on an endpoint
-   * are retried on another while the budget and the signal allow. `fn` gets the
-   * signal its call must honour: the caller's, or for a hedged read one that also
-   * fires when the other copy has answered.
+   * are retried on another while the budget and the signal allow.
    */
   async execute<T>(
-    fn: (resource: R, endpointId: string, signal?: AbortSignal) => Promise<T>,
+    fn: (resource: R, endpointId: string) => Promise<T>,
     opts: { retry: boolean; key?: string; signal?: AbortSignal },
   ): Promise<T> {
     this.retryBudget.recordRequest();
@@ -231,16 +228,10 @@ export class Balancer<R> {
    * endpoints). The first answer wins; when both fail, the first one's error is thrown.
    */
   #hedged<T>(
-    fn: (resource: R, endpointId: string, signal?: AbortSignal) => Promise<T>,
+    fn: (resource: R, endpointId: string) => Promise<T>,
     opts: { retry: boolean; key?: string; signal?: AbortSignal },
     tried: Set<Endpoint<R>>,
   ): Promise<T> {
-    // Each copy can be cancelled apart from the caller: the one that did not answer first
-    // is (its stream reset, its pooled client freed), as a client gone would cancel it.
-    const copies = [new AbortController(), new AbortController()];
-    const signals = copies.map((c) =>
-      opts.signal ? AbortSignal.any([opts.signal, c.signal]) : c.signal,
-    );
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       let running = 1;
@@ -250,9 +241,6 @@ export class Balancer<R> {
         settled = true;
         clearTimeout(timer);
         if (hedge) this.hedges.won++;
-        copies[hedge ? 0 : 1]!.abort(
-          new ClientClosedError('the other copy of this hedged read answered first'),
-        );
         resolve(value);
       };
       const lose = (err: unknown) => {
@@ -263,17 +251,17 @@ export class Balancer<R> {
         reject(firstError.err);
       };
       const timer = setTimeout(() => {
-        if (settled || signals[0]!.aborted) return;
+        if (settled || opts.signal?.aborted) return;
         const others = this.#candidates(tried).list;
         if (others.length === 0 || !this.retryBudget.tryRetry()) return;
         this.hedges.sent++;
         running++;
-        this.#attempts(fn, opts, tried, signals[1]).then(
+        this.#attempts(fn, opts, tried).then(
           (v) => win(v, true),
           (err) => lose(err),
         );
       }, this.#hedgeAfterMs);
-      this.#attempts(fn, opts, tried, signals[0]).then(
+      this.#attempts(fn, opts, tried).then(
         (v) => win(v, false),
         (err) => lose(err),
       );
@@ -281,10 +269,9 @@ export class Balancer<R> {
   }
 
   async #attempts<T>(
-    fn: (resource: R, endpointId: string, signal?: AbortSignal) => Promise<T>,
+    fn: (resource: R, endpointId: string) => Promise<T>,
     opts: { retry: boolean; key?: string; signal?: AbortSignal },
     tried: Set<Endpoint<R>>,
-    signal = opts.signal,
   ): Promise<T> {
     let lastError: unknown;
     // Whether the last attempt reached its endpoint. One its breaker refused was never sent:
@@ -293,7 +280,7 @@ export class Balancer<R> {
     // searches were refused by its breaker, the budget (20%) ran out, and 119 failed in 2 s.
     let reached = false;
     for (let attempt = 0; attempt < this.#o.maxAttempts; attempt++) {
-      signal?.throwIfAborted();
+      opts.signal?.throwIfAborted();
       if (attempt > 0 && reached && !(opts.retry && this.retryBudget.tryRetry())) break;
       const { list, panic } = this.#candidates(tried);
       if (list.length === 0) break;
@@ -312,16 +299,16 @@ export class Balancer<R> {
         // its breaker refuses move on for free. Measured on a Milvus cluster with a proxy
         // SIGKILLed: once every CheckHealth failed (panic), calling the dead proxy past its
         // half-open breaker sent it half the searches, and 129 of 1,896 failed in 3 s.
-        const run = () => fn(e.resource, e.id, signal);
+        const run = () => fn(e.resource, e.id);
         return panic && e.breaker.state.kind === 'open'
           ? await run()
-          : await e.breaker.execute(run, signal);
+          : await e.breaker.execute(run, opts.signal);
       } catch (err) {
         lastError = err;
         const refusedByBreaker = (err as { reason?: string }).reason === 'breaker_open';
         reached = !refusedByBreaker && !this.#neverSent(err);
         if (!refusedByBreaker && this.#isFailure(err)) e.failures++;
-        if (signal?.aborted) throw err;
+        if (opts.signal?.aborted) throw err;
         if (!refusedByBreaker && !this.#isFailure(err)) throw err; // a client error: no retry
       } finally {
         e.outstanding--;

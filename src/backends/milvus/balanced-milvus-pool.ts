@@ -192,7 +192,7 @@ export class BalancedMilvusPool implements MilvusClientSource {
   }
 
   async use<T>(
-    fn: (client: MilvusClient, signal?: AbortSignal) => Promise<T>,
+    fn: (client: MilvusClient) => Promise<T>,
     opts: {
       signal?: AbortSignal;
       isConnectionError?: (err: unknown) => boolean;
@@ -202,11 +202,11 @@ export class BalancedMilvusPool implements MilvusClientSource {
   ): Promise<T> {
     try {
       return await this.balancer.execute(
-        async (r, id, signal) => {
+        async (r, id) => {
           const started = performance.now();
           try {
             const out = await r.pool.use(fn, {
-              signal,
+              signal: opts.signal,
               isConnectionError: opts.isConnectionError,
             });
             this.#record(id, started, 'ok');

@@ -65,8 +65,7 @@ import { CONSISTENCY_LEVEL, encodeSearchRequest, readSearchResults } from './sea
 export interface MilvusClientSource {
   readonly address: string;
   use<T>(
-    /** `signal`: the one the call must honour (the request's, or a hedged copy's). */
-    fn: (client: MilvusClient, signal?: AbortSignal) => Promise<T>,
+    fn: (client: MilvusClient) => Promise<T>,
     opts?: {
       signal?: AbortSignal;
       isConnectionError?: (err: unknown) => boolean;
@@ -174,7 +173,7 @@ export class MilvusBackend implements SearchBackend {
   /** Runs a call on a pooled client; maps transport failures to 503, aborts to the signal's reason. */
   async #call<T>(
     opts: CallOptions | undefined,
-    fn: (c: MilvusClient, signal?: AbortSignal) => Promise<T>,
+    fn: (c: MilvusClient) => Promise<T>,
     route: { write?: boolean; key?: string } = {},
   ): Promise<T> {
     if (this.#closed) throw new UnavailableError('Milvus backend is closed');
@@ -453,12 +452,9 @@ export class MilvusBackend implements SearchBackend {
     const http2 = this.#http2;
     const res = await this.#call(
       opts,
-      (c, signal) =>
+      (c) =>
         http2
-          ? http2.call(c, 'Search', request, {
-              timeoutMs: this.#callTimeout,
-              signal: signal ?? opts.signal,
-            })
+          ? http2.call(c, 'Search', request, { timeoutMs: this.#callTimeout, signal: opts.signal })
           : encodedCall(c, 'Search', request, this.#callTimeout),
       { key: name },
     );

@@ -226,7 +226,7 @@ export class MilvusPool {
    * connection were bad (`isConnectionError`) marks the client for replacement.
    */
   async use<T>(
-    fn: (client: MilvusClient, signal?: AbortSignal) => Promise<T>,
+    fn: (client: MilvusClient) => Promise<T>,
     opts: { signal?: AbortSignal; isConnectionError?: (err: unknown) => boolean } = {},
   ): Promise<T> {
     opts.signal?.throwIfAborted();
@@ -255,7 +255,7 @@ export class MilvusPool {
       this.#acquireWait?.observe({ endpoint: this.address }, (performance.now() - started) / 1000);
     }
     try {
-      return await fn(lease.client, opts.signal);
+      return await fn(lease.client);
     } catch (err) {
       if (opts.isConnectionError?.(err)) lease.broken = true;
       throw err;
