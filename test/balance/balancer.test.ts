@@ -18,6 +18,29 @@ function scripted(ids: string[]) {
   return { down, calls, endpoints: ids.map((id) => ({ id, resource: id })), call };
 }
 
+/** Endpoint b refuses connections until `up()`, then hangs each call until `release()`. */
+function bDownThenHanging() {
+  const calls: string[] = [];
+  const held: (() => void)[] = [];
+  let bDown = true;
+  const call = async (id: string) => {
+    calls.push(id);
+    if (id === 'b' && bDown) throw new Error('connect ECONNREFUSED b');
+    if (id === 'b') await new Promise<void>((r) => held.push(r));
+    return id;
+  };
+  return {
+    calls,
+    call,
+    up: () => {
+      bDown = false;
+    },
+    release: () => {
+      for (const h of held) h();
+    },
+  };
+}
+
 describe('Balancer', () => {
   it('ejects an endpoint after consecutive failures, for a time that doubles after each failed return', async () => {
     const clock = fakeClock();
@@ -108,15 +131,7 @@ describe('Balancer', () => {
 
   it('a request its endpoint breaker refused was never sent: it moves to another endpoint at no retry budget, writes too', async () => {
     const clock = fakeClock();
-    const calls: string[] = [];
-    let bDown = true;
-    const held: (() => void)[] = [];
-    const call = async (id: string) => {
-      calls.push(id);
-      if (id === 'b' && bDown) throw new Error('connect ECONNREFUSED b');
-      if (id === 'b') await new Promise<void>((r) => held.push(r)); // b's trial hangs
-      return id;
-    };
+    const { calls, call, up, release } = bDownThenHanging();
     const b = new Balancer({
       endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
       strategy: new RoundRobin(),
@@ -131,13 +146,13 @@ describe('Balancer', () => {
     await b.execute(call, { retry: false }).catch(() => undefined); // b fails: ejected
     expect(b.stats()[1]!.state).toBe('ejected');
     clock.advance(1000);
-    bDown = false;
+    up();
     expect(b.stats()[1]!.state).toBe('probation');
     // Its one trial goes out and hangs; every other pick of b is refused by its breaker.
     const answers: Promise<string>[] = [];
     for (let i = 0; i < 8; i++) answers.push(b.execute(call, { retry: i % 2 === 0 }));
     expect(calls.filter((c) => c === 'b').length).toBe(2); // the failed call and the trial
-    for (const h of held) h();
+    release();
     const results = await Promise.all(answers);
     expect(results.filter((r) => r === 'b')).toHaveLength(1);
     expect(results.filter((r) => r === 'a')).toHaveLength(7);
@@ -145,7 +160,6 @@ describe('Balancer', () => {
 
   it('an error that proves the request never left (no connection) moves it to another endpoint at no retry budget, writes too', async () => {
     const clock = fakeClock();
-    const calls: string[] = [];
     const noConnection = Object.assign(new Error('No connection established'), { code: 14 });
     const b = new Balancer({
       endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
@@ -156,7 +170,6 @@ describe('Balancer', () => {
       clock,
     });
     const call = async (id: string) => {
-      calls.push(id);
       if (id === 'a') throw noConnection;
       return id;
     };
@@ -175,16 +188,8 @@ describe('Balancer', () => {
 
   it('in panic mode an endpoint on probation is still called through its breaker: a few trials, the rest move on', async () => {
     const clock = fakeClock();
-    const calls: string[] = [];
-    const held: (() => void)[] = [];
-    let bDown = true;
+    const { calls, call, up, release } = bDownThenHanging();
     let healthChecks = true;
-    const call = async (id: string) => {
-      calls.push(id);
-      if (id === 'b' && bDown) throw new Error('connect ECONNREFUSED b');
-      if (id === 'b') await new Promise<void>((r) => held.push(r)); // b's trials hang
-      return id;
-    };
     const b = new Balancer({
       endpoints: ['a', 'b'].map((id) => ({ id, resource: id })),
       strategy: new RoundRobin(),
@@ -204,13 +209,13 @@ describe('Balancer', () => {
     await b.probeAll();
     clock.advance(1000); // b on probation
     expect(b.stats().map((e) => e.state)).toEqual(['probe-failed', 'probe-failed']);
-    bDown = false;
+    up();
     calls.length = 0;
     const answers: Promise<string>[] = [];
     for (let i = 0; i < 10; i++) answers.push(b.execute(call, { retry: false }));
     // Its breaker's two trials reach b; the other picks of b went to a, none failed.
     expect(calls.filter((c) => c === 'b')).toHaveLength(2);
-    for (const h of held) h();
+    release();
     const results = await Promise.all(answers);
     expect(results.filter((r) => r === 'a')).toHaveLength(8);
   });

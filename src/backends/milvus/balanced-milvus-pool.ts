@@ -84,7 +84,7 @@ export class BalancedMilvusPool implements MilvusClientSource {
       isFailure: isBackendFailure,
       neverSent: isNeverSent,
       retryBudget: new RetryBudget({ ratio: opts.retryRatio ?? 0.2, minPerSecond: 5 }),
-      hedgeAfterMs: opts.hedgeAfterMs ?? 0,
+      hedgeAfterMs: opts.hedgeAfterMs,
       probe: (r) => this.#probe(r),
       probeIntervalMs: opts.probeIntervalMs ?? 2000,
       onStateChange: (id, state) => {
