@@ -172,6 +172,56 @@ describe('the int8 scale learned from the data', () => {
     }
   }, 120_000);
 
+  it("int8Coding 'usearch' builds a new i8 collection with usearch's own cast, kept across a reopen", async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const spec = {
+        name: 'items',
+        dimension: DIM,
+        metric: 'L2' as const,
+        fields: [],
+        index: params,
+      };
+      const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable', int8Coding: 'usearch' });
+      await a.init();
+      await a.createCollection(spec);
+      await writeAll(a, data, N);
+      await a.flush('items');
+      await a.close();
+      // No learned scale in its snapshot: the graph holds usearch's by-length codes.
+      expect(currentManifest(dir).manifest).not.toHaveProperty('graphScale');
+      // The same rows through the default (learned) coding, for comparison.
+      const { dir: learnedDir, cleanup: cleanLearned } = tempDir();
+      try {
+        const l = new EmbeddedBackend({ dataDir: learnedDir, mode: 'writable' });
+        await l.init();
+        await l.createCollection(spec);
+        await writeAll(l, data, N);
+        await l.flush('items');
+        await l.close();
+        expect(currentManifest(learnedDir).manifest.graphScale).toBeGreaterThan(3);
+      } finally {
+        cleanLearned();
+      }
+      // Reopened by a default backend, it is searched the way it was built (rescored: exact distances).
+      const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
+      await b.init();
+      let found = 0;
+      for (let qi = 0; qi < 100; qi++) {
+        const [hits] = await b.search('items', [row(queries, qi)], {
+          topK: 10,
+          filter: [],
+          outputFields: [],
+        });
+        found += hits!.filter((h) => truth[qi]!.includes(Number(h.id.slice(1)))).length;
+      }
+      expect(found / 1000).toBeGreaterThan(0.7);
+      await b.close();
+    } finally {
+      cleanup();
+    }
+  }, 120_000);
+
   it("reads an i8 snapshot written before learned scales with usearch's own cast, and compaction rebuilds it with a scale", async () => {
     const { dir, cleanup } = tempDir();
     try {

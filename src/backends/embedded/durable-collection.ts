@@ -29,6 +29,8 @@ export interface DurabilityOptions {
   compactRemovedShare: number;
   /** Have a child process read the index back before it is used. */
   verifyOnOpen: boolean;
+  /** New int8 graphs with usearch's own cast instead of a learned scale (measuring only). */
+  int8Coding?: 'usearch';
   log: BackendLog;
 }
 
@@ -80,7 +82,14 @@ export class DurableCollection {
     rmSync(dir, { recursive: true, force: true }); // leftovers of a create that crashed
     try {
       makeDirs(dir);
-      const collection = EmbeddedCollection.create(dir, spec, opts.bruteForceLimit);
+      const collection = EmbeddedCollection.create(
+        dir,
+        spec,
+        opts.bruteForceLimit,
+        0,
+        0,
+        opts.int8Coding === 'usearch' ? { kind: 'usearch-i8' } : undefined,
+      );
       const d = new DurableCollection(spec.name, dir, collection, opts);
       await d.#snapshot();
       return d;

@@ -72,6 +72,13 @@ export interface EmbeddedBackendOptions {
   searchThreads?: number;
   /** Nice value of the search threads (Linux), below the event loop's. @default 0 */
   searchThreadNice?: number;
+  /**
+   * How new int8 graphs make their codes: `learned` (a scale learned from the
+   * data) or `usearch` (usearch's own cast, as graphs written before learned
+   * scales hold: kept only to measure the two side by side; a compaction
+   * rebuilds such a graph with a learned scale). @default 'learned'
+   */
+  int8Coding?: 'learned' | 'usearch';
   logger?: BackendLog;
 }
 
@@ -122,6 +129,7 @@ export class EmbeddedBackend implements SearchBackend {
       verifyOnOpen: true,
       searchThreads: 0,
       searchThreadNice: 0,
+      int8Coding: 'learned',
       logger: SILENT,
       ...options,
     };
@@ -225,6 +233,7 @@ export class EmbeddedBackend implements SearchBackend {
       checkpointRows: o.checkpointRows,
       compactRemovedShare: o.compactRemovedShare,
       verifyOnOpen: o.verifyOnOpen,
+      ...(o.int8Coding === 'usearch' && { int8Coding: o.int8Coding }),
       log: this.#log,
     };
   }

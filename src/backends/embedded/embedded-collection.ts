@@ -211,13 +211,17 @@ export class EmbeddedCollection {
     return { ...spec, index: { ...DEFAULT_INDEX_PARAMS, ...spec.index } };
   }
 
-  /** A new, empty, writable collection in `dir`, writing data generation `generation`. */
+  /**
+   * A new, empty, writable collection in `dir`, writing data generation
+   * `generation`; `coding`: its graph's (absent: learned from the first rows).
+   */
   static create(
     dir: string,
     spec: CollectionSpec,
     bruteForceLimit: number,
     generation = 0,
     walSeq = 0,
+    coding?: GraphCoding,
   ): EmbeddedCollection {
     const resolved = EmbeddedCollection.resolveSpec(spec);
     const c = new EmbeddedCollection(dir, resolved, 'writable', bruteForceLimit, {
@@ -227,6 +231,7 @@ export class EmbeddedCollection {
       deleted: new DeletedSlots(),
     });
     c.#idToSlot = new Map();
+    if (coding && resolved.index.quantization === 'i8') c.#index = new HnswIndex(resolved, coding);
     return c;
   }
 
