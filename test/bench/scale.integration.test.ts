@@ -17,12 +17,13 @@ describe('bench scale (small)', () => {
       const { runs } = await runScale({
         rows: 3000,
         dimension: 64,
-        quantizations: ['i8'],
+        quantizations: ['i8', 'i8-usearch'],
         queries: 50,
         k: 10,
         efs: [16, 256],
         levels: [1, 4],
         levelSeconds: 1,
+        searchThreads: [-1, 2],
         workDir: dir,
         port: 18_433,
         log: () => {},
@@ -35,12 +36,23 @@ describe('bench scale (small)', () => {
       expect(r.recall[1]!.recall).toBeGreaterThan(0.8);
       expect(r.memory.workers).toHaveLength(2);
       for (const w of r.memory.workers) expect(w.pss).toBeGreaterThan(0);
-      expect(r.http.map((l) => l.concurrency)).toEqual([1, 4]);
+      // The sweep once per SEARCH_THREADS value, each level with the server's and the generator's CPU.
+      expect(r.http.map((l) => [l.searchThreads, l.concurrency])).toEqual([
+        [-1, 1],
+        [-1, 4],
+        [2, 1],
+        [2, 4],
+      ]);
+      for (const l of r.http) expect(l.serverCpuPercent).toBeGreaterThan(0);
       for (const l of r.http) expect(l.failureRate).toBe(0);
       expect(r.crashRestart.pendingRows).toBe(4095);
       expect(r.crashRestart.openMs).toBeLessThan(10_000);
       expect(r.crashRestart.closeExit).toBe(0); // the checkpoint after the replay succeeded
       expect(existsSync(join(dir, 'store-i8'))).toBe(false);
+      // usearch's own int8 cast, built beside it for comparison: an i8 graph, labelled by its mode.
+      expect(runs[1]).toMatchObject({ quantization: 'i8', mode: 'i8-usearch' });
+      expect(r).not.toHaveProperty('mode');
+      expect(existsSync(join(dir, 'store-i8-usearch'))).toBe(false);
     } finally {
       cleanup();
     }

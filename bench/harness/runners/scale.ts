@@ -9,13 +9,22 @@ import { percentile } from '../../../src/core/statistics.ts';
 import { QUANTIZATIONS, type Quantization, type Row } from '../../../src/core/types.ts';
 import { buildServer } from '../../lib/prepare.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
+import { processCpuSeconds } from './process-cpu.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
 import { runLevel } from './sweep.ts';
+
+/**
+ * What the scale bench builds: a quantization, or `i8-usearch`, an int8 graph
+ * coded by usearch's own cast (x * 127 / |x|, the fixed scale graphs written
+ * before learned scales hold), to compare with the learned scale in one run.
+ */
+export type ScaleMode = Quantization | 'i8-usearch';
+export const SCALE_MODES: readonly ScaleMode[] = [...QUANTIZATIONS, 'i8-usearch'];
 
 export interface ScaleOptions {
   rows: number;
   dimension: number;
-  quantizations: Quantization[];
+  quantizations: ScaleMode[];
   /** The embedded graphs' build breadth. @default 200 */
   efConstruction?: number;
   queries: number;
@@ -27,6 +36,12 @@ export interface ScaleOptions {
   recallTarget?: number;
   levels: number[];
   levelSeconds: number;
+  /** The HTTP sweep is repeated with each SEARCH_THREADS value (-1: the server's own choice). @default [-1] */
+  searchThreads?: number[];
+  /** The HTTP server's QUEUE_TARGET, seconds (absent: its default). */
+  queueTarget?: number;
+  /** Keep each mode's store under the work directory after its run (for later runs on it). */
+  keepStores?: boolean;
   workDir: string;
   port: number;
   log: (m: string) => void;
@@ -34,6 +49,8 @@ export interface ScaleOptions {
 
 export const scaleFiguresSchema = z.object({
   quantization: z.enum(QUANTIZATIONS as [Quantization, ...Quantization[]]),
+  /** What was built when it is not the quantization alone (i8-usearch: usearch's own int8 cast). */
+  mode: z.enum(SCALE_MODES as [ScaleMode, ...ScaleMode[]]).optional(),
   buildSeconds: z.number(),
   insertsPerSecond: z.number(),
   snapshotSeconds: z.number(),
@@ -77,6 +94,11 @@ export const scaleFiguresSchema = z.object({
       failureRate: z.number(),
       /** What the failures were: "503 overloaded (queue_full)", "504 deadline_exceeded", timeouts... */
       failures: z.record(z.string(), z.number()).optional(),
+      /** The server's SEARCH_THREADS for this level (-1: its own choice; absent in older runs). */
+      searchThreads: z.number().optional(),
+      /** The server process's CPU (all its threads) and the generator's, percent of one core. */
+      serverCpuPercent: z.number().optional(),
+      generatorCpuPercent: z.number().optional(),
     }),
   ),
 });
@@ -209,14 +231,16 @@ export function* scaleRows(data: ScaleData, rows: number, dimension: number): Ge
   }
 }
 
-async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Quantization) {
+async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, mode: ScaleMode) {
   rmSync(dataDir, { recursive: true, force: true });
+  const q = quantizationOf(mode);
   // A bulk load: no checkpoint until the end (a crash mid-load replays the log).
   const b = new EmbeddedBackend({
     dataDir,
     mode: 'writable',
     checkpointBytes: Number.POSITIVE_INFINITY,
     checkpointRows: Number.POSITIVE_INFINITY,
+    ...(mode === 'i8-usearch' && { int8Coding: 'usearch' as const }),
   });
   await b.init();
   await b.createCollection(scaleSpec(opts.dimension, q, opts.efConstruction));
@@ -226,7 +250,7 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Qu
     await b.write(SCALE_COLLECTION, rows, { mode: 'insert' });
     done += rows.length;
     if (done % (BATCH * 10) === 0) {
-      opts.log(`  ${q}: ${done} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+      opts.log(`  ${mode}: ${done} rows in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
   }
   const buildSeconds = (performance.now() - t0) / 1000;
@@ -237,7 +261,7 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, q: Qu
     b,
     data,
     opts,
-    q,
+    mode,
     'ef',
     q === 'f32' ? [] : (opts.oversampling ?? []),
   );
@@ -298,7 +322,9 @@ export async function httpSweep(
       }),
     );
     const out: ScaleFigures['http'] = [];
+    const pid = server.child.pid!;
     for (const c of opts.levels) {
+      const cpu0 = processCpuSeconds(pid);
       const level = await runLevel(
         {
           url,
@@ -311,8 +337,15 @@ export async function httpSweep(
         c,
         opts.levelSeconds,
       );
+      const cpu1 = processCpuSeconds(pid);
       out.push({
         concurrency: c,
+        ...(env.SEARCH_THREADS !== undefined && { searchThreads: Number(env.SEARCH_THREADS) }),
+        ...(cpu0 !== null &&
+          cpu1 !== null && {
+            serverCpuPercent: Math.round(((cpu1 - cpu0) / level.durationSeconds) * 100),
+          }),
+        generatorCpuPercent: level.generator.cpuPercent,
         qps: level.qps,
         p50Ms: level.latency.p50Ms,
         p99Ms: level.latency.p99Ms,
@@ -328,7 +361,7 @@ export async function httpSweep(
         }),
       });
       opts.log(
-        `  http c=${c}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms`,
+        `  http c=${c}${env.SEARCH_THREADS !== undefined ? ` threads ${env.SEARCH_THREADS}` : ''}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms, failed ${(level.failureRate * 100).toFixed(1)}%, server CPU ${out.at(-1)?.serverCpuPercent}%, generator ${level.generator.cpuPercent}%`,
       );
     }
     return out;
@@ -384,16 +417,22 @@ export function fastestAtRecall(
     : { ef: pick.ef, oversampling: pick.oversampling };
 }
 
+/** The quantization a mode builds. */
+export function quantizationOf(mode: ScaleMode): Quantization {
+  return mode === 'i8-usearch' ? 'i8' : mode;
+}
+
 /** Builds, measures and tears down one collection per quantization, one after the other. */
 export async function runScale(
   opts: ScaleOptions,
 ): Promise<{ data: Record<string, unknown>; runs: ScaleFigures[] }> {
   const data = scaleDataFor(opts);
   const runs: ScaleFigures[] = [];
-  for (const q of opts.quantizations) {
-    const dataDir = join(opts.workDir, `store-${q}`);
-    opts.log(`${q}: building ${opts.rows} x ${opts.dimension}`);
-    const built = await build(dataDir, data, opts, q);
+  for (const mode of opts.quantizations) {
+    const q = quantizationOf(mode);
+    const dataDir = join(opts.workDir, `store-${mode}`);
+    opts.log(`${mode}: building ${opts.rows} x ${opts.dimension}`);
+    const built = await build(dataDir, data, opts, mode);
     const writable = await timedOpen(dataDir, 'writable');
     const shared = await timedOpen(dataDir, 'shared');
     const workers = await memory(dataDir, data, 2);
@@ -401,20 +440,31 @@ export async function runScale(
     const dataBytes = duBytes(dataDir, (p) => p.includes('/data-'));
     const hostPss = workers.reduce((a, w) => a + w.pss, 0);
     const httpParams = fastestAtRecall(built.recall, opts.recallTarget ?? 0.95);
-    opts.log(`  ${q}: HTTP at ${JSON.stringify(httpParams)}`);
-    const http = await httpSweep(
-      { DATA_DIR: dataDir, INDEX_MODE: 'writable' },
-      data,
-      opts,
-      httpParams,
-    );
+    opts.log(`  ${mode}: HTTP at ${JSON.stringify(httpParams)}`);
+    const http: ScaleFigures['http'] = [];
+    for (const threads of opts.searchThreads ?? [-1]) {
+      http.push(
+        ...(await httpSweep(
+          {
+            DATA_DIR: dataDir,
+            INDEX_MODE: 'writable',
+            SEARCH_THREADS: String(threads),
+            ...(opts.queueTarget !== undefined && { QUEUE_TARGET: String(opts.queueTarget) }),
+          },
+          data,
+          opts,
+          httpParams,
+        )),
+      );
+    }
     // Rows upserted since the last snapshot are what a restart must re-insert: the policy's limit.
     const crash = await crashRestart(dataDir, 4095);
     opts.log(
-      `  ${q}: restart after SIGKILL with ${crash.pendingRows} logged rows: ${crash.wallMs.toFixed(0)} ms`,
+      `  ${mode}: restart after SIGKILL with ${crash.pendingRows} logged rows: ${crash.wallMs.toFixed(0)} ms`,
     );
     runs.push({
       quantization: q,
+      ...(mode !== q && { mode }),
       buildSeconds: built.buildSeconds,
       insertsPerSecond: opts.rows / built.buildSeconds,
       snapshotSeconds: built.snapshotSeconds,
@@ -431,7 +481,9 @@ export async function runScale(
       httpParams,
       http,
     });
-    rmSync(dataDir, { recursive: true, force: true });
+    // Each mode's figures as they are measured: a long run cut short keeps what it finished.
+    opts.log(`  ${mode}: figures ${JSON.stringify(runs.at(-1))}`);
+    if (!opts.keepStores) rmSync(dataDir, { recursive: true, force: true });
   }
   return {
     data: {

@@ -1,8 +1,8 @@
-import { INDEX_TYPES, type IndexType, type Quantization } from '../../../../src/core/types.ts';
+import { INDEX_TYPES, type IndexType } from '../../../../src/core/types.ts';
 import { type Command, list, num, str, UsageError } from '../../command-line.ts';
 import { OWN_SERVER_LEVEL_OPTIONS } from '../../commands/server-options.ts';
 import { envelope } from '../../envelope.ts';
-import { runScale } from '../../runners/scale.ts';
+import { runScale, SCALE_MODES, type ScaleMode } from '../../runners/scale.ts';
 import { runMilvusScale } from '../../runners/scale-milvus.ts';
 import type { ScaleRun } from './result.ts';
 
@@ -17,7 +17,11 @@ export const scaleCommand: Command = {
   options: {
     rows: { type: 'string', default: '1000000', help: 'vectors' },
     dimension: { type: 'string', default: '512', help: 'their dimension' },
-    quantizations: { type: 'string', default: 'f32,f16,i8', help: 'embedded index quantizations' },
+    quantizations: {
+      type: 'string',
+      default: 'f32,f16,i8',
+      help: `embedded graphs built, one after the other (${SCALE_MODES.join(', ')}; i8-usearch: int8 by usearch's own cast, the fixed scale)`,
+    },
     'ef-construction': {
       type: 'string',
       default: '200',
@@ -52,6 +56,21 @@ export const scaleCommand: Command = {
       type: 'string',
       help: "values of the index type's search parameter for the recall curve (default: --ef for HNSW, nprobe 4..128 for IVF_*, search_list 16..256 for DISKANN)",
     },
+    'search-threads': {
+      type: 'string',
+      default: 'auto',
+      help: 'the HTTP sweep once per SEARCH_THREADS value, e.g. auto,2 (auto: the server picks, 1 for one process on 2 cores)',
+    },
+    'queue-target': {
+      type: 'string',
+      default: '0.25',
+      help: "the server's QUEUE_TARGET in seconds: a closed loop of c clients holds a standing queue of c / throughput (67 ms at c=100 and 1,500/s), which the default 0.05 s sheds by design; the sweep measures capacity, the overload bench admission",
+    },
+    'keep-stores': {
+      type: 'boolean',
+      default: false,
+      help: 'keep each built store under --work-dir (store-<mode>) for later runs',
+    },
     'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
     ...OWN_SERVER_LEVEL_OPTIONS,
   },
@@ -59,7 +78,17 @@ export const scaleCommand: Command = {
     const options = {
       rows: num(values, 'rows'),
       dimension: num(values, 'dimension'),
-      quantizations: str(values, 'quantizations').split(',') as Quantization[],
+      quantizations: str(values, 'quantizations').split(',') as ScaleMode[],
+      searchThreads: str(values, 'search-threads')
+        .split(',')
+        .map((t) => {
+          const n = t.trim() === 'auto' ? -1 : Number(t);
+          if (!(Number.isInteger(n) && n >= -1))
+            throw new UsageError(`--search-threads: "${t}" is not auto or a whole number >= 0`);
+          return n;
+        }),
+      queueTarget: num(values, 'queue-target'),
+      keepStores: values['keep-stores'] === true,
       efConstruction: num(values, 'ef-construction'),
       queries: num(values, 'recall-queries'),
       k: num(values, 'k'),
@@ -72,6 +101,9 @@ export const scaleCommand: Command = {
       port: num(values, 'port'),
       log: progress,
     };
+    for (const m of options.quantizations)
+      if (!SCALE_MODES.includes(m))
+        throw new UsageError(`--quantizations: ${m} is not one of ${SCALE_MODES.join(', ')}`);
     if (!(Number.isInteger(options.efConstruction) && options.efConstruction >= 1))
       throw new UsageError(
         `--ef-construction must be a positive integer, got ${values['ef-construction']}`,

@@ -10,13 +10,21 @@ function closedLoopRow(h: {
   p50Ms: number;
   p99Ms: number;
   failureRate: number;
+  searchThreads?: number;
+  serverCpuPercent?: number;
+  generatorCpuPercent?: number;
 }) {
   return {
+    ...(h.searchThreads !== undefined && {
+      'search threads': h.searchThreads === -1 ? 'auto' : h.searchThreads,
+    }),
     c: h.concurrency,
     'req/s': Math.round(h.qps),
     'p50 ms': round(h.p50Ms),
     'p99 ms': round(h.p99Ms),
     failed: `${(h.failureRate * 100).toFixed(2)}%`,
+    ...(h.serverCpuPercent !== undefined && { 'server CPU %': h.serverCpuPercent }),
+    ...(h.generatorCpuPercent !== undefined && { 'generator CPU %': h.generatorCpuPercent }),
   };
 }
 
@@ -28,7 +36,7 @@ export const scaleKind: ResultKind<ScaleRun> = {
     const tables: Table[] = [];
     for (const f of run.runs ?? []) {
       tables.push({
-        title: `${f.quantization}: build ${Math.round(f.buildSeconds)} s, open ${Math.round(f.openMs.shared)} ms (shared), restart after a crash ${Math.round(f.crashRestart.wallMs)} ms`,
+        title: `${f.mode ?? f.quantization}: build ${Math.round(f.buildSeconds)} s, open ${Math.round(f.openMs.shared)} ms (shared), restart after a crash ${Math.round(f.crashRestart.wallMs)} ms`,
         rows: f.recall.map((p) => ({
           ef: p.ef,
           ...(p.oversampling !== undefined && { oversampling: p.oversampling }),
@@ -40,7 +48,7 @@ export const scaleKind: ResultKind<ScaleRun> = {
       // Runs that chose their HTTP setting from the recall curve say which it was.
       if (f.httpParams)
         tables.push({
-          title: `${f.quantization} through the API (${Object.entries(f.httpParams)
+          title: `${f.mode ?? f.quantization} through the API (${Object.entries(f.httpParams)
             .map(([k, v]) => `${k} ${v}`)
             .join(', ')}): closed loop`,
           rows: f.http.map(closedLoopRow),
