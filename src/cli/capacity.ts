@@ -92,7 +92,7 @@ function printMemory(
     const measured = EMBEDDED_MEASURED_1M.find((e) => e.quantization === quantization);
     if (measured)
       process.stdout.write(
-        `      measured at 1M x 512 here: recall@10 ${measured.recall} at ef ${measured.ef}${measured.oversampling ? `, oversampling ${measured.oversampling} (${measured.oversampling * 10} raw rows read and rescored a search at topK 10)` : ''}; ${measured.httpPeakQps} answers/s through HTTP at c=${measured.httpPeakConcurrency} (one process, one search thread, 2 cores shared with the generator); ${measured.indexBytesPerRow} B of index a row (${measured.resultFile})\n`,
+        `      measured at 1M x 512 here: recall@10 ${measured.recall} at ef ${measured.ef}${measured.oversampling ? `, oversampling ${measured.oversampling} (${measured.oversampling * 10} raw rows read and rescored a search at topK 10)` : ''}; ${measured.httpPeakQps} answers/s through HTTP at c=${measured.httpPeakConcurrency} (one process, ${measured.httpSearchThreads} search thread${measured.httpSearchThreads === 1 ? '' : 's'}, 2 cores shared with the generator, ${measured.day}); ${measured.indexBytesPerRow} B of index a row (${measured.resultFile})\n`,
       );
   }
 }

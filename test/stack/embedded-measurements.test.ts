@@ -8,11 +8,12 @@ const ROOT = resolve(import.meta.dirname, '../..');
 describe('the embedded figures capacity prints are the result files', () => {
   it.each(EMBEDDED_MEASURED_1M.map((m) => [m.quantization, m] as const))('%s', (_, m) => {
     const result = JSON.parse(readFileSync(join(ROOT, m.resultFile), 'utf8'));
+    // The run of that quantization alone (not a variant such as i8-usearch).
     const run = (result.runs as Record<string, unknown>[]).find(
-      (r) => r.quantization === m.quantization,
+      (r) => r.quantization === m.quantization && r.mode === undefined,
     ) as {
       recall: { ef: number; oversampling?: number; recall: number }[];
-      http: { qps: number; concurrency: number }[];
+      http: { qps: number; concurrency: number; searchThreads?: number }[];
       diskBytes: { index: number };
     };
     if (!run) throw new Error(`${m.resultFile} holds no ${m.quantization} run`);
@@ -23,6 +24,9 @@ describe('the embedded figures capacity prints are the result files', () => {
     const peak = run.http.reduce((a, b) => (b.qps > a.qps ? b : a));
     expect(Math.round(peak.qps)).toBe(m.httpPeakQps);
     expect(peak.concurrency).toBe(m.httpPeakConcurrency);
+    // Runs before the sweep recorded it had the server's default: one search thread here.
+    expect(peak.searchThreads ?? 1).toBe(m.httpSearchThreads);
+    expect(result.createdAt.slice(0, 10)).toBe(m.day);
     expect(Math.round(run.diskBytes.index / result.data.rows)).toBe(m.indexBytesPerRow);
   });
 });
