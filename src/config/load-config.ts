@@ -114,12 +114,16 @@ export interface ProcessShare {
 }
 
 /**
- * SEARCH_THREADS, with -1 (auto) resolved to the cores each process has beyond
- * the one its event loop uses: max(0, floor(cores / processes) - 1). Measured
- * on 2 cores (bench/results/floor.json): one process with one search thread
- * served 1.6x what it served searching on its event loop; two PM2 workers
- * with one thread each (four busy threads on two cores) served 26% less than
- * the same workers with none, at 45% more CPU per request.
+ * SEARCH_THREADS, with -1 (auto) resolved: a lone process on 2 or more cores
+ * gets a thread per core; PM2 workers get the cores each has beyond the one
+ * its event loop uses, max(0, floor(cores / processes) - 1). Measured on 2
+ * cores: one process with one search thread served 1.6x what it served
+ * searching on its event loop (bench/results/floor.json); a second thread
+ * served 1.28-1.42x as much again at 1M x 512 i8 (scale-1000000-rescored.json)
+ * and the same on the 10k demo (search-threads-1-vs-2.json, fewer refusals at
+ * c=100): the event loop needs a fraction of a core, not a whole one. Two PM2
+ * workers with one thread each (four busy threads on two cores) served 26%
+ * less than the same workers with none, at 45% more CPU per request.
  */
 export function resolveSearchThreads(config: Config, share: ProcessShare): number {
   const cores = share.cores ?? usableCores();
@@ -134,7 +138,8 @@ export function resolveSearchThreads(config: Config, share: ProcessShare): numbe
       );
     return config.searchThreads;
   }
-  return Math.max(0, Math.floor(cores / Math.max(1, share.processes)) - 1);
+  if (share.processes <= 1) return cores >= 2 ? cores : 0;
+  return Math.max(0, Math.floor(cores / share.processes) - 1);
 }
 
 /** RESULT_CACHE with auto resolved: local for a lone process, shared under PM2 with Redis, else off. */

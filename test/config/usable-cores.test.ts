@@ -72,9 +72,9 @@ describe('usableCores', () => {
 describe('SEARCH_THREADS and CONCURRENCY_LIMIT defaults', () => {
   const auto = testConfig({ searchThreads: -1, concurrencyLimit: -1 });
 
-  it("give a lone process the cores beyond its event loop's", () => {
-    expect(resolveSearchThreads(auto, { processes: 1, cores: 2 })).toBe(1);
-    expect(resolveSearchThreads(auto, { processes: 1, cores: 16 })).toBe(15);
+  it('give a lone process a thread per core, and none on one core (the hop would only add work)', () => {
+    expect(resolveSearchThreads(auto, { processes: 1, cores: 2 })).toBe(2);
+    expect(resolveSearchThreads(auto, { processes: 1, cores: 16 })).toBe(16);
     expect(resolveSearchThreads(auto, { processes: 1, cores: 1 })).toBe(0);
   });
 
