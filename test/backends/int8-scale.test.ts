@@ -32,6 +32,22 @@ const truth = exactTop10(data, queries);
 
 const params: IndexParams = { M: 16, efConstruction: 64, efSearch: 32, quantization: 'i8' };
 
+/** The i8 collection every test here writes. */
+const SPEC = { name: 'items', dimension: DIM, metric: 'L2' as const, fields: [], index: params };
+
+/** Writes every row of `data` to a new SPEC collection in `dir`, snapshots it and closes. */
+async function writtenStore(
+  dir: string,
+  options: Partial<ConstructorParameters<typeof EmbeddedBackend>[0]> = {},
+): Promise<void> {
+  const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable', ...options });
+  await b.init();
+  await b.createCollection(SPEC);
+  await writeAll(b, data, N);
+  await b.flush('items');
+  await b.close();
+}
+
 /** recall@10 of the graph alone (no rescoring) at ef 32. */
 function graphRecall(index: HnswIndex): number {
   let found = 0;
@@ -82,13 +98,6 @@ describe('the int8 scale learned from the data', () => {
   it('keeps the scale with the snapshot: a reopened collection answers as before, and new rows join in the same units', async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const spec = {
-        name: 'items',
-        dimension: DIM,
-        metric: 'L2' as const,
-        fields: [],
-        index: params,
-      };
       const ids = (hits: { id: string }[][]) => hits.map((h) => h.map((x) => x.id));
       const search = (b: EmbeddedBackend) =>
         b.search(
@@ -98,7 +107,7 @@ describe('the int8 scale learned from the data', () => {
         );
       const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
       await a.init();
-      await a.createCollection(spec);
+      await a.createCollection(SPEC);
       await writeAll(a, data, 1000);
       await a.flush('items');
       const before = ids(await search(a));
@@ -175,30 +184,13 @@ describe('the int8 scale learned from the data', () => {
   it("int8Coding 'usearch' builds a new i8 collection with usearch's own cast, kept across a reopen", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const spec = {
-        name: 'items',
-        dimension: DIM,
-        metric: 'L2' as const,
-        fields: [],
-        index: params,
-      };
-      const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable', int8Coding: 'usearch' });
-      await a.init();
-      await a.createCollection(spec);
-      await writeAll(a, data, N);
-      await a.flush('items');
-      await a.close();
+      await writtenStore(dir, { int8Coding: 'usearch' });
       // No learned scale in its snapshot: the graph holds usearch's by-length codes.
       expect(currentManifest(dir).manifest).not.toHaveProperty('graphScale');
       // The same rows through the default (learned) coding, for comparison.
       const { dir: learnedDir, cleanup: cleanLearned } = tempDir();
       try {
-        const l = new EmbeddedBackend({ dataDir: learnedDir, mode: 'writable' });
-        await l.init();
-        await l.createCollection(spec);
-        await writeAll(l, data, N);
-        await l.flush('items');
-        await l.close();
+        await writtenStore(learnedDir);
         expect(currentManifest(learnedDir).manifest.graphScale).toBeGreaterThan(3);
       } finally {
         cleanLearned();
@@ -225,19 +217,7 @@ describe('the int8 scale learned from the data', () => {
   it("reads an i8 snapshot written before learned scales with usearch's own cast, and compaction rebuilds it with a scale", async () => {
     const { dir, cleanup } = tempDir();
     try {
-      const spec = {
-        name: 'items',
-        dimension: DIM,
-        metric: 'L2' as const,
-        fields: [],
-        index: params,
-      };
-      const a = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
-      await a.init();
-      await a.createCollection(spec);
-      await writeAll(a, data, N);
-      await a.flush('items');
-      await a.close();
+      await writtenStore(dir);
       // Make it the snapshot an earlier vecserve wrote: usearch's by-length codes, no graphScale.
       const { dir: snapshot, manifest } = currentManifest(dir);
       const legacy = new HnswIndex(

@@ -29,8 +29,8 @@ export interface DurabilityOptions {
   compactRemovedShare: number;
   /** Have a child process read the index back before it is used. */
   verifyOnOpen: boolean;
-  /** New int8 graphs with usearch's own cast instead of a learned scale (measuring only). */
-  int8Coding?: 'usearch';
+  /** How new int8 graphs make their codes (see EmbeddedBackendOptions.int8Coding). */
+  int8Coding: 'learned' | 'usearch';
   log: BackendLog;
 }
 

@@ -233,7 +233,7 @@ export class EmbeddedBackend implements SearchBackend {
       checkpointRows: o.checkpointRows,
       compactRemovedShare: o.compactRemovedShare,
       verifyOnOpen: o.verifyOnOpen,
-      ...(o.int8Coding === 'usearch' && { int8Coding: o.int8Coding }),
+      int8Coding: o.int8Coding,
       log: this.#log,
     };
   }
