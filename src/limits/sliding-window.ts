@@ -70,10 +70,55 @@ export class SlidingWindowLog extends KeyedLimiter<Log> {
   }
 }
 
-interface Counters {
+/** One key's counts in two fixed windows: the sliding-window counter's state. */
+export interface WindowCounts {
   window: number;
   current: number;
   previous: number;
+}
+
+/** Moves `c` to `window` (the current count becomes the previous one, or both drop when older). */
+export function rollWindow(c: WindowCounts, window: number): void {
+  if (c.window === window) return;
+  c.previous = c.window === window - 1 ? c.current : 0;
+  c.current = 0;
+  c.window = window;
+}
+
+/**
+ * The sliding-window counter's decision for one request at `now` (counted in
+ * `c` when allowed): the previous window weighted by how much of it the
+ * sliding window still holds, plus the current one, against `limit`.
+ */
+export function slidingWindowDecision(
+  c: WindowCounts,
+  now: number,
+  limit: number,
+  windowMs: number,
+): RateDecision {
+  const window = Math.floor(now / windowMs);
+  rollWindow(c, window);
+  const intoWindow = (now - window * windowMs) / windowMs;
+  const estimate = c.previous * (1 - intoWindow) + c.current;
+  const allowed = estimate + 1 <= limit;
+  if (allowed) c.current++;
+  const used = c.previous * (1 - intoWindow) + c.current;
+  // Denied: wait until the previous window's weight has decayed enough for one more.
+  let retryAfterMs = 0;
+  if (!allowed) {
+    const needDecay = estimate + 1 - limit;
+    retryAfterMs =
+      c.previous > 0 && needDecay <= c.previous * (1 - intoWindow)
+        ? Math.ceil((needDecay / c.previous) * windowMs)
+        : Math.ceil((window + 1) * windowMs - now);
+  }
+  return {
+    allowed,
+    limit,
+    remaining: Math.max(0, Math.floor(limit - used)),
+    resetMs: Math.ceil((window + 1) * windowMs - now),
+    retryAfterMs,
+  };
 }
 
 /**
@@ -82,7 +127,7 @@ interface Counters {
  * the current window's count. Two numbers per key; assumes requests in the
  * previous window were evenly spread (Cloudflare's measured error: 0.003%).
  */
-export class SlidingWindowCounter extends KeyedLimiter<Counters> {
+export class SlidingWindowCounter extends KeyedLimiter<WindowCounts> {
   readonly name = 'sliding-window';
   readonly limit: number;
   readonly windowMs: number;
@@ -94,37 +139,11 @@ export class SlidingWindowCounter extends KeyedLimiter<Counters> {
     this.windowMs = w.windowMs;
   }
 
-  protected initial(now: number): Counters {
+  protected initial(now: number): WindowCounts {
     return { window: Math.floor(now / this.windowMs), current: 0, previous: 0 };
   }
 
-  protected decide(c: Counters, now: number): RateDecision {
-    const window = Math.floor(now / this.windowMs);
-    if (c.window !== window) {
-      c.previous = c.window === window - 1 ? c.current : 0;
-      c.current = 0;
-      c.window = window;
-    }
-    const intoWindow = (now - window * this.windowMs) / this.windowMs;
-    const estimate = c.previous * (1 - intoWindow) + c.current;
-    const allowed = estimate + 1 <= this.limit;
-    if (allowed) c.current++;
-    const used = c.previous * (1 - intoWindow) + c.current;
-    // Denied: wait until the previous window's weight has decayed enough for one more.
-    let retryAfterMs = 0;
-    if (!allowed) {
-      const needDecay = estimate + 1 - this.limit;
-      retryAfterMs =
-        c.previous > 0 && needDecay <= c.previous * (1 - intoWindow)
-          ? Math.ceil((needDecay / c.previous) * this.windowMs)
-          : Math.ceil((window + 1) * this.windowMs - now);
-    }
-    return {
-      allowed,
-      limit: this.limit,
-      remaining: Math.max(0, Math.floor(this.limit - used)),
-      resetMs: Math.ceil((window + 1) * this.windowMs - now),
-      retryAfterMs,
-    };
+  protected decide(c: WindowCounts, now: number): RateDecision {
+    return slidingWindowDecision(c, now, this.limit, this.windowMs);
   }
 }
