@@ -1,7 +1,9 @@
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runScale } from '../../bench/harness/runners/scale.ts';
+import { runScale, type ScaleOptions } from '../../bench/harness/runners/scale.ts';
+import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
 import { tempDir } from '../helpers.ts';
 
 /**
@@ -57,4 +59,58 @@ describe('bench scale (small)', () => {
       cleanup();
     }
   }, 120_000);
+
+  it('keeps a store with its build record, and a later run searches it without building it again', async () => {
+    const { dir, cleanup } = tempDir();
+    const opts: ScaleOptions = {
+      rows: 3000,
+      dimension: 64,
+      quantizations: ['b1'],
+      queries: 50,
+      k: 10,
+      efs: [256],
+      oversampling: [16],
+      levels: [1],
+      levelSeconds: 1,
+      workDir: dir,
+      port: 18_434,
+      log: () => {},
+    };
+    try {
+      const first = (await runScale({ ...opts, keepStores: true })).runs[0]!;
+      const store = join(dir, 'store-b1');
+      const record = JSON.parse(readFileSync(join(store, 'bench-build.json'), 'utf8'));
+      expect(record).toMatchObject({ mode: 'b1', rows: 3000, dimension: 64, efConstruction: 200 });
+      expect(record.buildSeconds).toBe(first.buildSeconds);
+      expect(first).not.toHaveProperty('builtAt');
+      // The restart measurement's rows were deleted again: the kept store holds the data set alone.
+      const b = new EmbeddedBackend({ dataDir: store, mode: 'shared' });
+      await b.init();
+      expect((await b.describe('scale')).count).toBe(3000);
+      await b.close();
+
+      const logs: string[] = [];
+      const again = (await runScale({ ...opts, reuseStores: true, log: (m) => logs.push(m) }))
+        .runs[0]!;
+      expect(logs.some((l) => l.includes('building'))).toBe(false);
+      expect(again.builtAt).toBe(record.builtAt);
+      expect(again.buildSeconds).toBe(first.buildSeconds);
+      // Searched again in this run: the same store gives the same recall.
+      expect(again.recall[0]!.recall).toBeCloseTo(first.recall[0]!.recall, 1);
+      expect(again.http).toHaveLength(1);
+      expect(again.http[0]!.failureRate).toBe(0);
+      // How much of the raw vectors the page cache held, where util-linux's fincore is installed.
+      if (spawnSync('fincore', ['--version']).status === 0) {
+        expect(again.http[0]!.vectorsCached).toBeGreaterThanOrEqual(0);
+        expect(again.http[0]!.vectorsCached).toBeLessThanOrEqual(1);
+      }
+      expect(existsSync(store)).toBe(true); // a reused store is kept again
+
+      // Built for another breadth: built anew, not reused.
+      const other = (await runScale({ ...opts, efConstruction: 64, reuseStores: true })).runs[0]!;
+      expect(other).not.toHaveProperty('builtAt');
+    } finally {
+      cleanup();
+    }
+  }, 180_000);
 });

@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
@@ -7,8 +7,10 @@ import { EmbeddedBackend } from '../../../src/backends/embedded/embedded-backend
 import type { SearchBackend } from '../../../src/backends/search-backend.ts';
 import { percentile } from '../../../src/core/statistics.ts';
 import { QUANTIZATIONS, type Quantization, type Row } from '../../../src/core/types.ts';
+import { environment } from '../../lib/environment.ts';
 import { buildServer } from '../../lib/prepare.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
+import { pageCacheShare } from './page-cache.ts';
 import { processCpuSeconds } from './process-cpu.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
 import { runLevel } from './sweep.ts';
@@ -42,6 +44,12 @@ export interface ScaleOptions {
   queueTarget?: number;
   /** Keep each mode's store under the work directory after its run (for later runs on it). */
   keepStores?: boolean;
+  /**
+   * Search a store kept by an earlier run instead of building it, when its build
+   * record matches (rows, dimension, mode, efConstruction): the build figures are
+   * that run's (with its date), everything else is measured in this one.
+   */
+  reuseStores?: boolean;
   workDir: string;
   port: number;
   log: (m: string) => void;
@@ -54,6 +62,8 @@ export const scaleFiguresSchema = z.object({
   buildSeconds: z.number(),
   insertsPerSecond: z.number(),
   snapshotSeconds: z.number(),
+  /** Set when the store was kept from an earlier run (--reuse-stores): when that run built it. */
+  builtAt: z.string().optional(),
   diskBytes: z.object({ index: z.number(), data: z.number() }),
   /** Process start to backend open, in a fresh process (page cache warm). */
   openMs: z.object({ writable: z.number(), shared: z.number() }),
@@ -99,6 +109,8 @@ export const scaleFiguresSchema = z.object({
       /** The server process's CPU (all its threads) and the generator's, percent of one core. */
       serverCpuPercent: z.number().optional(),
       generatorCpuPercent: z.number().optional(),
+      /** Share of the raw vectors file in the page cache as the level started (rescoring reads it). */
+      vectorsCached: z.number().optional(),
     }),
   ),
 });
@@ -231,6 +243,50 @@ export function* scaleRows(data: ScaleData, rows: number, dimension: number): Ge
   }
 }
 
+/** What a build leaves next to its store, so a later run can search it without building it again. */
+const buildRecordSchema = z.object({
+  mode: z.enum(SCALE_MODES as [ScaleMode, ...ScaleMode[]]),
+  rows: z.number(),
+  dimension: z.number(),
+  efConstruction: z.number(),
+  buildSeconds: z.number(),
+  snapshotSeconds: z.number(),
+  builtAt: z.string(),
+  gitCommit: z.string().nullable(),
+});
+type BuildRecord = z.infer<typeof buildRecordSchema>;
+const BUILD_RECORD = 'bench-build.json';
+
+/** The kept store's build record when it was built as `opts` asks for `mode`; null otherwise. */
+function keptBuild(dataDir: string, opts: ScaleOptions, mode: ScaleMode): BuildRecord | null {
+  const file = join(dataDir, BUILD_RECORD);
+  if (!existsSync(file)) return null;
+  const r = buildRecordSchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!r.success) return null;
+  const b = r.data;
+  const same =
+    b.mode === mode &&
+    b.rows === opts.rows &&
+    b.dimension === opts.dimension &&
+    b.efConstruction === (opts.efConstruction ?? 200);
+  return same ? b : null;
+}
+
+/** A mode's recall curve: over ef, and over oversampling for a quantized graph (rescored). */
+function modeRecall(b: SearchBackend, data: ScaleData, opts: ScaleOptions, mode: ScaleMode) {
+  const over = quantizationOf(mode) === 'f32' ? [] : (opts.oversampling ?? []);
+  return recallCurve(b, data, opts, mode, 'ef', over);
+}
+
+/** recall over ef (and oversampling) on the store as it is, opened for writing as after a build. */
+async function measureKept(dataDir: string, data: ScaleData, opts: ScaleOptions, mode: ScaleMode) {
+  const b = new EmbeddedBackend({ dataDir, mode: 'writable' });
+  await b.init();
+  const recall = await modeRecall(b, data, opts, mode);
+  await b.close();
+  return recall;
+}
+
 async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, mode: ScaleMode) {
   rmSync(dataDir, { recursive: true, force: true });
   const q = quantizationOf(mode);
@@ -257,14 +313,18 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, mode:
   const t1 = performance.now();
   await b.flush(SCALE_COLLECTION);
   const snapshotSeconds = (performance.now() - t1) / 1000;
-  const recall = await recallCurve(
-    b,
-    data,
-    opts,
+  const record: BuildRecord = {
     mode,
-    'ef',
-    q === 'f32' ? [] : (opts.oversampling ?? []),
-  );
+    rows: opts.rows,
+    dimension: opts.dimension,
+    efConstruction: opts.efConstruction ?? 200,
+    buildSeconds,
+    snapshotSeconds,
+    builtAt: new Date().toISOString(),
+    gitCommit: environment().gitCommit,
+  };
+  writeFileSync(join(dataDir, BUILD_RECORD), `${JSON.stringify(record, null, 2)}\n`);
+  const recall = await modeRecall(b, data, opts, mode);
   await b.close();
   return { buildSeconds, snapshotSeconds, recall };
 }
@@ -294,6 +354,8 @@ export async function httpSweep(
   opts: Pick<ScaleOptions, 'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log'>,
   /** Search parameters every request sends (e.g. { nprobe: 16 }). */
   params?: Record<string, number>,
+  /** The raw vectors file: its share in the page cache is recorded before each level. */
+  vectorsFile?: string,
 ) {
   const url = `http://127.0.0.1:${opts.port}`;
   // Compiled, as `npm start` and PM2 run it.
@@ -324,6 +386,7 @@ export async function httpSweep(
     const out: ScaleFigures['http'] = [];
     const pid = server.child.pid!;
     for (const c of opts.levels) {
+      const cached = vectorsFile ? pageCacheShare(vectorsFile) : null;
       const cpu0 = processCpuSeconds(pid);
       const level = await runLevel(
         {
@@ -346,6 +409,7 @@ export async function httpSweep(
             serverCpuPercent: Math.round(((cpu1 - cpu0) / level.durationSeconds) * 100),
           }),
         generatorCpuPercent: level.generator.cpuPercent,
+        ...(cached !== null && { vectorsCached: Math.round(cached * 1000) / 1000 }),
         qps: level.qps,
         p50Ms: level.latency.p50Ms,
         p99Ms: level.latency.p99Ms,
@@ -361,7 +425,7 @@ export async function httpSweep(
         }),
       });
       opts.log(
-        `  http c=${c}${env.SEARCH_THREADS !== undefined ? ` threads ${env.SEARCH_THREADS}` : ''}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms, failed ${(level.failureRate * 100).toFixed(1)}%, server CPU ${out.at(-1)?.serverCpuPercent}%, generator ${level.generator.cpuPercent}%`,
+        `  http c=${c}${env.SEARCH_THREADS !== undefined ? ` threads ${env.SEARCH_THREADS}` : ''}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms, failed ${(level.failureRate * 100).toFixed(1)}%, server CPU ${out.at(-1)?.serverCpuPercent}%, generator ${level.generator.cpuPercent}%${cached !== null ? `, vectors ${(cached * 100).toFixed(0)}% cached` : ''}`,
       );
     }
     return out;
@@ -370,12 +434,22 @@ export async function httpSweep(
   }
 }
 
-async function crashRestart(dataDir: string, pendingRows: number) {
+async function crashRestart(dataDir: string, pendingRows: number, keep: boolean) {
   const filler = child(['fill', dataDir, String(pendingRows)]);
   await filler.line(/filled/);
   filler.kill('SIGKILL');
   await new Promise((r) => filler.on('exit', r));
   const t = await timedOpen(dataDir, 'writable'); // replays the log, then checkpoints on close
+  if (keep) {
+    // A kept store is searched again by later runs: the filler's rows go (left deleted).
+    const b = new EmbeddedBackend({ dataDir, mode: 'writable' });
+    await b.init();
+    await b.delete(
+      SCALE_COLLECTION,
+      Array.from({ length: pendingRows }, (_, i) => `late-${i}`),
+    );
+    await b.close();
+  }
   return { pendingRows, ...t };
 }
 
@@ -417,6 +491,17 @@ export function fastestAtRecall(
     : { ef: pick.ef, oversampling: pick.oversampling };
 }
 
+/** The raw vectors of the scale collection's newest data generation (compaction starts a new one). */
+function vectorsFileOf(dataDir: string): string {
+  const dir = join(dataDir, 'collections', SCALE_COLLECTION);
+  const newest = Math.max(
+    ...readdirSync(dir)
+      .filter((e) => /^data-\d+$/.test(e))
+      .map((e) => Number(e.slice(5))),
+  );
+  return join(dir, `data-${newest}`, 'vectors.f32');
+}
+
 /** The quantization a mode builds. */
 export function quantizationOf(mode: ScaleMode): Quantization {
   return mode === 'i8-usearch' ? 'i8' : mode;
@@ -428,11 +513,20 @@ export async function runScale(
 ): Promise<{ data: Record<string, unknown>; runs: ScaleFigures[] }> {
   const data = scaleDataFor(opts);
   const runs: ScaleFigures[] = [];
+  // A store searched again is kept again.
+  const keep = opts.keepStores === true || opts.reuseStores === true;
   for (const mode of opts.quantizations) {
     const q = quantizationOf(mode);
     const dataDir = join(opts.workDir, `store-${mode}`);
-    opts.log(`${mode}: building ${opts.rows} x ${opts.dimension}`);
-    const built = await build(dataDir, data, opts, mode);
+    const kept = opts.reuseStores ? keptBuild(dataDir, opts, mode) : null;
+    opts.log(
+      kept
+        ? `${mode}: the store kept from ${kept.builtAt} (built in ${kept.buildSeconds.toFixed(0)} s)`
+        : `${mode}: building ${opts.rows} x ${opts.dimension}`,
+    );
+    const built = kept
+      ? { ...kept, recall: await measureKept(dataDir, data, opts, mode) }
+      : await build(dataDir, data, opts, mode);
     const writable = await timedOpen(dataDir, 'writable');
     const shared = await timedOpen(dataDir, 'shared');
     const workers = await memory(dataDir, data, 2);
@@ -454,11 +548,12 @@ export async function runScale(
           data,
           opts,
           httpParams,
+          vectorsFileOf(dataDir),
         )),
       );
     }
     // Rows upserted since the last snapshot are what a restart must re-insert: the policy's limit.
-    const crash = await crashRestart(dataDir, 4095);
+    const crash = await crashRestart(dataDir, 4095, keep);
     opts.log(
       `  ${mode}: restart after SIGKILL with ${crash.pendingRows} logged rows: ${crash.wallMs.toFixed(0)} ms`,
     );
@@ -468,6 +563,7 @@ export async function runScale(
       buildSeconds: built.buildSeconds,
       insertsPerSecond: opts.rows / built.buildSeconds,
       snapshotSeconds: built.snapshotSeconds,
+      ...(kept && { builtAt: kept.builtAt }),
       diskBytes: { index, data: dataBytes },
       openMs: { writable: writable.wallMs, shared: shared.wallMs },
       crashRestart: crash,
@@ -483,7 +579,7 @@ export async function runScale(
     });
     // Each mode's figures as they are measured: a long run cut short keeps what it finished.
     opts.log(`  ${mode}: figures ${JSON.stringify(runs.at(-1))}`);
-    if (!opts.keepStores) rmSync(dataDir, { recursive: true, force: true });
+    if (!keep) rmSync(dataDir, { recursive: true, force: true });
   }
   return {
     data: {
