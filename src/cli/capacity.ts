@@ -8,7 +8,7 @@ import type { Config } from '../config/settings.ts';
 import { INDEX_TYPES, type IndexType, QUANTIZATIONS } from '../core/types.ts';
 import { capacityRows, littlesLaw } from '../stack/capacity.ts';
 import { EMBEDDED_MEASURED_1M } from '../stack/embedded-measurements.ts';
-import { estimateMemory } from '../stack/memory-estimate.ts';
+import { estimateMemory, rescoringReads, UNCACHED_READ_US } from '../stack/memory-estimate.ts';
 import { planMilvusCluster } from '../stack/milvus-cluster-plan.ts';
 import { MILVUS_MEASURED_1M, scenario50M } from '../stack/milvus-index-measurements.ts';
 import { parseCliArgs, positiveNumber } from './cli-args.ts';
@@ -94,6 +94,14 @@ function printMemory(
       process.stdout.write(
         `      measured at 1M x 512 here: recall@10 ${measured.recall} at ef ${measured.ef}${measured.oversampling ? `, oversampling ${measured.oversampling} (${measured.oversampling * 10} raw rows read and rescored a search at topK 10)` : ''}; ${measured.httpPeakQps} answers/s through HTTP at c=${measured.httpPeakConcurrency} (one process, ${measured.httpSearchThreads} search thread${measured.httpSearchThreads === 1 ? '' : 's'}, 2 cores shared with the generator, ${measured.day}); ${measured.indexBytesPerRow} B of index a row (${measured.resultFile})\n`,
       );
+    // A quantized graph rescores its candidates from the raw vectors: at this size, from disk?
+    if (measured && quantization !== 'f32' && m.residentBytes <= hostBytes * 0.8) {
+      const candidates = (measured.oversampling ?? 1) * 10;
+      const r = rescoringReads(m, hostBytes, candidates);
+      process.stdout.write(
+        `      rescoring here: the page cache holds ${(r.cachedShare * 100).toFixed(0)}% of the raw vectors beside the index, so of ${candidates} candidates a search reads ~${r.diskReads.toFixed(0)} from disk (rows equally likely; skewed traffic finds more cached): ${r.ioMs.toFixed(1)} ms of reads at ${UNCACHED_READ_US} us each (this VM's disk), ${r.ioMs > 0 ? `at most ${Math.floor(1000 / r.ioMs)} searches/s per search thread` : 'none from disk'}\n`,
+      );
+    }
   }
 }
 

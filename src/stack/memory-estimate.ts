@@ -45,3 +45,41 @@ export function estimateMemory(i: MemoryEstimateInput): MemoryEstimate {
     residentBytes: indexBytes + i.workers * perWorkerBytes,
   };
 }
+
+/**
+ * One positional read of a row's raw vector (2 KB at 512-d) that the page cache
+ * did not hold, on this project's VM disk: 56 us against 2.5 us cached
+ * (40,000 random reads of a 1M x 512 vectors file, 2026-12-07,
+ * docs/benchmarks.md#rescoring-reads-and-the-page-cache-2026-12-07).
+ */
+export const UNCACHED_READ_US = 56;
+
+/** Memory the OS and everything but the service keep for themselves. */
+const OS_RESERVE_BYTES = 2 ** 30;
+
+export interface RescoringReads {
+  /** Share of the raw data files the page cache can hold beside what stays resident (0-1). */
+  cachedShare: number;
+  /** A search's candidates read from disk, with every row as likely to be a candidate as any other. */
+  diskReads: number;
+  /** Those reads one after the other (a search thread reads them in turn), ms. */
+  ioMs: number;
+}
+
+/**
+ * What rescoring `candidates` rows a search costs in disk reads when the raw
+ * vectors do not all fit in the page cache: the cache holds what memory is
+ * left after the resident index and workers, and candidates are assumed spread
+ * over all rows (skewed traffic finds more of them cached; this is the bound).
+ */
+export function rescoringReads(
+  m: MemoryEstimate,
+  hostBytes: number,
+  candidates: number,
+  readUs = UNCACHED_READ_US,
+): RescoringReads {
+  const cacheBytes = Math.max(0, hostBytes - OS_RESERVE_BYTES - m.residentBytes);
+  const cachedShare = Math.min(1, cacheBytes / m.dataBytes);
+  const diskReads = candidates * (1 - cachedShare);
+  return { cachedShare, diskReads, ioMs: (diskReads * readUs) / 1000 };
+}
