@@ -82,10 +82,10 @@ function printMemory(
   );
   for (const quantization of QUANTIZATIONS) {
     const m = estimateMemory({ ...shape, quantization });
-    const verdict =
-      m.residentBytes <= hostBytes * 0.8
-        ? 'fits'
-        : `does not fit: ${Math.ceil(m.residentBytes / (hostBytes * 0.8))} hosts (shards) at 80% memory`;
+    const fits = m.residentBytes <= hostBytes * 0.8;
+    const verdict = fits
+      ? 'fits'
+      : `does not fit: ${Math.ceil(m.residentBytes / (hostBytes * 0.8))} hosts (shards) at 80% memory`;
     process.stdout.write(
       `  ${quantization}: index ${gib(m.indexBytes)} (mapped once per host) + ${shape.workers} x ${gib(m.perWorkerBytes)} per worker = ${gib(m.residentBytes)} resident; ${gib(m.dataBytes)} of raw vectors and fields on disk -> ${verdict}\n`,
     );
@@ -95,7 +95,7 @@ function printMemory(
         `      measured at 1M x 512 here: recall@10 ${measured.recall} at ef ${measured.ef}${measured.oversampling ? `, oversampling ${measured.oversampling} (${measured.oversampling * 10} raw rows read and rescored a search at topK 10)` : ''}; ${measured.httpPeakQps} answers/s through HTTP at c=${measured.httpPeakConcurrency} (one process, ${measured.httpSearchThreads} search thread${measured.httpSearchThreads === 1 ? '' : 's'}, 2 cores shared with the generator, ${measured.day}); ${measured.indexBytesPerRow} B of index a row (${measured.resultFile})\n`,
       );
     // A quantized graph rescores its candidates from the raw vectors: at this size, from disk?
-    if (measured && quantization !== 'f32' && m.residentBytes <= hostBytes * 0.8) {
+    if (measured && quantization !== 'f32' && fits) {
       const candidates = (measured.oversampling ?? 1) * 10;
       const r = rescoringReads(m, hostBytes, candidates);
       process.stdout.write(

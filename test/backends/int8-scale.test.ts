@@ -58,6 +58,31 @@ function graphRecall(index: HnswIndex): number {
   return found / 1000;
 }
 
+/**
+ * recall@10 of the collection's answers (rescored) over the live rows: `truth` when
+ * every row is live, an exact scan of the live ones otherwise.
+ */
+async function searchRecall(b: EmbeddedBackend, live?: (i: number) => boolean): Promise<number> {
+  let found = 0;
+  for (let qi = 0; qi < 100; qi++) {
+    const [hits] = await b.search('items', [row(queries, qi)], {
+      topK: 10,
+      filter: [],
+      outputFields: [],
+    });
+    const want = live
+      ? Array.from({ length: N }, (_, i) => i)
+          .filter(live)
+          .map((i) => ({ i, d: l2(row(data, i), row(queries, qi)) }))
+          .sort((x, y) => x.d - y.d)
+          .slice(0, 10)
+          .map((x) => `r${x.i}`)
+      : truth[qi]!.map((i) => `r${i}`);
+    found += hits!.filter((h) => want.includes(h.id)).length;
+  }
+  return found / 1000;
+}
+
 describe('the int8 scale learned from the data', () => {
   it('maps the 99.99th percentile of |component| to 1, and leaves zero or absent rows at 1', () => {
     const s = learnInt8Scale(data, DIM);
@@ -198,16 +223,7 @@ describe('the int8 scale learned from the data', () => {
       // Reopened by a default backend, it is searched the way it was built (rescored: exact distances).
       const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
       await b.init();
-      let found = 0;
-      for (let qi = 0; qi < 100; qi++) {
-        const [hits] = await b.search('items', [row(queries, qi)], {
-          topK: 10,
-          filter: [],
-          outputFields: [],
-        });
-        found += hits!.filter((h) => truth[qi]!.includes(Number(h.id.slice(1)))).length;
-      }
-      expect(found / 1000).toBeGreaterThan(0.7);
+      expect(await searchRecall(b)).toBeGreaterThan(0.7);
       await b.close();
     } finally {
       cleanup();
@@ -230,28 +246,10 @@ describe('the int8 scale learned from the data', () => {
       expect(graphScale).toBeGreaterThan(3);
       writeFileSync(join(snapshot, 'manifest.json'), JSON.stringify(rest));
 
-      const recallOf = async (b: EmbeddedBackend, live: (i: number) => boolean) => {
-        let found = 0;
-        for (let qi = 0; qi < 100; qi++) {
-          const [hits] = await b.search('items', [row(queries, qi)], {
-            topK: 10,
-            filter: [],
-            outputFields: [],
-          });
-          const want = Array.from({ length: N }, (_, i) => i)
-            .filter(live)
-            .map((i) => ({ i, d: l2(row(data, i), row(queries, qi)) }))
-            .sort((x, y) => x.d - y.d)
-            .slice(0, 10)
-            .map((x) => `r${x.i}`);
-          found += hits!.filter((h) => want.includes(h.id)).length;
-        }
-        return found / 1000;
-      };
       const b = new EmbeddedBackend({ dataDir: dir, mode: 'writable' });
       await b.init();
       // Queries coded the graph's way: a mismatch (learned-scale codes against by-length rows) finds little.
-      expect(await recallOf(b, () => true)).toBeGreaterThan(0.8);
+      expect(await searchRecall(b)).toBeGreaterThan(0.8);
       // Rows written into it are coded its way too: the next snapshot stays a by-length one.
       const fresh = unitVectors(10, 404);
       await b.write('items', rowsOf(fresh, 'f', 0, 10), { mode: 'insert' });
@@ -272,7 +270,7 @@ describe('the int8 scale learned from the data', () => {
       );
       await b.flush('items');
       expect(currentManifest(dir).manifest.graphScale).toBeGreaterThan(3);
-      expect(await recallOf(b, (i) => i % 5 >= 2)).toBeGreaterThan(0.85);
+      expect(await searchRecall(b, (i) => i % 5 >= 2)).toBeGreaterThan(0.85);
       await b.close();
     } finally {
       cleanup();

@@ -99,9 +99,10 @@ describe('bench scale (small)', () => {
       expect(again.recall[0]!.recall).toBeCloseTo(first.recall[0]!.recall, 1);
       expect(again.http).toHaveLength(1);
       expect(again.http[0]!.failureRate).toBe(0);
-      // How much of the raw vectors the page cache held, where util-linux's fincore is installed.
+      // How much of the raw vectors the page cache held, where util-linux's fincore is installed:
+      // the recall curve had just read every query's candidates, so most of this small file.
       if (spawnSync('fincore', ['--version']).status === 0) {
-        expect(again.http[0]!.vectorsCached).toBeGreaterThanOrEqual(0);
+        expect(again.http[0]!.vectorsCached).toBeGreaterThan(0.5);
         expect(again.http[0]!.vectorsCached).toBeLessThanOrEqual(1);
       }
       expect(existsSync(store)).toBe(true); // a reused store is kept again

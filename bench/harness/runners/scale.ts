@@ -257,6 +257,9 @@ const buildRecordSchema = z.object({
 type BuildRecord = z.infer<typeof buildRecordSchema>;
 const BUILD_RECORD = 'bench-build.json';
 
+/** The graphs' build breadth the options ask for (scaleSpec's default when absent). */
+const efConstructionOf = (opts: ScaleOptions) => opts.efConstruction ?? 200;
+
 /** The kept store's build record when it was built as `opts` asks for `mode`; null otherwise. */
 function keptBuild(dataDir: string, opts: ScaleOptions, mode: ScaleMode): BuildRecord | null {
   const file = join(dataDir, BUILD_RECORD);
@@ -268,7 +271,7 @@ function keptBuild(dataDir: string, opts: ScaleOptions, mode: ScaleMode): BuildR
     b.mode === mode &&
     b.rows === opts.rows &&
     b.dimension === opts.dimension &&
-    b.efConstruction === (opts.efConstruction ?? 200);
+    b.efConstruction === efConstructionOf(opts);
   return same ? b : null;
 }
 
@@ -317,7 +320,7 @@ async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, mode:
     mode,
     rows: opts.rows,
     dimension: opts.dimension,
-    efConstruction: opts.efConstruction ?? 200,
+    efConstruction: efConstructionOf(opts),
     buildSeconds,
     snapshotSeconds,
     builtAt: new Date().toISOString(),
