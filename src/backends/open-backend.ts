@@ -17,6 +17,7 @@ export interface BackendOptions {
         searchThreads: number;
         /** Their nice value (Linux; 0: the event loop's priority). */
         searchThreadNice: number;
+        hugePagesDir: string;
         /** writable: this process owns the index; shared: PM2 siblings map one copy. */
         mode: 'writable' | 'shared';
       }
@@ -58,6 +59,7 @@ async function openStore(
         bruteForceLimit: store.bruteForceLimit,
         searchThreads: store.searchThreads,
         searchThreadNice: store.searchThreadNice,
+        hugePagesDir: store.hugePagesDir,
         logger,
       };
       if (store.mode === 'shared') return EmbeddedBackend.openShared(options, prepare);

@@ -192,6 +192,7 @@ export function backendOptions(
             bruteForceLimit: config.bruteForceLimit,
             searchThreads: resolveSearchThreads(config, processShare(config, identity)),
             searchThreadNice: config.searchThreadNice,
+            hugePagesDir: config.hugePagesDir,
             mode: resolveIndexMode(config, identity.underPm2),
           },
     batch: batch

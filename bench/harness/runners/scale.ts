@@ -50,6 +50,8 @@ export interface ScaleOptions {
    * that run's (with its date), everything else is measured in this one.
    */
   reuseStores?: boolean;
+  /** Each HTTP sweep also with the server's HUGE_PAGES_DIR set to this (a huge-page tmpfs), right after the one without. */
+  hugePagesDir?: string;
   workDir: string;
   port: number;
   log: (m: string) => void;
@@ -106,6 +108,8 @@ export const scaleFiguresSchema = z.object({
       failures: z.record(z.string(), z.number()).optional(),
       /** The server's SEARCH_THREADS for this level (-1: its own choice; absent in older runs). */
       searchThreads: z.number().optional(),
+      /** Graphs mapped from copies on a huge-page tmpfs (HUGE_PAGES_DIR); absent: from the store. */
+      hugePages: z.boolean().optional(),
       /** The server process's CPU (all its threads) and the generator's, percent of one core. */
       serverCpuPercent: z.number().optional(),
       generatorCpuPercent: z.number().optional(),
@@ -386,6 +390,15 @@ export async function httpSweep(
         ...(params && { params }),
       }),
     );
+    // Every search thread opens its snapshot (and a huge-page copy makes its copy)
+    // on its first search: done before the levels, so neither variant's first level pays it.
+    for (const body of bodies.slice(0, 20)) {
+      await fetch(`${url}/v1/collections/${SCALE_COLLECTION}/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      }).then((r) => r.arrayBuffer());
+    }
     const out: ScaleFigures['http'] = [];
     const pid = server.child.pid!;
     for (const c of opts.levels) {
@@ -407,6 +420,7 @@ export async function httpSweep(
       out.push({
         concurrency: c,
         ...(env.SEARCH_THREADS !== undefined && { searchThreads: Number(env.SEARCH_THREADS) }),
+        ...(env.HUGE_PAGES_DIR && { hugePages: true }),
         ...(cpu0 !== null &&
           cpu1 !== null && {
             serverCpuPercent: Math.round(((cpu1 - cpu0) / level.durationSeconds) * 100),
@@ -428,7 +442,7 @@ export async function httpSweep(
         }),
       });
       opts.log(
-        `  http c=${c}${env.SEARCH_THREADS !== undefined ? ` threads ${env.SEARCH_THREADS}` : ''}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms, failed ${(level.failureRate * 100).toFixed(1)}%, server CPU ${out.at(-1)?.serverCpuPercent}%, generator ${level.generator.cpuPercent}%${cached !== null ? `, vectors ${(cached * 100).toFixed(0)}% cached` : ''}`,
+        `  http c=${c}${env.SEARCH_THREADS !== undefined ? ` threads ${env.SEARCH_THREADS}` : ''}${env.HUGE_PAGES_DIR ? ' huge pages' : ''}: ${level.qps.toFixed(0)} req/s, p99 ${level.latency.p99Ms.toFixed(1)} ms, failed ${(level.failureRate * 100).toFixed(1)}%, server CPU ${out.at(-1)?.serverCpuPercent}%, generator ${level.generator.cpuPercent}%${cached !== null ? `, vectors ${(cached * 100).toFixed(0)}% cached` : ''}`,
       );
     }
     return out;
@@ -540,20 +554,23 @@ export async function runScale(
     opts.log(`  ${mode}: HTTP at ${JSON.stringify(httpParams)}`);
     const http: ScaleFigures['http'] = [];
     for (const threads of opts.searchThreads ?? [-1]) {
-      http.push(
-        ...(await httpSweep(
-          {
-            DATA_DIR: dataDir,
-            INDEX_MODE: 'writable',
-            SEARCH_THREADS: String(threads),
-            ...(opts.queueTarget !== undefined && { QUEUE_TARGET: String(opts.queueTarget) }),
-          },
-          data,
-          opts,
-          httpParams,
-          vectorsFileOf(dataDir),
-        )),
-      );
+      for (const hugePagesDir of opts.hugePagesDir ? [undefined, opts.hugePagesDir] : [undefined]) {
+        http.push(
+          ...(await httpSweep(
+            {
+              DATA_DIR: dataDir,
+              INDEX_MODE: 'writable',
+              SEARCH_THREADS: String(threads),
+              ...(opts.queueTarget !== undefined && { QUEUE_TARGET: String(opts.queueTarget) }),
+              ...(hugePagesDir && { HUGE_PAGES_DIR: hugePagesDir }),
+            },
+            data,
+            opts,
+            httpParams,
+            vectorsFileOf(dataDir),
+          )),
+        );
+      }
     }
     // Rows upserted since the last snapshot are what a restart must re-insert: the policy's limit.
     const crash = await crashRestart(dataDir, 4095, keep);

@@ -31,6 +31,8 @@ export interface DurabilityOptions {
   verifyOnOpen: boolean;
   /** How new int8 graphs make their codes (see EmbeddedBackendOptions.int8Coding). */
   int8Coding: 'learned' | 'usearch';
+  /** Shared opens map graphs from copies here (a huge-page tmpfs; see huge-page-graphs.ts). */
+  hugePagesDir?: string;
   log: BackendLog;
 }
 
@@ -138,7 +140,14 @@ export class DurableCollection {
       opts.mode,
       opts.bruteForceLimit,
       readable,
+      opts.hugePagesDir,
     );
+    if (collection.mappedGraph?.fallback) {
+      opts.log.warn(
+        { collection: name, why: collection.mappedGraph.fallback },
+        'graph mapped from the store, not from huge pages',
+      );
+    }
     const d = new DurableCollection(name, dir, collection, opts);
     const pending = d.#wal.replay().filter((r) => !(r.header?.seq <= collection.appliedSeq));
     if (pending.length > 0 && opts.mode === 'shared') {

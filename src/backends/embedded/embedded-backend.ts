@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
 import {
@@ -29,6 +29,7 @@ import type {
 import type { BackendLog } from './backend-log.ts';
 import { type DurabilityOptions, DurableCollection, indexReadable } from './durable-collection.ts';
 import type { OpenMode } from './embedded-collection.ts';
+import { hugePagesProblem } from './huge-page-graphs.ts';
 import { SearchThreads } from './search-threads.ts';
 import { CURRENT, currentSnapshot, readManifest } from './snapshot.ts';
 
@@ -72,6 +73,12 @@ export interface EmbeddedBackendOptions {
   searchThreads?: number;
   /** Nice value of the search threads (Linux), below the event loop's. @default 0 */
   searchThreadNice?: number;
+  /**
+   * A directory on a tmpfs mounted with huge pages: read-only views (shared
+   * workers, search threads) map each graph from a copy there, for faster
+   * walks (huge-page-graphs.ts). Empty: graphs are mapped from the store. @default ''
+   */
+  hugePagesDir?: string;
   /**
    * How new int8 graphs make their codes: `learned` (a scale learned from the
    * data) or `usearch` (usearch's own cast, as graphs written before learned
@@ -129,15 +136,37 @@ export class EmbeddedBackend implements SearchBackend {
       verifyOnOpen: true,
       searchThreads: 0,
       searchThreadNice: 0,
+      hugePagesDir: '',
       int8Coding: 'learned',
       logger: SILENT,
       ...options,
     };
     this.#lock = new LockFile(join(options.dataDir, 'writer.lock'));
+    if (this.options.hugePagesDir) this.#checkHugePagesDir(this.options.hugePagesDir);
     if (this.options.searchThreads > 0)
       this.#threads = new SearchThreads(this.options.searchThreads, {
         nice: this.options.searchThreadNice,
+        hugePagesDir: this.options.hugePagesDir || undefined,
+        onWarning: (message) => this.#log.warn({}, message),
       });
+  }
+
+  /** Refuses a directory that is not there; warns when its files would not get huge pages. */
+  #checkHugePagesDir(dir: string): void {
+    if (!statSync(dir, { throwIfNoEntry: false })?.isDirectory()) {
+      throw new TypeError(
+        `huge pages directory ${dir} does not exist: mount a tmpfs there with huge=within_size, or leave it empty`,
+      );
+    }
+    let mounts: string | null = null;
+    try {
+      mounts = readFileSync('/proc/mounts', 'utf8');
+    } catch {
+      // not Linux: nothing to check against
+    }
+    const problem = mounts === null ? null : hugePagesProblem(dir, mounts);
+    if (problem)
+      this.#log.warn({ hugePagesDir: dir }, `graphs will not get huge pages: ${problem}`);
   }
 
   get #collectionsDir(): string {
@@ -234,6 +263,7 @@ export class EmbeddedBackend implements SearchBackend {
       compactRemovedShare: o.compactRemovedShare,
       verifyOnOpen: o.verifyOnOpen,
       int8Coding: o.int8Coding,
+      hugePagesDir: o.hugePagesDir || undefined,
       log: this.#log,
     };
   }

@@ -13,6 +13,7 @@ import type {
 } from '../../core/types.ts';
 import { DeletedSlots } from './deleted-slots.ts';
 import { exactNearest, type GraphCoding, HnswIndex } from './hnsw-index.ts';
+import { graphToMap, type MappedGraph } from './huge-page-graphs.ts';
 import { RowStore } from './row-store.ts';
 import {
   DELETED_FILE,
@@ -115,6 +116,8 @@ export class EmbeddedCollection {
   readonly mode: OpenMode;
   readonly bruteForceLimit: number;
   readonly dir: string;
+  /** Where the snapshot's graph is mapped from (null: loaded, or no graph file). */
+  mappedGraph: MappedGraph | null = null;
   /** The sequence number of the last logged write applied (the log's records above it are not). */
   #appliedSeq: number;
   generation: number;
@@ -247,6 +250,7 @@ export class EmbeddedCollection {
     mode: OpenMode,
     bruteForceLimit: number,
     indexUsable: boolean,
+    hugePagesDir?: string,
   ): EmbeddedCollection {
     const deletedPath = join(snapshotDir, DELETED_FILE);
     const c = new EmbeddedCollection(dir, manifest.spec, mode, bruteForceLimit, {
@@ -263,8 +267,12 @@ export class EmbeddedCollection {
       // demo), and the pages are the page cache's, shared with every process.
       // An int8 graph compares queries in its own codes: its learned scale, or
       // usearch's by-length cast for graphs written before scales were learned.
+      // Read-only views may map a copy on huge pages (huge-page-graphs.ts); a
+      // writable collection later loads the file it viewed, so it keeps the store's.
+      const mapped = mode === 'shared' ? graphToMap(indexPath, hugePagesDir) : { path: indexPath };
       c.#index = new HnswIndex(manifest.spec, codingOf(manifest));
-      c.#index.view(indexPath);
+      c.#index.view(mapped.path);
+      c.mappedGraph = mapped;
       if (mode === 'writable') c.#viewedFrom = indexPath;
       c.#index.removed = manifest.indexRemoved;
     }

@@ -30,12 +30,19 @@ export interface SearchTask {
   deleted: Int32Array;
 }
 
-export type SearchReply = { id: number; found: ThreadFound[][] } | { id: number; error: string };
+export type SearchReply =
+  | { id: number; found: ThreadFound[][] }
+  | { id: number; error: string }
+  /** Not an answer: something the pool's owner should log. */
+  | { warning: string };
 
 /** Sent last by the pool: finish, close every collection and end the thread. */
 export interface CloseMessage {
   close: true;
 }
+
+/** Graphs are mapped from copies here when set (huge-page-graphs.ts). */
+const hugePagesDir = (workerData as { hugePagesDir?: string }).hugePagesDir;
 
 /** The snapshot each collection is open at; a newer snapshot replaces it. */
 const open = new Map<string, { snapshotDir: string; collection: EmbeddedCollection }>();
@@ -50,7 +57,13 @@ function collectionFor(task: SearchTask): EmbeddedCollection {
     'shared',
     task.bruteForceLimit,
     true,
+    hugePagesDir,
   );
+  const fallback = collection.mappedGraph?.fallback;
+  if (fallback)
+    parentPort!.postMessage({
+      warning: `${task.collectionDir}: graph mapped from the store, not from huge pages: ${fallback}`,
+    } satisfies SearchReply);
   held?.collection.close();
   open.set(task.collectionDir, { snapshotDir: task.snapshotDir, collection });
   return collection;

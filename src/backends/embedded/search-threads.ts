@@ -45,22 +45,42 @@ export class SearchThreads {
    * search-thread.ts). Nice 10 gives a search about a tenth of a contended
    * core against the event loop (kernel weights 110 vs 1024). @default 0
    */
-  constructor(size: number, opts: { nice?: number } = {}) {
+  readonly #hugePagesDir: string | undefined;
+  readonly #onWarning: (message: string) => void;
+
+  /**
+   * `hugePagesDir`: map graphs from copies there (huge-page-graphs.ts);
+   * `onWarning`: what threads report that is not an answer (a graph not on huge pages).
+   */
+  constructor(
+    size: number,
+    opts: { nice?: number; hugePagesDir?: string; onWarning?: (message: string) => void } = {},
+  ) {
     if (!Number.isInteger(size) || size < 1) {
       throw new TypeError(`SearchThreads: size must be a positive integer, got ${size}`);
     }
     this.size = size;
     this.#nice = opts.nice ?? 0;
+    this.#hugePagesDir = opts.hugePagesDir;
+    this.#onWarning = opts.onWarning ?? (() => {});
     for (let i = 0; i < size; i++) this.#threads.push(this.#spawn());
   }
 
   #spawn(): Thread {
     const worker = new Worker(ENTRY, {
       execArgv: [],
-      workerData: { closing: this.#closing.buffer, nice: this.#nice },
+      workerData: {
+        closing: this.#closing.buffer,
+        nice: this.#nice,
+        hugePagesDir: this.#hugePagesDir,
+      },
     });
     const thread: Thread = { worker, pending: new Map() };
     worker.on('message', (reply: SearchReply) => {
+      if ('warning' in reply) {
+        this.#onWarning(reply.warning);
+        return;
+      }
       const p = thread.pending.get(reply.id);
       if (!p) return;
       thread.pending.delete(reply.id);

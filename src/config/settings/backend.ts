@@ -14,6 +14,7 @@ export interface BackendSettings {
   bruteForceLimit: number;
   searchThreads: number;
   searchThreadNice: number;
+  hugePagesDir: string;
   resultCache: 'auto' | 'off' | 'local' | 'shared';
   resultCacheMb: number;
   resultCacheTtlSeconds: number;
@@ -106,6 +107,13 @@ export const BACKEND_SETTINGS: readonly SettingOf<BackendSettings>[] = [
     () => 0,
     integer(0, 19),
     'Embedded (Linux): nice value of the search threads, below the event loop (which parses, admits and refuses). 0: the same priority.',
+  ),
+  def(
+    'hugePagesDir',
+    'huge_pages_dir',
+    () => '',
+    text(/^.*$/, 'a directory path, or empty'),
+    'Embedded: a directory on a tmpfs mounted with huge=within_size. Read-only views (shared workers, search threads) map each graph from a copy there, on 2 MiB pages: 1.3-1.4x faster graph walks at 1M x 512, one copy shared by every process. Empty: graphs are mapped from the data directory.',
   ),
   def(
     'resultCache',

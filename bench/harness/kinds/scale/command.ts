@@ -76,6 +76,10 @@ export const scaleCommand: Command = {
       default: false,
       help: 'search a store kept by an earlier --keep-stores run instead of building it, when built for the same rows, dimension, mode and --ef-construction (its build figures and date are carried over; all else is measured again)',
     },
+    'huge-pages-dir': {
+      type: 'string',
+      help: "the HTTP sweep also with the server's HUGE_PAGES_DIR set to this directory (a tmpfs mounted with huge=within_size), side by side with graphs mapped from the store",
+    },
     'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
     ...OWN_SERVER_LEVEL_OPTIONS,
   },
@@ -95,6 +99,9 @@ export const scaleCommand: Command = {
       queueTarget: num(values, 'queue-target'),
       keepStores: values['keep-stores'] === true,
       reuseStores: values['reuse-stores'] === true,
+      ...(values['huge-pages-dir'] !== undefined && {
+        hugePagesDir: str(values, 'huge-pages-dir'),
+      }),
       efConstruction: num(values, 'ef-construction'),
       queries: num(values, 'recall-queries'),
       k: num(values, 'k'),
