@@ -10,7 +10,7 @@ import { QUANTIZATIONS, type Quantization, type Row } from '../../../src/core/ty
 import { environment } from '../../lib/environment.ts';
 import { buildServer } from '../../lib/prepare.ts';
 import { startServerProcess } from '../../lib/server-process.ts';
-import { pageCacheShare } from './page-cache.ts';
+import { pageCacheShare, readThrough } from './page-cache.ts';
 import { processCpuSeconds } from './process-cpu.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
 import { runLevel } from './sweep.ts';
@@ -52,6 +52,12 @@ export interface ScaleOptions {
   reuseStores?: boolean;
   /** Each HTTP sweep also with the server's HUGE_PAGES_DIR set to this (a huge-page tmpfs), right after the one without. */
   hugePagesDir?: string;
+  /**
+   * Read the raw vectors file through before each HTTP level, so rescoring reads
+   * come from the page cache (a host reclaiming idle pages leaves ~10% of it
+   * cached: then every level measures disk reads as much as the search).
+   */
+  warmVectors?: boolean;
   workDir: string;
   port: number;
   log: (m: string) => void;
@@ -358,7 +364,10 @@ async function memory(dataDir: string, data: ScaleData, workers: number) {
 export async function httpSweep(
   env: Record<string, string>,
   data: ScaleData,
-  opts: Pick<ScaleOptions, 'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log'>,
+  opts: Pick<
+    ScaleOptions,
+    'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log' | 'warmVectors'
+  >,
   /** Search parameters every request sends (e.g. { nprobe: 16 }). */
   params?: Record<string, number>,
   /** The raw vectors file: its share in the page cache is recorded before each level. */
@@ -402,6 +411,7 @@ export async function httpSweep(
     const out: ScaleFigures['http'] = [];
     const pid = server.child.pid!;
     for (const c of opts.levels) {
+      if (opts.warmVectors && vectorsFile) readThrough(vectorsFile);
       const cached = vectorsFile ? pageCacheShare(vectorsFile) : null;
       const cpu0 = processCpuSeconds(pid);
       const level = await runLevel(

@@ -80,6 +80,11 @@ export const scaleCommand: Command = {
       type: 'string',
       help: "the HTTP sweep also with the server's HUGE_PAGES_DIR set to this directory (a tmpfs mounted with huge=within_size), side by side with graphs mapped from the store",
     },
+    'warm-vectors': {
+      type: 'boolean',
+      default: false,
+      help: 'read the raw vectors file through before each HTTP level, so rescoring reads hit the page cache (else the level records what share was cached)',
+    },
     'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
     ...OWN_SERVER_LEVEL_OPTIONS,
   },
@@ -99,6 +104,7 @@ export const scaleCommand: Command = {
       queueTarget: num(values, 'queue-target'),
       keepStores: values['keep-stores'] === true,
       reuseStores: values['reuse-stores'] === true,
+      warmVectors: values['warm-vectors'] === true,
       ...(values['huge-pages-dir'] !== undefined && {
         hugePagesDir: str(values, 'huge-pages-dir'),
       }),
