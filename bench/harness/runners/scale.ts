@@ -101,6 +101,14 @@ export const scaleFiguresSchema = z.object({
       p99Ms: z.number(),
     }),
   ),
+  /**
+   * With --huge-pages-dir: one search after another in this process at `httpParams`,
+   * its graph mapped from the store and from the huge-page copy in turns (ms a search,
+   * one figure a round; every query of the recall set a round).
+   */
+  serialByMapping: z
+    .object({ storeMs: z.array(z.number()), hugePagesMs: z.array(z.number()) })
+    .optional(),
   /** What every HTTP request sent as params (chosen from `recall`: see `recallTarget`). */
   httpParams: z.object({ ef: z.number(), oversampling: z.number().optional() }).optional(),
   http: z.array(
@@ -298,6 +306,60 @@ async function measureKept(dataDir: string, data: ScaleData, opts: ScaleOptions,
   const recall = await modeRecall(b, data, opts, mode);
   await b.close();
   return recall;
+}
+
+/**
+ * Serial searches at `params`, the graph mapped from the store's file and from
+ * its huge-page copy in alternating rounds (the same process, the same queries):
+ * what the mapping alone changes in a search, with no HTTP and no generator.
+ */
+async function serialByMapping(
+  dataDir: string,
+  data: ScaleData,
+  opts: Pick<ScaleOptions, 'dimension' | 'k'>,
+  params: { ef: number; oversampling?: number },
+  hugePagesDir: string,
+  rounds = 3,
+) {
+  const nq = data.queries.length / opts.dimension;
+  const open = async (dir?: string) => {
+    const b = new EmbeddedBackend({
+      dataDir,
+      mode: 'shared',
+      verifyOnOpen: false,
+      ...(dir && { hugePagesDir: dir }),
+    });
+    await b.init();
+    return b;
+  };
+  const [store, huge] = [await open(), await open(hugePagesDir)];
+  const msPerSearch = async (b: EmbeddedBackend) => {
+    const t = performance.now();
+    for (let i = 0; i < nq; i++) {
+      const qv = data.queries.subarray(i * opts.dimension, (i + 1) * opts.dimension);
+      await b.search(SCALE_COLLECTION, [qv], {
+        topK: opts.k,
+        filter: [],
+        outputFields: [],
+        ef: Math.max(params.ef, opts.k),
+        ...(params.oversampling !== undefined && { oversampling: params.oversampling }),
+      });
+    }
+    return (performance.now() - t) / nq;
+  };
+  try {
+    await msPerSearch(store); // both mappings' pages touched once before timing
+    await msPerSearch(huge);
+    const out = { storeMs: [] as number[], hugePagesMs: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      out.storeMs.push(await msPerSearch(store));
+      out.hugePagesMs.push(await msPerSearch(huge));
+    }
+    return out;
+  } finally {
+    await store.close();
+    await huge.close();
+  }
 }
 
 async function build(dataDir: string, data: ScaleData, opts: ScaleOptions, mode: ScaleMode) {
@@ -562,6 +624,16 @@ export async function runScale(
     const hostPss = workers.reduce((a, w) => a + w.pss, 0);
     const httpParams = fastestAtRecall(built.recall, opts.recallTarget ?? 0.95);
     opts.log(`  ${mode}: HTTP at ${JSON.stringify(httpParams)}`);
+    if (opts.warmVectors) readThrough(vectorsFileOf(dataDir));
+    const serial = opts.hugePagesDir
+      ? await serialByMapping(dataDir, data, opts, httpParams, opts.hugePagesDir)
+      : undefined;
+    if (serial) {
+      const f = (ms: number[]) => ms.map((m) => m.toFixed(2)).join(', ');
+      opts.log(
+        `  ${mode}: serial ms a search, store ${f(serial.storeMs)}; huge pages ${f(serial.hugePagesMs)}`,
+      );
+    }
     const http: ScaleFigures['http'] = [];
     for (const threads of opts.searchThreads ?? [-1]) {
       for (const hugePagesDir of opts.hugePagesDir ? [undefined, opts.hugePagesDir] : [undefined]) {
@@ -604,6 +676,7 @@ export async function runScale(
         hostPssOverOneCopy: hostPss / (index + dataBytes),
       },
       recall: built.recall,
+      ...(serial && { serialByMapping: serial }),
       httpParams,
       http,
     });
