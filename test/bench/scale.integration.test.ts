@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runScale, type ScaleOptions } from '../../bench/harness/runners/scale.ts';
@@ -107,9 +107,35 @@ describe('bench scale (small)', () => {
       }
       expect(existsSync(store)).toBe(true); // a reused store is kept again
 
-      // Built for another breadth: built anew, not reused.
-      const other = (await runScale({ ...opts, efConstruction: 64, reuseStores: true })).runs[0]!;
-      expect(other).not.toHaveProperty('builtAt');
+      // Built for another breadth: built anew, not reused. With a huge-pages directory (a
+      // plain one here: the same code path, 4 KiB pages) the graph is also searched from its
+      // copy there, serially and through HTTP, each right after the store's.
+      const huge = tempDir();
+      try {
+        const other = (
+          await runScale({
+            ...opts,
+            efConstruction: 64,
+            reuseStores: true,
+            hugePagesDir: huge.dir,
+            warmVectors: true,
+          })
+        ).runs[0]!;
+        expect(other).not.toHaveProperty('builtAt');
+        expect(other.http.map((l) => l.hugePages ?? false)).toEqual([false, true]);
+        for (const l of other.http) expect(l.failureRate).toBe(0);
+        expect(other.serialByMapping?.storeMs).toHaveLength(3);
+        expect(other.serialByMapping?.hugePagesMs).toHaveLength(3);
+        for (const ms of [...other.serialByMapping!.storeMs, ...other.serialByMapping!.hugePagesMs])
+          expect(ms).toBeGreaterThan(0);
+        // The server's search threads mapped the copy: one file, for the snapshot they searched.
+        expect(readdirSync(huge.dir)).toEqual([expect.stringMatching(/-snap-.*\.usearch$/)]);
+        if (spawnSync('fincore', ['--version']).status === 0) {
+          for (const l of other.http) expect(l.vectorsCached).toBeGreaterThan(0.99); // read through
+        }
+      } finally {
+        huge.cleanup();
+      }
     } finally {
       cleanup();
     }
