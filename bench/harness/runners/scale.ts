@@ -13,7 +13,7 @@ import { startServerProcess } from '../../lib/server-process.ts';
 import { pageCacheShare, readThrough } from './page-cache.ts';
 import { processCpuSeconds } from './process-cpu.ts';
 import { SCALE_COLLECTION, type ScaleData, scaleData, scaleSpec } from './scale-data.ts';
-import { runLevel } from './sweep.ts';
+import { runLevel, type SweepGenerator, sweepGeneratorSchema } from './sweep.ts';
 
 /**
  * What the scale bench builds: a quantization, or `i8-usearch`, an int8 graph
@@ -58,6 +58,11 @@ export interface ScaleOptions {
    * cached: then every level measures disk reads as much as the search).
    */
   warmVectors?: boolean;
+  /**
+   * The HTTP levels' client: wrk takes a third of the undici loop's CPU, which on
+   * a machine the server shares is CPU the server keeps. @default 'undici'
+   */
+  generator?: SweepGenerator;
   workDir: string;
   port: number;
   log: (m: string) => void;
@@ -124,6 +129,8 @@ export const scaleFiguresSchema = z.object({
       searchThreads: z.number().optional(),
       /** Graphs mapped from copies on a huge-page tmpfs (HUGE_PAGES_DIR); absent: from the store. */
       hugePages: z.boolean().optional(),
+      /** The client that drove the level (absent in runs before 2026-12-07 noon: the undici loop). */
+      generator: sweepGeneratorSchema.optional(),
       /** The server process's CPU (all its threads) and the generator's, percent of one core. */
       serverCpuPercent: z.number().optional(),
       generatorCpuPercent: z.number().optional(),
@@ -428,7 +435,7 @@ export async function httpSweep(
   data: ScaleData,
   opts: Pick<
     ScaleOptions,
-    'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log' | 'warmVectors'
+    'port' | 'dimension' | 'k' | 'levels' | 'levelSeconds' | 'log' | 'warmVectors' | 'generator'
   >,
   /** Search parameters every request sends (e.g. { nprobe: 16 }). */
   params?: Record<string, number>,
@@ -478,6 +485,7 @@ export async function httpSweep(
       const cpu0 = processCpuSeconds(pid);
       const level = await runLevel(
         {
+          ...(opts.generator && { generator: opts.generator }),
           url,
           path: `/v1/collections/${SCALE_COLLECTION}/search`,
           bodies,
@@ -493,6 +501,7 @@ export async function httpSweep(
         concurrency: c,
         ...(env.SEARCH_THREADS !== undefined && { searchThreads: Number(env.SEARCH_THREADS) }),
         ...(env.HUGE_PAGES_DIR && { hugePages: true }),
+        generator: level.generatorName ?? 'undici',
         ...(cpu0 !== null &&
           cpu1 !== null && {
             serverCpuPercent: Math.round(((cpu1 - cpu0) / level.durationSeconds) * 100),

@@ -4,7 +4,15 @@ import { OWN_SERVER_LEVEL_OPTIONS } from '../../commands/server-options.ts';
 import { envelope } from '../../envelope.ts';
 import { runScale, SCALE_MODES, type ScaleMode } from '../../runners/scale.ts';
 import { runMilvusScale } from '../../runners/scale-milvus.ts';
+import { defaultSweepGenerator, type SweepGenerator } from '../../runners/sweep.ts';
 import type { ScaleRun } from './result.ts';
+
+function generatorOf(asked: string): SweepGenerator {
+  if (asked === 'auto') return defaultSweepGenerator();
+  if (asked !== 'wrk' && asked !== 'undici')
+    throw new UsageError(`--generator is auto, wrk or undici, got "${asked}"`);
+  return asked;
+}
 
 /** The store at scale: build, restart, memory per worker, recall and HTTP figures. */
 export const scaleCommand: Command = {
@@ -85,6 +93,11 @@ export const scaleCommand: Command = {
       default: false,
       help: 'read the raw vectors file through before each HTTP level, so rescoring reads hit the page cache (else the level records what share was cached)',
     },
+    generator: {
+      type: 'string',
+      default: 'auto',
+      help: "the HTTP levels' client: wrk (a third of the undici loop's CPU, left to the server on a shared machine; auto picks it when installed) or undici (this process; every run before 2026-12-07 noon)",
+    },
     'work-dir': { type: 'string', default: '.data/bench-scale', help: 'data kept across runs' },
     ...OWN_SERVER_LEVEL_OPTIONS,
   },
@@ -105,6 +118,7 @@ export const scaleCommand: Command = {
       keepStores: values['keep-stores'] === true,
       reuseStores: values['reuse-stores'] === true,
       warmVectors: values['warm-vectors'] === true,
+      generator: generatorOf(str(values, 'generator')),
       ...(values['huge-pages-dir'] !== undefined && {
         hugePagesDir: str(values, 'huge-pages-dir'),
       }),
