@@ -26,6 +26,7 @@ describe('bench scale (small)', () => {
         levels: [1, 4],
         levelSeconds: 1,
         searchThreads: [-1, 2],
+        generator: 'wrk',
         workDir: dir,
         port: 18_433,
         log: () => {},
@@ -46,6 +47,7 @@ describe('bench scale (small)', () => {
         [2, 4],
       ]);
       for (const l of r.http) expect(l.serverCpuPercent).toBeGreaterThan(0);
+      for (const l of r.http) expect(l.generator).toBe('wrk');
       for (const l of r.http) expect(l.failureRate).toBe(0);
       expect(r.crashRestart.pendingRows).toBe(4095);
       expect(r.crashRestart.openMs).toBeLessThan(10_000);
@@ -98,6 +100,7 @@ describe('bench scale (small)', () => {
       // Searched again in this run: the same store gives the same recall.
       expect(again.recall[0]!.recall).toBeCloseTo(first.recall[0]!.recall, 1);
       expect(again.http).toHaveLength(1);
+      expect(again.http[0]!.generator).toBe('undici'); // none asked: this process's loop
       expect(again.http[0]!.failureRate).toBe(0);
       // How much of the raw vectors the page cache held, where util-linux's fincore is installed:
       // the recall curve had just read every query's candidates, so most of this small file.
