@@ -187,6 +187,41 @@ describe('an embedded backend with a huge pages directory', () => {
     }
   });
 
+  it("drops a collection's copies with the collection: tmpfs memory is not left behind", async () => {
+    const store = tempDir();
+    const huge = tempDir();
+    try {
+      const first = new EmbeddedBackend({ dataDir: store.dir, mode: 'writable' });
+      await first.init();
+      await first.createCollection(spec);
+      await first.createCollection({ ...spec, name: 'kept' });
+      await first.write('items', rows(0, 300), { mode: 'insert' });
+      await first.write('kept', rows(300, 300), { mode: 'insert' });
+      await first.close();
+      const b = new EmbeddedBackend({
+        dataDir: store.dir,
+        mode: 'writable',
+        searchThreads: 1,
+        hugePagesDir: huge.dir,
+      });
+      await b.init();
+      const opts = { topK: 3, filter: [], outputFields: [] };
+      await b.search('items', [queries[0]!], opts);
+      await b.search('kept', [queries[0]!], opts);
+      expect(b.searchesRun.threads).toBe(2);
+      expect(readdirSync(huge.dir)).toHaveLength(2);
+      await b.dropCollection('items');
+      const left = readdirSync(huge.dir);
+      expect(left).toHaveLength(1);
+      expect((await b.search('kept', [queries[0]!], opts))[0]).toHaveLength(3);
+      expect(readdirSync(huge.dir)).toEqual(left);
+      await b.close();
+    } finally {
+      store.cleanup();
+      huge.cleanup();
+    }
+  });
+
   it('refuses a directory that does not exist, saying what to do', () => {
     const store = tempDir();
     try {

@@ -9,6 +9,7 @@ import type { BackendLog } from './backend-log.ts';
 import { compact } from './compaction.ts';
 import { EmbeddedCollection, type OpenMode } from './embedded-collection.ts';
 import { verifyIndexFile } from './hnsw-index.ts';
+import { removeGraphCopies } from './huge-page-graphs.ts';
 import { isLegacySnapshot, openLegacySnapshot } from './legacy-snapshot.ts';
 import { replayLog } from './replay.ts';
 import { currentSnapshot, INDEX_FILE, newSnapshotDir, readManifest, switchTo } from './snapshot.ts';
@@ -243,6 +244,7 @@ export class DurableCollection {
       await this.#wal.close();
       this.#collection.close();
       rmSync(this.dir, { recursive: true, force: true });
+      removeGraphCopies(this.dir, this.#opts.hugePagesDir);
     });
   }
 

@@ -59,8 +59,18 @@ export function graphToMap(indexPath: string, hugePagesDir: string | undefined):
   }
 }
 
+/** Every copy of a dropped collection's graphs (their memory is the host's until unlinked). */
+export function removeGraphCopies(collectionDir: string, hugePagesDir: string | undefined): void {
+  if (!hugePagesDir) return;
+  try {
+    removeOlderCopies(hugePagesDir, `${collectionKey(collectionDir)}-`, null);
+  } catch {
+    // the directory is gone: nothing of ours is left in it
+  }
+}
+
 /** Copies of a collection's other snapshots, and copies a dead process left half-written. */
-function removeOlderCopies(dir: string, prefix: string, keep: string): void {
+function removeOlderCopies(dir: string, prefix: string, keep: string | null): void {
   for (const file of readdirSync(dir)) {
     if (!file.startsWith(prefix) || file === keep) continue;
     const writer = /\.tmp-(\d+)-/.exec(file);
