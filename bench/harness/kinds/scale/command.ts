@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { hugePagesProblem } from '../../../../src/backends/embedded/huge-page-graphs.ts';
 import { INDEX_TYPES, type IndexType } from '../../../../src/core/types.ts';
 import { type Command, list, num, str, UsageError } from '../../command-line.ts';
 import { OWN_SERVER_LEVEL_OPTIONS } from '../../commands/server-options.ts';
@@ -6,6 +8,14 @@ import { runScale, SCALE_MODES, type ScaleMode } from '../../runners/scale.ts';
 import { runMilvusScale } from '../../runners/scale-milvus.ts';
 import { defaultSweepGenerator, type SweepGenerator } from '../../runners/sweep.ts';
 import type { ScaleRun } from './result.ts';
+
+function hugePagesDirProblem(dir: string): string | null {
+  try {
+    return hugePagesProblem(dir, readFileSync('/proc/mounts', 'utf8'));
+  } catch {
+    return 'no /proc/mounts to check it against';
+  }
+}
 
 function generatorOf(asked: string): SweepGenerator {
   if (asked === 'auto') return defaultSweepGenerator();
@@ -164,7 +174,7 @@ export const scaleCommand: Command = {
             ),
           }
         : await runScale(options);
-    return {
+    const run = {
       ...envelope(
         'scale',
         values,
@@ -173,5 +183,9 @@ export const scaleCommand: Command = {
       ),
       ...figures,
     };
+    // A huge-pages comparison on a directory that gives 4 KiB pages compares a copy with the store.
+    const problem = options.hugePagesDir ? hugePagesDirProblem(options.hugePagesDir) : null;
+    if (problem) run.warnings.push(`--huge-pages-dir: ${problem}`);
+    return run;
   },
 };
