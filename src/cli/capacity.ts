@@ -7,7 +7,7 @@ import { ConfigError, loadConfig } from '../config/load-config.ts';
 import type { Config } from '../config/settings.ts';
 import { INDEX_TYPES, type IndexType, QUANTIZATIONS } from '../core/types.ts';
 import { capacityRows, littlesLaw } from '../stack/capacity.ts';
-import { EMBEDDED_MEASURED_1M } from '../stack/embedded-measurements.ts';
+import { EMBEDDED_MEASURED_1M, HUGE_PAGES_MEASURED_1M } from '../stack/embedded-measurements.ts';
 import { estimateMemory, rescoringReads, UNCACHED_READ_US } from '../stack/memory-estimate.ts';
 import { planMilvusCluster } from '../stack/milvus-cluster-plan.ts';
 import { MILVUS_MEASURED_1M, scenario50M } from '../stack/milvus-index-measurements.ts';
@@ -103,6 +103,12 @@ function printMemory(
       );
     }
   }
+  const h = HUGE_PAGES_MEASURED_1M;
+  const ratios = h.storeQps.map((q, i) => (h.hugePagesQps[i]! / q).toFixed(2));
+  const range = (xs: readonly number[]) => `${Math.min(...xs)}-${Math.max(...xs)}`;
+  process.stdout.write(
+    `  graphs on huge pages (HUGE_PAGES_DIR, a tmpfs with huge=within_size): the index above then lives in that tmpfs, resident and never reclaimed (size it at the indexes plus the largest one again); measured at 1M x 512 here (i8, c=${h.concurrency}, ${h.searchThreads} search threads, ${h.day}): ${range(h.storeQps)} answers/s mapped from the store, ${range(h.hugePagesQps)} from huge pages, in alternating levels of one run (${ratios.join(' / ')}x; ${h.resultFile})\n`,
+  );
 }
 
 /** Per measured index type: the 1M figures and the 50M scenario's cluster. */

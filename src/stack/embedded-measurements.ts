@@ -80,3 +80,24 @@ export const EMBEDDED_MEASURED_1M: readonly EmbeddedMeasurement[] = [
     indexBytesPerRow: 213,
   },
 ];
+
+/** The same searches with the graph mapped from the store and from a huge-page copy, alternating in one run. */
+export interface HugePagesMeasurement {
+  resultFile: string;
+  concurrency: number;
+  searchThreads: number;
+  /** Answers/s of each level, in run order: from the store's file, then from the huge-page copy. */
+  storeQps: readonly number[];
+  hugePagesQps: readonly number[];
+  day: string;
+}
+
+// The i8 store with usearch's cast at ef 128 / oversampling 4 (recall@10 0.978), wrk driving.
+export const HUGE_PAGES_MEASURED_1M: HugePagesMeasurement = {
+  resultFile: 'bench/results/scale-1000000-huge-pages-wrk.json',
+  concurrency: 100,
+  searchThreads: 2,
+  storeQps: [561, 640, 714],
+  hugePagesQps: [670, 896, 851],
+  day: '2026-12-07',
+};

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { EMBEDDED_MEASURED_1M } from '../../src/stack/embedded-measurements.ts';
+import {
+  EMBEDDED_MEASURED_1M,
+  HUGE_PAGES_MEASURED_1M,
+} from '../../src/stack/embedded-measurements.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -31,5 +34,21 @@ describe('the embedded figures capacity prints are the result files', () => {
     expect(peak.searchThreads ?? 1).toBe(m.httpSearchThreads);
     expect(result.createdAt.slice(0, 10)).toBe(m.day);
     expect(Math.round(run.diskBytes.index / result.data.rows)).toBe(m.indexBytesPerRow);
+  });
+
+  it('huge pages against the store', () => {
+    const m = HUGE_PAGES_MEASURED_1M;
+    const result = JSON.parse(readFileSync(join(ROOT, m.resultFile), 'utf8'));
+    const http = result.runs[0].http as {
+      qps: number;
+      concurrency: number;
+      searchThreads: number;
+      hugePages?: boolean;
+    }[];
+    const levels = http.filter((h) => h.concurrency === m.concurrency);
+    for (const h of levels) expect(h.searchThreads).toBe(m.searchThreads);
+    expect(levels.filter((h) => !h.hugePages).map((h) => Math.round(h.qps))).toEqual(m.storeQps);
+    expect(levels.filter((h) => h.hugePages).map((h) => Math.round(h.qps))).toEqual(m.hugePagesQps);
+    expect(result.createdAt.slice(0, 10)).toBe(m.day);
   });
 });
