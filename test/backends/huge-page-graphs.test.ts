@@ -2,7 +2,13 @@ import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
-import { graphToMap, hugePagesProblem } from '../../src/backends/embedded/huge-page-graphs.ts';
+import { EmbeddedCollection } from '../../src/backends/embedded/embedded-collection.ts';
+import {
+  copyToHugePages,
+  hugePageCopy,
+  hugePagesProblem,
+} from '../../src/backends/embedded/huge-page-graphs.ts';
+import { currentSnapshot, readManifest } from '../../src/backends/embedded/snapshot.ts';
 import type { CollectionSpec, Row } from '../../src/core/types.ts';
 import { SyntheticVectors } from '../../src/data/synthetic-vectors.ts';
 import { tempDir } from '../helpers.ts';
@@ -14,34 +20,44 @@ function fakeSnapshot(root: string, name: string, bytes: Buffer): string {
   return join(snap, 'index.usearch');
 }
 
-describe('graphToMap', () => {
-  it('maps a whole copy, made once, and drops the copies of older snapshots and of dead writers', () => {
+describe('copyToHugePages', () => {
+  it('makes a whole copy once, and drops the copies of older snapshots and of dead writers, not newer ones', async () => {
     const store = tempDir();
     const huge = tempDir();
     try {
       const first = fakeSnapshot(store.dir, 'snap-1', Buffer.from('graph one'));
-      const mapped = graphToMap(first, huge.dir);
+      expect(hugePageCopy(first, huge.dir)).toBeNull();
+      const mapped = await copyToHugePages(first, huge.dir);
       expect(mapped.fallback).toBeUndefined();
       expect(mapped.path.startsWith(huge.dir)).toBe(true);
+      expect(hugePageCopy(first, huge.dir)).toBe(mapped.path);
       expect(readFileSync(mapped.path, 'utf8')).toBe('graph one');
       const inode = statSync(mapped.path).ino;
-      expect(statSync(graphToMap(first, huge.dir).path).ino).toBe(inode); // not copied again
+      expect(statSync((await copyToHugePages(first, huge.dir)).path).ino).toBe(inode); // not again
 
       // Half-written copies: one by a process that died (removed), one by this live one (kept).
       const prefix = readdirSync(huge.dir)[0]!.split('-')[0];
       writeFileSync(join(huge.dir, `${prefix}-snap-0.usearch.tmp-999999999-x`), 'half');
       writeFileSync(join(huge.dir, `${prefix}-snap-0.usearch.tmp-${process.pid}-y`), 'half');
       const second = fakeSnapshot(store.dir, 'snap-2', Buffer.from('graph two, longer'));
-      const next = graphToMap(second, huge.dir);
+      const next = await copyToHugePages(second, huge.dir);
       expect(readFileSync(next.path, 'utf8')).toBe('graph two, longer');
+      const afterSecond = [
+        `${prefix}-snap-0.usearch.tmp-${process.pid}-y`,
+        `${prefix}-snap-2.usearch`,
+      ];
+      expect(readdirSync(huge.dir).sort()).toEqual(afterSecond.sort());
+
+      // A reader still on the older snapshot copies it again, but leaves the newer copy alone.
+      await copyToHugePages(first, huge.dir);
       expect(readdirSync(huge.dir).sort()).toEqual(
-        [`${prefix}-snap-0.usearch.tmp-${process.pid}-y`, `${prefix}-snap-2.usearch`].sort(),
+        [...afterSecond, `${prefix}-snap-1.usearch`].sort(),
       );
 
       // Another data directory's collection of the same name keeps its own copy.
       const other = tempDir();
       try {
-        const theirs = graphToMap(
+        const theirs = await copyToHugePages(
           fakeSnapshot(other.dir, 'snap-2', Buffer.from('theirs')),
           huge.dir,
         );
@@ -56,16 +72,73 @@ describe('graphToMap', () => {
     }
   });
 
-  it('maps the store file, saying why, when the directory cannot take the copy', () => {
+  it('resolves to the store file, saying why, when the directory cannot take the copy', async () => {
     const store = tempDir();
     try {
       const path = fakeSnapshot(store.dir, 'snap-1', Buffer.from('graph'));
-      const mapped = graphToMap(path, join(store.dir, 'no-such-dir'));
+      const mapped = await copyToHugePages(path, join(store.dir, 'no-such-dir'));
       expect(mapped.path).toBe(path);
       expect(mapped.fallback).toMatch(/no-such-dir.*ENOENT/);
-      expect(graphToMap(path, undefined)).toEqual({ path });
+      expect(hugePageCopy(path, join(store.dir, 'no-such-dir'))).toBeNull();
     } finally {
       store.cleanup();
+    }
+  });
+});
+
+describe('a shared collection with a huge pages directory', () => {
+  it('maps the store until its copy is made, then the copy, with the same answers; a second open maps the copy at once', async () => {
+    const store = tempDir();
+    const huge = tempDir();
+    try {
+      const DIM = 16;
+      const gen = new SyntheticVectors({ dimension: DIM, seed: 5, clusters: 4, spread: 1 });
+      const writer = new EmbeddedBackend({ dataDir: store.dir, mode: 'writable' });
+      await writer.init();
+      await writer.createCollection({ name: 'items', dimension: DIM, metric: 'L2', fields: [] });
+      await writer.write(
+        'items',
+        Array.from({ length: 800 }, (_, i) => ({
+          id: `r${i}`,
+          vector: Array.from(gen.next()),
+          fields: {},
+        })),
+        { mode: 'insert' },
+      );
+      await writer.close();
+      const dir = join(store.dir, 'collections', 'items');
+      const snapshotDir = join(dir, currentSnapshot(dir)!);
+      const open = () =>
+        EmbeddedCollection.open(
+          dir,
+          snapshotDir,
+          readManifest(snapshotDir),
+          'shared',
+          2048,
+          true,
+          huge.dir,
+        );
+      const params = { topK: 5, filter: [], outputFields: [] };
+      const qs = Array.from({ length: 10 }, () => gen.next());
+
+      const c = open();
+      expect(c.mappedGraph?.path).toBe(join(snapshotDir, 'index.usearch'));
+      const before = qs.map((q) => c.search([q], params));
+      const mapped = await c.graphCopy!;
+      expect(mapped.fallback).toBeUndefined();
+      expect(c.mappedGraph?.path).toBe(mapped.path);
+      expect(mapped.path.startsWith(huge.dir)).toBe(true);
+      expect(qs.map((q) => c.search([q], params))).toEqual(before);
+
+      const second = open();
+      expect(second.mappedGraph?.path).toBe(mapped.path);
+      expect(second.graphCopy).toBeNull();
+      expect(qs.map((q) => second.search([q], params))).toEqual(before);
+      c.close();
+      second.close();
+    } finally {
+      store.cleanup();
+      huge.cleanup();
     }
   });
 });
@@ -141,15 +214,21 @@ describe('an embedded backend with a huge pages directory', () => {
       await copied.init();
       const opts = { topK: 10, filter: [], outputFields: [] };
       const expected = await Promise.all(queries.map((q) => plain.search('items', [q], opts)));
-      const got = await Promise.all(queries.map((q) => copied.search('items', [q], opts)));
-      expect(got).toEqual(expected);
-      expect(copied.searchesRun.threads).toBe(queries.length);
+      // While the copy is made (the threads map the store's file), and after.
+      const during = await Promise.all(queries.map((q) => copied.search('items', [q], opts)));
+      await expect
+        .poll(() => readdirSync(huge.dir).filter((f) => f.endsWith('.usearch')))
+        .toHaveLength(1);
+      const after = await Promise.all(queries.map((q) => copied.search('items', [q], opts)));
+      expect(during).toEqual(expected);
+      expect(after).toEqual(expected);
+      expect(copied.searchesRun.threads).toBe(2 * queries.length);
       expect(warnings.some((w) => /graphs will not get huge pages: .* not a tmpfs/.test(w))).toBe(
         true,
       );
-      // Both threads opened the same snapshot: one copy between them.
+      // The process and both threads opened the same snapshot: one copy between them.
+      await expect.poll(() => readdirSync(huge.dir)).toHaveLength(1);
       const copies = readdirSync(huge.dir);
-      expect(copies).toHaveLength(1);
       const snapshot = readFileSync(
         join(store.dir, 'collections', 'items', 'CURRENT'),
         'utf8',
@@ -175,6 +254,7 @@ describe('an embedded backend with a huge pages directory', () => {
       });
       await reader.init();
       await reader.search('items', [queries[0]!], opts);
+      await expect.poll(() => readdirSync(huge.dir).some((f) => f.includes(snapshot))).toBe(false);
       const newer = readFileSync(join(store.dir, 'collections', 'items', 'CURRENT'), 'utf8').trim();
       expect(newer).not.toBe(snapshot);
       expect(readdirSync(huge.dir)).toEqual([
@@ -209,7 +289,7 @@ describe('an embedded backend with a huge pages directory', () => {
       await b.search('items', [queries[0]!], opts);
       await b.search('kept', [queries[0]!], opts);
       expect(b.searchesRun.threads).toBe(2);
-      expect(readdirSync(huge.dir)).toHaveLength(2);
+      await expect.poll(() => readdirSync(huge.dir)).toHaveLength(2);
       await b.dropCollection('items');
       const left = readdirSync(huge.dir);
       expect(left).toHaveLength(1);

@@ -468,14 +468,22 @@ export async function httpSweep(
         ...(params && { params }),
       }),
     );
-    // Every search thread opens its snapshot (and a huge-page copy makes its copy)
-    // on its first search: done before the levels, so neither variant's first level pays it.
-    for (const body of bodies.slice(0, 20)) {
-      await fetch(`${url}/v1/collections/${SCALE_COLLECTION}/search`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body,
-      }).then((r) => r.arrayBuffer());
+    // Every search thread opens its snapshot on its first search, and with huge
+    // pages starts the copy then (mapping the store's file until it is made):
+    // both happen before the levels, so neither variant's first level pays them.
+    const warmUp = async () => {
+      for (const body of bodies.slice(0, 20)) {
+        await fetch(`${url}/v1/collections/${SCALE_COLLECTION}/search`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        }).then((r) => r.arrayBuffer());
+      }
+    };
+    await warmUp();
+    if (env.HUGE_PAGES_DIR) {
+      await copiesMade(env.HUGE_PAGES_DIR);
+      await warmUp(); // the threads switch to the copy between two searches
     }
     const out: ScaleFigures['http'] = [];
     const pid = server.child.pid!;
@@ -529,6 +537,18 @@ export async function httpSweep(
     return out;
   } finally {
     await server.stop();
+  }
+}
+
+/** Waits (at most 5 minutes) until a graph copy is in `dir` and none is being written. */
+async function copiesMade(dir: string): Promise<void> {
+  const until = Date.now() + 300_000;
+  for (;;) {
+    const files = readdirSync(dir);
+    if (files.some((f) => f.endsWith('.usearch')) && !files.some((f) => f.includes('.tmp-')))
+      return;
+    if (Date.now() > until) throw new Error(`no graph copy appeared in ${dir} within 5 minutes`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 

@@ -143,12 +143,13 @@ export class DurableCollection {
       readable,
       opts.hugePagesDir,
     );
-    if (collection.mappedGraph?.fallback) {
-      opts.log.warn(
-        { collection: name, why: collection.mappedGraph.fallback },
-        'graph mapped from the store, not from huge pages',
-      );
-    }
+    void collection.graphCopy?.then((mapped) => {
+      if (mapped.fallback)
+        opts.log.warn(
+          { collection: name, why: mapped.fallback },
+          'graph mapped from the store, not from huge pages',
+        );
+    });
     const d = new DurableCollection(name, dir, collection, opts);
     const pending = d.#wal.replay().filter((r) => !(r.header?.seq <= collection.appliedSeq));
     if (pending.length > 0 && opts.mode === 'shared') {

@@ -13,7 +13,7 @@ import type {
 } from '../../core/types.ts';
 import { DeletedSlots } from './deleted-slots.ts';
 import { exactNearest, type GraphCoding, HnswIndex } from './hnsw-index.ts';
-import { graphToMap, type MappedGraph } from './huge-page-graphs.ts';
+import { copyToHugePages, hugePageCopy, type MappedGraph } from './huge-page-graphs.ts';
 import { RowStore } from './row-store.ts';
 import {
   DELETED_FILE,
@@ -118,6 +118,9 @@ export class EmbeddedCollection {
   readonly dir: string;
   /** Where the snapshot's graph is mapped from (null: loaded, or no graph file). */
   mappedGraph: MappedGraph | null = null;
+  /** Set while a huge-page copy is made: resolves once the graph is mapped from it, or says why not. */
+  graphCopy: Promise<MappedGraph> | null = null;
+  #closed = false;
   /** The sequence number of the last logged write applied (the log's records above it are not). */
   #appliedSeq: number;
   generation: number;
@@ -267,12 +270,15 @@ export class EmbeddedCollection {
       // demo), and the pages are the page cache's, shared with every process.
       // An int8 graph compares queries in its own codes: its learned scale, or
       // usearch's by-length cast for graphs written before scales were learned.
-      // Read-only views may map a copy on huge pages (huge-page-graphs.ts); a
-      // writable collection later loads the file it viewed, so it keeps the store's.
-      const mapped = mode === 'shared' ? graphToMap(indexPath, hugePagesDir) : { path: indexPath };
+      // Read-only views map a copy on huge pages when there is one, else the
+      // store's file until the copy is made (huge-page-graphs.ts); a writable
+      // collection later loads the file it viewed, so it keeps the store's.
+      const huge = mode === 'shared' ? hugePagesDir : undefined;
+      const copy = huge ? hugePageCopy(indexPath, huge) : null;
       c.#index = new HnswIndex(manifest.spec, codingOf(manifest));
-      c.#index.view(mapped.path);
-      c.mappedGraph = mapped;
+      c.#index.view(copy ?? indexPath);
+      c.mappedGraph = { path: copy ?? indexPath };
+      if (huge && copy === null) c.graphCopy = c.#switchToCopy(indexPath, huge);
       if (mode === 'writable') c.#viewedFrom = indexPath;
       c.#index.removed = manifest.indexRemoved;
     }
@@ -873,7 +879,28 @@ export class EmbeddedCollection {
   }
 
   close(): void {
+    this.#closed = true;
     this.#rows.close();
+  }
+
+  /**
+   * Maps the graph from its huge-page copy once the copy is made. Searches are
+   * synchronous on this thread, so the switch falls between two of them; the
+   * copy holds the same bytes, so no answer changes.
+   */
+  async #switchToCopy(indexPath: string, hugePagesDir: string): Promise<MappedGraph> {
+    const mapped = await copyToHugePages(indexPath, hugePagesDir);
+    if (this.#closed || mapped.fallback) return mapped;
+    try {
+      this.#index.view(mapped.path);
+    } catch (err) {
+      // Gone meanwhile (a newer snapshot's reader dropped it). A failed view
+      // leaves usearch's index empty: map the store's file again.
+      this.#index.view(indexPath);
+      return { path: indexPath, fallback: `${mapped.path}: ${(err as Error).message}` };
+    }
+    this.mappedGraph = mapped;
+    return mapped;
   }
 }
 

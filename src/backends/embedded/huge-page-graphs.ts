@@ -5,18 +5,21 @@
  * that wait is address translation (a TLB miss, a page-table walk: two-level
  * under a hypervisor). A tmpfs mounted with `huge=always` or `huge=within_size`
  * backs a file with 2 MiB pages, so the same walk misses the TLB far less
- * (1.3-1.4x faster searches measured at 1M x 512, docs/benchmarks.md). Every
+ * (raw walks 1.3-1.4x faster at 1M x 512, docs/benchmarks.md). Every
  * process mapping the copy shares its pages, as it shares the page cache.
  *
  * The copy is a cache of the snapshot's file, never the data of record: it is
  * named after the collection and snapshot, written whole then linked in (a
  * reader never maps half a file), and copies of the collection's older
  * snapshots are unlinked when a newer one is mapped (a process still mapping
- * an old copy keeps its pages until it unmaps them). Any failure (no space,
- * no directory) maps the snapshot's own file: same answers, slower walks.
+ * an old copy keeps its pages until it unmaps them). No search waits for a
+ * copy: a view maps the store's file until its copy is made, then switches.
+ * Any failure (no space, no directory) keeps the store's file: same answers,
+ * slower walks.
  */
 import { createHash } from 'node:crypto';
-import { copyFileSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { linkSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
 /** What a graph is mapped from, and why it is not the huge-page copy when it is not. */
@@ -26,21 +29,37 @@ export interface MappedGraph {
   fallback?: string;
 }
 
-/** The file to map for `indexPath` (a snapshot's graph): its copy in `hugePagesDir`, made if missing. */
-export function graphToMap(indexPath: string, hugePagesDir: string | undefined): MappedGraph {
-  if (!hugePagesDir) return { path: indexPath };
+/** Where `indexPath`'s copy in `hugePagesDir` goes; the prefix every copy of its collection has. */
+function copyName(indexPath: string, hugePagesDir: string): { copy: string; prefix: string } {
   const snapshotDir = dirname(indexPath);
   const prefix = `${collectionKey(dirname(snapshotDir))}-`;
-  const name = `${prefix}${basename(snapshotDir)}.usearch`;
-  const copy = join(hugePagesDir, name);
+  return { copy: join(hugePagesDir, `${prefix}${basename(snapshotDir)}.usearch`), prefix };
+}
+
+/** The copy of `indexPath` (a snapshot's graph) in `hugePagesDir` when it is there whole, else null. */
+export function hugePageCopy(indexPath: string, hugePagesDir: string): string | null {
+  const { copy } = copyName(indexPath, hugePagesDir);
+  const size = sizeOf(indexPath);
+  return size >= 0 && sizeOf(copy) === size ? copy : null;
+}
+
+/**
+ * Copies `indexPath` into `hugePagesDir` (libuv's pool does the copying, so the
+ * calling thread keeps searching meanwhile) and drops the collection's older
+ * copies. Resolves to the copy, or to the store's file with why it is not one.
+ */
+export async function copyToHugePages(
+  indexPath: string,
+  hugePagesDir: string,
+): Promise<MappedGraph> {
+  const { copy, prefix } = copyName(indexPath, hugePagesDir);
   let tmp: string | null = null;
   try {
-    const size = statSync(indexPath).size;
     const existing = sizeOf(copy);
-    if (existing !== size) {
+    if (existing !== statSync(indexPath).size) {
       if (existing >= 0) rmSync(copy, { force: true }); // not this snapshot's graph
       tmp = `${copy}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-      copyFileSync(indexPath, tmp);
+      await copyFile(indexPath, tmp);
       // A link, not a rename: when two threads copy at once, the second keeps
       // the first's file, so one copy is mapped, not one each.
       try {
@@ -51,7 +70,7 @@ export function graphToMap(indexPath: string, hugePagesDir: string | undefined):
       rmSync(tmp, { force: true });
       tmp = null;
     }
-    removeOlderCopies(hugePagesDir, prefix, name);
+    removeOlderCopies(hugePagesDir, prefix, basename(copy));
     return { path: copy };
   } catch (err) {
     if (tmp) rmSync(tmp, { force: true });
@@ -69,12 +88,18 @@ export function removeGraphCopies(collectionDir: string, hugePagesDir: string | 
   }
 }
 
-/** Copies of a collection's other snapshots, and copies a dead process left half-written. */
+/**
+ * Copies of a collection's older snapshots (all, when `keep` is null), and
+ * copies a dead process left half-written. Snapshot names sort by age
+ * (snapshot.ts: zero-padded log sequence, then time), and a newer snapshot's
+ * copy stays: a reader still behind must not drop what the others map.
+ */
 function removeOlderCopies(dir: string, prefix: string, keep: string | null): void {
   for (const file of readdirSync(dir)) {
     if (!file.startsWith(prefix) || file === keep) continue;
     const writer = /\.tmp-(\d+)-/.exec(file);
     if (writer && isAlive(Number(writer[1]))) continue; // another process is copying
+    if (!writer && keep !== null && file > keep) continue;
     rmSync(join(dir, file), { force: true });
   }
 }

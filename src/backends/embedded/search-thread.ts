@@ -59,11 +59,12 @@ function collectionFor(task: SearchTask): EmbeddedCollection {
     true,
     hugePagesDir,
   );
-  const fallback = collection.mappedGraph?.fallback;
-  if (fallback)
-    parentPort!.postMessage({
-      warning: `${task.collectionDir}: graph mapped from the store, not from huge pages: ${fallback}`,
-    } satisfies SearchReply);
+  void collection.graphCopy?.then((mapped) => {
+    if (mapped.fallback)
+      parentPort!.postMessage({
+        warning: `${task.collectionDir}: graph mapped from the store, not from huge pages: ${mapped.fallback}`,
+      } satisfies SearchReply);
+  });
   held?.collection.close();
   open.set(task.collectionDir, { snapshotDir: task.snapshotDir, collection });
   return collection;
