@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
@@ -71,6 +72,32 @@ describe('copyToHugePages', () => {
       huge.cleanup();
     }
   });
+
+  // Mounting needs root and kernel THP: the real tmpfs behaviour the copy is written for.
+  it.runIf(process.getuid?.() === 0 && existsSync('/sys/kernel/mm/transparent_hugepage'))(
+    'on a tmpfs mounted huge=within_size, the copy is on 2 MiB pages (one made by copyFile was not)',
+    async () => {
+      const store = tempDir();
+      const mount = tempDir();
+      const hugePages = () =>
+        Number(/ShmemHugePages:\s+(\d+) kB/.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64m,huge=within_size', 'tmpfs', mount.dir]);
+      try {
+        const graph = fakeSnapshot(store.dir, 'snap-1', Buffer.alloc(20 << 20, 7));
+        const before = hugePages();
+        const copy = await copyToHugePages(graph, mount.dir);
+        expect(copy.fallback).toBeUndefined();
+        expect(readFileSync(copy.path).equals(readFileSync(graph))).toBe(true);
+        // 20 MiB: 10 huge pages, all within the file's size.
+        expect(hugePages() - before).toBeGreaterThanOrEqual(18 << 20);
+        expect(hugePagesProblem(mount.dir, readFileSync('/proc/mounts', 'utf8'))).toBeNull();
+      } finally {
+        execFileSync('umount', [mount.dir]);
+        mount.cleanup();
+        store.cleanup();
+      }
+    },
+  );
 
   it('resolves to the store file, saying why, when the directory cannot take the copy', async () => {
     const store = tempDir();
