@@ -1,5 +1,13 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddedBackend } from '../../src/backends/embedded/embedded-backend.ts';
@@ -98,6 +106,24 @@ describe('copyToHugePages', () => {
       }
     },
   );
+
+  it('removes its copy when the snapshot was removed while it was copied (a drop meanwhile)', async () => {
+    const store = tempDir();
+    const huge = tempDir();
+    try {
+      const graph = fakeSnapshot(store.dir, 'snap-1', Buffer.alloc(64 << 20, 1));
+      const copying = copyToHugePages(graph, huge.dir);
+      // Once the copy is under way (its file exists), what a drop does first.
+      await expect.poll(() => readdirSync(huge.dir).length, { interval: 1 }).toBe(1);
+      rmSync(join(store.dir, 'collections'), { recursive: true });
+      const mapped = await copying;
+      expect(mapped.fallback).toMatch(/removed while it was copied/);
+      expect(readdirSync(huge.dir)).toEqual([]);
+    } finally {
+      store.cleanup();
+      huge.cleanup();
+    }
+  });
 
   it('resolves to the store file, saying why, when the directory cannot take the copy', async () => {
     const store = tempDir();
@@ -316,7 +342,9 @@ describe('an embedded backend with a huge pages directory', () => {
       await b.search('items', [queries[0]!], opts);
       await b.search('kept', [queries[0]!], opts);
       expect(b.searchesRun.threads).toBe(2);
-      await expect.poll(() => readdirSync(huge.dir)).toHaveLength(2);
+      await expect
+        .poll(() => readdirSync(huge.dir).filter((f) => f.endsWith('.usearch')))
+        .toHaveLength(2);
       await b.dropCollection('items');
       const left = readdirSync(huge.dir);
       expect(left).toHaveLength(1);

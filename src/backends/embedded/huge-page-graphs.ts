@@ -18,7 +18,7 @@
  * slower walks.
  */
 import { createHash } from 'node:crypto';
-import { linkSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 
@@ -69,6 +69,12 @@ export async function copyToHugePages(
       }
       rmSync(tmp, { force: true });
       tmp = null;
+      // Dropped while it was copied: the drop removed the store before it looked
+      // for copies, so either it saw this one or this sees the store gone.
+      if (!existsSync(indexPath)) {
+        rmSync(copy, { force: true });
+        return { path: indexPath, fallback: `${indexPath} was removed while it was copied` };
+      }
     }
     removeOlderCopies(hugePagesDir, prefix, basename(copy));
     return { path: copy };
