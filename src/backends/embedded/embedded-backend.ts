@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { validateCollectionSpec } from '../../core/collection-spec.ts';
 import {
@@ -29,7 +29,7 @@ import type {
 import type { BackendLog } from './backend-log.ts';
 import { type DurabilityOptions, DurableCollection, indexReadable } from './durable-collection.ts';
 import type { OpenMode } from './embedded-collection.ts';
-import { hugePagesProblem } from './huge-page-graphs.ts';
+import { hugePagesProblem, readMounts } from './huge-page-graphs.ts';
 import { SearchThreads } from './search-threads.ts';
 import { CURRENT, currentSnapshot, readManifest } from './snapshot.ts';
 
@@ -158,12 +158,7 @@ export class EmbeddedBackend implements SearchBackend {
         `huge pages directory ${dir} does not exist: mount a tmpfs there with huge=within_size, or leave it empty`,
       );
     }
-    let mounts: string | null = null;
-    try {
-      mounts = readFileSync('/proc/mounts', 'utf8');
-    } catch {
-      // not Linux: nothing to check against
-    }
+    const mounts = readMounts(); // none off Linux: nothing to check against
     const problem = mounts === null ? null : hugePagesProblem(dir, mounts);
     if (problem)
       this.#log.warn({ hugePagesDir: dir }, `graphs will not get huge pages: ${problem}`);

@@ -18,9 +18,10 @@
  * slower walks.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { isAlive } from '../../core/lock-file.ts';
 
 /** What a graph is mapped from, and why it is not the huge-page copy when it is not. */
 export interface MappedGraph {
@@ -55,9 +56,8 @@ export async function copyToHugePages(
   const { copy, prefix } = copyName(indexPath, hugePagesDir);
   let tmp: string | null = null;
   try {
-    const existing = sizeOf(copy);
-    if (existing !== statSync(indexPath).size) {
-      if (existing >= 0) rmSync(copy, { force: true }); // not this snapshot's graph
+    if (hugePageCopy(indexPath, hugePagesDir) === null) {
+      rmSync(copy, { force: true }); // absent, or not this snapshot's graph
       tmp = `${copy}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
       await copySized(indexPath, tmp);
       // A link, not a rename: when two threads copy at once, the second keeps
@@ -155,12 +155,12 @@ function sizeOf(path: string): number {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** The mount table (/proc/mounts), or null where there is none (not Linux). */
+export function readMounts(): string | null {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    return readFileSync('/proc/mounts', 'utf8');
+  } catch {
+    return null;
   }
 }
 

@@ -1,5 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { hugePagesProblem } from '../../../../src/backends/embedded/huge-page-graphs.ts';
+import {
+  hugePagesProblem,
+  readMounts,
+} from '../../../../src/backends/embedded/huge-page-graphs.ts';
 import { INDEX_TYPES, type IndexType } from '../../../../src/core/types.ts';
 import { type Command, list, num, str, UsageError } from '../../command-line.ts';
 import { OWN_SERVER_LEVEL_OPTIONS } from '../../commands/server-options.ts';
@@ -10,11 +12,8 @@ import { defaultSweepGenerator, type SweepGenerator } from '../../runners/sweep.
 import type { ScaleRun } from './result.ts';
 
 function hugePagesDirProblem(dir: string): string | null {
-  try {
-    return hugePagesProblem(dir, readFileSync('/proc/mounts', 'utf8'));
-  } catch {
-    return 'no /proc/mounts to check it against';
-  }
+  const mounts = readMounts();
+  return mounts === null ? 'no /proc/mounts to check it against' : hugePagesProblem(dir, mounts);
 }
 
 function generatorOf(asked: string): SweepGenerator {
