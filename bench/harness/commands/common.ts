@@ -5,6 +5,7 @@ import { startLiveView } from '../report/live-view.ts';
 import type { RecallFigure } from '../result-envelope.ts';
 import type { OpenLoopResult, Stage } from '../runners/open-loop.ts';
 import { demoGroundTruth, measureRecall } from '../runners/recall-run.ts';
+import type { SweepGenerator } from '../runners/sweep.ts';
 import { SCENARIOS, type Scenario, type TargetInfo } from '../runners/target.ts';
 import type { SecondFigures } from '../runners/time-series.ts';
 
@@ -22,6 +23,20 @@ export const ARRIVAL_OPTIONS = {
 export const QUERIES_OPTION = {
   queries: { type: 'string', help: QUERIES_HELP },
 } as const;
+
+/** --generator checked: 'auto' or one of `allowed` (a usage error names them). */
+export function askedGenerator(
+  values: Values,
+  allowed: readonly SweepGenerator[],
+): SweepGenerator | 'auto' {
+  const asked = str(values, 'generator');
+  if (asked === 'auto' || (allowed as readonly string[]).includes(asked))
+    return asked as SweepGenerator | 'auto';
+  const names = ['auto', ...allowed];
+  throw new UsageError(
+    `--generator is ${names.slice(0, -1).join(', ')} or ${names.at(-1)}, got "${asked}"`,
+  );
+}
 
 /** --queries checked (a usage error names what is wrong), or undefined when not given. */
 export function queriesOf(values: Values): string | undefined {

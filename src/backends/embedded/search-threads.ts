@@ -37,6 +37,8 @@ export class SearchThreads {
   /** closing[0] = 1 tells every thread to skip the searches still queued. */
   readonly #closing = new Int32Array(new SharedArrayBuffer(4));
   readonly #nice: number;
+  readonly #hugePagesDir: string | undefined;
+  readonly #onWarning: (message: string) => void;
   #nextId = 1;
   #closed = false;
 
@@ -44,11 +46,6 @@ export class SearchThreads {
    * `nice`: how far below the event loop the threads run (0-19; see
    * search-thread.ts). Nice 10 gives a search about a tenth of a contended
    * core against the event loop (kernel weights 110 vs 1024). @default 0
-   */
-  readonly #hugePagesDir: string | undefined;
-  readonly #onWarning: (message: string) => void;
-
-  /**
    * `hugePagesDir`: map graphs from copies there (huge-page-graphs.ts);
    * `onWarning`: what threads report that is not an answer (a graph not on huge pages).
    */

@@ -3,7 +3,8 @@ import {
   readMounts,
 } from '../../../../src/backends/embedded/huge-page-graphs.ts';
 import { INDEX_TYPES, type IndexType } from '../../../../src/core/types.ts';
-import { type Command, list, num, str, UsageError } from '../../command-line.ts';
+import { type Command, list, num, str, UsageError, type Values } from '../../command-line.ts';
+import { askedGenerator } from '../../commands/common.ts';
 import { OWN_SERVER_LEVEL_OPTIONS } from '../../commands/server-options.ts';
 import { envelope } from '../../envelope.ts';
 import { runScale, SCALE_MODES, type ScaleMode } from '../../runners/scale.ts';
@@ -16,11 +17,9 @@ function hugePagesDirProblem(dir: string): string | null {
   return mounts === null ? 'no /proc/mounts to check it against' : hugePagesProblem(dir, mounts);
 }
 
-function generatorOf(asked: string): SweepGenerator {
-  if (asked === 'auto') return defaultSweepGenerator();
-  if (asked !== 'wrk' && asked !== 'undici')
-    throw new UsageError(`--generator is auto, wrk or undici, got "${asked}"`);
-  return asked;
+function generatorOf(values: Values): SweepGenerator {
+  const asked = askedGenerator(values, ['wrk', 'undici']);
+  return asked === 'auto' ? defaultSweepGenerator() : asked;
 }
 
 /** The store at scale: build, restart, memory per worker, recall and HTTP figures. */
@@ -127,7 +126,7 @@ export const scaleCommand: Command = {
       keepStores: values['keep-stores'] === true,
       reuseStores: values['reuse-stores'] === true,
       warmVectors: values['warm-vectors'] === true,
-      generator: generatorOf(str(values, 'generator')),
+      generator: generatorOf(values),
       ...(values['huge-pages-dir'] !== undefined && {
         hugePagesDir: str(values, 'huge-pages-dir'),
       }),

@@ -1,9 +1,9 @@
 import { findKnee } from '../../analysis/knee.ts';
 import { fitUsl } from '../../analysis/usl.ts';
 import { type Command, list, num, str, UsageError } from '../../command-line.ts';
-import { QUERIES_OPTION, queriesOf, recallProbe } from '../../commands/common.ts';
+import { askedGenerator, QUERIES_OPTION, queriesOf, recallProbe } from '../../commands/common.ts';
 import { envelope } from '../../envelope.ts';
-import { defaultSweepGenerator, type SweepGenerator, sweep } from '../../runners/sweep.ts';
+import { defaultSweepGenerator, sweep } from '../../runners/sweep.ts';
 import { buildQueries, describeTarget } from '../../runners/target.ts';
 import type { SweepRun } from './result.ts';
 
@@ -27,17 +27,14 @@ export const sweepCommand: Command = {
   async run(values, progress): Promise<SweepRun> {
     const target = await describeTarget(str(values, 'target'), str(values, 'collection'));
     const queries = buildQueries(target, { mix: queriesOf(values) });
-    const asked = str(values, 'generator');
-    if (!['auto', 'wrk', 'undici', 'autocannon'].includes(asked))
-      throw new UsageError(`--generator is auto, wrk, undici or autocannon, got "${asked}"`);
+    const asked = askedGenerator(values, ['wrk', 'undici', 'autocannon']);
     // wrk cycles a file of bodies: it cannot draw from a mix of 100,000 distinct queries.
     if (queries.mixed && asked === 'wrk')
       throw new UsageError(
         '--queries needs a generator that draws each body (undici or autocannon); wrk cycles a fixed file',
       );
-    const generator = (
-      asked === 'auto' ? (queries.mixed ? 'undici' : defaultSweepGenerator()) : asked
-    ) as SweepGenerator;
+    const generator =
+      asked === 'auto' ? (queries.mixed ? 'undici' : defaultSweepGenerator()) : asked;
     progress(`generator: ${generator}${asked === 'auto' ? ' (auto)' : ''}`);
     const levels = await sweep({
       generator,
