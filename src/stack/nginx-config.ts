@@ -76,15 +76,23 @@ function problem(status: number, title: string, detail: string): string {
 export function renderNginxConf(s: NginxSettings): string {
   const appDeadline = Math.ceil(s.timeoutSeconds);
   const inflight = resolveInflightLimit(s);
-  const limits = [
-    inflight > 0 ? `limit_conn whole_host_inflight ${inflight};` : '',
+  const perClient = [
     s.nginxRateLimit > 0 ? `limit_req zone=per_client burst=${s.nginxRateBurst} nodelay;` : '',
+    s.nginxConnLimit > 0 ? `limit_conn per_client_conn ${s.nginxConnLimit};` : '',
+  ];
+  const wholeHost = [
+    inflight > 0 ? `limit_conn whole_host_inflight ${inflight};` : '',
     s.nginxGlobalRateLimit > 0
       ? `limit_req zone=whole_host burst=${s.nginxGlobalRateBurst} nodelay;`
       : '',
-    s.nginxConnLimit > 0 ? `limit_conn per_client_conn ${s.nginxConnLimit};` : '',
-  ].filter(Boolean);
-  const limitLines = limits.map((l) => `            ${l}`).join('\n');
+  ];
+  const lines = (limits: string[]) =>
+    limits
+      .filter(Boolean)
+      .map((l) => `            ${l}`)
+      .join('\n');
+  const limitLines = lines([wholeHost[0]!, perClient[0]!, wholeHost[1]!, perClient[1]!]);
+  const probeLimitLines = lines(perClient);
   const zones = [
     s.nginxRateLimit > 0
       ? `    limit_req_zone $binary_remote_addr zone=per_client:10m rate=${s.nginxRateLimit}r/s;`
@@ -209,6 +217,15 @@ ${realIp(s.nginxRealIpFrom)}
         location ~ ^/v1/collections/[^/]+/search(/batch)?$ {
 ${limitLines}
 ${proxy('            proxy_next_upstream error timeout http_503 non_idempotent;')}
+        }
+
+        # Probes: a host at its in-flight or host-wide rate limit is busy, not down. Were
+        # /readyz refused there (503), a balancer's health check would take the host out
+        # when it is most needed, its load would fill the next host's limit, and so on
+        # until none is left ("no server available"). Per-client limits still apply.
+        location ~ ^/(readyz|healthz)$ {
+${probeLimitLines}
+${proxy('')}
         }
 
         location / {

@@ -20,6 +20,9 @@ export class FakeBackend implements SearchBackend {
   searchError: Error | null = null;
   searchCalls = 0;
   healthy: Health = { ok: true };
+  healthCalls = 0;
+  /** How long health() takes to answer (Infinity: never). */
+  healthDelayMs = 0;
   closed = false;
   readonly seenSignals: AbortSignal[] = [];
   readonly info: CollectionInfo = {
@@ -69,6 +72,9 @@ export class FakeBackend implements SearchBackend {
   }
   async flush() {}
   async health() {
+    this.healthCalls++;
+    if (this.healthDelayMs === Number.POSITIVE_INFINITY) return new Promise<Health>(() => {});
+    if (this.healthDelayMs > 0) await new Promise((r) => setTimeout(r, this.healthDelayMs));
     return this.healthy;
   }
   async close() {

@@ -191,6 +191,32 @@ describe('deadlines, readiness and shutdown (HTTP layer, scripted backend)', () 
     }
   });
 
+  it('probes at once share one backend health call; one the backend never answers fails at its deadline and the next asks anew', async () => {
+    const fake = new FakeBackend();
+    fake.healthDelayMs = 200;
+    const running = await start(fake);
+    try {
+      const probes = await Promise.all(
+        Array.from({ length: 20 }, () => fetch(`${running.url}/readyz`)),
+      );
+      expect(probes.map((r) => r.status)).toEqual(Array(20).fill(200));
+      expect(fake.healthCalls).toBe(1);
+      expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+      expect(fake.healthCalls).toBe(2);
+      fake.healthDelayMs = Number.POSITIVE_INFINITY;
+      const t0 = performance.now();
+      const stuck = await fetch(`${running.url}/readyz`);
+      expect(stuck.status).toBe(503);
+      expect((await body(stuck)).reason).toMatch(/did not answer within 2000 ms/);
+      expect(performance.now() - t0).toBeLessThan(3000);
+      fake.healthDelayMs = 0;
+      expect((await fetch(`${running.url}/readyz`)).status).toBe(200);
+      expect(fake.healthCalls).toBe(4);
+    } finally {
+      await running.close();
+    }
+  });
+
   it('on shutdown finishes the in-flight request, refuses new connections and closes the backend', async () => {
     const fake = new FakeBackend();
     fake.searchDelayMs = 400;

@@ -133,6 +133,7 @@ describe.skipIf(!isRoot || !haveHaproxy)('more than one host (deploy/multihost/b
       }),
       sampleServer: false,
       timeoutMs: 10_000,
+      failureDetails: true,
     });
   }
 
@@ -232,7 +233,17 @@ describe.skipIf(!isRoot || !haveHaproxy)('more than one host (deploy/multihost/b
       const rows = r.timeSeries.filter((row) => row.second >= 1 && row.second < seconds);
       const ok = rows.reduce((a, row) => a + row.ok, 0) / rows.length;
       const other = failed(r) - (r.byOutcome['429'] ?? 0);
-      return { ok, other, outcomes: r.byOutcome };
+      // What failed other than 429s, and in which seconds: to tell the limiter from the bed.
+      const details = Object.fromEntries(
+        Object.entries(r.failureDetails ?? {}).filter(([k]) => !k.startsWith('429 ')),
+      );
+      const bySecond = r.timeSeries
+        .map((row) => {
+          const { 429: _refused, ...errors } = row.errors;
+          return [row.second, errors] as const;
+        })
+        .filter(([, errors]) => Object.keys(errors).length > 0);
+      return { ok, other, outcomes: r.byOutcome, ...(other ? { details, bySecond } : {}) };
     };
     const shared = await phase(7);
     const pid = Number(

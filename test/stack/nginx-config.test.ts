@@ -1,5 +1,7 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.ts';
@@ -83,6 +85,76 @@ describe('nginx config', () => {
       const out = spawnSync('nginx', ['-t', '-p', `${dir}/`, '-c', conf], { encoding: 'utf8' });
       expect(out.stderr).toMatch(/test is successful/);
     } finally {
+      cleanup();
+    }
+  });
+
+  it('a host at its in-flight limit refuses searches (503) but still answers /readyz and /healthz (real nginx)', async () => {
+    // A balancer's health check that got the busy host's 503 would take the host out of
+    // rotation, and its load would fill the next host's limit (CI saw every host out).
+    const held: ServerResponse[] = [];
+    const upstream = createServer((req, res) => {
+      if (req.url === '/readyz' || req.url === '/healthz') {
+        res.setHeader('content-type', 'application/json');
+        res.end('{"status":"ready"}');
+      } else held.push(res); // a search that takes its time: it holds a place until released
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const workerPort = (upstream.address() as AddressInfo).port;
+    const port = 27_000 + Math.floor(Math.random() * 1000) * 2;
+    const config = loadConfig({
+      env: {},
+      overrides: {
+        workers: 1,
+        workerPort,
+        nginxListen: `127.0.0.1:${port}`,
+        nginxStatusListen: `127.0.0.1:${port + 1}`,
+        nginxInflightLimit: 2,
+        nginxGlobalRateLimit: 0,
+      },
+    });
+    const { dir, cleanup } = tempDir();
+    writeFileSync(join(dir, 'nginx.conf'), renderNginxConf(config));
+    const nginx = spawn(
+      'nginx',
+      ['-p', `${dir}/`, '-c', join(dir, 'nginx.conf'), '-g', 'daemon off;'],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const base = `http://127.0.0.1:${port}`;
+    const search = () =>
+      fetch(`${base}/v1/collections/c/search`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{"vector":[0]}',
+      });
+    try {
+      for (let i = 0; ; i++) {
+        const up = await fetch(`${base}/healthz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (up) break;
+        if (i > 100) throw new Error('nginx did not start');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const waiting = [search(), search()];
+      while (held.length < 2) await new Promise((r) => setTimeout(r, 10));
+      const third = await search();
+      expect(third.status).toBe(503);
+      expect(((await third.json()) as { detail: string }).detail).toMatch(/server busy/);
+      for (const probe of ['/readyz', '/healthz']) {
+        const res = await fetch(`${base}${probe}`);
+        expect(res.status, probe).toBe(200);
+        expect(await res.json()).toEqual({ status: 'ready' });
+      }
+      for (const res of held) res.end('{}');
+      for (const res of await Promise.all(waiting)) expect(res.status).toBe(200);
+    } finally {
+      nginx.kill('SIGTERM'); // the nginx this test started
+      await new Promise((r) => nginx.once('exit', r));
+      upstream.close();
       cleanup();
     }
   });

@@ -58,7 +58,7 @@ export const NGINX_SETTINGS: readonly SettingOf<NginxSettings>[] = [
     'nginx_global_rate_limit',
     () => 0,
     integer(0, 1e9),
-    'nginx limit_req for the whole host, requests/s (0: off): sheds above measured capacity before Node parses a byte.',
+    'nginx limit_req for the whole host, requests/s (0: off): sheds above measured capacity before Node parses a byte. /readyz and /healthz are not counted.',
   ),
   def(
     'nginxGlobalRateBurst',
@@ -79,7 +79,7 @@ export const NGINX_SETTINGS: readonly SettingOf<NginxSettings>[] = [
     'nginx_inflight_limit',
     () => -1,
     integer(-1, 1e9),
-    "Requests the whole host serves at once, counted by nginx (limit_conn on one host-wide key): the excess is answered 503 with Retry-After in C, before a worker reads a byte. A concurrency bound follows capacity by itself (in flight = throughput x latency), where a rate limit must be set to a capacity nobody re-measures. -1: 128 per worker (room for a worker's restart and ordinary clients; under floods the bound that keeps admitted latency near unloaded is the knee, which `npm run bench -- overload` measures); 0: off.",
+    "Requests the whole host serves at once, counted by nginx (limit_conn on one host-wide key): the excess is answered 503 with Retry-After in C, before a worker reads a byte. A concurrency bound follows capacity by itself (in flight = throughput x latency), where a rate limit must be set to a capacity nobody re-measures. -1: 128 per worker (room for a worker's restart and ordinary clients; under floods the bound that keeps admitted latency near unloaded is the knee, which `npm run bench -- overload` measures); 0: off. /readyz and /healthz are not counted (a busy host is not a dead one: a balancer's health check refused here would take the host out).",
   ),
   def(
     'nginxRealIpFrom',

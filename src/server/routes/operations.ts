@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { SearchBackend } from '../../backends/search-backend.ts';
+import type { Health, SearchBackend } from '../../backends/search-backend.ts';
 import type { ClusterMetrics } from '../../observability/cluster-metrics.ts';
 import type { HttpMetrics } from '../../observability/http-metrics.ts';
 import type { RequestStats } from '../../observability/request-stats.ts';
@@ -40,6 +40,31 @@ export function operationRoutes(deps: {
 
   ops.get('/healthz', (c) => c.json({ status: 'ok' }));
 
+  /**
+   * Probes that arrive while one is asking the backend share its answer: probes skip the
+   * host's in-flight limit (a busy host is not down), so many at once must not become as
+   * many calls to Milvus.
+   */
+  let asking: Promise<Health> | null = null;
+  const backendHealth = (): Promise<Health> => {
+    if (asking) return asking;
+    const signal = AbortSignal.timeout(timeoutMs);
+    // Settles by the deadline even if the backend ignores the signal: a later probe asks anew.
+    asking = Promise.race([
+      deps.backend
+        .health({ signal })
+        .catch((err: Error): Health => ({ ok: false, reason: err.message })),
+      new Promise<Health>((resolve) =>
+        signal.addEventListener('abort', () =>
+          resolve({ ok: false, reason: `backend did not answer within ${timeoutMs} ms` }),
+        ),
+      ),
+    ]).finally(() => {
+      asking = null;
+    });
+    return asking;
+  };
+
   ops.get('/readyz', async (c) => {
     if (deps.lifecycle.draining) {
       return problem(c, {
@@ -49,15 +74,7 @@ export function operationRoutes(deps: {
         extra: { reason: 'draining' },
       });
     }
-    const signal = AbortSignal.timeout(timeoutMs);
-    const health = await Promise.race([
-      deps.backend.health({ signal }).catch((err: Error) => ({ ok: false, reason: err.message })),
-      new Promise<{ ok: false; reason: string }>((resolve) =>
-        signal.addEventListener('abort', () =>
-          resolve({ ok: false, reason: `backend did not answer within ${timeoutMs} ms` }),
-        ),
-      ),
-    ]);
+    const health = await backendHealth();
     if (!health.ok) {
       return problem(c, {
         code: 'unavailable',
