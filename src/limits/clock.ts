@@ -2,3 +2,11 @@
 export type Clock = () => number;
 
 export const monotonicClock: Clock = () => performance.now();
+
+/** Milliseconds of CPU this process has used (all its threads). */
+export type CpuClock = () => number;
+
+export const processCpuMs: CpuClock = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};

@@ -1,13 +1,5 @@
 import { OverloadedError, refusal } from './admission-errors.ts';
-import { type Clock, monotonicClock } from './clock.ts';
-
-/** Milliseconds of CPU this process has used (all its threads). */
-export type CpuClock = () => number;
-
-const processCpuMs: CpuClock = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-};
+import { type Clock, type CpuClock, monotonicClock, processCpuMs } from './clock.ts';
 
 export interface EventLoopGuardOptions {
   /** Refuse new requests once the event loop is this far behind on its own work. */

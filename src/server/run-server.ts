@@ -7,6 +7,7 @@ import cluster from 'node:cluster';
 import { writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ConfigError, loadConfig } from '../config/load-config.ts';
+import { usableCores } from '../config/usable-cores.ts';
 import { makeDirs } from '../core/make-dirs.ts';
 import { demoQueryBody } from '../data/demo-collection.ts';
 import { retireAfterRequests } from '../lifecycle/max-requests.ts';
@@ -61,8 +62,16 @@ export async function runServer(): Promise<void> {
           context: { worker: identity.index },
         })
       : null;
-    await warmUp(backend, logger);
-    await warmHttpPath(backend, appOptions(config), logger);
+    // Beside siblings (PM2) this boot may be a restart while they serve, one of them
+    // carrying its share: the warm-up keeps to half a worker's share of the cores. On 2
+    // cores, SIGKILLing a worker at 250/s: p99 18.6 ms (median of 6 runs) against 33.7
+    // without (10 runs); boot takes ~1.5 s longer.
+    const cores =
+      identity.underPm2 && config.workers > 1
+        ? usableCores() / config.workers / 2
+        : Number.POSITIVE_INFINITY;
+    await warmUp(backend, logger, { cores });
+    await warmHttpPath(backend, appOptions(config), logger, { cores });
   });
   // Graceful on a signal from the moment it listens: before it says it is ready, so a
   // stop sent right after "ready" (a PM2 reload, a test) drains instead of killing.

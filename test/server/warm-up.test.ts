@@ -2,7 +2,7 @@ import { Server } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/core/errors.ts';
 import { appOptions } from '../../src/server/compose.ts';
-import { warmHttpPath, warmUp } from '../../src/server/warm-up.ts';
+import { WarmUpPacer, warmHttpPath, warmUp } from '../../src/server/warm-up.ts';
 import { FakeBackend } from '../fakes/fake-backend.ts';
 import { silentLogger, testConfig } from '../helpers.ts';
 
@@ -38,6 +38,66 @@ describe('warmHttpPath', () => {
       warmHttpPath(backend, appOptions(testConfig()), silentLogger, { maxRequests: 4 }),
     ).resolves.toBeUndefined();
     expect(backend.searchCalls).toBe(4);
+  });
+});
+
+describe('WarmUpPacer', () => {
+  /** Works `ms` of wall time in 2 ms steps, pacing between them. */
+  async function work(pacer: WarmUpPacer, ms: number) {
+    while (pacer.workedMs < ms) {
+      const until = performance.now() + 2;
+      while (performance.now() < until) {
+        // a unit of work
+      }
+      await pacer.pace();
+    }
+  }
+
+  it('rests until the CPU used (every thread) averages the cores it was given', async () => {
+    // A process that burns 1.5 cores while the warm-up works (its JIT and GC threads beside it).
+    const t0 = performance.now();
+    let pacer: WarmUpPacer | undefined;
+    const cpu = () => 1.5 * (performance.now() - t0 - (pacer?.restedMs ?? 0));
+    pacer = new WarmUpPacer(0.5, cpu);
+    await work(pacer, 60);
+    // 1.5 cores held to 0.5: two rested for every one worked (give or take a slice).
+    expect(pacer.restedMs / pacer.workedMs).toBeGreaterThan(1.6);
+    expect(pacer.restedMs / pacer.workedMs).toBeLessThan(3.5); // late timers on a busy machine
+  });
+
+  it('never rests without a limit or under it, and refuses a share that is not positive', async () => {
+    const free = new WarmUpPacer(Number.POSITIVE_INFINITY);
+    await work(free, 20);
+    expect(free.restedMs).toBe(0);
+    const t0 = performance.now();
+    const light = new WarmUpPacer(1, () => 0.5 * (performance.now() - t0));
+    await work(light, 20);
+    expect(light.restedMs).toBe(0);
+    expect(() => new WarmUpPacer(0)).toThrow(RangeError);
+    expect(() => new WarmUpPacer(Number.NaN)).toThrow(RangeError);
+  });
+
+  it('a paced warm-up does the same work: its budget counts the time worked, not rested', async () => {
+    /** Searches that take 1 ms of CPU each (the pacer reads the process's real CPU clock). */
+    class BusyBackend extends FakeBackend {
+      override async search(...args: Parameters<FakeBackend['search']>) {
+        const until = performance.now() + 1;
+        while (performance.now() < until) {
+          // searching
+        }
+        return super.search(...args);
+      }
+    }
+    const free = new BusyBackend();
+    await warmUp(free, silentLogger, { maxSearches: 1000, budgetMs: 40 });
+    const paced = new BusyBackend();
+    const t0 = performance.now();
+    await warmUp(paced, silentLogger, { maxSearches: 1000, budgetMs: 40, cores: 0.25 });
+    const elapsed = performance.now() - t0;
+    // At a quarter of a core it rests about three times what it works, and searches as much.
+    expect(elapsed).toBeGreaterThan(100);
+    expect(paced.searchCalls).toBeGreaterThan(free.searchCalls * 0.6);
+    expect(paced.searchCalls).toBeLessThan(free.searchCalls * 1.5);
   });
 });
 
