@@ -23,12 +23,14 @@ export async function warmUp(
     maxCollections?: number;
     /** Cores of CPU the warm-up may use on average (WarmUpPacer). @default Infinity */
     cores?: number;
+    /** @default the process's CPU clock */
+    cpuClock?: CpuClock;
   } = {},
 ): Promise<void> {
   const budgetMs = opts.budgetMs ?? 1000;
   const maxSearches = opts.maxSearches ?? 200;
   const started = performance.now();
-  const pacer = new WarmUpPacer(opts.cores ?? Number.POSITIVE_INFINITY);
+  const pacer = new WarmUpPacer(opts.cores ?? Number.POSITIVE_INFINITY, opts.cpuClock);
   const names = (await backend.listCollections()).slice(0, opts.maxCollections ?? 4);
   let searches = 0;
   for (const name of names) {
@@ -79,13 +81,15 @@ export async function warmHttpPath(
     concurrency?: number;
     /** Cores of CPU the warm-up may use on average (WarmUpPacer). @default Infinity */
     cores?: number;
+    /** @default the process's CPU clock */
+    cpuClock?: CpuClock;
   } = {},
 ): Promise<void> {
   const budgetMs = opts.budgetMs ?? 1000;
   const maxRequests = opts.maxRequests ?? 300;
   const concurrency = opts.concurrency ?? 8;
   const started = performance.now();
-  const pacer = new WarmUpPacer(opts.cores ?? Number.POSITIVE_INFINITY);
+  const pacer = new WarmUpPacer(opts.cores ?? Number.POSITIVE_INFINITY, opts.cpuClock);
   let server: Server | null = null;
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let sent = 0;
