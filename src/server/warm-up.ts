@@ -21,16 +21,12 @@ export async function warmUp(
     budgetMs?: number;
     maxSearches?: number;
     maxCollections?: number;
-    /** Cores of CPU the warm-up may use on average (WarmUpPacer). @default Infinity */
-    cores?: number;
-    /** @default the process's CPU clock */
-    cpuClock?: CpuClock;
-  } = {},
+  } & WarmUpPacing = {},
 ): Promise<void> {
   const budgetMs = opts.budgetMs ?? 1000;
   const maxSearches = opts.maxSearches ?? 200;
   const started = performance.now();
-  const pacer = new WarmUpPacer(opts.cores ?? Number.POSITIVE_INFINITY, opts.cpuClock);
+  const pacer = pacerFor(opts);
   const names = (await backend.listCollections()).slice(0, opts.maxCollections ?? 4);
   let searches = 0;
   for (const name of names) {
@@ -79,17 +75,13 @@ export async function warmHttpPath(
     budgetMs?: number;
     maxRequests?: number;
     concurrency?: number;
-    /** Cores of CPU the warm-up may use on average (WarmUpPacer). @default Infinity */
-    cores?: number;
-    /** @default the process's CPU clock */
-    cpuClock?: CpuClock;
-  } = {},
+  } & WarmUpPacing = {},
 ): Promise<void> {
   const budgetMs = opts.budgetMs ?? 1000;
   const maxRequests = opts.maxRequests ?? 300;
   const concurrency = opts.concurrency ?? 8;
   const started = performance.now();
-  const pacer = new WarmUpPacer(opts.cores ?? Number.POSITIVE_INFINITY, opts.cpuClock);
+  const pacer = pacerFor(opts);
   let server: Server | null = null;
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   let sent = 0;
@@ -142,6 +134,17 @@ export async function warmHttpPath(
     'warmed up the HTTP path',
   );
 }
+
+/** How hard a warm-up may run (see WarmUpPacer). */
+export interface WarmUpPacing {
+  /** Cores of CPU the warm-up may use on average. @default Infinity */
+  cores?: number;
+  /** @default the process's CPU clock */
+  cpuClock?: CpuClock;
+}
+
+const pacerFor = (pacing: WarmUpPacing) =>
+  new WarmUpPacer(pacing.cores ?? Number.POSITIVE_INFINITY, pacing.cpuClock);
 
 /**
  * Holds a warm-up to `cores` of CPU on average, counting every thread of the

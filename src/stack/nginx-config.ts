@@ -91,7 +91,7 @@ export function renderNginxConf(s: NginxSettings): string {
       .filter(Boolean)
       .map((l) => `            ${l}`)
       .join('\n');
-  const limitLines = lines([wholeHost[0]!, perClient[0]!, wholeHost[1]!, perClient[1]!]);
+  const limitLines = lines([...wholeHost, ...perClient]);
   const probeLimitLines = lines(perClient);
   const zones = [
     s.nginxRateLimit > 0
